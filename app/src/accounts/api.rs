@@ -1,0 +1,390 @@
+//! Account server functions: the public API of accounts. Each one authenticates, parses its
+//! input into domain types, calls `repo`, and returns only what the caller may see.
+
+use leptos::prelude::*;
+
+use crate::{
+    accounts::model::{CurrentUser, DemoAccount, Profile, Role},
+    error::AppError,
+    ids::UserId,
+};
+
+#[cfg(feature = "ssr")]
+mod backend {
+    pub use crate::{
+        accounts::{
+            model::{DisplayName, Email, Password, ProfileUpdate},
+            password::refuse_common,
+            repo::{self, AuditEntry, AuditKind},
+            session::{self, client_ip, require_role, require_user},
+        },
+        error::Problem,
+        state::AppState,
+    };
+    pub use chrono::Duration;
+    pub use http::header::{RETRY_AFTER, SET_COOKIE};
+    pub use leptos_axum::ResponseOptions;
+
+    /// Failed sign-ins allowed per account in [`ACCOUNT_WINDOW_MINUTES`].
+    pub const ACCOUNT_FAILURES: i64 = 5;
+    pub const ACCOUNT_WINDOW_MINUTES: i64 = 30;
+    /// Failed sign-ins allowed per IP address (any accounts) in [`IP_WINDOW_MINUTES`].
+    pub const IP_FAILURES: i64 = 30;
+    pub const IP_WINDOW_MINUTES: i64 = 15;
+    /// How long an email verification link works.
+    pub const VERIFY_HOURS: i64 = 48;
+
+    pub fn set_cookie(value: http::HeaderValue) {
+        if let Some(res) = leptos::prelude::use_context::<ResponseOptions>() {
+            res.append_header(SET_COOKIE, value);
+        }
+    }
+
+    /// Only local paths are followed after sign-in: never another site (open redirect).
+    pub fn safe_next(next: Option<String>) -> String {
+        match next {
+            Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n,
+            _ => "/".into(),
+        }
+    }
+
+    /// A random id for a new record, chosen before the transaction that creates it.
+    pub fn new_id() -> String {
+        session::new_token()[..20].to_string()
+    }
+
+    pub fn verification_mail(state: &AppState, to: &str, token: &str) -> repo::OutgoingMail {
+        let link = format!("{}/verify-email?token={token}", state.auth.public_origin);
+        repo::OutgoingMail {
+            to: to.to_string(),
+            subject: "Confirm your email address for Pairwise".into(),
+            body: format!(
+                "Hello,\n\nconfirm your email address by opening this link within {VERIFY_HOURS} hours:\n\n{link}\n\nIf you did not sign up for Pairwise, ignore this message.\n"
+            ),
+        }
+    }
+}
+#[cfg(feature = "ssr")]
+use backend::*;
+
+/// Creates an account (role learner), signs it in and queues the email verification.
+#[server(endpoint = "sign_up")]
+pub async fn sign_up(
+    email: String,
+    display_name: String,
+    password: String,
+) -> Result<CurrentUser, AppError> {
+    let state = AppState::get()?;
+    let email = Email::parse(&email)?;
+    let name = DisplayName::parse(&display_name)?;
+    let password = Password::parse(&password)?;
+    refuse_common(&password)?;
+    let hash = state.hasher.hash(&password).await?;
+    let now = state.clock.now();
+    let user = UserId(new_id());
+    let token = session::new_token();
+    let verify = session::new_token();
+    let mail = verification_mail(&state, email.as_str(), &verify);
+    repo::register(
+        &state.db,
+        repo::Registration {
+            id: &user,
+            email: &email,
+            display_name: name.as_str(),
+            password_hash: &hash,
+            roles: &[Role::Learner],
+            session_hash: &session::hash_token(&token),
+            session_expires: now
+                + Duration::from_std(state.auth.session_absolute).unwrap_or_default(),
+            verify_hash: &session::hash_token(&verify),
+            verify_expires: now + Duration::hours(VERIFY_HOURS),
+            mail: &mail,
+            ip: client_ip(),
+        },
+        now,
+    )
+    .await?;
+    if let Some(cookie) = session::session_cookie(&state.auth, &token) {
+        set_cookie(cookie);
+    }
+    leptos_axum::redirect("/profile");
+    Ok(CurrentUser {
+        id: user,
+        email: email.as_str().to_string(),
+        display_name: name.as_str().to_string(),
+        roles: vec![Role::Learner],
+        email_verified: false,
+    })
+}
+
+/// Signs in with email and password; always issues a fresh session token.
+#[server(endpoint = "sign_in")]
+pub async fn sign_in(
+    email: String,
+    password: String,
+    #[server(default)] next: Option<String>,
+) -> Result<CurrentUser, AppError> {
+    let state = AppState::get()?;
+    let now = state.clock.now();
+    let ip = client_ip();
+    // An email that does not parse is still counted and answered like a wrong password, so
+    // the answer never tells which accounts exist.
+    let email_key = email.trim().to_lowercase();
+    let failures = repo::recent_failures(
+        &state.db,
+        &email_key,
+        now - Duration::minutes(ACCOUNT_WINDOW_MINUTES),
+        ip.as_deref(),
+        now - Duration::minutes(IP_WINDOW_MINUTES),
+    )
+    .await?;
+    let limited = [
+        (
+            failures.by_email >= ACCOUNT_FAILURES,
+            failures.oldest_by_email,
+            ACCOUNT_WINDOW_MINUTES,
+        ),
+        (
+            failures.by_ip >= IP_FAILURES,
+            failures.oldest_by_ip,
+            IP_WINDOW_MINUTES,
+        ),
+    ];
+    for (over, oldest, window) in limited {
+        if over {
+            let frees_at = oldest.unwrap_or(now) + Duration::minutes(window);
+            let retry_after_secs = (frees_at - now).num_seconds().max(1) as u64;
+            if let Some(res) = use_context::<ResponseOptions>()
+                && let Ok(v) = http::HeaderValue::from_str(&retry_after_secs.to_string())
+            {
+                res.insert_header(RETRY_AFTER, v);
+            }
+            return Err(AppError::TooManyAttempts { retry_after_secs });
+        }
+    }
+    let found = match Email::parse(&email) {
+        Ok(e) => repo::credentials(&state.db, &e).await?,
+        Err(_) => None,
+    };
+    let (user_id, stored) = match found {
+        Some((id, hash)) => (Some(id), Some(hash)),
+        None => (None, None),
+    };
+    if !state.hasher.verify(&password, stored).await? {
+        let entry = AuditEntry {
+            user: user_id,
+            email: Some(email_key),
+            ip,
+            ..Default::default()
+        };
+        repo::audit(&state.db, AuditKind::SignInFailed, entry, now).await?;
+        return Err(AppError::WrongCredentials);
+    }
+    let Some(user_id) = user_id else {
+        return Err(AppError::WrongCredentials);
+    };
+    let presented = session::cookie(
+        &session::request_headers(),
+        session::cookie_name(&state.auth),
+    )
+    .map(session::hash_token);
+    let token = session::new_token();
+    repo::create_session(
+        &state.db,
+        repo::NewSession {
+            token_hash: &session::hash_token(&token),
+            user: &user_id,
+            expires_at: now + Duration::from_std(state.auth.session_absolute).unwrap_or_default(),
+            ip: ip.clone(),
+            user_agent: session::request_headers()
+                .get(http::header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .map(|s| s.chars().take(300).collect()),
+        },
+        presented.as_deref(),
+        now,
+    )
+    .await?;
+    let entry = AuditEntry {
+        user: Some(user_id.clone()),
+        email: Some(email_key),
+        ip,
+        ..Default::default()
+    };
+    repo::audit(&state.db, AuditKind::SignIn, entry, now).await?;
+    if let Some(cookie) = session::session_cookie(&state.auth, &token) {
+        set_cookie(cookie);
+    }
+    let user = repo::current_user(&state.db, &user_id)
+        .await?
+        .ok_or(AppError::Internal)?;
+    leptos_axum::redirect(&safe_next(next));
+    Ok(user)
+}
+
+/// Ends the current session: the token is deleted, so the old cookie is dead everywhere.
+#[server(endpoint = "sign_out")]
+pub async fn sign_out() -> Result<(), AppError> {
+    let state = AppState::get()?;
+    if let Some(auth) = session::current().await? {
+        repo::delete_session(&state.db, &auth.token_hash).await?;
+        let entry = AuditEntry {
+            user: Some(auth.user.id),
+            ip: client_ip(),
+            ..Default::default()
+        };
+        repo::audit(&state.db, AuditKind::SignOut, entry, state.clock.now()).await?;
+    }
+    set_cookie(session::clear_cookie(&state.auth));
+    leptos_axum::redirect("/");
+    Ok(())
+}
+
+/// The signed-in user, or `None`.
+#[server(endpoint = "current_user")]
+pub async fn get_current_user() -> Result<Option<CurrentUser>, AppError> {
+    Ok(session::current().await?.map(|a| a.user))
+}
+
+/// The caller's own profile.
+#[server(endpoint = "get_profile")]
+pub async fn get_profile() -> Result<Profile, AppError> {
+    let auth = require_user().await?;
+    let state = AppState::get()?;
+    repo::profile(&state.db, &auth.user.id)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+/// Edits the caller's own profile (never anyone else's: there is no id parameter).
+#[server(endpoint = "update_profile")]
+pub async fn update_profile(
+    display_name: String,
+    #[server(default)] bio: String,
+    #[server(default)] skills: String,
+    #[server(default)] languages: String,
+    timezone: String,
+) -> Result<Profile, AppError> {
+    let auth = require_user().await?;
+    let state = AppState::get()?;
+    let update = ProfileUpdate::parse(&display_name, &bio, &skills, &languages, &timezone)?;
+    repo::update_profile(&state.db, &auth.user.id, &update, state.clock.now()).await?;
+    repo::profile(&state.db, &auth.user.id)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+/// Changes the password after checking the current one; every other session is signed out.
+#[server(endpoint = "change_password")]
+pub async fn change_password(
+    current_password: String,
+    new_password: String,
+) -> Result<(), AppError> {
+    let auth = require_user().await?;
+    let state = AppState::get()?;
+    let new_password = Password::parse(&new_password)?;
+    refuse_common(&new_password)?;
+    let stored = repo::password_hash(&state.db, &auth.user.id).await?;
+    if !state.hasher.verify(&current_password, stored).await? {
+        return Err(Problem::WrongCurrentPassword.into());
+    }
+    let hash = state.hasher.hash(&new_password).await?;
+    let now = state.clock.now();
+    repo::change_password(&state.db, &auth.user.id, &hash, &auth.token_hash, now).await?;
+    let entry = AuditEntry {
+        user: Some(auth.user.id),
+        ip: client_ip(),
+        ..Default::default()
+    };
+    repo::audit(&state.db, AuditKind::PasswordChanged, entry, now).await?;
+    Ok(())
+}
+
+/// Queues a new verification email for the caller.
+#[server(endpoint = "resend_verification")]
+pub async fn resend_verification() -> Result<(), AppError> {
+    let auth = require_user().await?;
+    let state = AppState::get()?;
+    if auth.user.email_verified {
+        return Ok(());
+    }
+    let now = state.clock.now();
+    let token = session::new_token();
+    let mail = verification_mail(&state, &auth.user.email, &token);
+    let expires = now + Duration::hours(VERIFY_HOURS);
+    repo::create_verification(
+        &state.db,
+        &auth.user.id,
+        &session::hash_token(&token),
+        expires,
+        &mail,
+        now,
+    )
+    .await
+}
+
+/// Confirms an email address from the link in the verification email (works signed out).
+#[server(endpoint = "verify_email")]
+pub async fn verify_email(token: String) -> Result<(), AppError> {
+    let state = AppState::get()?;
+    let now = state.clock.now();
+    let token = token.trim();
+    if token.len() != 64 {
+        return Err(Problem::TokenInvalid.into());
+    }
+    let user = repo::consume_verification(&state.db, &session::hash_token(token), now)
+        .await?
+        .ok_or(AppError::from(Problem::TokenInvalid))?;
+    repo::mark_email_verified(&state.db, &user, now).await?;
+    repo::audit(
+        &state.db,
+        AuditKind::EmailVerified,
+        AuditEntry {
+            user: Some(user),
+            ..Default::default()
+        },
+        now,
+    )
+    .await
+}
+
+/// Demo accounts to show on the home page (empty unless demo mode is on).
+#[server(endpoint = "demo_accounts")]
+pub async fn demo_accounts() -> Result<Vec<DemoAccount>, AppError> {
+    Ok(AppState::get()?.demo_accounts.as_ref().clone())
+}
+
+/// Admins only: every user with their roles.
+#[server(endpoint = "list_users")]
+pub async fn list_users() -> Result<Vec<CurrentUser>, AppError> {
+    require_role(Role::Admin).await?;
+    let state = AppState::get()?;
+    repo::list_users(&state.db, 500).await
+}
+
+/// Admins only: grants or revokes a role.
+#[server(endpoint = "set_user_role")]
+pub async fn set_user_role(user_id: String, role: String, granted: bool) -> Result<(), AppError> {
+    let admin = require_role(Role::Admin).await?;
+    let state = AppState::get()?;
+    let role = Role::parse(&role).ok_or_else(|| AppError::BadRequest {
+        detail: "unknown role".into(),
+    })?;
+    let user = UserId(user_id);
+    if !repo::set_role(&state.db, &user, role, granted).await? {
+        return Err(AppError::NotFound);
+    }
+    let kind = if granted {
+        AuditKind::RoleGranted
+    } else {
+        AuditKind::RoleRevoked
+    };
+    let entry = AuditEntry {
+        user: Some(user),
+        actor: Some(admin.user.id),
+        ip: client_ip(),
+        detail: Some(role.key().to_string()),
+        ..Default::default()
+    };
+    repo::audit(&state.db, kind, entry, state.clock.now()).await
+}

@@ -1,0 +1,673 @@
+//! Account queries (server only). The only place with SurrealQL for accounts; every value is
+//! bound, never formatted into the query text.
+
+use chrono::{DateTime, Utc};
+use surrealdb::types::{RecordId, SerdeWrapper, SurrealValue};
+
+use crate::{
+    accounts::model::{CurrentUser, Email, Profile, ProfileUpdate, Role, Skill},
+    error::{AppError, Problem},
+    ids::UserId,
+    state::Db,
+};
+
+/// Logs a database failure where it happened and gives the client only `Internal`.
+pub fn internal(context: &'static str) -> impl Fn(surrealdb::Error) -> AppError {
+    move |e| {
+        tracing::error!(error = %e, "database: {context}");
+        AppError::Internal
+    }
+}
+
+fn user_record(id: &UserId) -> RecordId {
+    RecordId::new("user", id.0.as_str())
+}
+
+#[derive(Debug, SurrealValue)]
+struct UserRow {
+    id: String,
+    email: String,
+    display_name: String,
+    roles: Vec<String>,
+    email_verified: bool,
+}
+
+impl UserRow {
+    fn into_current(self) -> CurrentUser {
+        CurrentUser {
+            id: UserId(self.id),
+            email: self.email,
+            display_name: self.display_name,
+            roles: roles_from(&self.roles),
+            email_verified: self.email_verified,
+        }
+    }
+}
+
+fn roles_from(raw: &[String]) -> Vec<Role> {
+    let mut roles: Vec<Role> = raw.iter().filter_map(|r| Role::parse(r)).collect();
+    roles.sort();
+    roles
+}
+
+const USER_FIELDS: &str = "record::id(id) AS id, email, display_name, roles, email_verified";
+
+pub struct NewUser<'a> {
+    pub email: &'a Email,
+    pub display_name: &'a str,
+    pub password_hash: &'a str,
+    pub roles: &'a [Role],
+}
+
+/// Creates a user; an email already in use gives `EmailTaken` (the unique index decides, so
+/// two simultaneous sign-ups with one email cannot both succeed).
+pub async fn create_user(
+    db: &Db,
+    user: NewUser<'_>,
+    now: DateTime<Utc>,
+) -> Result<UserId, AppError> {
+    let roles: Vec<String> = user.roles.iter().map(|r| r.key().to_string()).collect();
+    let mut res = db
+        .query(
+            "CREATE ONLY user CONTENT {
+                email: $email, display_name: $name, password_hash: $hash, roles: $roles,
+                created_at: $now, updated_at: $now
+             } RETURN record::id(id) AS id",
+        )
+        .bind(("email", user.email.as_str().to_string()))
+        .bind(("name", user.display_name.to_string()))
+        .bind(("hash", user.password_hash.to_string()))
+        .bind(("roles", roles))
+        .bind(("now", now))
+        .await
+        .map_err(internal("create user"))?;
+    match res.take::<Option<IdRow>>(0) {
+        Ok(Some(row)) => Ok(UserId(row.id)),
+        Ok(None) => Err(AppError::Internal),
+        Err(e) if is_unique_violation(&e) => Err(Problem::EmailTaken.into()),
+        Err(e) => Err(internal("create user")(e)),
+    }
+}
+
+/// Everything a sign-up writes.
+pub struct Registration<'a> {
+    pub id: &'a UserId,
+    pub email: &'a Email,
+    pub display_name: &'a str,
+    pub password_hash: &'a str,
+    pub roles: &'a [Role],
+    pub session_hash: &'a str,
+    pub session_expires: DateTime<Utc>,
+    pub verify_hash: &'a str,
+    pub verify_expires: DateTime<Utc>,
+    pub mail: &'a OutgoingMail,
+    pub ip: Option<String>,
+}
+
+/// Signs a new user up in one transaction: the user, their first session, the verification
+/// token with its email, and the audit entry exist together or not at all. When this returns
+/// Ok the sign-up is durable (SurrealKV syncs every commit).
+pub async fn register(db: &Db, r: Registration<'_>, now: DateTime<Utc>) -> Result<(), AppError> {
+    let roles: Vec<String> = r.roles.iter().map(|r| r.key().to_string()).collect();
+    let res = db
+        .query(
+            "BEGIN TRANSACTION;
+             CREATE $user CONTENT {
+                email: $email, display_name: $name, password_hash: $hash, roles: $roles,
+                created_at: $now, updated_at: $now
+             };
+             CREATE session CONTENT {
+                token_hash: $session_hash, user: $user, created_at: $now, last_seen_at: $now,
+                expires_at: $session_expires, ip: $ip
+             };
+             CREATE email_token CONTENT {
+                token_hash: $verify, user: $user, purpose: 'verify_email', created_at: $now,
+                expires_at: $verify_expires
+             };
+             CREATE outbox CONTENT { to: $email, subject: $subject, body: $body, created_at: $now };
+             CREATE audit CONTENT { kind: 'sign_up', user: $user, email: $email, ip: $ip, at: $now };
+             COMMIT TRANSACTION;",
+        )
+        .bind(("user", user_record(r.id)))
+        .bind(("email", r.email.as_str().to_string()))
+        .bind(("name", r.display_name.to_string()))
+        .bind(("hash", r.password_hash.to_string()))
+        .bind(("roles", roles))
+        .bind(("session_hash", r.session_hash.to_string()))
+        .bind(("session_expires", r.session_expires))
+        .bind(("verify", r.verify_hash.to_string()))
+        .bind(("verify_expires", r.verify_expires))
+        .bind(("subject", r.mail.subject.clone()))
+        .bind(("body", r.mail.body.clone()))
+        .bind(("ip", r.ip))
+        .bind(("now", now))
+        .await
+        .map_err(internal("register"))?;
+    fail_on_errors(res, "register")
+}
+
+/// Turns statement errors into an `AppError`: a unique-index violation anywhere in the
+/// transaction means the email is taken; anything else is internal.
+fn fail_on_errors(
+    mut res: surrealdb::IndexedResults,
+    context: &'static str,
+) -> Result<(), AppError> {
+    let errors = res.take_errors();
+    if errors.is_empty() {
+        return Ok(());
+    }
+    if errors.values().any(is_unique_violation) {
+        return Err(Problem::EmailTaken.into());
+    }
+    for e in errors.values() {
+        tracing::error!(error = %e, "database: {context}");
+    }
+    Err(AppError::Internal)
+}
+
+/// True when a write failed because a unique index already holds the value.
+pub fn is_unique_violation(e: &surrealdb::Error) -> bool {
+    e.message().contains("already contains")
+}
+
+#[derive(Debug, SurrealValue)]
+struct IdRow {
+    id: String,
+}
+
+#[derive(Debug, SurrealValue)]
+struct CredentialRow {
+    id: String,
+    password_hash: String,
+}
+
+/// The user id and password hash for an email, if such a user exists.
+pub async fn credentials(db: &Db, email: &Email) -> Result<Option<(UserId, String)>, AppError> {
+    let mut res = db
+        .query("SELECT record::id(id) AS id, password_hash FROM user WHERE email = $email LIMIT 1")
+        .bind(("email", email.as_str().to_string()))
+        .await
+        .map_err(internal("credentials"))?;
+    let row: Option<CredentialRow> = res.take(0).map_err(internal("credentials"))?;
+    Ok(row.map(|r| (UserId(r.id), r.password_hash)))
+}
+
+pub async fn password_hash(db: &Db, user: &UserId) -> Result<Option<String>, AppError> {
+    let mut res = db
+        .query("SELECT VALUE password_hash FROM ONLY $user")
+        .bind(("user", user_record(user)))
+        .await
+        .map_err(internal("password hash"))?;
+    res.take::<Option<String>>(0)
+        .map_err(internal("password hash"))
+}
+
+pub async fn current_user(db: &Db, user: &UserId) -> Result<Option<CurrentUser>, AppError> {
+    let mut res = db
+        .query(format!("SELECT {USER_FIELDS} FROM ONLY $user"))
+        .bind(("user", user_record(user)))
+        .await
+        .map_err(internal("current user"))?;
+    let row: Option<UserRow> = res.take(0).map_err(internal("current user"))?;
+    Ok(row.map(UserRow::into_current))
+}
+
+pub async fn count_users(db: &Db) -> Result<i64, AppError> {
+    let mut res = db
+        .query("(SELECT count() AS n FROM user GROUP ALL)[0].n ?? 0")
+        .await
+        .map_err(internal("count users"))?;
+    Ok(res
+        .take::<Option<i64>>(0)
+        .map_err(internal("count users"))?
+        .unwrap_or(0))
+}
+
+/// Every user, for the admin page (newest first, bounded).
+pub async fn list_users(db: &Db, limit: i64) -> Result<Vec<CurrentUser>, AppError> {
+    let mut res = db
+        .query(format!(
+            "SELECT {USER_FIELDS}, created_at FROM user ORDER BY created_at DESC LIMIT $limit"
+        ))
+        .bind(("limit", limit))
+        .await
+        .map_err(internal("list users"))?;
+    let rows: Vec<UserRow> = res.take(0).map_err(internal("list users"))?;
+    Ok(rows.into_iter().map(UserRow::into_current).collect())
+}
+
+#[derive(SurrealValue)]
+struct ProfileRow {
+    id: String,
+    email: String,
+    display_name: String,
+    bio: String,
+    skills: SerdeWrapper<Vec<Skill>>,
+    languages: Vec<String>,
+    timezone: String,
+    roles: Vec<String>,
+    email_verified: bool,
+}
+
+pub async fn profile(db: &Db, user: &UserId) -> Result<Option<Profile>, AppError> {
+    let mut res = db
+        .query(
+            "SELECT record::id(id) AS id, email, display_name, bio, skills, languages, timezone,
+                    roles, email_verified FROM ONLY $user",
+        )
+        .bind(("user", user_record(user)))
+        .await
+        .map_err(internal("profile"))?;
+    let row: Option<ProfileRow> = res.take(0).map_err(internal("profile"))?;
+    Ok(row.map(|r| Profile {
+        id: UserId(r.id),
+        email: r.email,
+        display_name: r.display_name,
+        bio: r.bio,
+        skills: r.skills.0,
+        languages: r.languages,
+        timezone: r.timezone,
+        roles: roles_from(&r.roles),
+        email_verified: r.email_verified,
+    }))
+}
+
+pub async fn update_profile(
+    db: &Db,
+    user: &UserId,
+    update: &ProfileUpdate,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    db.query(
+        "UPDATE $user MERGE {
+            display_name: $name, bio: $bio, skills: $skills, languages: $languages,
+            timezone: $timezone, updated_at: $now
+         }",
+    )
+    .bind(("user", user_record(user)))
+    .bind(("name", update.display_name.as_str().to_string()))
+    .bind(("bio", update.bio.clone()))
+    .bind(("skills", SerdeWrapper(update.skills.clone())))
+    .bind(("languages", update.languages.clone()))
+    .bind(("timezone", update.timezone.as_str().to_string()))
+    .bind(("now", now))
+    .await
+    .and_then(|r| r.check())
+    .map_err(internal("update profile"))?;
+    Ok(())
+}
+
+/// Replaces the password hash and ends every other session of the user, all or nothing.
+pub async fn change_password(
+    db: &Db,
+    user: &UserId,
+    new_hash: &str,
+    keep_session: &str,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    db.query(
+        "BEGIN TRANSACTION;
+         UPDATE $user SET password_hash = $hash, updated_at = $now;
+         DELETE session WHERE user = $user AND token_hash != $keep;
+         COMMIT TRANSACTION;",
+    )
+    .bind(("user", user_record(user)))
+    .bind(("hash", new_hash.to_string()))
+    .bind(("keep", keep_session.to_string()))
+    .bind(("now", now))
+    .await
+    .and_then(|r| r.check())
+    .map_err(internal("change password"))?;
+    Ok(())
+}
+
+/// Grants or revokes a role. A user always keeps at least one role (learner by default).
+pub async fn set_role(db: &Db, user: &UserId, role: Role, granted: bool) -> Result<bool, AppError> {
+    let query = if granted {
+        "UPDATE ONLY $user SET roles = array::union(roles, [$role]) RETURN record::id(id) AS id"
+    } else {
+        "UPDATE ONLY $user SET roles = IF array::len(array::complement(roles, [$role])) = 0
+            THEN ['learner'] ELSE array::complement(roles, [$role]) END RETURN record::id(id) AS id"
+    };
+    let mut res = db
+        .query(format!(
+            "IF record::exists($user) {{ {query} }} ELSE {{ NONE }}"
+        ))
+        .bind(("user", user_record(user)))
+        .bind(("role", role.key().to_string()))
+        .await
+        .map_err(internal("set role"))?;
+    let row: Option<IdRow> = res.take(0).map_err(internal("set role"))?;
+    Ok(row.is_some())
+}
+
+pub async fn mark_email_verified(
+    db: &Db,
+    user: &UserId,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    db.query("UPDATE $user SET email_verified = true, updated_at = $now")
+        .bind(("user", user_record(user)))
+        .bind(("now", now))
+        .await
+        .and_then(|r| r.check())
+        .map_err(internal("verify email"))?;
+    Ok(())
+}
+
+// ---- sessions ---------------------------------------------------------------------------
+
+pub struct NewSession<'a> {
+    pub token_hash: &'a str,
+    pub user: &'a UserId,
+    pub expires_at: DateTime<Utc>,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+/// Stores a new session, deleting the one it replaces (rotation at sign-in) in the same
+/// transaction, so the old token is dead the moment the new one exists.
+pub async fn create_session(
+    db: &Db,
+    session: NewSession<'_>,
+    replaces: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    db.query(
+        "BEGIN TRANSACTION;
+         DELETE session WHERE token_hash = $old;
+         CREATE session CONTENT {
+            token_hash: $hash, user: $user, created_at: $now, last_seen_at: $now,
+            expires_at: $expires, ip: $ip, user_agent: $ua
+         };
+         COMMIT TRANSACTION;",
+    )
+    .bind(("old", replaces.unwrap_or_default().to_string()))
+    .bind(("hash", session.token_hash.to_string()))
+    .bind(("user", user_record(session.user)))
+    .bind(("now", now))
+    .bind(("expires", session.expires_at))
+    .bind(("ip", session.ip))
+    .bind(("ua", session.user_agent))
+    .await
+    .and_then(|r| r.check())
+    .map_err(internal("create session"))?;
+    Ok(())
+}
+
+#[derive(Debug, SurrealValue)]
+struct SessionRow {
+    last_seen_at: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+    user: Option<UserRow>,
+}
+
+pub struct StoredSession {
+    pub user: CurrentUser,
+    pub last_seen_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+pub async fn find_session(db: &Db, token_hash: &str) -> Result<Option<StoredSession>, AppError> {
+    let mut res = db
+        .query(format!(
+            "SELECT last_seen_at, expires_at, (SELECT {USER_FIELDS} FROM ONLY $parent.user) AS user
+             FROM session WHERE token_hash = $hash LIMIT 1"
+        ))
+        .bind(("hash", token_hash.to_string()))
+        .await
+        .map_err(internal("find session"))?;
+    let row: Option<SessionRow> = res.take(0).map_err(internal("find session"))?;
+    Ok(row.and_then(|r| {
+        r.user.map(|u| StoredSession {
+            user: u.into_current(),
+            last_seen_at: r.last_seen_at,
+            expires_at: r.expires_at,
+        })
+    }))
+}
+
+pub async fn touch_session(db: &Db, token_hash: &str, now: DateTime<Utc>) -> Result<(), AppError> {
+    db.query("UPDATE session SET last_seen_at = $now WHERE token_hash = $hash")
+        .bind(("hash", token_hash.to_string()))
+        .bind(("now", now))
+        .await
+        .and_then(|r| r.check())
+        .map_err(internal("touch session"))?;
+    Ok(())
+}
+
+pub async fn delete_session(db: &Db, token_hash: &str) -> Result<(), AppError> {
+    db.query("DELETE session WHERE token_hash = $hash")
+        .bind(("hash", token_hash.to_string()))
+        .await
+        .and_then(|r| r.check())
+        .map_err(internal("delete session"))?;
+    Ok(())
+}
+
+/// Removes sessions that can no longer be used (run from a periodic job).
+pub async fn delete_expired_sessions(
+    db: &Db,
+    now: DateTime<Utc>,
+    idle_cutoff: DateTime<Utc>,
+) -> Result<(), AppError> {
+    db.query("DELETE session WHERE expires_at <= $now OR last_seen_at <= $idle")
+        .bind(("now", now))
+        .bind(("idle", idle_cutoff))
+        .await
+        .and_then(|r| r.check())
+        .map_err(internal("expire sessions"))?;
+    Ok(())
+}
+
+// ---- email tokens and the outbox -------------------------------------------------------
+
+/// Stores a verification token and queues the email carrying it, together.
+pub async fn create_verification(
+    db: &Db,
+    user: &UserId,
+    token_hash: &str,
+    expires_at: DateTime<Utc>,
+    mail: &OutgoingMail,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    db.query(
+        "BEGIN TRANSACTION;
+         CREATE email_token CONTENT {
+            token_hash: $hash, user: $user, purpose: 'verify_email', created_at: $now, expires_at: $expires
+         };
+         CREATE outbox CONTENT { to: $to, subject: $subject, body: $body, created_at: $now };
+         COMMIT TRANSACTION;",
+    )
+    .bind(("hash", token_hash.to_string()))
+    .bind(("user", user_record(user)))
+    .bind(("expires", expires_at))
+    .bind(("to", mail.to.clone()))
+    .bind(("subject", mail.subject.clone()))
+    .bind(("body", mail.body.clone()))
+    .bind(("now", now))
+    .await
+    .and_then(|r| r.check())
+    .map_err(internal("create verification"))?;
+    Ok(())
+}
+
+pub struct OutgoingMail {
+    pub to: String,
+    pub subject: String,
+    pub body: String,
+}
+
+/// Uses a verification token once: marks it used and returns its user, or `None` when the
+/// token is unknown, used or expired.
+pub async fn consume_verification(
+    db: &Db,
+    token_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<UserId>, AppError> {
+    let mut res = db
+        .query(
+            "UPDATE email_token SET used_at = $now
+             WHERE token_hash = $hash AND used_at = NONE AND expires_at > $now
+             RETURN record::id(user) AS id",
+        )
+        .bind(("hash", token_hash.to_string()))
+        .bind(("now", now))
+        .await
+        .map_err(internal("consume verification"))?;
+    let rows: Vec<IdRow> = res.take(0).map_err(internal("consume verification"))?;
+    Ok(rows.into_iter().next().map(|r| UserId(r.id)))
+}
+
+#[derive(Debug, SurrealValue)]
+pub struct OutboxMail {
+    pub id: String,
+    pub to: String,
+    pub subject: String,
+    pub body: String,
+}
+
+/// The newest queued messages for an address (tests and the demo read verification links here).
+pub async fn outbox_for(db: &Db, to: &str) -> Result<Vec<OutboxMail>, AppError> {
+    let mut res = db
+        .query(
+            "SELECT record::id(id) AS id, to, subject, body, created_at FROM outbox
+             WHERE to = $to ORDER BY created_at DESC LIMIT 20",
+        )
+        .bind(("to", to.to_string()))
+        .await
+        .map_err(internal("outbox"))?;
+    res.take(0).map_err(internal("outbox"))
+}
+
+// ---- audit log and sign-in limits -------------------------------------------------------
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AuditKind {
+    SignUp,
+    SignIn,
+    SignInFailed,
+    SignOut,
+    PasswordChanged,
+    RoleGranted,
+    RoleRevoked,
+    EmailVerified,
+    AdminCreated,
+}
+
+impl AuditKind {
+    fn key(self) -> &'static str {
+        match self {
+            AuditKind::SignUp => "sign_up",
+            AuditKind::SignIn => "sign_in",
+            AuditKind::SignInFailed => "sign_in_failed",
+            AuditKind::SignOut => "sign_out",
+            AuditKind::PasswordChanged => "password_changed",
+            AuditKind::RoleGranted => "role_granted",
+            AuditKind::RoleRevoked => "role_revoked",
+            AuditKind::EmailVerified => "email_verified",
+            AuditKind::AdminCreated => "admin_created",
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct AuditEntry {
+    pub user: Option<UserId>,
+    pub actor: Option<UserId>,
+    pub email: Option<String>,
+    pub ip: Option<String>,
+    pub detail: Option<String>,
+}
+
+pub async fn audit(
+    db: &Db,
+    kind: AuditKind,
+    entry: AuditEntry,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    db.query(
+        "CREATE audit CONTENT { kind: $kind, user: $user, actor: $actor, email: $email, ip: $ip,
+            detail: $detail, at: $now }",
+    )
+    .bind(("kind", kind.key().to_string()))
+    .bind(("user", entry.user.as_ref().map(user_record)))
+    .bind(("actor", entry.actor.as_ref().map(user_record)))
+    .bind(("email", entry.email))
+    .bind(("ip", entry.ip))
+    .bind(("detail", entry.detail))
+    .bind(("now", now))
+    .await
+    .and_then(|r| r.check())
+    .map_err(internal("audit"))?;
+    Ok(())
+}
+
+/// Failed sign-ins since `since` for an email and for an IP address, with the oldest of each
+/// (so the caller can say when the window frees up).
+pub struct FailureCounts {
+    pub by_email: i64,
+    pub oldest_by_email: Option<DateTime<Utc>>,
+    pub by_ip: i64,
+    pub oldest_by_ip: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, SurrealValue)]
+struct FailureRow {
+    n: i64,
+    oldest: Option<DateTime<Utc>>,
+}
+
+pub async fn recent_failures(
+    db: &Db,
+    email: &str,
+    email_since: DateTime<Utc>,
+    ip: Option<&str>,
+    ip_since: DateTime<Utc>,
+) -> Result<FailureCounts, AppError> {
+    let mut res = db
+        .query(
+            "SELECT count() AS n, time::min(at) AS oldest FROM audit
+                WHERE kind = 'sign_in_failed' AND email = $email AND at > $email_since GROUP ALL;
+             SELECT count() AS n, time::min(at) AS oldest FROM audit
+                WHERE kind = 'sign_in_failed' AND ip = $ip AND at > $ip_since GROUP ALL;",
+        )
+        .bind(("email", email.to_string()))
+        .bind(("email_since", email_since))
+        .bind(("ip", ip.map(str::to_string)))
+        .bind(("ip_since", ip_since))
+        .await
+        .map_err(internal("recent failures"))?;
+    let by_email: Option<FailureRow> = res.take(0).map_err(internal("recent failures"))?;
+    let by_ip: Option<FailureRow> = if ip.is_some() {
+        res.take(1).map_err(internal("recent failures"))?
+    } else {
+        None
+    };
+    Ok(FailureCounts {
+        by_email: by_email.as_ref().map_or(0, |r| r.n),
+        oldest_by_email: by_email.and_then(|r| r.oldest),
+        by_ip: by_ip.as_ref().map_or(0, |r| r.n),
+        oldest_by_ip: by_ip.and_then(|r| r.oldest),
+    })
+}
+
+// ---- installation facts ------------------------------------------------------------------
+
+/// Records a once-only fact; returns false if it was already recorded.
+pub async fn claim_once(db: &Db, key: &str, now: DateTime<Utc>) -> Result<bool, AppError> {
+    let mut res = db
+        .query(
+            "IF record::exists(type::record('meta', $key)) { false }
+             ELSE { CREATE type::record('meta', $key) SET at = $now; true }",
+        )
+        .bind(("key", key.to_string()))
+        .bind(("now", now))
+        .await
+        .map_err(internal("claim once"))?;
+    Ok(res
+        .take::<Option<bool>>(0)
+        .map_err(internal("claim once"))?
+        .unwrap_or(false))
+}

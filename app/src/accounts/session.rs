@@ -1,0 +1,239 @@
+//! Sessions (server only): random tokens in an HttpOnly cookie, stored hashed in SurrealDB.
+//!
+//! Lifetimes: a session ends after `PAIRWISE_SESSION_IDLE` without use (default 7 days) or
+//! `PAIRWISE_SESSION_ABSOLUTE` after sign-in (default 30 days), whichever comes first; sign-in
+//! always creates a new token (and deletes the presented one), sign-out deletes it.
+
+use chrono::{DateTime, Duration as ChronoDuration, Utc};
+use http::{HeaderMap, HeaderValue, header};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+use crate::{
+    accounts::{
+        model::{Capabilities, CurrentUser, Role},
+        repo,
+    },
+    error::AppError,
+    state::{AppState, AuthSettings},
+};
+
+/// Refresh `last_seen_at` at most this often, so reads do not turn into writes.
+const TOUCH_EVERY_SECS: i64 = 60;
+
+/// The cookie's name: with TLS the `__Host-` prefix pins it to this exact origin.
+pub fn cookie_name(settings: &AuthSettings) -> &'static str {
+    if settings.secure_cookies {
+        "__Host-pw_session"
+    } else {
+        "pw_session"
+    }
+}
+
+/// 32 random bytes, hex-encoded: what the browser holds.
+pub fn new_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+/// What the database holds: the token's SHA-256.
+pub fn hash_token(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// A `Set-Cookie` value that stores `token`.
+pub fn session_cookie(settings: &AuthSettings, token: &str) -> Option<HeaderValue> {
+    let secure = if settings.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
+    HeaderValue::from_str(&format!(
+        "{}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
+        cookie_name(settings),
+        settings.session_absolute.as_secs()
+    ))
+    .ok()
+}
+
+/// A `Set-Cookie` value that deletes the session cookie.
+pub fn clear_cookie(settings: &AuthSettings) -> HeaderValue {
+    let secure = if settings.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
+    HeaderValue::from_str(&format!(
+        "{}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}",
+        cookie_name(settings)
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static("pw_session=; Path=/; Max-Age=0"))
+}
+
+/// Reads one cookie from the request headers.
+pub fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.trim())
+}
+
+/// The signed-in user behind a request, and the hash of the session token that proved it.
+#[derive(Clone, Debug)]
+pub struct Authenticated {
+    pub user: CurrentUser,
+    pub token_hash: String,
+}
+
+impl Authenticated {
+    pub fn require(self, role: Role) -> Result<Self, AppError> {
+        if self.user.roles.has(role) || self.user.roles.can_administer() {
+            Ok(self)
+        } else {
+            Err(AppError::Forbidden)
+        }
+    }
+}
+
+/// Whether a stored session may still be used at `now`.
+pub fn is_live(
+    settings: &AuthSettings,
+    last_seen_at: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> bool {
+    let idle = ChronoDuration::from_std(settings.session_idle).unwrap_or(ChronoDuration::days(7));
+    now < expires_at && now < last_seen_at + idle
+}
+
+/// Finds the user of the session cookie in `headers`; `None` when there is no live session.
+/// Used by server functions (through [`current`]) and by WebSocket upgrades alike.
+pub async fn authenticate(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Option<Authenticated>, AppError> {
+    let Some(token) = cookie(headers, cookie_name(&state.auth)) else {
+        return Ok(None);
+    };
+    // A well-formed token is 64 hex characters; anything else cannot match and costs no query.
+    if token.len() != 64 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Ok(None);
+    }
+    let token_hash = hash_token(token);
+    let Some(found) = repo::find_session(&state.db, &token_hash).await? else {
+        return Ok(None);
+    };
+    let now = state.clock.now();
+    if !is_live(&state.auth, found.last_seen_at, found.expires_at, now) {
+        repo::delete_session(&state.db, &token_hash).await?;
+        return Ok(None);
+    }
+    if (now - found.last_seen_at).num_seconds() >= TOUCH_EVERY_SECS {
+        repo::touch_session(&state.db, &token_hash, now).await?;
+    }
+    Ok(Some(Authenticated {
+        user: found.user,
+        token_hash,
+    }))
+}
+
+/// The request headers of the current server function or page render.
+pub fn request_headers() -> HeaderMap {
+    leptos::prelude::use_context::<http::request::Parts>()
+        .map(|p| p.headers)
+        .unwrap_or_default()
+}
+
+/// The client's IP address as the server saw the connection.
+pub fn client_ip() -> Option<String> {
+    let parts = leptos::prelude::use_context::<http::request::Parts>()?;
+    parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+}
+
+/// The signed-in user of the current request, if any.
+pub async fn current() -> Result<Option<Authenticated>, AppError> {
+    let state = AppState::get()?;
+    authenticate(&state, &request_headers()).await
+}
+
+/// The signed-in user, or `Unauthenticated`.
+pub async fn require_user() -> Result<Authenticated, AppError> {
+    current().await?.ok_or(AppError::Unauthenticated)
+}
+
+/// A signed-in user holding `role` (admins hold every capability), or an error in words.
+pub async fn require_role(role: Role) -> Result<Authenticated, AppError> {
+    require_user().await?.require(role)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn settings(secure: bool) -> AuthSettings {
+        AuthSettings {
+            session_idle: Duration::from_secs(3600),
+            session_absolute: Duration::from_secs(86_400),
+            secure_cookies: secure,
+            public_origin: "http://127.0.0.1:3000".into(),
+        }
+    }
+
+    #[test]
+    fn cookies_are_http_only_same_site_and_secure_with_the_host_prefix_under_tls() {
+        let plain = session_cookie(&settings(false), "abc").unwrap();
+        let plain = plain.to_str().unwrap();
+        assert!(
+            plain.starts_with("pw_session=abc;")
+                && plain.contains("HttpOnly")
+                && plain.contains("SameSite=Lax")
+        );
+        assert!(!plain.contains("Secure"));
+        let tls = session_cookie(&settings(true), "abc").unwrap();
+        let tls = tls.to_str().unwrap();
+        assert!(
+            tls.starts_with("__Host-pw_session=abc;")
+                && tls.contains("; Secure")
+                && tls.contains("Path=/")
+        );
+    }
+
+    #[test]
+    fn tokens_are_random_and_only_their_hash_is_kept() {
+        let (a, b) = (new_token(), new_token());
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 64);
+        assert_eq!(hash_token(&a).len(), 64);
+        assert_ne!(hash_token(&a), a);
+    }
+
+    #[test]
+    fn a_session_dies_when_idle_too_long_or_past_its_absolute_end() {
+        let s = settings(false);
+        let t0 = DateTime::<Utc>::from_timestamp(1_700_000_000, 0).unwrap();
+        let end = t0 + ChronoDuration::days(1);
+        assert!(is_live(&s, t0, end, t0 + ChronoDuration::minutes(59)));
+        assert!(!is_live(&s, t0, end, t0 + ChronoDuration::minutes(61)));
+        assert!(!is_live(&s, end - ChronoDuration::minutes(1), end, end));
+    }
+
+    #[test]
+    fn the_cookie_is_found_among_others() {
+        let mut h = HeaderMap::new();
+        h.append(
+            header::COOKIE,
+            HeaderValue::from_static("a=1; pw_session=tok ; b=2"),
+        );
+        assert_eq!(cookie(&h, "pw_session"), Some("tok"));
+        assert_eq!(cookie(&h, "c"), None);
+    }
+}

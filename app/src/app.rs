@@ -1,0 +1,251 @@
+//! The document shell, the root component and the router: one `path!()` per page.
+
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::{
+    SsrMode, StaticSegment, WildcardSegment,
+    components::{Route, Router, Routes},
+};
+
+use crate::{
+    accounts::{
+        api::{SignOut, demo_accounts, get_current_user},
+        model::Capabilities,
+        pages::{
+            AdminPage, AuthEpoch, ProfilePage, SignInPage, SignUpPage, UserResource,
+            VerifyEmailPage, use_user,
+        },
+    },
+    i18n::{Locale, SetLocale, initial_locale, use_locale},
+    ui::layout::Frame,
+};
+
+/// The HTML document around the app. Rendered on the server only.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    let lang = initial_locale().tag();
+    view! {
+        <!DOCTYPE html>
+        <html lang=lang>
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="color-scheme" content="light dark"/>
+                <meta name="theme-color" content="#1f6feb"/>
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                <link rel="manifest" href="/manifest.webmanifest"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    let locale = RwSignal::new(initial_locale());
+    provide_context(locale);
+    let epoch = AuthEpoch(RwSignal::new(0));
+    provide_context(epoch);
+    let user = Resource::new_blocking(move || epoch.0.get(), |_| get_current_user());
+    provide_context(UserResource(user));
+
+    // Keep <html lang> in step when the language changes without a reload.
+    Effect::new(move |_| {
+        let tag = locale.get().tag();
+        #[cfg(feature = "hydrate")]
+        if let Some(el) = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.document_element())
+        {
+            let _ = el.set_attribute("lang", tag);
+            // Lets browser tests prove that hydration ran, not just that SSR text is there.
+            let _ = el.set_attribute("data-hydrated", "true");
+        }
+        let _ = tag;
+    });
+
+    view! {
+        <Stylesheet id="leptos" href="/pkg/pairwise.css"/>
+        <Title formatter=|t: String| if t.is_empty() { "Pairwise".to_string() } else { format!("{t} · Pairwise") }/>
+        <Router>
+            <Frame
+                brand=Signal::derive(move || locale.get().strings().app_name)
+                menu_label=Signal::derive(move || locale.get().strings().nav_menu)
+                footer=Signal::derive(move || locale.get().strings().footer)
+                nav=Box::new(|| view! { <Nav/> }.into_any())
+            >
+                // Async SSR: every page arrives complete, so it reads and works before (or
+                // without) WASM; out-of-order streaming would need scripts to fill it in.
+                <Routes fallback=NotFound>
+                    <Route path=StaticSegment("") view=HomePage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("signin") view=SignInPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("signup") view=SignUpPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("profile") view=ProfilePage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("verify-email") view=VerifyEmailPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("admin") view=AdminPage ssr=SsrMode::Async/>
+                    <Route path=WildcardSegment("any") view=NotFound ssr=SsrMode::Async/>
+                </Routes>
+            </Frame>
+        </Router>
+    }
+}
+
+/// Navigation that reflects who is signed in, plus the language switch.
+#[component]
+fn Nav() -> impl IntoView {
+    let locale = use_locale();
+    let s = move || locale.get().strings();
+    let user = use_user().0;
+    let sign_out = ServerAction::<SignOut>::new();
+    let epoch = expect_context::<AuthEpoch>().0;
+    Effect::new(move |_| {
+        if matches!(sign_out.value().get(), Some(Ok(()))) {
+            epoch.update(|n| *n += 1);
+        }
+    });
+    view! {
+        <a href="/" data-testid="nav-home">{move || s().nav_home}</a>
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                match user.await {
+                    Ok(Some(u)) => {
+                        let is_admin = u.roles.can_administer();
+                        view! {
+                            <a href="/profile" data-testid="nav-profile" title=move || s().signed_in_as>
+                                {u.display_name.clone()}
+                            </a>
+                            <Show when=move || is_admin>
+                                <a href="/admin" data-testid="nav-admin">{move || s().admin_title}</a>
+                            </Show>
+                            <ActionForm action=sign_out attr:class="inline-form">
+                                <button type="submit" class="link-button" data-testid="nav-sign-out">
+                                    {move || s().nav_sign_out}
+                                </button>
+                            </ActionForm>
+                        }
+                        .into_any()
+                    }
+                    _ => view! {
+                        <a href="/signin" data-testid="nav-sign-in">{move || s().nav_sign_in}</a>
+                        <a href="/signup" class="button small" data-testid="nav-sign-up">{move || s().nav_sign_up}</a>
+                    }
+                    .into_any(),
+                }
+            })}
+        </Transition>
+        <LanguageSwitch/>
+    }
+}
+
+/// A form (so it works without JavaScript) that sets the language cookie; with JavaScript the
+/// text changes in place.
+#[component]
+fn LanguageSwitch() -> impl IntoView {
+    let locale = use_locale();
+    let action = ServerAction::<SetLocale>::new();
+    Effect::new(move |_| {
+        if let Some(Ok(l)) = action.value().get() {
+            locale.set(l);
+        }
+    });
+    view! {
+        <ActionForm action=action attr:class="lang-switch" attr:data-testid="lang-form">
+            <label class="visually-hidden" for="lang-select">{move || locale.get().strings().language}</label>
+            <select id="lang-select" name="locale" data-testid="lang-select">
+                {Locale::ALL
+                    .into_iter()
+                    .map(|l| view! {
+                        <option value=l.tag() selected=move || locale.get() == l>{l.native_name()}</option>
+                    })
+                    .collect_view()}
+            </select>
+            <button type="submit" class="button small" data-testid="lang-submit">
+                {move || locale.get().strings().switch_language}
+            </button>
+        </ActionForm>
+    }
+}
+
+#[component]
+fn HomePage() -> impl IntoView {
+    let locale = use_locale();
+    let s = move || locale.get().strings();
+    let user = use_user().0;
+    let demo = Resource::new(|| (), |_| demo_accounts());
+    view! {
+        <Title text=""/>
+        <section class="hero">
+            <h1 data-testid="home-title">{move || s().home_title}</h1>
+            <p class="lead">{move || s().home_lead}</p>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match user.await {
+                        Ok(Some(u)) => view! {
+                            <p class="welcome" data-testid="welcome">{move || s().home_welcome_back}", "{u.display_name.clone()}</p>
+                        }.into_any(),
+                        _ => view! {
+                            <a class="button primary large" href="/signup" data-testid="cta-sign-up">{move || s().home_get_started}</a>
+                        }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+        <ul class="points">
+            <li>{move || s().home_point_courses}</li>
+            <li>{move || s().home_point_mentors}</li>
+            <li>{move || s().home_point_live}</li>
+        </ul>
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                let accounts = demo.await.unwrap_or_default();
+                (!accounts.is_empty()).then(|| view! {
+                    <section class="panel demo" data-testid="demo-accounts">
+                        <h2>{move || s().demo_title}</h2>
+                        <p>{move || s().demo_lead}</p>
+                        <div class="table-wrap">
+                            <table>
+                                <thead><tr>
+                                    <th>{move || s().demo_role}</th>
+                                    <th>{move || s().email}</th>
+                                    <th>{move || s().password}</th>
+                                </tr></thead>
+                                <tbody>
+                                    {accounts.into_iter().map(|a| view! {
+                                        <tr>
+                                            <td>{move || a.role.label(s())}</td>
+                                            <td><code>{a.email.clone()}</code></td>
+                                            <td><code>{a.password.clone()}</code></td>
+                                        </tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        </div>
+                    </section>
+                })
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn NotFound() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
+        res.set_status(http::StatusCode::NOT_FOUND);
+    }
+    let locale = use_locale();
+    let s = move || locale.get().strings();
+    view! {
+        <Title text=move || s().not_found_title/>
+        <section class="panel center" data-testid="not-found">
+            <h1>{move || s().not_found_title}</h1>
+            <p>{move || s().not_found_lead}</p>
+            <a class="button" href="/">{move || s().back_home}</a>
+        </section>
+    }
+}

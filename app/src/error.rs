@@ -1,0 +1,228 @@
+//! The one error type every server function returns and every page shows.
+//!
+//! Each variant carries enough to be shown in words in the reader's language; internal causes
+//! (database, I/O) are logged where they happen and reach the client only as [`AppError::Internal`].
+
+use serde::{Deserialize, Serialize};
+use server_fn::{
+    codec::JsonEncoding,
+    error::{FromServerFnError, ServerFnErrorErr},
+};
+
+use crate::i18n::{Locale, Strings};
+
+/// Something the user typed that cannot be accepted, named so the page can say what to fix.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Problem {
+    EmailInvalid,
+    EmailTaken,
+    PasswordTooShort,
+    PasswordTooLong,
+    PasswordCommon,
+    NameEmpty,
+    NameTooLong,
+    BioTooLong,
+    SkillInvalid,
+    TooManySkills,
+    LanguageInvalid,
+    TimezoneInvalid,
+    WrongCurrentPassword,
+    TokenInvalid,
+}
+
+impl Problem {
+    pub fn text(self, s: &Strings) -> &'static str {
+        match self {
+            Problem::EmailInvalid => s.err_email_invalid,
+            Problem::EmailTaken => s.err_email_taken,
+            Problem::PasswordTooShort => s.err_password_short,
+            Problem::PasswordTooLong => s.err_password_long,
+            Problem::PasswordCommon => s.err_password_common,
+            Problem::NameEmpty => s.err_name_empty,
+            Problem::NameTooLong => s.err_name_long,
+            Problem::BioTooLong => s.err_bio_long,
+            Problem::SkillInvalid => s.err_skill_invalid,
+            Problem::TooManySkills => s.err_too_many_skills,
+            Problem::LanguageInvalid => s.err_language_invalid,
+            Problem::TimezoneInvalid => s.err_timezone_invalid,
+            Problem::WrongCurrentPassword => s.err_wrong_current_password,
+            Problem::TokenInvalid => s.err_token_invalid,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[serde(tag = "error", rename_all = "snake_case")]
+pub enum AppError {
+    /// Input that does not parse; nothing was changed.
+    #[error("{}", problem.text(&crate::i18n::EN))]
+    Invalid { problem: Problem },
+    /// The request needs a signed-in user.
+    #[error("Sign in to continue.")]
+    Unauthenticated,
+    /// Signed in, but not allowed to do this (or to see this object).
+    #[error("You do not have permission to do that.")]
+    Forbidden,
+    /// A state-changing request from another site (cross-site request forgery defence).
+    #[error(
+        "This request came from another site and was refused. Open Pairwise directly and try again."
+    )]
+    CrossOrigin,
+    /// Too many writes in a short time from one address.
+    #[error("Too many requests. Wait {retry_after_secs} seconds before trying again.")]
+    RateLimited { retry_after_secs: u64 },
+    #[error("We could not find that. It may have been removed.")]
+    NotFound,
+    /// Email and password do not match (the same words whichever was wrong).
+    #[error("That email and password do not match. Check both and try again.")]
+    WrongCredentials,
+    #[error("Too many failed attempts. Wait {retry_after_secs} seconds before trying again.")]
+    TooManyAttempts { retry_after_secs: u64 },
+    /// The request could not be decoded (a broken client or a hand-made request).
+    #[error("The request could not be understood: {detail}")]
+    BadRequest { detail: String },
+    #[error("Something went wrong on our side. Try again in a minute.")]
+    Internal,
+}
+
+impl AppError {
+    /// The HTTP status the server sends with this error.
+    pub fn status_code(&self) -> u16 {
+        match self {
+            AppError::Invalid {
+                problem: Problem::EmailTaken,
+            } => 409,
+            AppError::Invalid { .. } => 422,
+            AppError::Unauthenticated | AppError::WrongCredentials => 401,
+            AppError::Forbidden | AppError::CrossOrigin => 403,
+            AppError::RateLimited { .. } => 429,
+            AppError::NotFound => 404,
+            AppError::TooManyAttempts { .. } => 429,
+            AppError::BadRequest { .. } => 400,
+            AppError::Internal => 500,
+        }
+    }
+
+    /// The message in the reader's language.
+    pub fn message(&self, locale: Locale) -> String {
+        let s = locale.strings();
+        match self {
+            AppError::Invalid { problem } => problem.text(s).to_string(),
+            AppError::Unauthenticated => s.err_unauthenticated.to_string(),
+            AppError::Forbidden => s.err_forbidden.to_string(),
+            AppError::CrossOrigin => s.err_cross_origin.to_string(),
+            AppError::RateLimited { .. } => s.err_rate_limited.to_string(),
+            AppError::NotFound => s.err_not_found.to_string(),
+            AppError::WrongCredentials => s.err_wrong_credentials.to_string(),
+            AppError::TooManyAttempts { retry_after_secs } => {
+                let minutes = retry_after_secs.div_ceil(60).max(1);
+                match locale {
+                    Locale::En => format!(
+                        "{} (about {minutes} min)",
+                        s.err_too_many_attempts.trim_end_matches('.')
+                    ),
+                    Locale::ZhHans => format!("{}（约 {minutes} 分钟）", s.err_too_many_attempts),
+                }
+            }
+            AppError::BadRequest { .. } => s.err_bad_request.to_string(),
+            AppError::Internal => s.err_internal.to_string(),
+        }
+    }
+
+    /// The problem to show beside a particular form field, if this error is about one.
+    pub fn problem(&self) -> Option<Problem> {
+        match self {
+            AppError::Invalid { problem } => Some(*problem),
+            _ => None,
+        }
+    }
+}
+
+impl From<Problem> for AppError {
+    fn from(problem: Problem) -> Self {
+        AppError::Invalid { problem }
+    }
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        match value {
+            // Arguments that do not decode are the caller's fault, and say nothing internal.
+            ServerFnErrorErr::Args(msg) | ServerFnErrorErr::Deserialization(msg) => {
+                AppError::BadRequest {
+                    detail: first_line(&msg),
+                }
+            }
+            ServerFnErrorErr::MissingArg(arg) => AppError::BadRequest {
+                detail: format!("missing {arg}"),
+            },
+            ServerFnErrorErr::UnsupportedRequestMethod(m) => AppError::BadRequest {
+                detail: format!("method {m} not allowed"),
+            },
+            // Network failures on the client, or anything unexpected on the server.
+            _ => AppError::Internal,
+        }
+    }
+}
+
+fn first_line(msg: &str) -> String {
+    msg.lines()
+        .next()
+        .unwrap_or_default()
+        .chars()
+        .take(200)
+        .collect()
+}
+
+pub type AppResult<T> = Result<T, AppError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_error_has_words_in_both_languages_and_a_client_or_server_status() {
+        let all = [
+            Problem::EmailInvalid.into(),
+            Problem::EmailTaken.into(),
+            AppError::Unauthenticated,
+            AppError::Forbidden,
+            AppError::CrossOrigin,
+            AppError::RateLimited {
+                retry_after_secs: 3,
+            },
+            AppError::NotFound,
+            AppError::WrongCredentials,
+            AppError::TooManyAttempts {
+                retry_after_secs: 90,
+            },
+            AppError::BadRequest { detail: "x".into() },
+            AppError::Internal,
+        ];
+        for e in all {
+            for l in Locale::ALL {
+                assert!(!e.message(l).is_empty());
+            }
+            assert!((400..600).contains(&e.status_code()));
+        }
+    }
+
+    #[test]
+    fn errors_travel_as_tagged_json() {
+        let e = AppError::TooManyAttempts {
+            retry_after_secs: 12,
+        };
+        let json = serde_json::to_string(&e).unwrap_or_default();
+        assert_eq!(
+            json,
+            r#"{"error":"too_many_attempts","retry_after_secs":12}"#
+        );
+        assert_eq!(serde_json::from_str::<AppError>(&json).ok(), Some(e));
+        let json =
+            serde_json::to_string(&AppError::from(Problem::PasswordCommon)).unwrap_or_default();
+        assert_eq!(json, r#"{"error":"invalid","problem":"password_common"}"#);
+    }
+}

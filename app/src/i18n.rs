@@ -1,0 +1,494 @@
+//! Interface languages. Every user-facing string lives in one [`Strings`] table per language:
+//! adding a field makes the compiler ask for its translation in every language.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// Name of the cookie that remembers a chosen language.
+pub const LOCALE_COOKIE: &str = "pw_lang";
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Locale {
+    #[default]
+    #[serde(rename = "en")]
+    En,
+    #[serde(rename = "zh-Hans")]
+    ZhHans,
+}
+
+impl Locale {
+    pub const ALL: [Locale; 2] = [Locale::En, Locale::ZhHans];
+
+    /// The BCP 47 tag used in `<html lang>` and in the cookie.
+    pub fn tag(self) -> &'static str {
+        match self {
+            Locale::En => "en",
+            Locale::ZhHans => "zh-Hans",
+        }
+    }
+
+    /// The language's own name, as shown in the language switcher.
+    pub fn native_name(self) -> &'static str {
+        match self {
+            Locale::En => "English",
+            Locale::ZhHans => "简体中文",
+        }
+    }
+
+    /// Reads a tag such as `zh-CN`, `zh-Hans-CN`, `en-GB`; unknown languages give `None`.
+    pub fn from_tag(tag: &str) -> Option<Locale> {
+        let tag = tag.trim().to_ascii_lowercase();
+        let primary = tag.split(['-', '_']).next().unwrap_or_default();
+        match primary {
+            "en" => Some(Locale::En),
+            // Traditional-script Chinese is not translated yet; Simplified is closer than English.
+            "zh" => Some(Locale::ZhHans),
+            _ => None,
+        }
+    }
+
+    /// Picks the best supported language from an `Accept-Language` header (RFC 9110 q-values).
+    pub fn from_accept_language(header: &str) -> Option<Locale> {
+        let mut best: Option<(f32, usize, Locale)> = None;
+        for (position, item) in header.split(',').enumerate() {
+            let mut parts = item.split(';');
+            let tag = parts.next().unwrap_or_default();
+            let q = parts
+                .find_map(|p| p.trim().strip_prefix("q="))
+                .and_then(|q| q.trim().parse::<f32>().ok())
+                .unwrap_or(1.0);
+            if q <= 0.0 {
+                continue;
+            }
+            if let Some(locale) = Locale::from_tag(tag) {
+                // Higher q wins; on a tie the earlier entry wins.
+                let better = match best {
+                    None => true,
+                    Some((bq, bpos, _)) => q > bq || (q == bq && position < bpos),
+                };
+                if better {
+                    best = Some((q, position, locale));
+                }
+            }
+        }
+        best.map(|(_, _, l)| l)
+    }
+
+    pub fn strings(self) -> &'static Strings {
+        match self {
+            Locale::En => &EN,
+            Locale::ZhHans => &ZH_HANS,
+        }
+    }
+}
+
+/// The current interface language, provided at the root of the app.
+pub fn use_locale() -> RwSignal<Locale> {
+    use_context::<RwSignal<Locale>>().unwrap_or_else(|| RwSignal::new(Locale::En))
+}
+
+/// Every user-facing string of the interface.
+pub struct Strings {
+    pub app_name: &'static str,
+    pub tagline: &'static str,
+    pub nav_home: &'static str,
+    pub nav_profile: &'static str,
+    pub nav_sign_in: &'static str,
+    pub nav_sign_up: &'static str,
+    pub nav_sign_out: &'static str,
+    pub nav_menu: &'static str,
+    pub language: &'static str,
+    pub switch_language: &'static str,
+    pub home_title: &'static str,
+    pub home_lead: &'static str,
+    pub home_point_courses: &'static str,
+    pub home_point_mentors: &'static str,
+    pub home_point_live: &'static str,
+    pub home_get_started: &'static str,
+    pub home_welcome_back: &'static str,
+    pub demo_title: &'static str,
+    pub demo_lead: &'static str,
+    pub demo_role: &'static str,
+    pub email: &'static str,
+    pub password: &'static str,
+    pub display_name: &'static str,
+    pub sign_in_title: &'static str,
+    pub sign_in_submit: &'static str,
+    pub sign_in_no_account: &'static str,
+    pub sign_up_title: &'static str,
+    pub sign_up_submit: &'static str,
+    pub sign_up_have_account: &'static str,
+    pub password_hint: &'static str,
+    pub working: &'static str,
+    pub profile_title: &'static str,
+    pub profile_edit: &'static str,
+    pub profile_saved: &'static str,
+    pub profile_save: &'static str,
+    pub bio: &'static str,
+    pub skills: &'static str,
+    pub skills_hint: &'static str,
+    pub languages: &'static str,
+    pub languages_hint: &'static str,
+    pub timezone: &'static str,
+    pub timezone_hint: &'static str,
+    pub roles: &'static str,
+    pub role_learner: &'static str,
+    pub role_mentor: &'static str,
+    pub role_admin: &'static str,
+    pub email_verified: &'static str,
+    pub email_not_verified: &'static str,
+    pub verify_email_sent: &'static str,
+    pub verify_email_resend: &'static str,
+    pub verify_email_done: &'static str,
+    pub verify_email_title: &'static str,
+    pub verify_email_confirm: &'static str,
+    pub verify_email_failed: &'static str,
+    pub change_password_title: &'static str,
+    pub current_password: &'static str,
+    pub new_password: &'static str,
+    pub change_password_submit: &'static str,
+    pub password_changed: &'static str,
+    pub level_beginner: &'static str,
+    pub level_intermediate: &'static str,
+    pub level_advanced: &'static str,
+    pub level_expert: &'static str,
+    pub not_found_title: &'static str,
+    pub not_found_lead: &'static str,
+    pub error_title: &'static str,
+    pub error_lead: &'static str,
+    pub back_home: &'static str,
+    pub loading: &'static str,
+    pub signed_in_as: &'static str,
+    pub admin_title: &'static str,
+    pub admin_users: &'static str,
+    pub admin_grant: &'static str,
+    pub admin_revoke: &'static str,
+    pub none_yet: &'static str,
+    pub footer: &'static str,
+    // Errors, in words a person can act on.
+    pub err_email_invalid: &'static str,
+    pub err_email_taken: &'static str,
+    pub err_password_short: &'static str,
+    pub err_password_long: &'static str,
+    pub err_password_common: &'static str,
+    pub err_name_empty: &'static str,
+    pub err_name_long: &'static str,
+    pub err_bio_long: &'static str,
+    pub err_skill_invalid: &'static str,
+    pub err_too_many_skills: &'static str,
+    pub err_language_invalid: &'static str,
+    pub err_timezone_invalid: &'static str,
+    pub err_wrong_credentials: &'static str,
+    pub err_wrong_current_password: &'static str,
+    pub err_too_many_attempts: &'static str,
+    pub err_unauthenticated: &'static str,
+    pub err_forbidden: &'static str,
+    pub err_cross_origin: &'static str,
+    pub err_rate_limited: &'static str,
+    pub err_not_found: &'static str,
+    pub err_token_invalid: &'static str,
+    pub err_bad_request: &'static str,
+    pub err_internal: &'static str,
+}
+
+pub static EN: Strings = Strings {
+    app_name: "Pairwise",
+    tagline: "Learn to code with a mentor beside you",
+    nav_home: "Home",
+    nav_profile: "Profile",
+    nav_sign_in: "Sign in",
+    nav_sign_up: "Sign up",
+    nav_sign_out: "Sign out",
+    nav_menu: "Menu",
+    language: "Language",
+    switch_language: "Switch",
+    home_title: "Learn to code with a mentor beside you",
+    home_lead: "Courses with exercises graded as you go, mentors matched to what you want to learn, and live sessions with video and a shared editor.",
+    home_point_courses: "Courses of lessons, videos, quizzes and code exercises graded automatically.",
+    home_point_mentors: "Mentors ranked by how well they fit you, with the reasons shown.",
+    home_point_live: "Live rooms with video, chat and pair programming in the browser.",
+    home_get_started: "Create your account",
+    home_welcome_back: "Welcome back",
+    demo_title: "Demo accounts",
+    demo_lead: "This server runs in demo mode. Sign in with any of these accounts:",
+    demo_role: "Role",
+    email: "Email",
+    password: "Password",
+    display_name: "Display name",
+    sign_in_title: "Sign in",
+    sign_in_submit: "Sign in",
+    sign_in_no_account: "No account yet? Sign up",
+    sign_up_title: "Create your account",
+    sign_up_submit: "Sign up",
+    sign_up_have_account: "Already have an account? Sign in",
+    password_hint: "8 to 128 characters. Long phrases are easiest to remember.",
+    working: "Working…",
+    profile_title: "Your profile",
+    profile_edit: "Edit profile",
+    profile_saved: "Profile saved.",
+    profile_save: "Save profile",
+    bio: "About you",
+    skills: "Skills",
+    skills_hint: "One per line, as skill: level — for example “Rust: intermediate”. Levels: beginner, intermediate, advanced, expert.",
+    languages: "Languages you speak",
+    languages_hint: "Comma-separated language codes, for example “en, zh”.",
+    timezone: "Time zone",
+    timezone_hint: "An IANA name such as Europe/Berlin or Asia/Shanghai.",
+    roles: "Roles",
+    role_learner: "Learner",
+    role_mentor: "Mentor",
+    role_admin: "Admin",
+    email_verified: "Email verified",
+    email_not_verified: "Email not verified yet",
+    verify_email_sent: "We sent a verification link to your email.",
+    verify_email_resend: "Send the verification link again",
+    verify_email_done: "Your email address is verified. Thank you!",
+    verify_email_title: "Confirm your email address",
+    verify_email_confirm: "Confirm my email",
+    verify_email_failed: "That verification link is invalid or has expired. Sign in and ask for a new one from your profile.",
+    change_password_title: "Change password",
+    current_password: "Current password",
+    new_password: "New password",
+    change_password_submit: "Change password",
+    password_changed: "Password changed. Your other sessions were signed out.",
+    level_beginner: "beginner",
+    level_intermediate: "intermediate",
+    level_advanced: "advanced",
+    level_expert: "expert",
+    not_found_title: "Page not found",
+    not_found_lead: "There is nothing at this address. Check the link, or start again from the home page.",
+    error_title: "Something went wrong",
+    error_lead: "The page could not be shown. Try again in a minute; if it keeps happening, tell an admin.",
+    back_home: "Back to the home page",
+    loading: "Loading…",
+    signed_in_as: "Signed in as",
+    admin_title: "Administration",
+    admin_users: "Users",
+    admin_grant: "Grant",
+    admin_revoke: "Revoke",
+    none_yet: "None yet",
+    footer: "Pairwise — self-hosted technical mentoring",
+    err_email_invalid: "Enter an email address such as ada@example.org.",
+    err_email_taken: "An account with this email already exists. Sign in instead, or use another email.",
+    err_password_short: "Choose a password of at least 8 characters.",
+    err_password_long: "Choose a password of at most 128 characters.",
+    err_password_common: "This password is on a list of commonly used passwords. Choose one that is harder to guess.",
+    err_name_empty: "Enter the name other people will see.",
+    err_name_long: "Keep the name under 60 characters.",
+    err_bio_long: "Keep the text about you under 2,000 characters.",
+    err_skill_invalid: "Write each skill on its own line as “skill: level”, with level beginner, intermediate, advanced or expert.",
+    err_too_many_skills: "List at most 30 skills.",
+    err_language_invalid: "Use language codes such as en, zh or pt-BR, separated by commas.",
+    err_timezone_invalid: "Use an IANA time zone name such as Europe/Berlin or Asia/Shanghai.",
+    err_wrong_credentials: "That email and password do not match. Check both and try again.",
+    err_wrong_current_password: "Your current password is not right. Enter it again.",
+    err_too_many_attempts: "Too many failed attempts. Wait a while before trying again.",
+    err_unauthenticated: "Sign in to continue.",
+    err_forbidden: "You do not have permission to do that.",
+    err_cross_origin: "This request came from another site and was refused. Open Pairwise directly and try again.",
+    err_rate_limited: "Too many requests in a short time. Wait a moment and try again.",
+    err_not_found: "We could not find that. It may have been removed.",
+    err_token_invalid: "That link is invalid or has expired. Ask for a new one.",
+    err_bad_request: "The request could not be understood. Reload the page and try again.",
+    err_internal: "Something went wrong on our side. Try again in a minute.",
+};
+
+pub static ZH_HANS: Strings = Strings {
+    app_name: "Pairwise",
+    tagline: "在导师身边学编程",
+    nav_home: "首页",
+    nav_profile: "个人资料",
+    nav_sign_in: "登录",
+    nav_sign_up: "注册",
+    nav_sign_out: "退出登录",
+    nav_menu: "菜单",
+    language: "语言",
+    switch_language: "切换",
+    home_title: "在导师身边学编程",
+    home_lead: "课程练习随学随评，导师按你的学习目标匹配，实时课堂支持视频和共享编辑器。",
+    home_point_courses: "由课文、视频、测验和自动评分的编程练习组成的课程。",
+    home_point_mentors: "按与你的契合度为导师排序，并说明理由。",
+    home_point_live: "浏览器中的实时课堂：视频、聊天和结对编程。",
+    home_get_started: "创建账号",
+    home_welcome_back: "欢迎回来",
+    demo_title: "演示账号",
+    demo_lead: "本服务器运行在演示模式。可以用以下任一账号登录：",
+    demo_role: "角色",
+    email: "邮箱",
+    password: "密码",
+    display_name: "显示名称",
+    sign_in_title: "登录",
+    sign_in_submit: "登录",
+    sign_in_no_account: "还没有账号？注册",
+    sign_up_title: "创建账号",
+    sign_up_submit: "注册",
+    sign_up_have_account: "已有账号？登录",
+    password_hint: "8 到 128 个字符。长短语最容易记住。",
+    working: "处理中…",
+    profile_title: "你的个人资料",
+    profile_edit: "编辑个人资料",
+    profile_saved: "个人资料已保存。",
+    profile_save: "保存个人资料",
+    bio: "关于你",
+    skills: "技能",
+    skills_hint: "每行一项，格式为“技能: 水平”，例如“Rust: intermediate”。水平：beginner、intermediate、advanced、expert。",
+    languages: "你使用的语言",
+    languages_hint: "用逗号分隔的语言代码，例如“en, zh”。",
+    timezone: "时区",
+    timezone_hint: "IANA 时区名称，例如 Europe/Berlin 或 Asia/Shanghai。",
+    roles: "角色",
+    role_learner: "学员",
+    role_mentor: "导师",
+    role_admin: "管理员",
+    email_verified: "邮箱已验证",
+    email_not_verified: "邮箱尚未验证",
+    verify_email_sent: "我们已向你的邮箱发送验证链接。",
+    verify_email_resend: "重新发送验证链接",
+    verify_email_done: "你的邮箱已验证，谢谢！",
+    verify_email_title: "确认你的邮箱地址",
+    verify_email_confirm: "确认我的邮箱",
+    verify_email_failed: "该验证链接无效或已过期。请登录后在个人资料页重新申请。",
+    change_password_title: "修改密码",
+    current_password: "当前密码",
+    new_password: "新密码",
+    change_password_submit: "修改密码",
+    password_changed: "密码已修改，你在其他设备上的登录已退出。",
+    level_beginner: "入门",
+    level_intermediate: "中级",
+    level_advanced: "高级",
+    level_expert: "专家",
+    not_found_title: "页面不存在",
+    not_found_lead: "这个地址没有内容。请检查链接，或从首页重新开始。",
+    error_title: "出错了",
+    error_lead: "页面无法显示。请稍后再试；如果问题持续，请联系管理员。",
+    back_home: "返回首页",
+    loading: "加载中…",
+    signed_in_as: "当前登录",
+    admin_title: "管理",
+    admin_users: "用户",
+    admin_grant: "授予",
+    admin_revoke: "撤销",
+    none_yet: "暂无",
+    footer: "Pairwise — 可自托管的技术导师平台",
+    err_email_invalid: "请输入邮箱地址，例如 ada@example.org。",
+    err_email_taken: "该邮箱已注册。请直接登录，或使用其他邮箱。",
+    err_password_short: "密码至少需要 8 个字符。",
+    err_password_long: "密码最多 128 个字符。",
+    err_password_common: "这个密码在常用密码列表中，请选择一个更难猜的密码。",
+    err_name_empty: "请输入其他人会看到的名称。",
+    err_name_long: "名称请少于 60 个字符。",
+    err_bio_long: "个人简介请少于 2000 个字符。",
+    err_skill_invalid: "每行写一项技能，格式为“技能: 水平”，水平为 beginner、intermediate、advanced 或 expert。",
+    err_too_many_skills: "最多列出 30 项技能。",
+    err_language_invalid: "请使用语言代码，例如 en、zh 或 pt-BR，用逗号分隔。",
+    err_timezone_invalid: "请使用 IANA 时区名称，例如 Europe/Berlin 或 Asia/Shanghai。",
+    err_wrong_credentials: "邮箱和密码不匹配。请检查后重试。",
+    err_wrong_current_password: "当前密码不正确，请重新输入。",
+    err_too_many_attempts: "失败次数过多，请稍后再试。",
+    err_unauthenticated: "请先登录。",
+    err_forbidden: "你没有执行此操作的权限。",
+    err_cross_origin: "该请求来自其他网站，已被拒绝。请直接打开 Pairwise 后重试。",
+    err_rate_limited: "请求过于频繁，请稍等片刻再试。",
+    err_not_found: "找不到该内容，它可能已被删除。",
+    err_token_invalid: "该链接无效或已过期，请重新申请。",
+    err_bad_request: "无法理解该请求。请刷新页面后重试。",
+    err_internal: "服务器出了点问题，请稍后再试。",
+};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accept_language_prefers_the_highest_quality_supported_language() {
+        assert_eq!(
+            Locale::from_accept_language("fr-FR, zh-CN;q=0.9, en;q=0.8"),
+            Some(Locale::ZhHans)
+        );
+        assert_eq!(
+            Locale::from_accept_language("en-US,en;q=0.9"),
+            Some(Locale::En)
+        );
+        assert_eq!(
+            Locale::from_accept_language("zh;q=0.5, en;q=0.6"),
+            Some(Locale::En)
+        );
+        assert_eq!(Locale::from_accept_language("de, fr"), None);
+        assert_eq!(Locale::from_accept_language("zh;q=0, en"), Some(Locale::En));
+    }
+
+    #[test]
+    fn tags_round_trip() {
+        for l in Locale::ALL {
+            assert_eq!(Locale::from_tag(l.tag()), Some(l));
+        }
+    }
+}
+
+/// The language for the current request: the remembered choice, else the browser's
+/// `Accept-Language`, else English. On the client, the language the server rendered in
+/// (`<html lang>`), so hydration sees the same text.
+pub fn initial_locale() -> Locale {
+    #[cfg(feature = "ssr")]
+    {
+        let headers = use_context::<http::request::Parts>()
+            .map(|p| p.headers)
+            .unwrap_or_default();
+        locale_from_headers(&headers)
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        #[cfg(feature = "hydrate")]
+        {
+            web_sys::window()
+                .and_then(|w| w.document())
+                .and_then(|d| d.document_element())
+                .and_then(|e| e.get_attribute("lang"))
+                .and_then(|l| Locale::from_tag(&l))
+                .unwrap_or_default()
+        }
+        #[cfg(not(feature = "hydrate"))]
+        {
+            Locale::default()
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+pub fn locale_from_headers(headers: &http::HeaderMap) -> Locale {
+    let from_cookie = headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == LOCALE_COOKIE)
+        .and_then(|(_, v)| Locale::from_tag(v));
+    from_cookie
+        .or_else(|| {
+            headers
+                .get(http::header::ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok())
+                .and_then(Locale::from_accept_language)
+        })
+        .unwrap_or_default()
+}
+
+/// Remembers the chosen interface language for a year (a cookie; no account needed).
+#[server(endpoint = "set_locale")]
+pub async fn set_locale(locale: String) -> Result<Locale, crate::error::AppError> {
+    let locale = Locale::from_tag(&locale).ok_or_else(|| crate::error::AppError::BadRequest {
+        detail: "unknown language".into(),
+    })?;
+    let cookie = format!(
+        "{LOCALE_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax",
+        locale.tag()
+    );
+    if let (Some(res), Ok(v)) = (
+        use_context::<leptos_axum::ResponseOptions>(),
+        http::HeaderValue::from_str(&cookie),
+    ) {
+        res.append_header(http::header::SET_COOKIE, v);
+    }
+    Ok(locale)
+}

@@ -1,0 +1,15 @@
+//! Pairwise's shared crate: pages, types and rules used by both the server (feature `ssr`)
+//! and the browser (feature `hydrate`).
+
+#![recursion_limit = "256"]
+
+pub mod accounts;
+pub mod app;
+pub mod error;
+pub mod i18n;
+pub mod ids;
+#[cfg(feature = "ssr")]
+pub mod state;
+pub mod ui;
+
+pub use app::{App, shell};

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Pairwise benchmarks. Run with `make bench` (it makes the release build first), or directly
+# after `make release`. Prints one table of figures; loads only 127.0.0.1.
+#
+# What it measures:
+#   - the home page (SSR) and one server function (`current_user` for a signed-in user: cookie
+#     parsing, a session lookup in SurrealDB, JSON) — requests/s and p50/p99 latency at 64
+#     connections with wrk, 2 threads, 15 s each after a 3 s warm-up;
+#   - the release WASM bundle, raw, gzip and brotli.
+# wrk runs on the same machine as the server (2 cores here): figures are for both together.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+TARGET=${CARGO_TARGET_DIR:-$HOME/.cache/pairwise/target}
+BIN=$TARGET/release/pairwise
+SITE=target/site
+PORT=${BENCH_PORT:-3200}
+BASE=http://127.0.0.1:$PORT
+DURATION=${BENCH_DURATION:-15s}
+
+command -v wrk >/dev/null || (apt-get update && apt-get install -y --no-install-recommends wrk)
+command -v brotli >/dev/null || (apt-get update && apt-get install -y --no-install-recommends brotli)
+[ -x "$BIN" ] || { echo "no release binary at $BIN: run 'make release' first"; exit 1; }
+
+DATA=$(mktemp -d)
+trap 'kill $SERVER 2>/dev/null || true; rm -rf "$DATA" "$COOKIES"' EXIT
+COOKIES=$(mktemp)
+PAIRWISE_ADDR=127.0.0.1:$PORT PAIRWISE_DATA_DIR=$DATA PAIRWISE_DEMO=true PAIRWISE_SITE_ROOT=$SITE \
+  PAIRWISE_LOG=warn PAIRWISE_WRITE_RATE=100000000 PAIRWISE_WRITE_BURST=100000000 "$BIN" serve &
+SERVER=$!
+for _ in $(seq 1 200); do curl -fs "$BASE/readyz" >/dev/null && break; sleep 0.1; done
+
+curl -fs -c "$COOKIES" -o /dev/null -H "Origin: $BASE" -H 'Accept: application/json' \
+  --data-urlencode 'email=learner@pairwise.test' --data-urlencode 'password=pairwise-learner-demo' \
+  "$BASE/api/sign_in"
+SESSION=$(awk '$6 == "pw_session" { print $7 }' "$COOKIES")
+[ -n "$SESSION" ] || { echo "could not sign in the demo learner"; exit 1; }
+
+LUA=$(mktemp --suffix .lua)
+cat >"$LUA" <<LUAEOF
+wrk.method = "POST"
+wrk.headers["Origin"] = "$BASE"
+wrk.headers["Accept"] = "application/json"
+wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+wrk.headers["Cookie"] = "pw_session=$SESSION"
+LUAEOF
+
+# Prints "requests/s p50 p99" from wrk --latency output.
+figures() {
+  awk '/Requests\/sec/ { rps = $2 } /^ +50%/ { p50 = $2 } /^ +99%/ { p99 = $2 } /Non-2xx/ { bad = $NF }
+       END { printf "%s req/s, p50 %s, p99 %s%s\n", rps, p50, p99, (bad ? ", non-2xx " bad : "") }'
+}
+
+run() { # name, extra wrk args...
+  local name=$1; shift
+  wrk -t2 -c64 -d3s "$@" >/dev/null 2>&1 || true
+  printf '%-34s %s\n' "$name" "$(wrk -t2 -c64 -d"$DURATION" --latency "$@" | figures)"
+}
+
+echo "Pairwise benchmark — $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, 64 connections, $DURATION"
+run "home page (GET /)" "$BASE/"
+run "server fn (POST /api/current_user)" -s "$LUA" "$BASE/api/current_user"
+
+WASM=$SITE/pkg/pairwise.wasm
+if [ -f "$WASM" ]; then
+  raw=$(stat -c %s "$WASM"); gz=$(gzip -9 -c "$WASM" | wc -c); br=$(brotli -c -q 11 "$WASM" | wc -c)
+  printf '%-34s raw %d KB, gzip %d KB, brotli %d KB\n' "WASM bundle (release)" $((raw / 1024)) $((gz / 1024)) $((br / 1024))
+  js=$SITE/pkg/pairwise.js
+  [ -f "$js" ] && printf '%-34s raw %d KB, brotli %d KB\n' "JS glue (release)" $(($(stat -c %s "$js") / 1024)) $(($(brotli -c -q 11 "$js" | wc -c) / 1024))
+fi
+rm -f "$LUA"

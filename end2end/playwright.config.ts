@@ -1,0 +1,73 @@
+import { defineConfig, devices } from '@playwright/test';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+// The server under test: the debug binary `make test` just built, on its own port, with a
+// fresh embedded database in demo mode (so the demo accounts exist).
+const port = Number(process.env.PAIRWISE_E2E_PORT ?? 3107);
+const baseURL = `http://127.0.0.1:${port}`;
+const bin = process.env.PAIRWISE_BIN ?? `${process.env.HOME}/.cache/pairwise/target/debug/pairwise`;
+const dataDir = process.env.PAIRWISE_E2E_DATA ?? mkdtempSync(join(tmpdir(), 'pairwise-e2e-'));
+
+// Debian's Chromium with the flags a closed network needs (see shared/BUILD-NOTES.md).
+const chromium = {
+  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+  args: [
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+  ],
+};
+
+export default defineConfig({
+  testDir: './tests',
+  fullyParallel: true,
+  workers: 2,
+  retries: 0,
+  timeout: 60_000,
+  expect: { timeout: 15_000 },
+  reporter: [['list']],
+  use: {
+    baseURL,
+    trace: 'retain-on-failure',
+    screenshot: 'only-on-failure',
+    launchOptions: chromium,
+  },
+  projects: [
+    { name: 'desktop', use: { ...devices['Desktop Chrome'], launchOptions: chromium } },
+    { name: 'no-javascript', use: { ...devices['Desktop Chrome'], javaScriptEnabled: false, launchOptions: chromium } },
+    {
+      name: 'phone',
+      use: {
+        viewport: { width: 360, height: 740 },
+        deviceScaleFactor: 2,
+        isMobile: true,
+        hasTouch: true,
+        userAgent: devices['Pixel 7'].userAgent,
+        launchOptions: chromium,
+      },
+    },
+  ],
+  webServer: {
+    command: `${bin} serve`,
+    url: `${baseURL}/readyz`,
+    reuseExistingServer: false,
+    timeout: 120_000,
+    stdout: 'ignore',
+    stderr: 'pipe',
+    env: {
+      PAIRWISE_ADDR: `127.0.0.1:${port}`,
+      PAIRWISE_DATA_DIR: dataDir,
+      PAIRWISE_DEMO: 'true',
+      PAIRWISE_SITE_ROOT: process.env.PAIRWISE_SITE_ROOT ?? '../target/site',
+      PAIRWISE_WRITE_RATE: '2000',
+      PAIRWISE_WRITE_BURST: '500',
+      PAIRWISE_LOG: 'warn',
+    },
+  },
+});

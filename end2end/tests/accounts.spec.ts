@@ -1,0 +1,102 @@
+import { test, expect, uniqueEmail, PASSWORD } from './fixtures/app';
+
+test('a new user signs up, signs out and signs back in', async ({ app, page }, testInfo) => {
+  const email = uniqueEmail(testInfo, 'flow');
+  await app.signUp(email, 'Ada Lovelace', PASSWORD);
+  await expect(page).toHaveURL(/\/profile$/);
+  await app.hydrated();
+  await expect(page.getByTestId('profile-email')).toHaveText(email);
+  await expect(page.getByTestId('nav-profile')).toHaveText('Ada Lovelace');
+
+  await app.signOut();
+  await expect(page.getByTestId('nav-profile')).toHaveCount(0);
+
+  await app.signIn(email, PASSWORD);
+  await expect(page.getByTestId('nav-profile')).toHaveText('Ada Lovelace');
+  await expect(page.getByTestId('welcome')).toContainText('Ada Lovelace');
+});
+
+test('each sign-up mistake is explained in words beside its field', async ({ app, page }, testInfo) => {
+  const cases: Array<[string, string, string, string, string]> = [
+    ['not-an-email', 'Ada', PASSWORD, 'error-email', 'Enter an email address such as ada@example.org.'],
+    [uniqueEmail(testInfo, 'short'), 'Ada', 'short', 'error-password', 'Choose a password of at least 8 characters.'],
+    [uniqueEmail(testInfo, 'common'), 'Ada', 'password123', 'error-password', 'commonly used passwords'],
+    [uniqueEmail(testInfo, 'noname'), '  ', PASSWORD, 'error-display_name', 'Enter the name other people will see.'],
+  ];
+  for (const [email, name, password, field, words] of cases) {
+    await app.signUp(email, name, password);
+    await expect(page.getByTestId(field)).toContainText(words);
+    await expect(page.getByTestId('nav-sign-in')).toBeVisible();
+  }
+});
+
+test('a second account with the same email is refused', async ({ app, page, browser }, testInfo) => {
+  const email = uniqueEmail(testInfo, 'dup');
+  const other = await browser.newContext();
+  const otherPage = await other.newPage();
+  await otherPage.request.post('/api/sign_up', {
+    form: { email, display_name: 'First', password: PASSWORD },
+    headers: { origin: testInfo.project.use.baseURL ?? '' },
+  });
+  await other.close();
+  await app.signUp(email, 'Second', PASSWORD);
+  await expect(page.getByTestId('error-email')).toContainText('already exists');
+});
+
+test('a wrong password is refused and the sixth failure is rate limited', async ({ app, page }, testInfo) => {
+  const email = uniqueEmail(testInfo, 'wrong');
+  await app.signUp(email, 'Wrong Pw', PASSWORD);
+  await app.signOut();
+  for (let i = 0; i < 5; i++) {
+    await app.signIn(email, 'not my password');
+    await expect(page.getByTestId('sign-in-error')).toContainText('do not match');
+  }
+  await app.signIn(email, PASSWORD);
+  await expect(page.getByTestId('sign-in-error')).toContainText('Too many failed attempts');
+  await expect(page.getByTestId('nav-profile')).toHaveCount(0);
+});
+
+test('switching the language changes the page text and is remembered', async ({ app, page }) => {
+  await app.goto('/');
+  await expect(page.getByTestId('home-title')).toHaveText('Learn to code with a mentor beside you');
+  await app.switchLanguage('zh-Hans');
+  await expect(page.getByTestId('home-title')).toHaveText('在导师身边学编程');
+  await expect(page.locator('html')).toHaveAttribute('lang', 'zh-Hans');
+  await app.goto('/signin');
+  await expect(page.getByTestId('sign-in-form').getByTestId('submit')).toHaveText('登录');
+  await app.switchLanguage('en');
+  await expect(page.getByTestId('nav-sign-in')).toHaveText('Sign in');
+});
+
+test('the demo accounts on the home page sign in', async ({ app, page }) => {
+  await app.goto('/');
+  const demo = page.getByTestId('demo-accounts');
+  await expect(demo).toContainText('mentor@pairwise.test');
+  await app.signIn('mentor@pairwise.test', 'pairwise-mentor-demo');
+  await expect(page.getByTestId('nav-profile')).toHaveText('Maya Mentor');
+});
+
+test('the profile can be edited and mistakes are explained', async ({ app, page }, testInfo) => {
+  await app.signUp(uniqueEmail(testInfo, 'profile'), 'Mei', PASSWORD);
+  await expect(page).toHaveURL(/\/profile$/);
+  await app.hydrated();
+  const form = page.getByTestId('profile-form');
+  await form.getByTestId('input-timezone').fill('Mars/Base');
+  await form.getByTestId('save-profile').click();
+  await expect(page.getByTestId('error-timezone')).toContainText('IANA');
+  const again = page.getByTestId('profile-form');
+  await again.getByTestId('input-display_name').fill('Mei Chen');
+  await again.getByTestId('input-skills').fill('Rust: advanced');
+  await again.getByTestId('input-timezone').fill('Asia/Shanghai');
+  await again.getByTestId('save-profile').click();
+  await expect(page.getByTestId('profile-name')).toHaveText('Mei Chen');
+  await expect(page.getByTestId('profile-form').getByTestId('input-timezone')).toHaveValue('Asia/Shanghai');
+});
+
+test('the pages fit a 360 px screen without sideways scrolling', async ({ app, page }) => {
+  for (const path of ['/', '/signin', '/signup']) {
+    await app.goto(path);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow, `${path} scrolls sideways`).toBeLessThanOrEqual(0);
+  }
+});

@@ -1,0 +1,278 @@
+//! Configuration, read once from `PAIRWISE_*` environment variables at start-up.
+//!
+//! | variable | default | meaning |
+//! | --- | --- | --- |
+//! | `PAIRWISE_ADDR` | `127.0.0.1:3000` | address and port to listen on |
+//! | `PAIRWISE_PUBLIC_URL` | `http://<PAIRWISE_ADDR>` | the URL users type; its origin is the only one allowed to change state |
+//! | `PAIRWISE_DATA_DIR` | `./data` | where the embedded database (and later uploads) live |
+//! | `PAIRWISE_DATABASE_URL` | `surrealkv://<data dir>/db` | `surrealkv://path`, `mem://`, or `ws://`/`wss://host:port` for a SurrealDB server or cluster |
+//! | `PAIRWISE_DATABASE_USER` | (none) | root user for a SurrealDB server (`ws://`/`wss://` only) |
+//! | `PAIRWISE_DATABASE_PASSWORD` | (none) | its password (never printed) |
+//! | `PAIRWISE_DATABASE_NAMESPACE` | `pairwise` | SurrealDB namespace |
+//! | `PAIRWISE_DATABASE_NAME` | `main` | SurrealDB database |
+//! | `PAIRWISE_DEMO` | `false` | on first start with an empty database, create the demo accounts |
+//! | `PAIRWISE_SESSION_IDLE` | `7d` | a session unused this long ends (`s`, `m`, `h`, `d` suffixes) |
+//! | `PAIRWISE_SESSION_ABSOLUTE` | `30d` | a session ends this long after sign-in, used or not |
+//! | `PAIRWISE_SECURE_COOKIES` | `true` when the public URL is `https` | TLS cookie mode: `Secure` + `__Host-` cookie, HSTS |
+//! | `PAIRWISE_LOG` | `info` | log filter (`tracing` env-filter syntax) |
+//! | `PAIRWISE_LOG_FORMAT` | `text` | `text` or `json` |
+//! | `PAIRWISE_MAX_BODY_BYTES` | `1048576` | largest request body accepted (413 above) |
+//! | `PAIRWISE_SITE_ROOT` | `target/site` | the compiled site (WASM, CSS, assets) to serve |
+//! | `PAIRWISE_SHUTDOWN_GRACE` | `20s` | how long in-flight requests may take to finish on SIGTERM/SIGINT |
+//! | `PAIRWISE_WRITE_RATE` | `120` | state-changing requests allowed per minute per client address |
+//! | `PAIRWISE_WRITE_BURST` | `60` | how many of those may come at once |
+
+use std::{fmt, net::SocketAddr, path::PathBuf, time::Duration};
+
+use anyhow::{Context, bail};
+
+/// A value that must never reach a log line or an error message.
+#[derive(Clone, Default)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+    /// The only way to read the value; grep for it when auditing.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Debug)]
+pub struct DatabaseConfig {
+    pub url: String,
+    pub user: Option<String>,
+    pub password: Option<Secret>,
+    pub namespace: String,
+    pub name: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub addr: SocketAddr,
+    pub public_url: String,
+    /// Whether `PAIRWISE_PUBLIC_URL` was given (else loopback origins of the bound port are ours).
+    pub public_url_set: bool,
+    pub data_dir: PathBuf,
+    pub database: DatabaseConfig,
+    pub demo: bool,
+    pub session_idle: Duration,
+    pub session_absolute: Duration,
+    pub secure_cookies: bool,
+    pub log_filter: String,
+    pub log_format: LogFormat,
+    pub max_body_bytes: usize,
+    pub site_root: PathBuf,
+    pub shutdown_grace: Duration,
+    pub write_rate_per_minute: u32,
+    pub write_burst: u32,
+}
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> anyhow::Result<Self> {
+        Self::from_lookup(|key| std::env::var(key).ok().filter(|v| !v.trim().is_empty()))
+    }
+
+    /// Reads configuration through `get`, so tests can pass a map instead of the environment.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
+        let addr: SocketAddr = get("PAIRWISE_ADDR")
+            .unwrap_or_else(|| "127.0.0.1:3000".into())
+            .parse()
+            .context("PAIRWISE_ADDR must look like 127.0.0.1:3000")?;
+        let public_url_set = get("PAIRWISE_PUBLIC_URL").is_some();
+        let public_url = get("PAIRWISE_PUBLIC_URL")
+            .unwrap_or_else(|| format!("http://{addr}"))
+            .trim_end_matches('/')
+            .to_string();
+        if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
+            bail!("PAIRWISE_PUBLIC_URL must start with http:// or https://, got {public_url}");
+        }
+        let data_dir = PathBuf::from(get("PAIRWISE_DATA_DIR").unwrap_or_else(|| "data".into()));
+        let url = get("PAIRWISE_DATABASE_URL")
+            .unwrap_or_else(|| format!("surrealkv://{}", data_dir.join("db").display()));
+        let known = ["surrealkv://", "mem://", "memory", "ws://", "wss://"];
+        if !known.iter().any(|p| url.starts_with(p)) {
+            bail!(
+                "PAIRWISE_DATABASE_URL must start with surrealkv://, mem://, ws:// or wss://, got {url}"
+            );
+        }
+        let database = DatabaseConfig {
+            url,
+            user: get("PAIRWISE_DATABASE_USER"),
+            password: get("PAIRWISE_DATABASE_PASSWORD").map(Secret::new),
+            namespace: get("PAIRWISE_DATABASE_NAMESPACE").unwrap_or_else(|| "pairwise".into()),
+            name: get("PAIRWISE_DATABASE_NAME").unwrap_or_else(|| "main".into()),
+        };
+        let session_idle = duration(&get, "PAIRWISE_SESSION_IDLE", "7d")?;
+        let session_absolute = duration(&get, "PAIRWISE_SESSION_ABSOLUTE", "30d")?;
+        if session_idle > session_absolute {
+            bail!("PAIRWISE_SESSION_IDLE must not be longer than PAIRWISE_SESSION_ABSOLUTE");
+        }
+        let secure_cookies = match get("PAIRWISE_SECURE_COOKIES") {
+            Some(v) => boolean("PAIRWISE_SECURE_COOKIES", &v)?,
+            None => public_url.starts_with("https://"),
+        };
+        let log_format = match get("PAIRWISE_LOG_FORMAT").as_deref() {
+            None | Some("text") => LogFormat::Text,
+            Some("json") => LogFormat::Json,
+            Some(other) => bail!("PAIRWISE_LOG_FORMAT must be text or json, got {other}"),
+        };
+        let max_body_bytes = match get("PAIRWISE_MAX_BODY_BYTES") {
+            Some(v) => v.parse().with_context(|| {
+                format!("PAIRWISE_MAX_BODY_BYTES must be a number of bytes, got {v}")
+            })?,
+            None => 1 << 20,
+        };
+        Ok(Self {
+            addr,
+            public_url,
+            public_url_set,
+            data_dir,
+            database,
+            demo: get("PAIRWISE_DEMO")
+                .map(|v| boolean("PAIRWISE_DEMO", &v))
+                .transpose()?
+                .unwrap_or(false),
+            session_idle,
+            session_absolute,
+            secure_cookies,
+            log_filter: get("PAIRWISE_LOG").unwrap_or_else(|| "info".into()),
+            log_format,
+            max_body_bytes,
+            site_root: PathBuf::from(
+                get("PAIRWISE_SITE_ROOT")
+                    .or_else(|| get("LEPTOS_SITE_ROOT"))
+                    .unwrap_or_else(|| "target/site".into()),
+            ),
+            shutdown_grace: duration(&get, "PAIRWISE_SHUTDOWN_GRACE", "20s")?,
+            write_rate_per_minute: number(&get, "PAIRWISE_WRITE_RATE", 120)?,
+            write_burst: number(&get, "PAIRWISE_WRITE_BURST", 60)?,
+        })
+    }
+
+    /// The scheme + host + port that browsers send as `Origin` for this deployment.
+    pub fn public_origin(&self) -> &str {
+        let after_scheme = self.public_url.find("://").map_or(0, |i| i + 3);
+        match self.public_url[after_scheme..].find('/') {
+            Some(slash) => &self.public_url[..after_scheme + slash],
+            None => &self.public_url,
+        }
+    }
+}
+
+fn number(get: &impl Fn(&str) -> Option<String>, key: &str, default: u32) -> anyhow::Result<u32> {
+    match get(key) {
+        Some(v) => v
+            .trim()
+            .parse()
+            .with_context(|| format!("{key} must be a whole number, got {v}")),
+        None => Ok(default),
+    }
+}
+
+fn boolean(key: &str, value: &str) -> anyhow::Result<bool> {
+    match value.to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" => Ok(false),
+        _ => bail!("{key} must be true or false, got {value}"),
+    }
+}
+
+fn duration(
+    get: &impl Fn(&str) -> Option<String>,
+    key: &str,
+    default: &str,
+) -> anyhow::Result<Duration> {
+    let raw = get(key).unwrap_or_else(|| default.into());
+    parse_duration(&raw)
+        .with_context(|| format!("{key} must look like 30s, 15m, 12h or 7d, got {raw}"))
+}
+
+/// Parses `90s`, `15m`, `12h`, `7d` (a bare number is seconds).
+pub fn parse_duration(raw: &str) -> anyhow::Result<Duration> {
+    let raw = raw.trim();
+    let (digits, unit) = raw.split_at(raw.find(|c: char| !c.is_ascii_digit()).unwrap_or(raw.len()));
+    let n: u64 = digits.parse().context("not a number")?;
+    let secs = match unit {
+        "" | "s" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        "d" => n * 86_400,
+        _ => bail!("unknown unit {unit}"),
+    };
+    if secs == 0 {
+        bail!("must be longer than zero");
+    }
+    Ok(Duration::from_secs(secs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> anyhow::Result<Config> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_give_an_embedded_database_under_the_data_directory() -> anyhow::Result<()> {
+        let c = config(&[])?;
+        assert_eq!(c.database.url, "surrealkv://data/db");
+        assert_eq!(c.public_origin(), "http://127.0.0.1:3000");
+        assert!(!c.secure_cookies);
+        assert_eq!(c.session_idle, Duration::from_secs(7 * 86_400));
+        Ok(())
+    }
+
+    #[test]
+    fn an_https_public_url_turns_on_secure_cookies_and_keeps_only_the_origin() -> anyhow::Result<()>
+    {
+        let c = config(&[("PAIRWISE_PUBLIC_URL", "https://learn.example.org/pairwise/")])?;
+        assert!(c.secure_cookies);
+        assert_eq!(c.public_origin(), "https://learn.example.org");
+        Ok(())
+    }
+
+    #[test]
+    fn bad_values_are_refused_with_the_variable_name() {
+        let err = config(&[("PAIRWISE_SESSION_IDLE", "soon")])
+            .map(|_| ())
+            .unwrap_err();
+        assert!(format!("{err:#}").contains("PAIRWISE_SESSION_IDLE"));
+        let err = config(&[("PAIRWISE_DATABASE_URL", "postgres://x")])
+            .map(|_| ())
+            .unwrap_err();
+        assert!(format!("{err:#}").contains("PAIRWISE_DATABASE_URL"));
+        let err = config(&[("PAIRWISE_SESSION_IDLE", "40d")])
+            .map(|_| ())
+            .unwrap_err();
+        assert!(format!("{err:#}").contains("PAIRWISE_SESSION_ABSOLUTE"));
+    }
+
+    #[test]
+    fn the_password_never_prints() -> anyhow::Result<()> {
+        let c = config(&[("PAIRWISE_DATABASE_PASSWORD", "hunter22")])?;
+        assert!(!format!("{c:?}").contains("hunter22"));
+        Ok(())
+    }
+}

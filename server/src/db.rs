@@ -1,0 +1,152 @@
+//! The SurrealDB connection and the migrations applied at start-up.
+
+use anyhow::{Context, bail};
+use app::state::Db;
+use surrealdb::{
+    engine::any::connect,
+    opt::{Config as DbOptions, auth::Root},
+    types::SurrealValue,
+};
+
+use crate::config::DatabaseConfig;
+
+/// Migrations, in order. Append-only: a shipped file never changes, the next one is added.
+pub const MIGRATIONS: &[(i64, &str, &str)] = &[(
+    1,
+    "accounts",
+    include_str!("../migrations/0001_accounts.surql"),
+)];
+
+/// Opens the database named by the configuration: embedded SurrealKV (every commit synced to
+/// disk before it is acknowledged), in-memory, or a SurrealDB server over WebSocket.
+pub async fn connect_db(cfg: &DatabaseConfig) -> anyhow::Result<Db> {
+    let url = durable_url(&cfg.url);
+    if let Some(dir) = url
+        .strip_prefix("surrealkv://")
+        .map(|p| p.split('?').next().unwrap_or(p))
+    {
+        if let Some(parent) = std::path::Path::new(dir).parent() {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("creating the data directory {}", parent.display()))?;
+        }
+    }
+    let db = connect((url.clone(), DbOptions::new()))
+        .await
+        .with_context(|| format!("connecting to the database at {}", redact(&url)))?;
+    if url.starts_with("ws://") || url.starts_with("wss://") {
+        let (Some(user), Some(password)) = (&cfg.user, &cfg.password) else {
+            bail!("PAIRWISE_DATABASE_USER and PAIRWISE_DATABASE_PASSWORD are needed for {url}");
+        };
+        db.signin(Root {
+            username: user.clone(),
+            password: password.expose().to_string(),
+        })
+        .await
+        .context("signing in to the database server")?;
+    }
+    db.use_ns(&cfg.namespace)
+        .use_db(&cfg.name)
+        .await
+        .context("selecting the database namespace")?;
+    Ok(db)
+}
+
+/// SurrealKV syncs every commit by default; saying so in the URL keeps it that way even if a
+/// future default changes. An explicit `sync=` from the operator wins.
+fn durable_url(url: &str) -> String {
+    if url.starts_with("surrealkv://") && !url.contains("sync=") {
+        let sep = if url.contains('?') { '&' } else { '?' };
+        format!("{url}{sep}sync=every")
+    } else {
+        url.to_string()
+    }
+}
+
+fn redact(url: &str) -> String {
+    match url.split_once('@') {
+        Some((_, host)) => format!("…@{host}"),
+        None => url.to_string(),
+    }
+}
+
+#[derive(Debug, SurrealValue)]
+struct Applied {
+    version: i64,
+}
+
+/// Applies every migration not yet recorded, each in one transaction with its record.
+/// Returns how many were applied.
+pub async fn migrate(db: &Db) -> anyhow::Result<usize> {
+    db.query(
+        "DEFINE TABLE IF NOT EXISTS migration SCHEMAFULL;
+         DEFINE FIELD IF NOT EXISTS version ON migration TYPE int;
+         DEFINE FIELD IF NOT EXISTS name ON migration TYPE string;
+         DEFINE FIELD IF NOT EXISTS applied_at ON migration TYPE datetime;
+         DEFINE INDEX IF NOT EXISTS migration_version ON migration FIELDS version UNIQUE;",
+    )
+    .await
+    .and_then(|r| r.check())
+    .context("creating the migration table")?;
+    let mut res = db
+        .query("SELECT version FROM migration ORDER BY version")
+        .await
+        .context("reading applied migrations")?;
+    let applied: Vec<Applied> = res.take(0).context("reading applied migrations")?;
+    let mut count = 0;
+    for (version, name, sql) in MIGRATIONS {
+        if applied.iter().any(|a| a.version == *version) {
+            continue;
+        }
+        let query = format!(
+            "BEGIN TRANSACTION;\n{sql}\nCREATE migration CONTENT {{ version: $version, name: $name, applied_at: time::now() }};\nCOMMIT TRANSACTION;"
+        );
+        db.query(query)
+            .bind(("version", *version))
+            .bind(("name", name.to_string()))
+            .await
+            .and_then(|r| r.check())
+            .with_context(|| format!("applying migration {version:04}_{name}"))?;
+        tracing::info!(version, name, "migration applied");
+        count += 1;
+    }
+    Ok(count)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_urls_ask_for_a_sync_on_every_commit() {
+        assert_eq!(
+            durable_url("surrealkv://data/db"),
+            "surrealkv://data/db?sync=every"
+        );
+        assert_eq!(
+            durable_url("surrealkv://d?sync=5s"),
+            "surrealkv://d?sync=5s"
+        );
+        assert_eq!(durable_url("mem://"), "mem://");
+    }
+
+    #[tokio::test]
+    async fn migrations_apply_once_and_enforce_the_schema() -> anyhow::Result<()> {
+        let cfg = DatabaseConfig {
+            url: "mem://".into(),
+            user: None,
+            password: None,
+            namespace: "t".into(),
+            name: "migrate".into(),
+        };
+        let db = connect_db(&cfg).await?;
+        assert_eq!(migrate(&db).await?, MIGRATIONS.len());
+        assert_eq!(migrate(&db).await?, 0);
+        // A user whose email is not lower case, or without an Argon2id hash, is refused.
+        let bad = db
+            .query("CREATE user CONTENT { email: 'Ada@Example.org', display_name: 'Ada', password_hash: 'x', roles: ['learner'], created_at: time::now(), updated_at: time::now() }")
+            .await?
+            .check();
+        assert!(bad.is_err());
+        Ok(())
+    }
+}

@@ -1,0 +1,124 @@
+//! `pairwise`: serve the app, or run an operation on its database.
+
+use std::{io::BufRead, path::PathBuf};
+
+use anyhow::Context;
+use app::accounts::model::Role;
+use clap::{Parser, Subcommand};
+use server::{backup, config::Config, db, demo, startup::Application, telemetry};
+
+#[derive(Parser)]
+#[command(
+    name = "pairwise",
+    about = "Pairwise: self-hosted technical mentoring",
+    version
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the web app (the default).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Manage administrators.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+    /// Write the whole database to FILE (stop the server first).
+    Backup { file: PathBuf },
+    /// Load FILE into an empty database (stop the server first).
+    Restore { file: PathBuf },
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create an admin account; the password is read from standard input.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let config = Config::from_env()?;
+    telemetry::init(&config.log_filter, config.log_format);
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => {
+            let app = Application::build(config).await?;
+            tracing::info!(addr = %app.local_addr(), "Pairwise is listening");
+            app.run_until(shutdown_signal()).await
+        }
+        Command::Migrate => {
+            let db = db::connect_db(&config.database).await?;
+            let n = db::migrate(&db).await?;
+            println!("{n} migration(s) applied");
+            server::startup::close_db(db).await;
+            Ok(())
+        }
+        Command::Admin {
+            command: AdminCommand::Create { email, name },
+        } => {
+            eprintln!("password for {email} (8 to 128 characters), then Enter:");
+            let mut password = String::new();
+            std::io::stdin()
+                .lock()
+                .read_line(&mut password)
+                .context("reading the password")?;
+            let password = password.trim_end_matches(['\r', '\n']);
+            let mut cfg = config;
+            cfg.demo = false;
+            cfg.addr = "127.0.0.1:0".parse()?;
+            let app = Application::build(cfg).await?;
+            demo::create_account(app.state(), &email, &name, password, &[Role::Admin]).await?;
+            println!("admin {email} created");
+            let state = app.state().clone();
+            drop(app);
+            server::startup::close_db(state.db).await;
+            Ok(())
+        }
+        Command::Backup { file } => {
+            let db = db::connect_db(&config.database).await?;
+            let bytes = backup::backup(&db, &file).await?;
+            println!("backup written to {} ({bytes} bytes)", file.display());
+            server::startup::close_db(db).await;
+            Ok(())
+        }
+        Command::Restore { file } => {
+            let db = db::connect_db(&config.database).await?;
+            backup::restore(&db, &file).await?;
+            db::migrate(&db).await?;
+            println!("restored from {}", file.display());
+            server::startup::close_db(db).await;
+            Ok(())
+        }
+    }
+}
+
+/// Completes on SIGTERM or Ctrl-C.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutdown signal received");
+}

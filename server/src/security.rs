@@ -1,0 +1,283 @@
+//! Request guards and response headers that every route passes through.
+
+use std::{
+    collections::HashMap,
+    net::{IpAddr, SocketAddr},
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+
+use app::error::AppError;
+use axum::{
+    body::{Body, to_bytes},
+    extract::{ConnectInfo, Request, State},
+    http::{HeaderName, HeaderValue, Method, StatusCode, header},
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
+use rand::RngCore;
+
+/// The CSP nonce of one response, shared with the Leptos renderer through request extensions.
+#[derive(Clone, Debug)]
+pub struct CspNonce(pub String);
+
+#[derive(Clone, Debug)]
+pub struct SecurityConfig {
+    /// Origins allowed to change state (`scheme://host:port`).
+    pub allowed_origins: Vec<String>,
+    pub hsts: bool,
+}
+
+/// An error response in the same JSON shape server functions use, with its status.
+pub fn error_response(err: AppError) -> Response {
+    let status =
+        StatusCode::from_u16(err.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut res = (status, axum::Json(&err)).into_response();
+    if let AppError::TooManyAttempts { retry_after_secs }
+    | AppError::RateLimited { retry_after_secs } = err
+        && let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string())
+    {
+        res.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    res
+}
+
+fn changes_state(method: &Method) -> bool {
+    !matches!(
+        *method,
+        Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
+    )
+}
+
+/// Refuses state-changing requests sent by another site: the `Origin` header must be one of
+/// ours; without it, `Sec-Fetch-Site` must say same-origin. Requests with neither come from
+/// non-browser clients, which carry no ambient cookies of a victim, and pass.
+pub async fn same_origin(
+    State(cfg): State<Arc<SecurityConfig>>,
+    req: Request,
+    next: Next,
+) -> Response {
+    if changes_state(req.method()) && !is_same_origin(&cfg, req.headers()) {
+        tracing::warn!(
+            method = %req.method(),
+            path = %req.uri().path(),
+            origin = ?req.headers().get(header::ORIGIN),
+            "cross-origin request refused"
+        );
+        return error_response(AppError::CrossOrigin);
+    }
+    next.run(req).await
+}
+
+pub fn is_same_origin(cfg: &SecurityConfig, headers: &axum::http::HeaderMap) -> bool {
+    if let Some(origin) = headers.get(header::ORIGIN) {
+        let origin = origin.to_str().unwrap_or_default();
+        return cfg.allowed_origins.iter().any(|o| o == origin);
+    }
+    match headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        Some(site) => site == "same-origin" || site == "none",
+        None => true,
+    }
+}
+
+/// Security headers on every response, with a fresh CSP nonce per response.
+pub async fn headers(
+    State(cfg): State<Arc<SecurityConfig>>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let mut bytes = [0u8; 18];
+    rand::rng().fill_bytes(&mut bytes);
+    let nonce = hex::encode(bytes);
+    req.extensions_mut().insert(CspNonce(nonce.clone()));
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    let csp = format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
+         style-src 'self' 'nonce-{nonce}'; img-src 'self' data: blob:; media-src 'self' blob:; \
+         font-src 'self'; connect-src 'self'; worker-src 'self' blob:; frame-src 'self'; \
+         object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    );
+    if let Ok(v) = HeaderValue::from_str(&csp) {
+        h.insert(header::CONTENT_SECURITY_POLICY, v);
+    }
+    let fixed: [(HeaderName, &str); 6] = [
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        // Same-origin only: no-JavaScript forms need the Referer to come back to their page.
+        (header::REFERRER_POLICY, "same-origin"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (
+            HeaderName::from_static("cross-origin-opener-policy"),
+            "same-origin",
+        ),
+        (
+            HeaderName::from_static("cross-origin-resource-policy"),
+            "same-origin",
+        ),
+        (
+            HeaderName::from_static("permissions-policy"),
+            "camera=(self), microphone=(self), display-capture=(self), geolocation=(), payment=(), usb=()",
+        ),
+    ];
+    for (name, value) in fixed {
+        h.insert(name, HeaderValue::from_static(value));
+    }
+    if cfg.hsts {
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=63072000; includeSubDomains"),
+        );
+    }
+    res
+}
+
+/// Server functions answer errors with status 500 and the error in the body; this gives the
+/// response the status the `AppError` asks for (422, 401, 403, 429...), with `Retry-After`.
+pub async fn server_fn_status(req: Request, next: Next) -> Response {
+    let res = next.run(req).await;
+    if res.status() != StatusCode::INTERNAL_SERVER_ERROR
+        || !res
+            .headers()
+            .contains_key(server_fn::error::SERVER_FN_ERROR_HEADER)
+    {
+        return res;
+    }
+    let (mut parts, body) = res.into_parts();
+    let Ok(bytes) = to_bytes(body, 64 * 1024).await else {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response();
+    };
+    if let Ok(err) = serde_json::from_slice::<AppError>(&bytes) {
+        parts.status = StatusCode::from_u16(err.status_code()).unwrap_or(parts.status);
+        if let AppError::TooManyAttempts { retry_after_secs }
+        | AppError::RateLimited { retry_after_secs } = err
+            && let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string())
+        {
+            parts.headers.insert(header::RETRY_AFTER, v);
+        }
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}
+
+/// A token bucket per client address for state-changing requests.
+#[derive(Debug)]
+pub struct WriteLimiter {
+    per_minute: f64,
+    burst: f64,
+    buckets: Mutex<HashMap<IpAddr, (f64, Instant)>>,
+}
+
+impl WriteLimiter {
+    pub fn new(per_minute: u32, burst: u32) -> Self {
+        Self {
+            per_minute: f64::from(per_minute),
+            burst: f64::from(burst.max(1)),
+            buckets: Mutex::default(),
+        }
+    }
+
+    /// Takes one token for `ip`; on refusal, the seconds until one is available.
+    pub fn take(&self, ip: IpAddr, now: Instant) -> Result<(), u64> {
+        let Ok(mut buckets) = self.buckets.lock() else {
+            return Ok(());
+        };
+        // Forget idle addresses now and then so the map cannot grow without bound.
+        if buckets.len() > 50_000 {
+            let full_after =
+                Duration::from_secs_f64(self.burst / (self.per_minute / 60.0).max(f64::EPSILON));
+            buckets.retain(|_, (_, at)| now.duration_since(*at) < full_after);
+        }
+        let rate = self.per_minute / 60.0;
+        let (tokens, at) = buckets.entry(ip).or_insert((self.burst, now));
+        *tokens = (*tokens + now.duration_since(*at).as_secs_f64() * rate).min(self.burst);
+        *at = now;
+        if *tokens >= 1.0 {
+            *tokens -= 1.0;
+            Ok(())
+        } else {
+            Err(((1.0 - *tokens) / rate.max(f64::EPSILON)).ceil() as u64)
+        }
+    }
+}
+
+pub async fn write_rate_limit(
+    State(limiter): State<Arc<WriteLimiter>>,
+    req: Request,
+    next: Next,
+) -> Response {
+    if changes_state(req.method())
+        && let Some(ConnectInfo(addr)) = req.extensions().get::<ConnectInfo<SocketAddr>>()
+        && let Err(retry_after_secs) = limiter.take(addr.ip(), Instant::now())
+    {
+        return error_response(AppError::RateLimited { retry_after_secs });
+    }
+    next.run(req).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderMap;
+
+    fn cfg() -> SecurityConfig {
+        SecurityConfig {
+            allowed_origins: vec!["http://127.0.0.1:3000".into()],
+            hsts: false,
+        }
+    }
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(*k, HeaderValue::from_static(v));
+        }
+        h
+    }
+
+    #[test]
+    fn only_our_origin_or_same_origin_fetches_may_change_state() {
+        let c = cfg();
+        assert!(is_same_origin(
+            &c,
+            &headers(&[("origin", "http://127.0.0.1:3000")])
+        ));
+        assert!(!is_same_origin(
+            &c,
+            &headers(&[("origin", "https://evil.example")])
+        ));
+        assert!(!is_same_origin(&c, &headers(&[("origin", "null")])));
+        assert!(is_same_origin(
+            &c,
+            &headers(&[("sec-fetch-site", "same-origin")])
+        ));
+        assert!(!is_same_origin(
+            &c,
+            &headers(&[("sec-fetch-site", "cross-site")])
+        ));
+        assert!(!is_same_origin(
+            &c,
+            &headers(&[("sec-fetch-site", "same-site")])
+        ));
+        // An Origin header decides even if Sec-Fetch-Site disagrees.
+        assert!(!is_same_origin(
+            &c,
+            &headers(&[
+                ("origin", "https://evil.example"),
+                ("sec-fetch-site", "same-origin")
+            ])
+        ));
+    }
+
+    #[test]
+    fn the_write_limiter_allows_a_burst_then_refills_over_time() {
+        let l = WriteLimiter::new(60, 3);
+        let ip: IpAddr = [10, 0, 0, 1].into();
+        let t0 = Instant::now();
+        for _ in 0..3 {
+            assert!(l.take(ip, t0).is_ok());
+        }
+        assert_eq!(l.take(ip, t0), Err(1));
+        assert!(l.take(ip, t0 + Duration::from_secs(1)).is_ok());
+        // Another address has its own bucket.
+        assert!(l.take([10, 0, 0, 2].into(), t0).is_ok());
+    }
+}

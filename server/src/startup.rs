@@ -1,0 +1,250 @@
+//! Builds the application: database, state, router and middleware. A library function, so
+//! integration tests boot the real app on port 0 with a fresh in-memory database.
+
+use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
+
+use anyhow::Context;
+use app::{
+    App,
+    accounts::{password::Hasher, repo},
+    shell,
+    state::{AppState, AuthSettings, Clock, Db, SystemClock},
+};
+use axum::{
+    Router,
+    extract::State,
+    http::{StatusCode, header},
+    middleware::{from_fn, from_fn_with_state},
+    response::IntoResponse,
+    routing::get,
+};
+use leptos::prelude::*;
+use leptos_axum::{LeptosRoutes, file_and_error_handler_with_context, generate_route_list};
+use tokio::net::TcpListener;
+use tower_http::{limit::RequestBodyLimitLayer, trace::TraceLayer};
+
+use crate::{
+    config::Config,
+    db, demo,
+    metrics::{self, Metrics},
+    security::{self, CspNonce, SecurityConfig, WriteLimiter},
+};
+
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    state: AppState,
+    addr: SocketAddr,
+    grace: Duration,
+}
+
+/// What a test or an operator may substitute; `Default` is the real thing.
+#[derive(Default)]
+pub struct Overrides {
+    pub clock: Option<Arc<dyn Clock>>,
+}
+
+impl Application {
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        Self::build_with(config, Overrides::default()).await
+    }
+
+    pub async fn build_with(config: Config, overrides: Overrides) -> anyhow::Result<Self> {
+        let db = db::connect_db(&config.database).await?;
+        db::migrate(&db).await?;
+
+        let listener = TcpListener::bind(config.addr)
+            .await
+            .with_context(|| format!("listening on {}", config.addr))?;
+        let addr = listener.local_addr()?;
+        // Without an explicit public URL (development), the loopback names of the port we
+        // actually bound are ours; with one, only its origin is.
+        let allowed_origins = if config.public_url_set {
+            vec![config.public_origin().to_string()]
+        } else {
+            let port = addr.port();
+            vec![
+                format!("http://127.0.0.1:{port}"),
+                format!("http://localhost:{port}"),
+                format!("http://[::1]:{port}"),
+            ]
+        };
+        let public_origin = allowed_origins.first().cloned().unwrap_or_default();
+
+        let clock = overrides.clock.unwrap_or_else(|| Arc::new(SystemClock));
+        let mut state = AppState {
+            db,
+            auth: Arc::new(AuthSettings {
+                session_idle: config.session_idle,
+                session_absolute: config.session_absolute,
+                secure_cookies: config.secure_cookies,
+                public_origin,
+            }),
+            hasher: Hasher::new(std::thread::available_parallelism().map_or(2, |n| n.get())),
+            clock,
+            demo_accounts: Arc::new(Vec::new()),
+        };
+        if config.demo {
+            state.demo_accounts = Arc::new(demo::ensure_demo_accounts(&state).await?);
+        }
+
+        let router = router(&config, &state, addr, allowed_origins)?;
+        Ok(Application {
+            listener,
+            router,
+            state,
+            addr,
+            grace: config.shutdown_grace,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` completes; then in-flight requests get the grace period to
+    /// finish, and the database handle is dropped (SurrealKV flushes and closes).
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let Application {
+            listener,
+            router,
+            state,
+            grace,
+            ..
+        } = self;
+        let cleaner = tokio::spawn(expire_sessions(state.clone()));
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let serve = axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            let _ = stop_tx.send(true);
+        });
+        let mut server = tokio::spawn(async move { serve.await });
+        let mut stop_rx = stop_rx;
+        tokio::select! {
+            done = &mut server => { done.context("server task")?.context("serving")?; }
+            _ = stop_rx.changed() => {
+                tracing::info!(grace_secs = grace.as_secs(), "shutting down: finishing in-flight requests");
+                match tokio::time::timeout(grace, &mut server).await {
+                    Ok(done) => { done.context("server task")?.context("serving")?; }
+                    Err(_) => {
+                        tracing::warn!("grace period over: dropping the remaining connections");
+                        server.abort();
+                    }
+                }
+            }
+        }
+        cleaner.abort();
+        close_db(state.db).await;
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+/// Drops the last database handle and gives the embedded engine a moment to flush and close
+/// (its shutdown runs on a background task).
+pub async fn close_db(db: Db) {
+    drop(db);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+}
+
+fn router(
+    config: &Config,
+    state: &AppState,
+    addr: SocketAddr,
+    allowed_origins: Vec<String>,
+) -> anyhow::Result<Router> {
+    let leptos_options = LeptosOptions::builder()
+        .output_name("pairwise")
+        .site_root(config.site_root.to_string_lossy().to_string())
+        .site_pkg_dir("pkg")
+        .site_addr(addr)
+        .build();
+    let routes = generate_route_list(App);
+
+    let context = {
+        let state = state.clone();
+        move || {
+            provide_context(state.clone());
+            // Scripts Leptos writes carry this response's nonce, the one in its CSP header.
+            if let Some(nonce) = use_context::<http::request::Parts>()
+                .and_then(|p| p.extensions.get::<CspNonce>().map(|n| n.0.clone()))
+            {
+                provide_context(leptos::nonce::Nonce::from_value(nonce));
+            }
+        }
+    };
+
+    let metrics = Arc::new(Metrics::new());
+    let security = Arc::new(SecurityConfig {
+        allowed_origins,
+        hsts: config.secure_cookies,
+    });
+    let limiter = Arc::new(WriteLimiter::new(
+        config.write_rate_per_minute,
+        config.write_burst,
+    ));
+
+    let ops = Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz).with_state(state.db.clone()))
+        .route("/metrics", get(render_metrics).with_state(metrics.clone()));
+
+    let app = Router::new()
+        .leptos_routes_with_context(&leptos_options, routes, context.clone(), {
+            let options = leptos_options.clone();
+            move || shell(options.clone())
+        })
+        .fallback(file_and_error_handler_with_context::<LeptosOptions, _>(
+            context, shell,
+        ))
+        .with_state(leptos_options)
+        .merge(ops)
+        .layer(from_fn(security::server_fn_status))
+        .layer(from_fn_with_state(limiter, security::write_rate_limit))
+        .layer(from_fn_with_state(security.clone(), security::same_origin))
+        .layer(RequestBodyLimitLayer::new(config.max_body_bytes))
+        .layer(from_fn_with_state(security, security::headers))
+        .layer(TraceLayer::new_for_http())
+        .layer(from_fn_with_state(metrics, metrics::track));
+    Ok(app)
+}
+
+async fn readyz(State(db): State<Db>) -> impl IntoResponse {
+    let check = tokio::time::timeout(Duration::from_secs(2), db.query("RETURN 1")).await;
+    match check {
+        Ok(Ok(_)) => (StatusCode::OK, "ready"),
+        _ => (StatusCode::SERVICE_UNAVAILABLE, "database unavailable"),
+    }
+}
+
+async fn render_metrics(State(metrics): State<Arc<Metrics>>) -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        metrics.render(),
+    )
+}
+
+/// Deletes unusable sessions every hour, so the table only holds live ones.
+async fn expire_sessions(state: AppState) {
+    let mut tick = tokio::time::interval(Duration::from_secs(3600));
+    loop {
+        tick.tick().await;
+        let now = state.clock.now();
+        let idle = chrono::Duration::from_std(state.auth.session_idle)
+            .unwrap_or(chrono::Duration::days(7));
+        if let Err(e) = repo::delete_expired_sessions(&state.db, now, now - idle).await {
+            tracing::warn!(error = %e, "session clean-up failed; will retry");
+        }
+    }
+}

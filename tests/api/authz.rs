@@ -1,0 +1,246 @@
+//! The authorization matrix: every server function, and who may call it. A server function
+//! that is not listed here fails `every_server_function_is_in_the_matrix`, so each new
+//! endpoint must say who may call it. Later features add their rows to `ENDPOINTS`.
+
+use std::collections::BTreeSet;
+
+use reqwest::StatusCode;
+
+use crate::helpers::{TestApp, spawn_app};
+
+/// Who may call an endpoint.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone, signed in or not.
+    Public,
+    /// Any signed-in user.
+    User,
+    /// Mentors (and admins).
+    Mentor,
+    /// Admins only.
+    Admin,
+}
+
+/// A caller in the matrix.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Caller {
+    Anonymous,
+    Learner,
+    Mentor,
+    Admin,
+}
+
+impl Caller {
+    fn may(self, access: Access) -> bool {
+        match access {
+            Access::Public => true,
+            Access::User => self != Caller::Anonymous,
+            Access::Mentor => matches!(self, Caller::Mentor | Caller::Admin),
+            Access::Admin => self == Caller::Admin,
+        }
+    }
+}
+
+pub struct Endpoint {
+    pub path: &'static str,
+    pub access: Access,
+    /// Well-formed arguments, so a refusal can only come from the access check.
+    pub args: &'static [(&'static str, &'static str)],
+}
+
+pub const ENDPOINTS: &[Endpoint] = &[
+    Endpoint {
+        path: "/api/sign_up",
+        access: Access::Public,
+        args: &[
+            ("email", "new-{caller}@example.org"),
+            ("display_name", "New"),
+            ("password", "a perfectly fine passphrase"),
+        ],
+    },
+    Endpoint {
+        path: "/api/sign_in",
+        access: Access::Public,
+        args: &[
+            ("email", "nobody@example.org"),
+            ("password", "whatever it is"),
+        ],
+    },
+    Endpoint {
+        path: "/api/sign_out",
+        access: Access::Public,
+        args: &[],
+    },
+    Endpoint {
+        path: "/api/current_user",
+        access: Access::Public,
+        args: &[],
+    },
+    Endpoint {
+        path: "/api/demo_accounts",
+        access: Access::Public,
+        args: &[],
+    },
+    Endpoint {
+        path: "/api/set_locale",
+        access: Access::Public,
+        args: &[("locale", "zh-Hans")],
+    },
+    Endpoint {
+        path: "/api/verify_email",
+        access: Access::Public,
+        args: &[(
+            "token",
+            "0000000000000000000000000000000000000000000000000000000000000000",
+        )],
+    },
+    Endpoint {
+        path: "/api/get_profile",
+        access: Access::User,
+        args: &[],
+    },
+    Endpoint {
+        path: "/api/update_profile",
+        access: Access::User,
+        args: &[("display_name", "Renamed"), ("timezone", "UTC")],
+    },
+    Endpoint {
+        path: "/api/change_password",
+        access: Access::User,
+        args: &[
+            ("current_password", "wrong password"),
+            ("new_password", "another fine passphrase"),
+        ],
+    },
+    Endpoint {
+        path: "/api/resend_verification",
+        access: Access::User,
+        args: &[],
+    },
+    Endpoint {
+        path: "/api/list_users",
+        access: Access::Admin,
+        args: &[],
+    },
+    Endpoint {
+        path: "/api/set_user_role",
+        access: Access::Admin,
+        args: &[
+            ("user_id", "nosuchuser"),
+            ("role", "mentor"),
+            ("granted", "true"),
+        ],
+    },
+];
+
+#[test]
+fn every_server_function_is_in_the_matrix() {
+    // Touch the app crate so its server functions are linked in and registered.
+    let _ = app::App;
+    let registered: BTreeSet<&str> = server_fn::axum::server_fn_paths().map(|(p, _)| p).collect();
+    let listed: BTreeSet<&str> = ENDPOINTS.iter().map(|e| e.path).collect();
+    let missing: Vec<_> = registered.difference(&listed).collect();
+    assert!(
+        missing.is_empty(),
+        "server functions missing from the authorization matrix: {missing:?}"
+    );
+    let stale: Vec<_> = listed.difference(&registered).collect();
+    assert!(
+        stale.is_empty(),
+        "matrix rows for server functions that no longer exist: {stale:?}"
+    );
+}
+
+async fn call(
+    app: &TestApp,
+    browser: &crate::helpers::Browser,
+    e: &Endpoint,
+    caller: Caller,
+) -> reqwest::Response {
+    let tag = format!("{caller:?}").to_lowercase();
+    let args: Vec<(String, String)> = e
+        .args
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.replace("{caller}", &tag)))
+        .collect();
+    browser
+        .post(app.url(e.path))
+        .header("origin", &app.base)
+        .header("accept", "application/json")
+        .form(&args)
+        .send()
+        .await
+        .expect("sent")
+}
+
+#[tokio::test]
+async fn each_caller_gets_exactly_the_access_the_matrix_gives() {
+    let app = spawn_app().await;
+    for e in ENDPOINTS {
+        for caller in [
+            Caller::Anonymous,
+            Caller::Learner,
+            Caller::Mentor,
+            Caller::Admin,
+        ] {
+            // A fresh browser per call: sign-out or sign-in rows must not leak into the next.
+            let browser = match caller {
+                Caller::Anonymous => app.browser(),
+                Caller::Learner => app.user_with_roles(&unique("learner"), &[]).await,
+                Caller::Mentor => app.user_with_roles(&unique("mentor"), &["mentor"]).await,
+                Caller::Admin => app.admin().await,
+            };
+            let status = call(&app, &browser, e, caller).await.status();
+            if caller.may(e.access) {
+                assert!(
+                    status != StatusCode::UNAUTHORIZED && status != StatusCode::FORBIDDEN
+                        || e.path == "/api/sign_in",
+                    "{caller:?} should reach {} but got {status}",
+                    e.path
+                );
+            } else {
+                let expected = if caller == Caller::Anonymous {
+                    StatusCode::UNAUTHORIZED
+                } else {
+                    StatusCode::FORBIDDEN
+                };
+                assert_eq!(status, expected, "{caller:?} calling {}", e.path);
+            }
+        }
+    }
+    app.stop().await;
+}
+
+fn unique(prefix: &str) -> String {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static N: AtomicUsize = AtomicUsize::new(0);
+    format!("{prefix}{}@example.org", N.fetch_add(1, Ordering::SeqCst))
+}
+
+#[tokio::test]
+async fn a_learner_cannot_call_an_admin_function_and_nothing_changes() {
+    let app = spawn_app().await;
+    let learner = app.user_with_roles("lea@example.org", &[]).await;
+    let me: serde_json::Value =
+        crate::helpers::body_json(app.call(&learner, "current_user", &[]).await).await;
+    let id = me["id"].as_str().expect("id").to_string();
+    let res = app
+        .call(
+            &learner,
+            "set_user_role",
+            &[("user_id", &id), ("role", "admin"), ("granted", "true")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        res.text()
+            .await
+            .map(|t| serde_json::from_str::<serde_json::Value>(&t).expect("json"))
+            .expect("body"),
+        serde_json::json!({"error": "forbidden"})
+    );
+    let me: serde_json::Value =
+        crate::helpers::body_json(app.call(&learner, "current_user", &[]).await).await;
+    assert_eq!(me["roles"], serde_json::json!(["learner"]));
+    app.stop().await;
+}

@@ -1,0 +1,280 @@
+//! The real `pairwise` binary on an embedded SurrealKV data directory: acknowledged writes
+//! survive SIGKILL; backup then restore into an empty directory keeps every user.
+
+use std::{
+    path::Path,
+    process::Stdio,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use reqwest::StatusCode;
+use tokio::{
+    io::AsyncWriteExt,
+    process::{Child, Command},
+};
+
+use crate::helpers::{Browser, free_port, server_binary};
+
+const GOOD: &str = "a perfectly fine passphrase";
+
+struct Server {
+    child: Child,
+    base: String,
+}
+
+fn command(data: &Path, port: u16) -> Command {
+    let mut cmd = Command::new(server_binary());
+    cmd.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("PAIRWISE_ADDR", format!("127.0.0.1:{port}"))
+        .env("PAIRWISE_DATA_DIR", data)
+        .env("PAIRWISE_LOG", "warn")
+        .env("PAIRWISE_WRITE_RATE", "100000")
+        .env("PAIRWISE_WRITE_BURST", "100000")
+        .env("PAIRWISE_SHUTDOWN_GRACE", "5s")
+        .kill_on_drop(true);
+    cmd
+}
+
+async fn start(data: &Path) -> Server {
+    let port = free_port();
+    let child = command(data, port)
+        .arg("serve")
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("the pairwise binary starts");
+    let base = format!("http://127.0.0.1:{port}");
+    let client = Browser::new();
+    for _ in 0..300 {
+        if let Ok(r) = client.get(format!("{base}/readyz")).send().await
+            && r.status() == StatusCode::OK
+        {
+            return Server { child, base };
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the server did not become ready");
+}
+
+async fn post(
+    client: &Browser,
+    base: &str,
+    name: &str,
+    form: &[(&str, &str)],
+) -> Option<reqwest::Response> {
+    client
+        .post(format!("{base}/api/{name}"))
+        .header("origin", base)
+        .header("accept", "application/json")
+        .form(form)
+        .send()
+        .await
+        .ok()
+}
+
+async fn can_sign_in(base: &str, email: &str) -> bool {
+    let client = Browser::new();
+    matches!(post(&client, base, "sign_in", &[("email", email), ("password", GOOD)]).await,
+        Some(r) if r.status() == StatusCode::OK)
+}
+
+#[tokio::test]
+async fn sign_ups_acknowledged_before_a_sigkill_survive_the_restart() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let acked: Arc<Mutex<Vec<String>>> = Arc::default();
+    for round in 0..3 {
+        let mut server = start(dir.path()).await;
+        let mut writers = Vec::new();
+        for w in 0..8 {
+            let base = server.base.clone();
+            let acked = acked.clone();
+            writers.push(tokio::spawn(async move {
+                let client = Browser::new();
+                for i in 0.. {
+                    let email = format!("r{round}w{w}n{i}@example.org");
+                    let form = [
+                        ("email", email.as_str()),
+                        ("display_name", "Durable"),
+                        ("password", GOOD),
+                    ];
+                    match post(&client, &base, "sign_up", &form).await {
+                        Some(r) if r.status() == StatusCode::OK => {
+                            acked.lock().expect("lock").push(email)
+                        }
+                        Some(_) => {}
+                        None => break, // the server is gone
+                    }
+                }
+            }));
+        }
+        // Let sign-ups flow, then kill the process mid-write, with no chance to flush.
+        tokio::time::sleep(Duration::from_millis(1500 + round * 400)).await;
+        server.child.kill().await.expect("SIGKILL");
+        for w in writers {
+            let _ = w.await;
+        }
+        let expected = acked.lock().expect("lock").clone();
+        assert!(
+            !expected.is_empty(),
+            "round {round} acknowledged no sign-up; the test proves nothing"
+        );
+
+        let mut server = start(dir.path()).await;
+        let mut lost = Vec::new();
+        for email in &expected {
+            if !can_sign_in(&server.base, email).await {
+                lost.push(email.clone());
+            }
+        }
+        assert!(
+            lost.is_empty(),
+            "round {round}: {} of {} acknowledged sign-ups lost: {lost:?}",
+            lost.len(),
+            expected.len()
+        );
+        server.child.kill().await.expect("stop");
+    }
+}
+
+async fn stop_gracefully(mut server: Server) {
+    if let Some(pid) = server.child.id() {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(pid.to_string())
+            .status()
+            .await;
+    }
+    let status = tokio::time::timeout(Duration::from_secs(15), server.child.wait()).await;
+    assert!(
+        matches!(status, Ok(Ok(s)) if s.success()),
+        "graceful shutdown exits cleanly: {status:?}"
+    );
+}
+
+async fn run_cli(data: &Path, args: &[&str], stdin: Option<&str>) -> String {
+    let mut child = command(data, free_port())
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("cli starts");
+    if let Some(input) = stdin {
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(input.as_bytes())
+            .await
+            .expect("write stdin");
+    }
+    let out = child.wait_with_output().await.expect("cli ends");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "pairwise {args:?} failed: {text}");
+    text
+}
+
+#[tokio::test]
+async fn backup_then_restore_into_an_empty_directory_gives_the_same_users() {
+    let original = tempfile::tempdir().expect("temp dir");
+    let restored = tempfile::tempdir().expect("temp dir");
+    let file = original.path().join("backup.surql");
+
+    run_cli(
+        original.path(),
+        &[
+            "admin",
+            "create",
+            "--email",
+            "root@example.org",
+            "--name",
+            "Root",
+        ],
+        Some(&format!("{GOOD}\n")),
+    )
+    .await;
+    let server = start(original.path()).await;
+    let client = Browser::new();
+    let emails: Vec<String> = (0..5).map(|i| format!("user{i}@example.org")).collect();
+    for e in &emails {
+        let r = post(
+            &client,
+            &server.base,
+            "sign_up",
+            &[
+                ("email", e),
+                ("display_name", "Backed Up"),
+                ("password", GOOD),
+            ],
+        )
+        .await;
+        assert_eq!(r.map(|r| r.status()), Some(StatusCode::OK));
+    }
+    stop_gracefully(server).await;
+
+    let out = run_cli(
+        original.path(),
+        &["backup", file.to_str().expect("utf-8 path")],
+        None,
+    )
+    .await;
+    assert!(out.contains("backup written"), "{out}");
+    let out = run_cli(
+        restored.path(),
+        &["restore", file.to_str().expect("utf-8 path")],
+        None,
+    )
+    .await;
+    assert!(out.contains("restored"), "{out}");
+    // Restoring over data is refused in words.
+    let refused = command(restored.path(), free_port())
+        .args(["restore", file.to_str().expect("utf-8 path")])
+        .output()
+        .await
+        .expect("runs");
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("not empty"));
+
+    let server = start(restored.path()).await;
+    for e in emails
+        .iter()
+        .chain(std::iter::once(&"root@example.org".to_string()))
+    {
+        assert!(
+            can_sign_in(&server.base, e).await,
+            "{e} can sign in after the restore"
+        );
+    }
+    // The admin sees the same user list.
+    let admin = Browser::new();
+    post(
+        &admin,
+        &server.base,
+        "sign_in",
+        &[("email", "root@example.org"), ("password", GOOD)],
+    )
+    .await;
+    let users = crate::helpers::body_json(
+        post(&admin, &server.base, "list_users", &[])
+            .await
+            .expect("sent"),
+    )
+    .await;
+    let mut listed: Vec<String> = users
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|u| u["email"].as_str().unwrap_or_default().to_string())
+        .collect();
+    listed.sort();
+    let mut all = emails.clone();
+    all.push("root@example.org".into());
+    all.sort();
+    assert_eq!(listed, all);
+    stop_gracefully(server).await;
+}

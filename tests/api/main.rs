@@ -1,0 +1,12 @@
+//! Integration tests: the real Pairwise app on a free port with a real database, driven over
+//! HTTP like a browser or a script would.
+
+// A failed expectation in a test should stop the test with its message: that is the point.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+
+mod accounts;
+mod authz;
+mod durability;
+mod helpers;
+mod operations;
+mod security;

@@ -1,0 +1,121 @@
+//! Health, readiness, metrics, the interface language, and demo mode.
+
+use reqwest::StatusCode;
+
+use crate::helpers::{spawn_app, spawn_app_with};
+
+#[tokio::test]
+async fn health_readiness_and_metrics_answer() {
+    let app = spawn_app().await;
+    let c = app.browser();
+    assert_eq!(
+        c.get(app.url("/healthz"))
+            .send()
+            .await
+            .expect("sent")
+            .text()
+            .await
+            .expect("text"),
+        "ok"
+    );
+    let ready = c.get(app.url("/readyz")).send().await.expect("sent");
+    assert_eq!(ready.status(), StatusCode::OK);
+    c.get(app.url("/signin")).send().await.expect("sent");
+    let metrics = c
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .expect("sent")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        metrics.contains(
+            "pairwise_http_requests_total{route=\"/signin\",method=\"GET\",status=\"200\"} 1"
+        ),
+        "{metrics}"
+    );
+    assert!(metrics.contains("pairwise_http_request_duration_seconds_bucket{route=\"/signin\",method=\"GET\",le=\"+Inf\"} 1"));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn an_unknown_page_is_a_404_with_words() {
+    let app = spawn_app().await;
+    let res = app
+        .browser()
+        .get(app.url("/no/such/page"))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    assert!(res.text().await.expect("html").contains("Page not found"));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_page_language_follows_accept_language_and_the_remembered_choice() {
+    let app = spawn_app().await;
+    let c = app.browser();
+    let en = c
+        .get(app.url("/signin"))
+        .send()
+        .await
+        .expect("sent")
+        .text()
+        .await
+        .expect("html");
+    assert!(en.contains("<html lang=\"en\"") && en.contains("Sign in"));
+    let zh = c
+        .get(app.url("/signin"))
+        .header("accept-language", "zh-CN,zh;q=0.9,en;q=0.5")
+        .send()
+        .await
+        .expect("sent")
+        .text()
+        .await
+        .expect("html");
+    assert!(
+        zh.contains("<html lang=\"zh-Hans\"") && zh.contains("登录"),
+        "{zh}"
+    );
+    // A remembered choice beats the browser's header.
+    let res = app.call(&c, "set_locale", &[("locale", "zh-Hans")]).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let page = c
+        .get(app.url("/"))
+        .header("accept-language", "en")
+        .send()
+        .await
+        .expect("sent")
+        .text()
+        .await
+        .expect("html");
+    assert!(page.contains("在导师身边学编程"));
+    let res = app.call(&c, "set_locale", &[("locale", "klingon")]).await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn demo_mode_creates_the_accounts_the_home_page_shows() {
+    let app = spawn_app_with(&[("PAIRWISE_DEMO", "true")]).await;
+    let home = app
+        .browser()
+        .get(app.url("/"))
+        .send()
+        .await
+        .expect("sent")
+        .text()
+        .await
+        .expect("html");
+    for (email, password) in server::demo::demo_accounts()
+        .iter()
+        .map(|(a, _, _)| (a.email.clone(), a.password.clone()))
+    {
+        assert!(home.contains(&email), "home page lists {email}");
+        let res = app.sign_in(&app.browser(), &email, &password).await;
+        assert_eq!(res.status(), StatusCode::OK, "{email} signs in");
+    }
+    app.stop().await;
+}
