@@ -53,12 +53,14 @@ test-tools:
 	@command -v chromium >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium)
 	@[ -d end2end/node_modules/@playwright/test ] || (cd end2end && npm ci --no-audit --no-fund)
 
+# cargo-leptos adds `--cfg erase_components` to RUSTFLAGS itself: passing ours too would double
+# the flag and rebuild everything.
 build:
-	cargo leptos build
+	env -u RUSTFLAGS cargo leptos build
 
 ## make release: the optimised build (about 22 minutes cold), used by the benchmarks.
 release: tools
-	cargo leptos build --release
+	env -u RUSTFLAGS cargo leptos build --release
 
 check: fmt clippy wasm-deps
 

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::{
-    SsrMode, StaticSegment, WildcardSegment,
+    SsrMode, StaticSegment,
     components::{Route, Router, Routes},
 };
 
@@ -88,7 +88,6 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("profile") view=ProfilePage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("verify-email") view=VerifyEmailPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("admin") view=AdminPage ssr=SsrMode::Async/>
-                    <Route path=WildcardSegment("any") view=NotFound ssr=SsrMode::Async/>
                 </Routes>
             </Frame>
         </Router>

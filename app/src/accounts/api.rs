@@ -4,21 +4,21 @@
 use leptos::prelude::*;
 
 use crate::{
-    accounts::model::{CurrentUser, DemoAccount, Profile, Role},
+    accounts::model::{CurrentUser, DemoAccount, Profile},
     error::AppError,
-    ids::UserId,
 };
 
 #[cfg(feature = "ssr")]
 mod backend {
     pub use crate::{
         accounts::{
-            model::{DisplayName, Email, Password, ProfileUpdate},
+            model::{DisplayName, Email, Password, ProfileUpdate, Role},
             password::refuse_common,
             repo::{self, AuditEntry, AuditKind},
             session::{self, client_ip, require_role, require_user},
         },
         error::Problem,
+        ids::UserId,
         state::AppState,
     };
     pub use chrono::Duration;
