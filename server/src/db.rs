@@ -24,11 +24,10 @@ pub async fn connect_db(cfg: &DatabaseConfig) -> anyhow::Result<Db> {
     if let Some(dir) = url
         .strip_prefix("surrealkv://")
         .map(|p| p.split('?').next().unwrap_or(p))
+        && let Some(parent) = std::path::Path::new(dir).parent()
     {
-        if let Some(parent) = std::path::Path::new(dir).parent() {
-            std::fs::create_dir_all(parent)
-                .with_context(|| format!("creating the data directory {}", parent.display()))?;
-        }
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("creating the data directory {}", parent.display()))?;
     }
     let db = connect((url.clone(), DbOptions::new()))
         .await

@@ -16,6 +16,10 @@ pub enum Access {
     /// Any signed-in user.
     User,
     /// Mentors (and admins).
+    #[expect(
+        dead_code,
+        reason = "the first mentor-only endpoints arrive with the courses issue"
+    )]
     Mentor,
     /// Admins only.
     Admin,

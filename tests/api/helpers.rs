@@ -2,7 +2,6 @@
 
 use std::{
     collections::HashMap,
-    net::SocketAddr,
     path::PathBuf,
     sync::atomic::{AtomicUsize, Ordering},
 };
@@ -17,7 +16,6 @@ use tokio::sync::oneshot;
 static NEXT_DB: AtomicUsize = AtomicUsize::new(0);
 
 pub struct TestApp {
-    pub addr: SocketAddr,
     /// The app's own state: its database handle, for checking what was stored.
     pub state: AppState,
     pub base: String,
@@ -65,7 +63,6 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
         let _ = stopped.await;
     }));
     TestApp {
-        addr,
         state,
         base: format!("http://{addr}"),
         stop: Some(stop),
@@ -249,16 +246,6 @@ impl Browser {
             browser: self,
             inner: self.client.post(url.as_ref()),
         }
-    }
-
-    /// The value of a cookie the browser holds.
-    pub fn cookie(&self, name: &str) -> Option<String> {
-        self.jar
-            .lock()
-            .expect("jar")
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
     }
 
     fn keep(&self, res: &Response) {
