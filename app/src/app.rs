@@ -81,6 +81,7 @@ pub fn App() -> impl IntoView {
             >
                 // Async SSR: every page arrives complete, so it reads and works before (or
                 // without) WASM; out-of-order streaming would need scripts to fill it in.
+                <ErrorBoundary fallback=|_errors| view! { <ErrorPage/> }>
                 <Routes fallback=NotFound>
                     <Route path=StaticSegment("") view=HomePage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("signin") view=SignInPage ssr=SsrMode::Async/>
@@ -89,6 +90,7 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("verify-email") view=VerifyEmailPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("admin") view=AdminPage ssr=SsrMode::Async/>
                 </Routes>
+                </ErrorBoundary>
             </Frame>
         </Router>
     }
@@ -228,6 +230,25 @@ fn HomePage() -> impl IntoView {
                 })
             })}
         </Transition>
+    }
+}
+
+/// Shown when a page fails in a way it does not handle itself.
+#[component]
+fn ErrorPage() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
+        res.set_status(http::StatusCode::INTERNAL_SERVER_ERROR);
+    }
+    let locale = use_locale();
+    let s = move || locale.get().strings();
+    view! {
+        <Title text=move || s().error_title/>
+        <section class="panel center" data-testid="error-page" role="alert">
+            <h1>{move || s().error_title}</h1>
+            <p>{move || s().error_lead}</p>
+            <a class="button" href="/">{move || s().back_home}</a>
+        </section>
     }
 }
 

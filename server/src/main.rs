@@ -5,7 +5,13 @@ use std::{io::BufRead, path::PathBuf};
 use anyhow::Context;
 use app::accounts::model::Role;
 use clap::{Parser, Subcommand};
-use server::{backup, config::Config, db, demo, startup::Application, telemetry};
+use server::{
+    backup,
+    config::Config,
+    db, demo,
+    startup::{self, Application},
+    telemetry,
+};
 
 #[derive(Parser)]
 #[command(
@@ -61,7 +67,7 @@ async fn main() -> anyhow::Result<()> {
             let db = db::connect_db(&config.database).await?;
             let n = db::migrate(&db).await?;
             println!("{n} migration(s) applied");
-            server::startup::close_db(db).await;
+            startup::close_db(db).await;
             Ok(())
         }
         Command::Admin {
@@ -76,20 +82,18 @@ async fn main() -> anyhow::Result<()> {
             let password = password.trim_end_matches(['\r', '\n']);
             let mut cfg = config;
             cfg.demo = false;
-            cfg.addr = "127.0.0.1:0".parse()?;
-            let app = Application::build(cfg).await?;
-            demo::create_account(app.state(), &email, &name, password, &[Role::Admin]).await?;
+            let origin = cfg.public_origin().to_string();
+            let state = startup::build_state(&cfg, origin, Default::default()).await?;
+            demo::create_account(&state, &email, &name, password, &[Role::Admin]).await?;
             println!("admin {email} created");
-            let state = app.state().clone();
-            drop(app);
-            server::startup::close_db(state.db).await;
+            startup::close_db(state.db).await;
             Ok(())
         }
         Command::Backup { file } => {
             let db = db::connect_db(&config.database).await?;
             let bytes = backup::backup(&db, &file).await?;
             println!("backup written to {} ({bytes} bytes)", file.display());
-            server::startup::close_db(db).await;
+            startup::close_db(db).await;
             Ok(())
         }
         Command::Restore { file } => {
@@ -97,7 +101,7 @@ async fn main() -> anyhow::Result<()> {
             backup::restore(&db, &file).await?;
             db::migrate(&db).await?;
             println!("restored from {}", file.display());
-            server::startup::close_db(db).await;
+            startup::close_db(db).await;
             Ok(())
         }
     }

@@ -21,7 +21,7 @@ use axum::{
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, file_and_error_handler_with_context, generate_route_list};
 use tokio::net::TcpListener;
-use tower_http::{limit::RequestBodyLimitLayer, trace::TraceLayer};
+use tower_http::{catch_panic::CatchPanicLayer, limit::RequestBodyLimitLayer, trace::TraceLayer};
 
 use crate::{
     config::Config,
@@ -50,9 +50,6 @@ impl Application {
     }
 
     pub async fn build_with(config: Config, overrides: Overrides) -> anyhow::Result<Self> {
-        let db = db::connect_db(&config.database).await?;
-        db::migrate(&db).await?;
-
         let listener = TcpListener::bind(config.addr)
             .await
             .with_context(|| format!("listening on {}", config.addr))?;
@@ -70,24 +67,7 @@ impl Application {
             ]
         };
         let public_origin = allowed_origins.first().cloned().unwrap_or_default();
-
-        let clock = overrides.clock.unwrap_or_else(|| Arc::new(SystemClock));
-        let mut state = AppState {
-            db,
-            auth: Arc::new(AuthSettings {
-                session_idle: config.session_idle,
-                session_absolute: config.session_absolute,
-                secure_cookies: config.secure_cookies,
-                public_origin,
-            }),
-            hasher: Hasher::new(std::thread::available_parallelism().map_or(2, |n| n.get())),
-            clock,
-            demo_accounts: Arc::new(Vec::new()),
-        };
-        if config.demo {
-            state.demo_accounts = Arc::new(demo::ensure_demo_accounts(&state).await?);
-        }
-
+        let state = build_state(&config, public_origin, overrides).await?;
         let router = router(&config, &state, addr, allowed_origins)?;
         Ok(Application {
             listener,
@@ -151,6 +131,34 @@ impl Application {
     }
 }
 
+/// Connects and migrates the database and assembles the shared state (and the demo accounts
+/// in demo mode). Used by `serve` and by the CLI commands that act on accounts.
+pub async fn build_state(
+    config: &Config,
+    public_origin: String,
+    overrides: Overrides,
+) -> anyhow::Result<AppState> {
+    let db = db::connect_db(&config.database).await?;
+    db::migrate(&db).await?;
+    let clock = overrides.clock.unwrap_or_else(|| Arc::new(SystemClock));
+    let mut state = AppState {
+        db,
+        auth: Arc::new(AuthSettings {
+            session_idle: config.session_idle,
+            session_absolute: config.session_absolute,
+            secure_cookies: config.secure_cookies,
+            public_origin,
+        }),
+        hasher: Hasher::new(std::thread::available_parallelism().map_or(2, |n| n.get())),
+        clock,
+        demo_accounts: Arc::new(Vec::new()),
+    };
+    if config.demo {
+        state.demo_accounts = Arc::new(demo::ensure_demo_accounts(&state).await?);
+    }
+    Ok(state)
+}
+
 /// Drops the last database handle and gives the embedded engine a moment to flush and close
 /// (its shutdown runs on a background task).
 pub async fn close_db(db: Db) {
@@ -211,6 +219,13 @@ fn router(
         .with_state(leptos_options)
         .merge(ops)
         .layer(from_fn(security::server_fn_status))
+        // A panic in a handler becomes a 500 in words, and the process keeps serving.
+        .layer(CatchPanicLayer::custom(
+            |_panic: Box<dyn std::any::Any + Send>| {
+                tracing::error!("a request handler panicked");
+                security::error_response(app::error::AppError::Internal)
+            },
+        ))
         .layer(from_fn_with_state(limiter, security::write_rate_limit))
         .layer(from_fn_with_state(security.clone(), security::same_origin))
         .layer(RequestBodyLimitLayer::new(config.max_body_bytes))
