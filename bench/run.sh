@@ -6,6 +6,9 @@
 #   - the home page (SSR) and one server function (`current_user` for a signed-in user: cookie
 #     parsing, a session lookup in SurrealDB, JSON) — requests/s and p50/p99 latency at 64
 #     connections with wrk, 2 threads, 15 s each after a 3 s warm-up;
+#   - the catalog search page (`GET /courses?q=async+rust`, server-rendered) with 1,000
+#     published courses, seeded through the API first, and a lesson page (Markdown rendered
+#     and sanitised on every request) — requests/s and p50/p99 the same way;
 #   - the release WASM bundle, raw, gzip and brotli.
 # wrk runs on the same machine as the server (2 cores here): figures are for both together.
 set -euo pipefail
@@ -60,6 +63,31 @@ run() { # name, extra wrk args...
 echo "Pairwise benchmark — $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, 64 connections, $DURATION"
 run "home page (GET /)" "$BASE/"
 run "server fn (POST /api/current_user)" -s "$LUA" "$BASE/api/current_user"
+
+# 1,000 published courses, created and published through the API as the demo admin.
+ADMIN_COOKIES=$(mktemp)
+curl -fs -c "$ADMIN_COOKIES" -o /dev/null -H "Origin: $BASE" -H 'Accept: application/json' \
+  --data-urlencode 'email=admin@pairwise.test' --data-urlencode 'password=pairwise-admin-demo' \
+  "$BASE/api/sign_in"
+topics=(async rust javascript git testing web databases security python go)
+levels=(beginner intermediate advanced)
+seed_start=$(date +%s)
+for i in $(seq 1 1000); do
+  t1=${topics[$((i % 10))]}; t2=${topics[$(((i / 10) % 10))]}; lvl=${levels[$((i % 3))]}
+  curl -fs -b "$ADMIN_COOKIES" -o /dev/null -H "Origin: $BASE" -H 'Accept: application/json' \
+    --data-urlencode "slug=bench-$i" --data-urlencode "title=${t1^} and ${t2} in practice, part $i" \
+    --data-urlencode "summary=Hands-on ${t1} for ${t2} projects: exercises, reviews and a final project." \
+    --data-urlencode "level=$lvl" --data-urlencode "language=en" --data-urlencode "tags=$t1, $t2" \
+    "$BASE/api/create_course"
+  curl -fs -b "$ADMIN_COOKIES" -o /dev/null -H "Origin: $BASE" -H 'Accept: application/json' \
+    --data-urlencode "slug=bench-$i" --data-urlencode "published=true" "$BASE/api/publish_course"
+done
+printf '%-34s %s s\n' "seeding 1,000 courses (2,000 calls)" $(($(date +%s) - seed_start))
+rm -f "$ADMIN_COOKIES"
+run "catalog search (1,000 courses)" "$BASE/courses?q=async+rust"
+LESSON=$(curl -fs "$BASE/courses/javascript-foundations" | grep -o '/lessons/[0-9a-f]*' | head -n1)
+[ -n "$LESSON" ] || { echo "no lesson link on the demo course page"; exit 1; }
+run "lesson page (GET $LESSON)" "$BASE$LESSON"
 
 WASM=$SITE/pkg/pairwise.wasm
 if [ -f "$WASM" ]; then

@@ -5,6 +5,7 @@ use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::{
     SsrMode, StaticSegment,
     components::{Route, Router, Routes},
+    path,
 };
 
 use crate::{
@@ -15,6 +16,10 @@ use crate::{
             AdminPage, AuthEpoch, ProfilePage, SignInPage, SignUpPage, UserResource,
             VerifyEmailPage, use_user,
         },
+    },
+    courses::{
+        editor::{CourseEditPage, LessonEditPage, NewCoursePage},
+        pages::{CatalogPage, CoursePage, LessonPage, MyCoursesPage},
     },
     i18n::{Locale, SetLocale, initial_locale, use_locale},
     ui::layout::Frame,
@@ -89,6 +94,13 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("profile") view=ProfilePage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("verify-email") view=VerifyEmailPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("admin") view=AdminPage ssr=SsrMode::Async/>
+                    <Route path=path!("/courses") view=CatalogPage ssr=SsrMode::Async/>
+                    <Route path=path!("/courses/new") view=NewCoursePage ssr=SsrMode::Async/>
+                    <Route path=path!("/courses/:slug") view=CoursePage ssr=SsrMode::Async/>
+                    <Route path=path!("/courses/:slug/edit") view=CourseEditPage ssr=SsrMode::Async/>
+                    <Route path=path!("/lessons/:id/edit") view=LessonEditPage ssr=SsrMode::Async/>
+                    <Route path=path!("/lessons/:id") view=LessonPage ssr=SsrMode::Async/>
+                    <Route path=path!("/my/courses") view=MyCoursesPage ssr=SsrMode::Async/>
                 </Routes>
                 </ErrorBoundary>
             </Frame>
@@ -111,12 +123,14 @@ fn Nav() -> impl IntoView {
     });
     view! {
         <a href="/" data-testid="nav-home">{move || s().nav_home}</a>
+        <a href="/courses" data-testid="nav-courses">{move || s().courses.nav_courses}</a>
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 match user.await {
                     Ok(Some(u)) => {
                         let is_admin = u.roles.can_administer();
                         view! {
+                            <a href="/my/courses" data-testid="nav-my-courses">{move || s().courses.my_courses}</a>
                             <a href="/profile" data-testid="nav-profile" title=move || s().signed_in_as>
                                 {u.display_name.clone()}
                             </a>

@@ -29,6 +29,24 @@ pub enum Problem {
     TimezoneInvalid,
     WrongCurrentPassword,
     TokenInvalid,
+    SlugInvalid,
+    SlugTaken,
+    TitleEmpty,
+    TitleTooLong,
+    SummaryTooLong,
+    DescriptionTooLong,
+    TagInvalid,
+    TooManyTags,
+    LevelInvalid,
+    LessonKindInvalid,
+    PlayedInvalid,
+    AnswerMissing,
+    ChoiceInvalid,
+    RatingInvalid,
+    NotEnrolled,
+    VideoTooLarge,
+    VideoType,
+    DatesInvalid,
 }
 
 impl Problem {
@@ -48,6 +66,24 @@ impl Problem {
             Problem::TimezoneInvalid => s.err_timezone_invalid,
             Problem::WrongCurrentPassword => s.err_wrong_current_password,
             Problem::TokenInvalid => s.err_token_invalid,
+            Problem::SlugInvalid => s.courses.err_slug_invalid,
+            Problem::SlugTaken => s.courses.err_slug_taken,
+            Problem::TitleEmpty => s.courses.err_title_empty,
+            Problem::TitleTooLong => s.courses.err_title_long,
+            Problem::SummaryTooLong => s.courses.err_summary_long,
+            Problem::DescriptionTooLong => s.courses.err_description_long,
+            Problem::TagInvalid => s.courses.err_tag_invalid,
+            Problem::TooManyTags => s.courses.err_too_many_tags,
+            Problem::LevelInvalid => s.courses.err_level_invalid,
+            Problem::LessonKindInvalid => s.courses.err_lesson_kind_invalid,
+            Problem::PlayedInvalid => s.courses.err_played_invalid,
+            Problem::AnswerMissing => s.courses.err_answer_missing,
+            Problem::ChoiceInvalid => s.courses.err_choice_invalid,
+            Problem::RatingInvalid => s.courses.err_rating_invalid,
+            Problem::NotEnrolled => s.courses.err_not_enrolled,
+            Problem::VideoTooLarge => s.courses.err_video_too_large,
+            Problem::VideoType => s.courses.err_video_type,
+            Problem::DatesInvalid => s.courses.err_dates_invalid,
         }
     }
 }
@@ -91,8 +127,17 @@ impl AppError {
     pub fn status_code(&self) -> u16 {
         match self {
             AppError::Invalid {
-                problem: Problem::EmailTaken,
+                problem: Problem::EmailTaken | Problem::SlugTaken,
             } => 409,
+            AppError::Invalid {
+                problem: Problem::VideoTooLarge,
+            } => 413,
+            AppError::Invalid {
+                problem: Problem::NotEnrolled,
+            } => 403,
+            AppError::Invalid {
+                problem: Problem::VideoType,
+            } => 415,
             AppError::Invalid { .. } => 422,
             AppError::Unauthenticated | AppError::WrongCredentials => 401,
             AppError::Forbidden | AppError::CrossOrigin => 403,
@@ -125,7 +170,7 @@ impl AppError {
                     Locale::ZhHans => format!("{}（约 {minutes} 分钟）", s.err_too_many_attempts),
                 }
             }
-            AppError::BadRequest { .. } => s.err_bad_request.to_string(),
+            AppError::BadRequest { detail } => format!("{} ({detail})", s.err_bad_request),
             AppError::Internal => s.err_internal.to_string(),
         }
     }

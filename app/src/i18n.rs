@@ -189,6 +189,8 @@ pub struct Strings {
     pub err_token_invalid: &'static str,
     pub err_bad_request: &'static str,
     pub err_internal: &'static str,
+    /// The courses' own strings.
+    pub courses: &'static crate::courses::text::CourseStrings,
 }
 
 pub static EN: Strings = Strings {
@@ -291,6 +293,7 @@ pub static EN: Strings = Strings {
     err_token_invalid: "That link is invalid or has expired. Ask for a new one.",
     err_bad_request: "The request could not be understood. Reload the page and try again.",
     err_internal: "Something went wrong on our side. Try again in a minute.",
+    courses: &crate::courses::text::COURSES_EN,
 };
 
 pub static ZH_HANS: Strings = Strings {
@@ -393,6 +396,7 @@ pub static ZH_HANS: Strings = Strings {
     err_token_invalid: "该链接无效或已过期，请重新申请。",
     err_bad_request: "无法理解该请求。请刷新页面后重试。",
     err_internal: "服务器出了点问题，请稍后再试。",
+    courses: &crate::courses::text::COURSES_ZH_HANS,
 };
 
 #[cfg(test)]

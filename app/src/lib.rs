@@ -5,9 +5,11 @@
 
 pub mod accounts;
 pub mod app;
+pub mod courses;
 pub mod error;
 pub mod i18n;
 pub mod ids;
+pub mod realtime;
 #[cfg(feature = "ssr")]
 pub mod state;
 pub mod ui;

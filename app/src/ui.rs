@@ -1,4 +1,8 @@
 //! Reusable components. They know no feature: they take plain data as props.
 
 pub mod form;
+#[cfg(feature = "ssr")]
+pub mod highlight;
 pub mod layout;
+#[cfg(feature = "ssr")]
+pub mod markdown;

@@ -21,6 +21,9 @@
 //! | `PAIRWISE_SHUTDOWN_GRACE` | `20s` | how long in-flight requests may take to finish on SIGTERM/SIGINT |
 //! | `PAIRWISE_WRITE_RATE` | `120` | state-changing requests allowed per minute per client address |
 //! | `PAIRWISE_WRITE_BURST` | `60` | how many of those may come at once |
+//! | `PAIRWISE_SMTP_URL` | (none: mail waits in the outbox) | SMTP server for outgoing mail: `smtps://user:pass@host`, `smtp://user:pass@host:587?tls=required`, or `smtp://host:25` (no TLS, local relays only); never printed |
+//! | `PAIRWISE_MAIL_FROM` | `Pairwise <no-reply@HOST>` (host of the public URL) | sender address of outgoing mail |
+//! | `PAIRWISE_MAIL_POLL` | `5s` | how often the outbox is checked for mail to send |
 
 use std::{fmt, net::SocketAddr, path::PathBuf, time::Duration};
 
@@ -61,6 +64,14 @@ pub struct DatabaseConfig {
     pub name: String,
 }
 
+/// Outgoing mail; without it, mail stays in the outbox table until SMTP is configured.
+#[derive(Clone, Debug)]
+pub struct MailConfig {
+    pub smtp_url: Secret,
+    pub from: String,
+    pub poll_every: Duration,
+}
+
 #[derive(Clone, Debug)]
 pub struct Config {
     pub addr: SocketAddr,
@@ -80,6 +91,7 @@ pub struct Config {
     pub shutdown_grace: Duration,
     pub write_rate_per_minute: u32,
     pub write_burst: u32,
+    pub mail: Option<MailConfig>,
 }
 
 impl Config {
@@ -138,6 +150,26 @@ impl Config {
             })?,
             None => 1 << 20,
         };
+        let mail = match get("PAIRWISE_SMTP_URL") {
+            None => None,
+            Some(url) => {
+                if !(url.starts_with("smtp://") || url.starts_with("smtps://")) {
+                    bail!("PAIRWISE_SMTP_URL must start with smtp:// or smtps://");
+                }
+                let host = public_url
+                    .split("://")
+                    .nth(1)
+                    .and_then(|rest| rest.split(['/', ':']).next())
+                    .unwrap_or("localhost")
+                    .to_string();
+                Some(MailConfig {
+                    smtp_url: Secret::new(url),
+                    from: get("PAIRWISE_MAIL_FROM")
+                        .unwrap_or_else(|| format!("Pairwise <no-reply@{host}>")),
+                    poll_every: duration(&get, "PAIRWISE_MAIL_POLL", "5s")?,
+                })
+            }
+        };
         Ok(Self {
             addr,
             public_url,
@@ -162,7 +194,13 @@ impl Config {
             shutdown_grace: duration(&get, "PAIRWISE_SHUTDOWN_GRACE", "20s")?,
             write_rate_per_minute: number(&get, "PAIRWISE_WRITE_RATE", 120)?,
             write_burst: number(&get, "PAIRWISE_WRITE_BURST", 60)?,
+            mail,
         })
+    }
+
+    /// Where uploaded and imported media (lesson videos, captions) are stored.
+    pub fn media_dir(&self) -> PathBuf {
+        self.data_dir.join("media")
     }
 
     /// The scheme + host + port that browsers send as `Origin` for this deployment.
@@ -270,9 +308,31 @@ mod tests {
     }
 
     #[test]
-    fn the_password_never_prints() -> anyhow::Result<()> {
-        let c = config(&[("PAIRWISE_DATABASE_PASSWORD", "hunter22")])?;
+    fn passwords_never_print() -> anyhow::Result<()> {
+        let c = config(&[
+            ("PAIRWISE_DATABASE_PASSWORD", "hunter22"),
+            (
+                "PAIRWISE_SMTP_URL",
+                "smtps://me:mailpass99@smtp.example.org",
+            ),
+        ])?;
         assert!(!format!("{c:?}").contains("hunter22"));
+        assert!(!format!("{c:?}").contains("mailpass99"));
+        Ok(())
+    }
+
+    #[test]
+    fn mail_is_off_without_an_smtp_url_and_sends_from_the_public_host() -> anyhow::Result<()> {
+        assert!(config(&[])?.mail.is_none());
+        let c = config(&[
+            ("PAIRWISE_SMTP_URL", "smtp://127.0.0.1:2525"),
+            ("PAIRWISE_PUBLIC_URL", "https://learn.example.org:8443/x"),
+        ])?;
+        assert_eq!(
+            c.mail.map(|m| m.from).as_deref(),
+            Some("Pairwise <no-reply@learn.example.org>")
+        );
+        assert!(config(&[("PAIRWISE_SMTP_URL", "http://x")]).is_err());
         Ok(())
     }
 }

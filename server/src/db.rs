@@ -11,11 +11,23 @@ use surrealdb::{
 use crate::config::DatabaseConfig;
 
 /// Migrations, in order. Append-only: a shipped file never changes, the next one is added.
-pub const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "accounts",
-    include_str!("../migrations/0001_accounts.surql"),
-)];
+pub const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "accounts",
+        include_str!("../migrations/0001_accounts.surql"),
+    ),
+    (
+        2,
+        "outbox_delivery",
+        include_str!("../migrations/0002_outbox_delivery.surql"),
+    ),
+    (
+        3,
+        "courses",
+        include_str!("../migrations/0003_courses.surql"),
+    ),
+];
 
 /// Opens the database named by the configuration: embedded SurrealKV (every commit synced to
 /// disk before it is acknowledged), in-memory, or a SurrealDB server over WebSocket.

@@ -2,9 +2,13 @@
 
 pub mod backup;
 pub mod config;
+pub mod course_files;
 pub mod db;
 pub mod demo;
+pub mod mail;
 pub mod metrics;
+pub mod realtime;
 pub mod security;
 pub mod startup;
 pub mod telemetry;
+pub mod uploads;

@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand};
 use server::{
     backup,
     config::Config,
-    db, demo,
+    course_files, db, demo,
     startup::{self, Application},
     telemetry,
 };
@@ -39,6 +39,19 @@ enum Command {
     Backup { file: PathBuf },
     /// Load FILE into an empty database (stop the server first).
     Restore { file: PathBuf },
+    /// Courses as code: import or export a course folder.
+    Course {
+        #[command(subcommand)]
+        command: CourseCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum CourseCommand {
+    /// Write the course with address SLUG into DIR (course.toml, Markdown files, media).
+    Export { slug: String, dir: PathBuf },
+    /// Create or replace a course from DIR; problems are reported with file and line.
+    Import { dir: PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -88,6 +101,26 @@ async fn main() -> anyhow::Result<()> {
             println!("admin {email} created");
             startup::close_db(state.db).await;
             Ok(())
+        }
+        Command::Course { command } => {
+            let mut cfg = config;
+            cfg.demo = false;
+            let origin = cfg.public_origin().to_string();
+            let state = startup::build_state(&cfg, origin, Default::default()).await?;
+            let result = match command {
+                CourseCommand::Export { slug, dir } => {
+                    course_files::export(&state, &cfg.media_dir(), &slug, &dir)
+                        .await
+                        .map(|()| println!("course {slug} written to {}", dir.display()))
+                }
+                CourseCommand::Import { dir } => {
+                    course_files::import(&state, &cfg.media_dir(), &dir)
+                        .await
+                        .map(|slug| println!("course {slug} imported from {}", dir.display()))
+                }
+            };
+            startup::close_db(state.db).await;
+            result
         }
         Command::Backup { file } => {
             let db = db::connect_db(&config.database).await?;

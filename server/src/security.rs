@@ -94,7 +94,7 @@ pub async fn headers(
     let h = res.headers_mut();
     let csp = format!(
         "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
-         style-src 'self' 'nonce-{nonce}'; img-src 'self' data: blob:; media-src 'self' blob:; \
+         style-src 'self' 'nonce-{nonce}'; img-src 'self' data: blob:; media-src 'self' blob: https:; \
          font-src 'self'; connect-src 'self'; worker-src 'self' blob:; frame-src 'self'; \
          object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
     );
@@ -163,7 +163,7 @@ pub async fn server_fn_status(req: Request, next: Next) -> Response {
 pub struct WriteLimiter {
     per_minute: f64,
     burst: f64,
-    buckets: Mutex<HashMap<IpAddr, (f64, Instant)>>,
+    buckets: Mutex<HashMap<IpAddr, TokenBucket>>,
 }
 
 impl WriteLimiter {
@@ -184,17 +184,44 @@ impl WriteLimiter {
         if buckets.len() > 50_000 {
             let full_after =
                 Duration::from_secs_f64(self.burst / (self.per_minute / 60.0).max(f64::EPSILON));
-            buckets.retain(|_, (_, at)| now.duration_since(*at) < full_after);
+            buckets.retain(|_, bucket| now.duration_since(bucket.at) < full_after);
         }
-        let rate = self.per_minute / 60.0;
-        let (tokens, at) = buckets.entry(ip).or_insert((self.burst, now));
-        *tokens = (*tokens + now.duration_since(*at).as_secs_f64() * rate).min(self.burst);
-        *at = now;
-        if *tokens >= 1.0 {
-            *tokens -= 1.0;
+        buckets
+            .entry(ip)
+            .or_insert_with(|| TokenBucket::new(self.per_minute / 60.0, self.burst, now))
+            .take(now)
+    }
+}
+
+/// A token bucket: `burst` tokens, refilled at `rate` per second.
+#[derive(Debug)]
+pub struct TokenBucket {
+    rate: f64,
+    burst: f64,
+    tokens: f64,
+    at: Instant,
+}
+
+impl TokenBucket {
+    pub fn new(rate_per_sec: f64, burst: f64, now: Instant) -> Self {
+        Self {
+            rate: rate_per_sec,
+            burst: burst.max(1.0),
+            tokens: burst.max(1.0),
+            at: now,
+        }
+    }
+
+    /// Takes one token; on refusal, the whole seconds until one is available.
+    pub fn take(&mut self, now: Instant) -> Result<(), u64> {
+        self.tokens =
+            (self.tokens + now.duration_since(self.at).as_secs_f64() * self.rate).min(self.burst);
+        self.at = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
             Ok(())
         } else {
-            Err(((1.0 - *tokens) / rate.max(f64::EPSILON)).ceil() as u64)
+            Err(((1.0 - self.tokens) / self.rate.max(f64::EPSILON)).ceil() as u64)
         }
     }
 }

@@ -12,11 +12,12 @@ use app::{
 };
 use axum::{
     Router,
+    extract::DefaultBodyLimit,
     extract::State,
     http::{StatusCode, header},
     middleware::{from_fn, from_fn_with_state},
     response::IntoResponse,
-    routing::get,
+    routing::{get, post},
 };
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, file_and_error_handler_with_context, generate_route_list};
@@ -25,9 +26,12 @@ use tower_http::{catch_panic::CatchPanicLayer, limit::RequestBodyLimitLayer, tra
 
 use crate::{
     config::Config,
-    db, demo,
+    course_files, db, demo,
+    mail::Relay,
     metrics::{self, Metrics},
+    realtime,
     security::{self, CspNonce, SecurityConfig, WriteLimiter},
+    uploads,
 };
 
 pub struct Application {
@@ -36,6 +40,7 @@ pub struct Application {
     state: AppState,
     addr: SocketAddr,
     grace: Duration,
+    relay: Option<Relay>,
 }
 
 /// What a test or an operator may substitute; `Default` is the real thing.
@@ -69,12 +74,20 @@ impl Application {
         let public_origin = allowed_origins.first().cloned().unwrap_or_default();
         let state = build_state(&config, public_origin, overrides).await?;
         let router = router(&config, &state, addr, allowed_origins)?;
+        let relay = match &config.mail {
+            Some(mail) => Some(Relay::new(mail)?),
+            None => {
+                tracing::info!("PAIRWISE_SMTP_URL is not set: outgoing mail waits in the outbox");
+                None
+            }
+        };
         Ok(Application {
             listener,
             router,
             state,
             addr,
             grace: config.shutdown_grace,
+            relay,
         })
     }
 
@@ -97,9 +110,11 @@ impl Application {
             router,
             state,
             grace,
+            relay,
             ..
         } = self;
         let cleaner = tokio::spawn(expire_sessions(state.clone()));
+        let mailer = relay.map(|relay| tokio::spawn(relay.run(state.clone())));
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let serve = axum::serve(
             listener,
@@ -125,6 +140,9 @@ impl Application {
             }
         }
         cleaner.abort();
+        if let Some(mailer) = mailer {
+            mailer.abort();
+        }
         close_db(state.db).await;
         tracing::info!("stopped");
         Ok(())
@@ -155,6 +173,7 @@ pub async fn build_state(
     };
     if config.demo {
         state.demo_accounts = Arc::new(demo::ensure_demo_accounts(&state).await?);
+        course_files::ensure_demo_courses(&state, &config.media_dir()).await?;
     }
     Ok(state)
 }
@@ -207,6 +226,12 @@ fn router(
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz).with_state(state.db.clone()))
         .route("/metrics", get(render_metrics).with_state(metrics.clone()));
+    let live = Router::new()
+        .route("/ws", get(realtime::upgrade))
+        .with_state(realtime::LiveContext {
+            state: state.clone(),
+            security: security.clone(),
+        });
 
     let app = Router::new()
         .leptos_routes_with_context(&leptos_options, routes, context.clone(), {
@@ -218,6 +243,27 @@ fn router(
         ))
         .with_state(leptos_options)
         .merge(ops)
+        .merge(live)
+        // Lesson videos: ServeDir answers Range requests, so players can seek and phones can
+        // stream. Names are random, server-made, and never come from users.
+        .nest_service(
+            "/media",
+            tower_http::services::ServeDir::new(config.media_dir()),
+        )
+        .layer(RequestBodyLimitLayer::new(config.max_body_bytes))
+        // Uploads stream to disk with their own, larger cap (checked again while streaming).
+        .merge(
+            Router::new()
+                .route("/upload/video/{lesson_id}", post(uploads::upload_video))
+                .with_state(uploads::UploadContext {
+                    state: state.clone(),
+                    media_dir: config.media_dir(),
+                })
+                .layer(DefaultBodyLimit::max(
+                    usize::try_from(course_files::VIDEO_MAX_BYTES).unwrap_or(usize::MAX)
+                        + (1 << 20),
+                )),
+        )
         .layer(from_fn(security::server_fn_status))
         // A panic in a handler becomes a 500 in words, and the process keeps serving.
         .layer(CatchPanicLayer::custom(
@@ -228,7 +274,6 @@ fn router(
         ))
         .layer(from_fn_with_state(limiter, security::write_rate_limit))
         .layer(from_fn_with_state(security.clone(), security::same_origin))
-        .layer(RequestBodyLimitLayer::new(config.max_body_bytes))
         .layer(from_fn_with_state(security, security::headers))
         .layer(TraceLayer::new_for_http())
         .layer(from_fn_with_state(metrics, metrics::track));

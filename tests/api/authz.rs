@@ -16,10 +16,6 @@ pub enum Access {
     /// Any signed-in user.
     User,
     /// Mentors (and admins).
-    #[expect(
-        dead_code,
-        reason = "the first mentor-only endpoints arrive with the courses issue"
-    )]
     Mentor,
     /// Admins only.
     Admin,
@@ -134,6 +130,130 @@ pub const ENDPOINTS: &[Endpoint] = &[
             ("role", "mentor"),
             ("granted", "true"),
         ],
+    },
+    Endpoint {
+        path: "/api/search_courses",
+        access: Access::Public,
+        args: &[("query[q]", "rust")],
+    },
+    Endpoint {
+        path: "/api/get_course",
+        access: Access::Public,
+        args: &[("slug", "no-such-course")],
+    },
+    Endpoint {
+        path: "/api/get_lesson",
+        access: Access::Public,
+        args: &[("lesson_id", "nosuchlesson")],
+    },
+    Endpoint {
+        path: "/api/enrol_course",
+        access: Access::User,
+        args: &[("slug", "no-such-course")],
+    },
+    Endpoint {
+        path: "/api/leave_course",
+        access: Access::User,
+        args: &[("slug", "no-such-course")],
+    },
+    Endpoint {
+        path: "/api/rate_course",
+        access: Access::User,
+        args: &[("slug", "no-such-course"), ("stars", "5")],
+    },
+    Endpoint {
+        path: "/api/my_courses",
+        access: Access::User,
+        args: &[],
+    },
+    Endpoint {
+        path: "/api/complete_lesson",
+        access: Access::User,
+        args: &[("lesson_id", "nosuchlesson")],
+    },
+    Endpoint {
+        path: "/api/report_watch",
+        access: Access::User,
+        args: &[
+            ("lesson_id", "nosuchlesson"),
+            ("played", "0-1"),
+            ("position", "1"),
+        ],
+    },
+    Endpoint {
+        path: "/api/submit_quiz",
+        access: Access::User,
+        args: &[("lesson_id", "nosuchlesson"), ("answers[0]", "0:0")],
+    },
+    Endpoint {
+        path: "/api/create_course",
+        access: Access::Mentor,
+        args: &[
+            ("slug", "x"),
+            ("title", ""),
+            ("level", "beginner"),
+            ("language", "en"),
+        ],
+    },
+    Endpoint {
+        path: "/api/preview_markdown",
+        access: Access::Mentor,
+        args: &[("text", "# hi")],
+    },
+    Endpoint {
+        path: "/api/get_course_draft",
+        access: Access::User,
+        args: &[("slug", "no-such-course")],
+    },
+    Endpoint {
+        path: "/api/update_course",
+        access: Access::User,
+        args: &[
+            ("slug", "no-such-course"),
+            ("title", "T"),
+            ("level", "beginner"),
+            ("language", "en"),
+        ],
+    },
+    Endpoint {
+        path: "/api/publish_course",
+        access: Access::User,
+        args: &[("slug", "no-such-course"), ("published", "true")],
+    },
+    Endpoint {
+        path: "/api/add_section",
+        access: Access::User,
+        args: &[("slug", "no-such-course"), ("title", "S")],
+    },
+    Endpoint {
+        path: "/api/add_lesson",
+        access: Access::User,
+        args: &[
+            ("slug", "no-such-course"),
+            ("section_id", "x"),
+            ("title", "L"),
+            ("kind", "text"),
+        ],
+    },
+    Endpoint {
+        path: "/api/get_lesson_draft",
+        access: Access::User,
+        args: &[("lesson_id", "nosuchlesson")],
+    },
+    Endpoint {
+        path: "/api/update_lesson",
+        access: Access::User,
+        args: &[("lesson_id", "nosuchlesson"), ("title", "T")],
+    },
+    Endpoint {
+        path: "/api/move_lesson",
+        access: Access::User,
+        args: &[("lesson_id", "nosuchlesson"), ("direction", "up")],
+    },
+    Endpoint {
+        path: "/api/delete_lesson",
+        access: Access::User,
+        args: &[("lesson_id", "nosuchlesson")],
     },
 ];
 

@@ -35,6 +35,14 @@ fn test_env(extra: &[(&str, &str)]) -> HashMap<String, String> {
             format!("test{n}_{}", std::process::id()),
         ),
         ("PAIRWISE_LOG", "warn".to_string()),
+        // Uploaded media go to a directory of this test's own.
+        (
+            "PAIRWISE_DATA_DIR",
+            std::env::temp_dir()
+                .join(format!("pairwise-test-{}-{n}", std::process::id()))
+                .display()
+                .to_string(),
+        ),
         ("PAIRWISE_WRITE_RATE", "100000".to_string()),
         ("PAIRWISE_WRITE_BURST", "100000".to_string()),
     ]
@@ -52,10 +60,24 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
+    spawn_app_full(extra, None).await
+}
+
+/// An app whose clock the test moves by hand.
+pub async fn spawn_app_with_clock(clock: Arc<ManualClock>) -> TestApp {
+    spawn_app_full(&[], Some(clock)).await
+}
+
+async fn spawn_app_full(extra: &[(&str, &str)], clock: Option<Arc<ManualClock>>) -> TestApp {
     let env = test_env(extra);
     let config = Config::from_lookup(|k| env.get(k).cloned()).expect("test configuration");
     server::telemetry::init("warn", server::config::LogFormat::Text);
-    let app = Application::build(config).await.expect("the app builds");
+    let overrides = server::startup::Overrides {
+        clock: clock.map(|c| c as Arc<dyn app::state::Clock>),
+    };
+    let app = Application::build_with(config, overrides)
+        .await
+        .expect("the app builds");
     let addr = app.local_addr();
     let state = app.state().clone();
     let (stop, stopped) = oneshot::channel::<()>();
@@ -171,6 +193,40 @@ impl TestApp {
         browser
     }
 
+    /// Opens the live socket as `browser` would from `origin` (the app's own when `None`).
+    /// A refused handshake comes back as `Err(status, body)`.
+    pub async fn live(
+        &self,
+        browser: &Browser,
+        origin: Option<&str>,
+    ) -> Result<Live, (u16, String)> {
+        use tokio_tungstenite::tungstenite::{Error, client::IntoClientRequest};
+        let mut req = format!("{}/ws", self.base.replacen("http", "ws", 1))
+            .into_client_request()
+            .expect("a WebSocket request");
+        let h = req.headers_mut();
+        h.insert(
+            "origin",
+            origin.unwrap_or(&self.base).parse().expect("origin"),
+        );
+        let cookies = browser.cookie_header();
+        if !cookies.is_empty() {
+            h.insert("cookie", cookies.parse().expect("cookie header"));
+        }
+        match tokio_tungstenite::connect_async(req).await {
+            Ok((ws, _)) => Ok(Live { ws }),
+            Err(Error::Http(res)) => {
+                let body = res
+                    .body()
+                    .as_ref()
+                    .map(|b| String::from_utf8_lossy(b).into_owned())
+                    .unwrap_or_default();
+                Err((res.status().as_u16(), body))
+            }
+            Err(e) => panic!("WebSocket handshake failed: {e}"),
+        }
+    }
+
     pub async fn stop(mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
@@ -223,6 +279,29 @@ impl Default for Browser {
 }
 
 impl Browser {
+    /// The `Cookie` header this browser would send.
+    pub fn cookie_header(&self) -> String {
+        self.jar
+            .lock()
+            .expect("jar")
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    /// A browser holding exactly these cookies (`a=1; b=2`), e.g. a copy taken earlier.
+    pub fn with_cookie_header(cookies: &str) -> Self {
+        let browser = Self::new();
+        browser.jar.lock().expect("jar").extend(
+            cookies
+                .split("; ")
+                .filter_map(|pair| pair.split_once('='))
+                .map(|(k, v)| (k.to_string(), v.to_string())),
+        );
+        browser
+    }
+
     pub fn new() -> Self {
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -281,6 +360,13 @@ impl Req<'_> {
         }
     }
 
+    pub fn body(self, body: impl Into<reqwest::Body>) -> Self {
+        Req {
+            inner: self.inner.body(body),
+            ..self
+        }
+    }
+
     pub fn form<T: serde::Serialize + ?Sized>(self, form: &T) -> Self {
         Req {
             inner: self.inner.form(form),
@@ -289,15 +375,7 @@ impl Req<'_> {
     }
 
     pub async fn send(self) -> reqwest::Result<Response> {
-        let cookies = self
-            .browser
-            .jar
-            .lock()
-            .expect("jar")
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ");
+        let cookies = self.browser.cookie_header();
         let inner = if cookies.is_empty() {
             self.inner
         } else {
@@ -306,5 +384,77 @@ impl Req<'_> {
         let res = inner.send().await?;
         self.browser.keep(&res);
         Ok(res)
+    }
+}
+
+/// A WebSocket client speaking the app's live protocol.
+pub struct Live {
+    ws: tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >,
+}
+
+/// What the next read from a live socket gave.
+#[derive(Debug, PartialEq)]
+pub enum Received {
+    Message(app::realtime::ServerMessage),
+    /// The server closed the socket with this code (or dropped it: `None`).
+    Closed(Option<u16>),
+}
+
+impl Live {
+    pub async fn send(&mut self, msg: &app::realtime::ClientMessage) {
+        self.send_text(serde_json::to_string(msg).expect("serialises"))
+            .await;
+    }
+
+    pub async fn send_text(&mut self, text: String) {
+        use futures_util::SinkExt;
+        use tokio_tungstenite::tungstenite::Message;
+        // The server may already have closed the socket; the next `recv` shows how.
+        let _ = self.ws.send(Message::Text(text.into())).await;
+    }
+
+    /// The next message or close, waiting at most five seconds.
+    pub async fn recv(&mut self) -> Received {
+        use futures_util::StreamExt;
+        use tokio_tungstenite::tungstenite::Message;
+        loop {
+            let next = tokio::time::timeout(std::time::Duration::from_secs(5), self.ws.next())
+                .await
+                .expect("the server answered within five seconds");
+            match next {
+                Some(Ok(Message::Text(text))) => {
+                    return Received::Message(
+                        serde_json::from_str(&text)
+                            .unwrap_or_else(|e| panic!("not a server message ({e}): {text}")),
+                    );
+                }
+                Some(Ok(Message::Close(frame))) => {
+                    return Received::Closed(frame.map(|f| u16::from(f.code)));
+                }
+                Some(Ok(_)) => continue,
+                Some(Err(_)) | None => return Received::Closed(None),
+            }
+        }
+    }
+}
+
+/// A clock that stands still until the test moves it.
+#[derive(Debug)]
+pub struct ManualClock(Mutex<chrono::DateTime<chrono::Utc>>);
+
+impl ManualClock {
+    pub fn new() -> Arc<Self> {
+        Arc::new(Self(Mutex::new(chrono::Utc::now())))
+    }
+    pub fn advance(&self, secs: i64) {
+        *self.0.lock().expect("clock") += chrono::Duration::seconds(secs);
+    }
+}
+
+impl app::state::Clock for ManualClock {
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        *self.0.lock().expect("clock")
     }
 }

@@ -6,7 +6,10 @@
 
 mod accounts;
 mod authz;
+mod courses;
 mod durability;
 mod helpers;
+mod mail;
 mod operations;
+mod realtime;
 mod security;

@@ -15,7 +15,7 @@ use crate::{
     error::{AppError, Problem},
     i18n::{Locale, use_locale},
     ui::{
-        form::{FormMessage, SubmitButton, TextArea, TextField},
+        form::{FormMessage, SubmitButton, TextArea, TextField, successes},
         layout::Card,
     },
 };
@@ -210,7 +210,8 @@ fn ProfileEditor() -> impl IntoView {
     let update = ServerAction::<UpdateProfile>::new();
     let resend = ServerAction::<ResendVerification>::new();
     let change = ServerAction::<ChangePassword>::new();
-    let profile = Resource::new(move || update.version().get(), |_| get_profile());
+    let saved = successes(update);
+    let profile = Resource::new(move || saved.get(), |_| get_profile());
     let update_value: Signal<_> = update.value().into();
     let change_value: Signal<_> = change.value().into();
     let resend_value: Signal<_> = resend.value().into();

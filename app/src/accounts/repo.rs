@@ -541,6 +541,84 @@ pub async fn outbox_for(db: &Db, to: &str) -> Result<Vec<OutboxMail>, AppError> 
     res.take(0).map_err(internal("outbox"))
 }
 
+/// Gives up on a message after this many failed deliveries (it stays in the table).
+pub const MAIL_MAX_ATTEMPTS: i64 = 10;
+
+/// Claims up to `limit` messages due for delivery until `lease_until`, so that another app
+/// server (or the next tick, if this one dies mid-send) does not send them at the same time.
+pub async fn claim_due_mail(
+    db: &Db,
+    now: DateTime<Utc>,
+    lease_until: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<OutboxMail>, AppError> {
+    let mut res = db
+        .query(
+            "LET $due = (SELECT id, created_at FROM outbox
+                WHERE sent_at = NONE AND attempts < $max
+                  AND (next_attempt_at = NONE OR next_attempt_at <= $now)
+                  AND (claimed_until = NONE OR claimed_until <= $now)
+                ORDER BY created_at LIMIT $limit).id;
+             UPDATE $due SET claimed_until = $lease
+                WHERE sent_at = NONE AND (claimed_until = NONE OR claimed_until <= $now)
+                RETURN record::id(id) AS id, to, subject, body;",
+        )
+        .bind(("max", MAIL_MAX_ATTEMPTS))
+        .bind(("now", now))
+        .bind(("lease", lease_until))
+        .bind(("limit", limit))
+        .await
+        .map_err(internal("claim mail"))?;
+    res.take(1).map_err(internal("claim mail"))
+}
+
+pub async fn mark_mail_sent(db: &Db, id: &str, now: DateTime<Utc>) -> Result<(), AppError> {
+    db.query("UPDATE $id SET sent_at = $now, claimed_until = NONE, last_error = NONE")
+        .bind(("id", RecordId::new("outbox", id)))
+        .bind(("now", now))
+        .await
+        .and_then(|r| r.check())
+        .map_err(internal("mark mail sent"))?;
+    Ok(())
+}
+
+/// Records a failed delivery; the message is tried again from `retry_at`.
+pub async fn mark_mail_failed(
+    db: &Db,
+    id: &str,
+    error: &str,
+    retry_at: DateTime<Utc>,
+) -> Result<(), AppError> {
+    db.query(
+        "UPDATE $id SET attempts += 1, last_error = $error, next_attempt_at = $retry,
+            claimed_until = NONE",
+    )
+    .bind(("id", RecordId::new("outbox", id)))
+    .bind(("error", error.chars().take(500).collect::<String>()))
+    .bind(("retry", retry_at))
+    .await
+    .and_then(|r| r.check())
+    .map_err(internal("mark mail failed"))?;
+    Ok(())
+}
+
+/// How a message stands: sent, and how many deliveries failed (tests and operators).
+#[derive(Debug, SurrealValue)]
+pub struct MailStatus {
+    pub sent: bool,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+}
+
+pub async fn mail_status(db: &Db, id: &str) -> Result<Option<MailStatus>, AppError> {
+    let mut res = db
+        .query("SELECT sent_at != NONE AS sent, attempts, last_error FROM ONLY $id")
+        .bind(("id", RecordId::new("outbox", id)))
+        .await
+        .map_err(internal("mail status"))?;
+    res.take(0).map_err(internal("mail status"))
+}
+
 // ---- audit log and sign-in limits -------------------------------------------------------
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -132,3 +132,21 @@ pub fn SubmitButton(
         </button>
     }
 }
+
+/// Counts an action's successful results. Key a resource on this (not on the action's
+/// version) so a failed submission does not reload the form and wipe what the user typed.
+pub fn successes<A>(action: ServerAction<A>) -> Memo<u32>
+where
+    A: leptos::server_fn::ServerFn + Clone + Send + Sync + 'static,
+    A::Output: Clone + Send + Sync + 'static,
+    A::Error: Clone + Send + Sync + 'static,
+{
+    Memo::new(move |previous: Option<&u32>| {
+        let n = previous.copied().unwrap_or(0);
+        if matches!(action.value().get(), Some(Ok(_))) {
+            n + 1
+        } else {
+            n
+        }
+    })
+}

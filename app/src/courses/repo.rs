@@ -1,0 +1,1153 @@
+//! Course queries (server only): the only place with SurrealQL for courses. Values are always
+//! bound; the few query fragments chosen in Rust (sort order) come from fixed strings.
+
+use chrono::{DateTime, Utc};
+use surrealdb::types::{RecordId, SurrealValue};
+
+use crate::{
+    accounts::repo::{internal, is_unique_violation},
+    courses::{
+        bundle::{CourseBundle, LessonBundle, QuestionBundle, SectionBundle},
+        model::{CatalogQuery, CourseProgress, Intervals, LessonKind, PER_PAGE, Sort},
+    },
+    error::{AppError, Problem},
+    ids::UserId,
+    state::Db,
+};
+
+pub fn course_record(id: &str) -> RecordId {
+    RecordId::new("course", id)
+}
+pub fn lesson_record(id: &str) -> RecordId {
+    RecordId::new("lesson", id)
+}
+fn section_record(id: &str) -> RecordId {
+    RecordId::new("section", id)
+}
+fn user_record(id: &UserId) -> RecordId {
+    RecordId::new("user", id.0.as_str())
+}
+
+/// A new random record key (known before the write, so one transaction can link records).
+pub fn new_key() -> String {
+    use rand::RngCore;
+    let mut b = [0u8; 10];
+    rand::rng().fill_bytes(&mut b);
+    hex::encode(b)
+}
+
+/// Search highlights are wrapped in these control characters, which no course text holds
+/// (they are stripped on write); the page escapes the text, then turns them into `<mark>`.
+pub const MARK_OPEN: &str = "\u{2}";
+pub const MARK_CLOSE: &str = "\u{3}";
+
+#[derive(Debug, SurrealValue)]
+pub struct CardRow {
+    pub id: String,
+    pub slug: String,
+    pub title: String,
+    pub summary: String,
+    pub tags: Vec<String>,
+    pub level: String,
+    pub language: String,
+    pub enrolled_count: i64,
+    pub rating_sum: i64,
+    pub rating_count: i64,
+    pub published: bool,
+    pub title_hl: Option<String>,
+    pub summary_hl: Option<String>,
+}
+
+const CARD_FIELDS: &str = "record::id(id) AS id, slug, title, summary, tags, level, language, \
+     enrolled_count, rating_sum, rating_count, published, created_at, \
+     (IF rating_count > 0 THEN rating_sum / rating_count ELSE 0 END) AS rating";
+
+#[derive(Debug, SurrealValue)]
+struct CountRow {
+    count: i64,
+}
+
+/// One page of published courses matching `q`, and how many match in all.
+pub async fn search(db: &Db, q: &CatalogQuery) -> Result<(Vec<CardRow>, i64), AppError> {
+    let filters = "published = true
+        AND ($tag = NONE OR $tag IN tags)
+        AND ($level = NONE OR level = $level)
+        AND ($lang = NONE OR language = $lang)";
+    let text = !q.q.trim().is_empty();
+    // Title matches weigh most, then tags and summary, then the long description.
+    let (select, matches) = if text {
+        (
+            format!(
+                "SELECT {CARD_FIELDS},
+                    search::highlight('{MARK_OPEN}', '{MARK_CLOSE}', 0) AS title_hl,
+                    search::highlight('{MARK_OPEN}', '{MARK_CLOSE}', 1) AS summary_hl,
+                    (search::score(0) * 4 + search::score(1) * 2 + search::score(2)
+                      + search::score(3) * 2) AS score
+                 FROM course"
+            ),
+            "AND (title @0@ $q OR summary @1@ $q OR description @2@ $q OR search_tags @3@ $q)",
+        )
+    } else {
+        (
+            format!("SELECT {CARD_FIELDS}, NONE AS title_hl, NONE AS summary_hl FROM course"),
+            "",
+        )
+    };
+    let order = match (q.sort, text) {
+        (Sort::Relevance, true) => "score DESC, enrolled_count DESC",
+        (Sort::Relevance, false) | (Sort::Newest, _) => "created_at DESC",
+        (Sort::MostEnrolled, _) => "enrolled_count DESC, created_at DESC",
+        (Sort::BestRated, _) => "rating DESC, rating_count DESC, created_at DESC",
+    };
+    let count_matches = if text {
+        "AND (title @0@ $q OR summary @1@ $q OR description @2@ $q OR search_tags @3@ $q)"
+    } else {
+        ""
+    };
+    let sql = format!(
+        "{select} WHERE {filters} {matches} ORDER BY {order} LIMIT $limit START $start;
+         SELECT count() AS count FROM course WHERE {filters} {count_matches} GROUP ALL;"
+    );
+    let start = i64::from(q.page.saturating_sub(1)) * i64::from(PER_PAGE);
+    let mut res = db
+        .query(sql)
+        .bind(("q", q.q.clone()))
+        .bind(("tag", q.tag.clone()))
+        .bind(("level", q.level.map(|l| l.key().to_string())))
+        .bind(("lang", q.language.clone()))
+        .bind(("limit", i64::from(PER_PAGE)))
+        .bind(("start", start))
+        .await
+        .map_err(internal("search courses"))?;
+    let cards: Vec<CardRow> = res.take(0).map_err(internal("search courses"))?;
+    let count: Option<CountRow> = res.take(1).map_err(internal("count courses"))?;
+    Ok((cards, count.map_or(0, |c| c.count)))
+}
+
+#[derive(Debug, SurrealValue)]
+struct FacetRow {
+    tags: Vec<String>,
+    languages: Vec<String>,
+}
+
+/// The tags and languages of published courses, for the filter menus.
+pub async fn facets(db: &Db) -> Result<(Vec<String>, Vec<String>), AppError> {
+    let mut res = db
+        .query(
+            "RETURN {
+                tags: array::sort(array::distinct(array::flatten(
+                    (SELECT VALUE tags FROM course WHERE published = true)))),
+                languages: array::sort(array::distinct(
+                    (SELECT VALUE language FROM course WHERE published = true)))
+             };",
+        )
+        .await
+        .map_err(internal("facets"))?;
+    let row: Option<FacetRow> = res.take(0).map_err(internal("facets"))?;
+    Ok(row.map_or_else(Default::default, |r| (r.tags, r.languages)))
+}
+
+#[derive(Clone, Debug, SurrealValue)]
+pub struct CourseRow {
+    pub id: String,
+    pub slug: String,
+    pub title: String,
+    pub summary: String,
+    pub description: String,
+    pub tags: Vec<String>,
+    pub level: String,
+    pub language: String,
+    pub starts_on: Option<String>,
+    pub ends_on: Option<String>,
+    pub published: bool,
+    pub author_ids: Vec<String>,
+    pub author_names: Vec<String>,
+    pub author_emails: Vec<String>,
+    pub enrolled_count: i64,
+    pub rating_sum: i64,
+    pub rating_count: i64,
+}
+
+impl CourseRow {
+    /// Authors and admins edit a course; nobody else.
+    pub fn editable_by(&self, who: &crate::accounts::session::Authenticated) -> bool {
+        use crate::accounts::model::Capabilities;
+        who.user.roles.can_administer() || self.author_ids.contains(&who.user.id.0)
+    }
+}
+
+const COURSE_FIELDS: &str = "record::id(id) AS id, slug, title, summary, description, tags, \
+     level, language, starts_on, ends_on, published, \
+     authors.map(|$a| record::id($a)) AS author_ids, authors.display_name AS author_names, \
+     authors.email AS author_emails, enrolled_count, rating_sum, rating_count";
+
+pub async fn course_by_slug(db: &Db, slug: &str) -> Result<Option<CourseRow>, AppError> {
+    let mut res = db
+        .query(format!(
+            "SELECT {COURSE_FIELDS} FROM course WHERE slug = $slug LIMIT 1"
+        ))
+        .bind(("slug", slug.to_string()))
+        .await
+        .map_err(internal("course by slug"))?;
+    res.take(0).map_err(internal("course by slug"))
+}
+
+pub async fn course_by_id(db: &Db, id: &str) -> Result<Option<CourseRow>, AppError> {
+    let mut res = db
+        .query(format!("SELECT {COURSE_FIELDS} FROM ONLY $course"))
+        .bind(("course", course_record(id)))
+        .await
+        .map_err(internal("course by id"))?;
+    res.take(0).map_err(internal("course by id"))
+}
+
+#[derive(Clone, Debug, SurrealValue)]
+pub struct SectionRow {
+    pub id: String,
+    pub title: String,
+    pub position: i64,
+}
+
+#[derive(Clone, Debug, SurrealValue)]
+pub struct LessonRow {
+    pub id: String,
+    pub course: String,
+    pub section: String,
+    pub position: i64,
+    pub title: String,
+    pub kind: String,
+    pub body: String,
+    pub video_src: Option<String>,
+    pub video_secs: Option<f64>,
+    pub captions_src: Option<String>,
+}
+
+impl LessonRow {
+    pub fn kind(&self) -> LessonKind {
+        LessonKind::parse(&self.kind).unwrap_or(LessonKind::Text)
+    }
+}
+
+const LESSON_FIELDS: &str = "record::id(id) AS id, record::id(course) AS course, \
+     record::id(section) AS section, position, title, kind, body, video_src, video_secs, captions_src";
+
+/// Sections and lessons of a course, each in order.
+pub async fn syllabus(
+    db: &Db,
+    course: &str,
+) -> Result<(Vec<SectionRow>, Vec<LessonRow>), AppError> {
+    let mut res = db
+        .query(format!(
+            "SELECT record::id(id) AS id, title, position FROM section
+                WHERE course = $course ORDER BY position;
+             SELECT {LESSON_FIELDS} FROM lesson WHERE course = $course ORDER BY position;"
+        ))
+        .bind(("course", course_record(course)))
+        .await
+        .map_err(internal("syllabus"))?;
+    let sections: Vec<SectionRow> = res.take(0).map_err(internal("syllabus"))?;
+    let mut lessons: Vec<LessonRow> = res.take(1).map_err(internal("syllabus"))?;
+    // Reading order: by section position, then lesson position.
+    lessons.sort_by_key(|l| {
+        (
+            sections
+                .iter()
+                .find(|s| s.id == l.section)
+                .map_or(i64::MAX, |s| s.position),
+            l.position,
+        )
+    });
+    Ok((sections, lessons))
+}
+
+pub async fn lesson(db: &Db, id: &str) -> Result<Option<LessonRow>, AppError> {
+    let mut res = db
+        .query(format!("SELECT {LESSON_FIELDS} FROM ONLY $lesson"))
+        .bind(("lesson", lesson_record(id)))
+        .await
+        .map_err(internal("lesson"))?;
+    res.take(0).map_err(internal("lesson"))
+}
+
+#[derive(Clone, Debug, SurrealValue)]
+pub struct QuestionRow {
+    pub id: String,
+    pub prompt: String,
+    pub choices: Vec<String>,
+    pub correct: Vec<i64>,
+    pub explanation: String,
+}
+
+pub async fn questions(db: &Db, lesson: &str) -> Result<Vec<QuestionRow>, AppError> {
+    let mut res = db
+        .query(
+            "SELECT record::id(id) AS id, prompt, choices, correct, explanation, position
+             FROM question WHERE lesson = $lesson ORDER BY position",
+        )
+        .bind(("lesson", lesson_record(lesson)))
+        .await
+        .map_err(internal("questions"))?;
+    res.take(0).map_err(internal("questions"))
+}
+
+// ---- enrolment and ratings ------------------------------------------------------------
+
+#[derive(Debug, SurrealValue)]
+pub struct EnrolmentRow {
+    pub last_lesson: Option<String>,
+}
+
+/// The learner's enrolment in a course, if any.
+pub async fn enrolment(
+    db: &Db,
+    user: &UserId,
+    course: &str,
+) -> Result<Option<EnrolmentRow>, AppError> {
+    let mut res = db
+        .query(
+            "SELECT (IF last_lesson THEN record::id(last_lesson) ELSE NONE END) AS last_lesson
+             FROM enrolled WHERE in = $user AND out = $course LIMIT 1",
+        )
+        .bind(("user", user_record(user)))
+        .bind(("course", course_record(course)))
+        .await
+        .map_err(internal("enrolment"))?;
+    res.take(0).map_err(internal("enrolment"))
+}
+
+/// Enrols the learner (idempotent) and counts them, in one transaction.
+pub async fn enrol(
+    db: &Db,
+    user: &UserId,
+    course: &str,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let res = db
+        .query(
+            "BEGIN TRANSACTION;
+             IF (SELECT VALUE id FROM enrolled WHERE in = $user AND out = $course) = [] {
+                RELATE $user->enrolled->$course SET at = $now;
+                UPDATE $course SET enrolled_count += 1;
+             };
+             COMMIT TRANSACTION;",
+        )
+        .bind(("user", user_record(user)))
+        .bind(("course", course_record(course)))
+        .bind(("now", now))
+        .await
+        .map_err(internal("enrol"))?;
+    already_ok(check(res, "enrol"))
+}
+
+/// Leaves a course; progress facts stay, so enrolling again continues where it stopped.
+pub async fn unenrol(db: &Db, user: &UserId, course: &str) -> Result<(), AppError> {
+    let res = db
+        .query(
+            "BEGIN TRANSACTION;
+             LET $gone = (DELETE enrolled WHERE in = $user AND out = $course RETURN BEFORE);
+             IF array::len($gone) > 0 { UPDATE $course SET enrolled_count -= 1; };
+             COMMIT TRANSACTION;",
+        )
+        .bind(("user", user_record(user)))
+        .bind(("course", course_record(course)))
+        .await
+        .map_err(internal("unenrol"))?;
+    check(res, "unenrol")
+}
+
+pub async fn set_last_lesson(
+    db: &Db,
+    user: &UserId,
+    course: &str,
+    lesson: &str,
+) -> Result<(), AppError> {
+    db.query("UPDATE enrolled SET last_lesson = $lesson WHERE in = $user AND out = $course")
+        .bind(("user", user_record(user)))
+        .bind(("course", course_record(course)))
+        .bind(("lesson", lesson_record(lesson)))
+        .await
+        .and_then(|r| r.check())
+        .map_err(internal("last lesson"))?;
+    Ok(())
+}
+
+/// Rates a course 1–5 (a second rating replaces the first), keeping the course's sums right.
+pub async fn rate(
+    db: &Db,
+    user: &UserId,
+    course: &str,
+    stars: i64,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let res = db
+        .query(
+            "BEGIN TRANSACTION;
+             LET $old = (SELECT VALUE stars FROM rated WHERE in = $user AND out = $course)[0];
+             IF $old = NONE {
+                RELATE $user->rated->$course SET stars = $stars, at = $now;
+                UPDATE $course SET rating_sum += $stars, rating_count += 1;
+             } ELSE {
+                UPDATE rated SET stars = $stars, at = $now WHERE in = $user AND out = $course;
+                UPDATE $course SET rating_sum += $stars - $old;
+             };
+             COMMIT TRANSACTION;",
+        )
+        .bind(("user", user_record(user)))
+        .bind(("course", course_record(course)))
+        .bind(("stars", stars))
+        .bind(("now", now))
+        .await
+        .map_err(internal("rate"))?;
+    already_ok(check(res, "rate"))
+}
+
+/// Courses the learner is enrolled in, most recent first.
+pub async fn enrolled_courses(db: &Db, user: &UserId) -> Result<Vec<CardRow>, AppError> {
+    let mut res = db
+        .query(format!(
+            "SELECT {CARD_FIELDS}, NONE AS title_hl, NONE AS summary_hl FROM course
+             WHERE id IN (SELECT VALUE out FROM enrolled WHERE in = $user)
+             ORDER BY created_at DESC"
+        ))
+        .bind(("user", user_record(user)))
+        .await
+        .map_err(internal("enrolled courses"))?;
+    res.take(0).map_err(internal("enrolled courses"))
+}
+
+// ---- progress ---------------------------------------------------------------------------
+
+#[derive(Clone, Debug, SurrealValue)]
+pub struct LessonProgressRow {
+    pub lesson: String,
+    pub done: bool,
+    pub played: Vec<Vec<f64>>,
+    pub watched_secs: f64,
+    pub position_secs: f64,
+    pub reported_at: Option<DateTime<Utc>>,
+    pub updated_at: DateTime<Utc>,
+}
+
+const PROGRESS_FIELDS: &str = "record::id(lesson) AS lesson, done, played, watched_secs, \
+     position_secs, reported_at, updated_at";
+
+pub async fn course_progress_rows(
+    db: &Db,
+    user: &UserId,
+    course: &str,
+) -> Result<Vec<LessonProgressRow>, AppError> {
+    let mut res = db
+        .query(format!(
+            "SELECT {PROGRESS_FIELDS} FROM lesson_progress WHERE user = $user AND course = $course"
+        ))
+        .bind(("user", user_record(user)))
+        .bind(("course", course_record(course)))
+        .await
+        .map_err(internal("progress"))?;
+    res.take(0).map_err(internal("progress"))
+}
+
+pub async fn lesson_progress(
+    db: &Db,
+    user: &UserId,
+    lesson: &str,
+) -> Result<Option<LessonProgressRow>, AppError> {
+    let mut res = db
+        .query(format!(
+            "SELECT {PROGRESS_FIELDS} FROM lesson_progress WHERE user = $user AND lesson = $lesson LIMIT 1"
+        ))
+        .bind(("user", user_record(user)))
+        .bind(("lesson", lesson_record(lesson)))
+        .await
+        .map_err(internal("lesson progress"))?;
+    res.take(0).map_err(internal("lesson progress"))
+}
+
+#[derive(Debug, SurrealValue)]
+struct QuizTotalsRow {
+    correct: i64,
+    total: i64,
+}
+
+/// The learner's best attempt per quiz of the course, summed.
+pub async fn quiz_totals(db: &Db, user: &UserId, course: &str) -> Result<(i64, i64), AppError> {
+    let mut res = db
+        .query(
+            "SELECT math::max(correct) AS correct, math::max(total) AS total, lesson
+             FROM quiz_attempt WHERE user = $user AND course = $course GROUP BY lesson",
+        )
+        .bind(("user", user_record(user)))
+        .bind(("course", course_record(course)))
+        .await
+        .map_err(internal("quiz totals"))?;
+    let rows: Vec<QuizTotalsRow> = res.take(0).map_err(internal("quiz totals"))?;
+    Ok(rows
+        .iter()
+        .fold((0, 0), |(c, t), r| (c + r.correct, t + r.total)))
+}
+
+/// Computes a learner's progress facts in a course from the stored rows.
+pub async fn course_progress(
+    db: &Db,
+    user: &UserId,
+    course: &str,
+    lessons: &[LessonRow],
+) -> Result<(CourseProgress, Vec<String>), AppError> {
+    let rows = course_progress_rows(db, user, course).await?;
+    let (quiz_correct, quiz_total) = quiz_totals(db, user, course).await?;
+    let done: Vec<String> = rows
+        .iter()
+        .filter(|r| r.done && lessons.iter().any(|l| l.id == r.lesson))
+        .map(|r| r.lesson.clone())
+        .collect();
+    let video_secs = lessons
+        .iter()
+        .filter(|l| l.kind() == LessonKind::Video)
+        .filter_map(|l| l.video_secs)
+        .sum();
+    let watched_secs = rows.iter().map(|r| r.watched_secs).sum();
+    let progress = CourseProgress {
+        lessons_done: u32::try_from(done.len()).unwrap_or(u32::MAX),
+        lessons_total: u32::try_from(lessons.len()).unwrap_or(u32::MAX),
+        watched_secs,
+        video_secs,
+        quiz_correct: u32::try_from(quiz_correct).unwrap_or(0),
+        quiz_total: u32::try_from(quiz_total).unwrap_or(0),
+    };
+    Ok((progress, done))
+}
+
+/// Marks a lesson done (idempotent).
+pub async fn mark_done(
+    db: &Db,
+    user: &UserId,
+    course: &str,
+    lesson: &str,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    // If a concurrent request creates the row between our check and our CREATE, the unique
+    // index refuses ours; the second round then takes the UPDATE branch.
+    let mut result = Ok(());
+    for _ in 0..2 {
+        let res = db
+            .query(
+                "IF (SELECT VALUE id FROM lesson_progress WHERE user = $user AND lesson = $lesson) = [] {
+                    CREATE lesson_progress SET user = $user, course = $course, lesson = $lesson,
+                        done = true, done_at = $now, updated_at = $now;
+                 } ELSE {
+                    UPDATE lesson_progress SET done_at = done_at ?? $now, done = true, updated_at = $now
+                    WHERE user = $user AND lesson = $lesson;
+                 };",
+            )
+            .bind(("user", user_record(user)))
+            .bind(("course", course_record(course)))
+            .bind(("lesson", lesson_record(lesson)))
+            .bind(("now", now))
+            .await
+            .map_err(internal("mark done"))?;
+        result = check(res, "mark done");
+        if result.is_ok() {
+            break;
+        }
+    }
+    result
+}
+
+/// Records that the learner opened a video lesson now: the start of the time their next
+/// watch report may account for.
+pub async fn start_viewing(
+    db: &Db,
+    user: &UserId,
+    course: &str,
+    lesson: &str,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let res = db
+        .query(
+            "IF (SELECT VALUE id FROM lesson_progress WHERE user = $user AND lesson = $lesson) = [] {
+                CREATE lesson_progress SET user = $user, course = $course, lesson = $lesson,
+                    reported_at = $now, updated_at = $now;
+             } ELSE {
+                UPDATE lesson_progress SET reported_at = $now, updated_at = $now
+                WHERE user = $user AND lesson = $lesson;
+             };",
+        )
+        .bind(("user", user_record(user)))
+        .bind(("course", course_record(course)))
+        .bind(("lesson", lesson_record(lesson)))
+        .bind(("now", now))
+        .await
+        .map_err(internal("start viewing"))?;
+    // Two tabs opening at once: the other one created the row, which is what we wanted.
+    already_ok(check(res, "start viewing"))
+}
+
+/// Stores a video's merged play intervals, only if nobody else wrote since `seen` (compare
+/// and swap: two reports racing from two tabs cannot lose each other's intervals).
+/// Returns false when the caller must re-read and retry.
+#[expect(clippy::too_many_arguments)]
+pub async fn store_played(
+    db: &Db,
+    user: &UserId,
+    course: &str,
+    lesson: &str,
+    seen: Option<DateTime<Utc>>,
+    played: &Intervals,
+    position: f64,
+    done: bool,
+    now: DateTime<Utc>,
+) -> Result<bool, AppError> {
+    let played_rows: Vec<Vec<f64>> = played.0.iter().map(|(a, b)| vec![*a, *b]).collect();
+    let watched = played.total();
+    let mut res = match seen {
+        Some(seen) => db
+            .query(
+                "UPDATE lesson_progress SET played = $played, watched_secs = $watched,
+                    position_secs = $position, reported_at = $now, updated_at = $now,
+                    done_at = done_at ?? (IF $done THEN $now ELSE NONE END), done = done OR $done
+                 WHERE user = $user AND lesson = $lesson AND updated_at = $seen
+                 RETURN VALUE id",
+            )
+            .bind(("seen", seen)),
+        None => db.query(
+            "CREATE lesson_progress SET user = $user, course = $course, lesson = $lesson,
+                played = $played, watched_secs = $watched, position_secs = $position,
+                reported_at = $now, updated_at = $now, done = $done,
+                done_at = IF $done THEN $now ELSE NONE END
+             RETURN VALUE id",
+        ),
+    }
+    .bind(("user", user_record(user)))
+    .bind(("course", course_record(course)))
+    .bind(("lesson", lesson_record(lesson)))
+    .bind(("played", played_rows))
+    .bind(("watched", watched))
+    .bind(("position", position))
+    .bind(("done", done))
+    .bind(("now", now))
+    .await
+    .map_err(internal("store played"))?;
+    match res.take::<Vec<RecordId>>(0) {
+        Ok(ids) => Ok(!ids.is_empty()),
+        // A concurrent first report created the row: the unique index refused ours; retry.
+        Err(e) if is_unique_violation(&e) => Ok(false),
+        Err(e) => Err(internal("store played")(e)),
+    }
+}
+
+/// Stores a graded quiz attempt and, when it passed, marks the lesson done — together.
+#[expect(clippy::too_many_arguments)]
+pub async fn save_attempt(
+    db: &Db,
+    user: &UserId,
+    course: &str,
+    lesson: &str,
+    answers: &[Vec<u32>],
+    correct: u32,
+    total: u32,
+    passed: bool,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let answers: Vec<Vec<i64>> = answers
+        .iter()
+        .map(|a| a.iter().map(|c| i64::from(*c)).collect())
+        .collect();
+    let res = db
+        .query(
+            "BEGIN TRANSACTION;
+             CREATE quiz_attempt SET user = $user, course = $course, lesson = $lesson,
+                answers = $answers, correct = $correct, total = $total, passed = $passed, at = $now;
+             IF $passed {
+                IF (SELECT VALUE id FROM lesson_progress WHERE user = $user AND lesson = $lesson) = [] {
+                    CREATE lesson_progress SET user = $user, course = $course, lesson = $lesson,
+                        done = true, done_at = $now, updated_at = $now;
+                } ELSE {
+                    UPDATE lesson_progress SET done = true, done_at = done_at ?? $now, updated_at = $now
+                    WHERE user = $user AND lesson = $lesson;
+                };
+             };
+             COMMIT TRANSACTION;",
+        )
+        .bind(("user", user_record(user)))
+        .bind(("course", course_record(course)))
+        .bind(("lesson", lesson_record(lesson)))
+        .bind(("answers", answers))
+        .bind(("correct", i64::from(correct)))
+        .bind(("total", i64::from(total)))
+        .bind(("passed", passed))
+        .bind(("now", now))
+        .await
+        .map_err(internal("save attempt"))?;
+    check(res, "save attempt")
+}
+
+#[derive(Debug, SurrealValue)]
+pub struct AttemptRow {
+    pub answers: Vec<Vec<i64>>,
+}
+
+pub async fn last_attempt(
+    db: &Db,
+    user: &UserId,
+    lesson: &str,
+) -> Result<Option<AttemptRow>, AppError> {
+    let mut res = db
+        .query(
+            "SELECT answers, at FROM quiz_attempt WHERE user = $user AND lesson = $lesson
+             ORDER BY at DESC LIMIT 1",
+        )
+        .bind(("user", user_record(user)))
+        .bind(("lesson", lesson_record(lesson)))
+        .await
+        .map_err(internal("last attempt"))?;
+    res.take(0).map_err(internal("last attempt"))
+}
+
+// ---- courses as code ----------------------------------------------------------------------
+
+/// Strips the highlight markers from text before it is stored.
+fn clean(text: &str) -> String {
+    text.replace([MARK_OPEN.chars().next().unwrap_or('\u{2}'), '\u{3}'], "")
+}
+
+/// Creates (or, with the same slug, replaces) a course from a bundle, in one transaction:
+/// the course with all its sections, lessons and questions exists whole or not at all.
+/// `authors` are user ids; lesson videos and captions are already stored media names.
+pub async fn import_bundle(
+    db: &Db,
+    bundle: &CourseBundle,
+    authors: &[UserId],
+    now: DateTime<Utc>,
+) -> Result<String, AppError> {
+    let existing = course_by_slug(db, &bundle.slug).await?;
+    let course_key = existing.as_ref().map_or_else(new_key, |c| c.id.clone());
+    let course = course_record(&course_key);
+    let sections: Vec<SectionIn> = bundle
+        .sections
+        .iter()
+        .enumerate()
+        .map(|(si, section)| SectionIn {
+            id: section_record(&new_key()),
+            title: clean(&section.title),
+            position: si as i64,
+            lessons: section
+                .lessons
+                .iter()
+                .enumerate()
+                .map(|(li, lesson)| LessonIn {
+                    id: lesson_record(&new_key()),
+                    position: li as i64,
+                    title: clean(&lesson.title),
+                    kind: lesson.kind.clone(),
+                    body: clean(&lesson.body),
+                    video_src: lesson.video.clone(),
+                    video_secs: lesson.video_secs,
+                    captions_src: lesson.captions.clone(),
+                    questions: lesson
+                        .questions
+                        .iter()
+                        .enumerate()
+                        .map(|(qi, q)| QuestionIn {
+                            position: qi as i64,
+                            prompt: clean(&q.prompt),
+                            choices: q.choices.iter().map(|c| clean(c)).collect(),
+                            correct: q.correct.iter().map(|c| i64::from(*c)).collect(),
+                            explanation: clean(&q.explanation),
+                        })
+                        .collect(),
+                })
+                .collect(),
+        })
+        .collect();
+    // Replacing keeps the course id (so enrolments and progress stay) but rebuilds content.
+    let res = db
+        .query(
+            "BEGIN TRANSACTION;
+             DELETE question WHERE lesson.course = $course;
+             DELETE lesson WHERE course = $course;
+             DELETE section WHERE course = $course;
+             UPSERT $course SET slug = $slug, title = $title, summary = $summary,
+                description = $description, tags = $tags, search_tags = $search_tags,
+                level = $level, language = $language, starts_on = $starts_on, ends_on = $ends_on,
+                published = $published, authors = $authors,
+                enrolled_count = enrolled_count ?? 0, rating_sum = rating_sum ?? 0,
+                rating_count = rating_count ?? 0,
+                created_at = created_at ?? $now, updated_at = $now;
+             FOR $s IN $sections {
+                LET $sid = $s.id;
+                CREATE $sid SET course = $course, title = $s.title, position = $s.position;
+                FOR $l IN $s.lessons {
+                    LET $lid = $l.id;
+                    CREATE $lid SET course = $course, section = $sid, position = $l.position,
+                        title = $l.title, kind = $l.kind, body = $l.body, video_src = $l.video_src,
+                        video_secs = $l.video_secs, captions_src = $l.captions_src;
+                    FOR $q IN $l.questions {
+                        CREATE question SET lesson = $lid, position = $q.position,
+                            prompt = $q.prompt, choices = $q.choices, correct = $q.correct,
+                            explanation = $q.explanation;
+                    };
+                };
+             };
+             COMMIT TRANSACTION;",
+        )
+        .bind(("course", course))
+        .bind(("slug", bundle.slug.clone()))
+        .bind(("title", clean(&bundle.title)))
+        .bind(("summary", clean(&bundle.summary)))
+        .bind(("description", clean(&bundle.description)))
+        .bind(("tags", bundle.tags.clone()))
+        .bind(("search_tags", bundle.tags.join(" ")))
+        .bind(("level", bundle.level.clone()))
+        .bind(("language", bundle.language.clone()))
+        .bind(("starts_on", bundle.starts_on.clone()))
+        .bind(("ends_on", bundle.ends_on.clone()))
+        .bind(("published", bundle.published))
+        .bind((
+            "authors",
+            authors.iter().map(user_record).collect::<Vec<_>>(),
+        ))
+        .bind(("sections", sections))
+        .bind(("now", now))
+        .await
+        .map_err(internal("import course"))?;
+    check(res, "import course")?;
+    Ok(course_key)
+}
+
+#[derive(Debug, SurrealValue)]
+struct SectionIn {
+    id: RecordId,
+    title: String,
+    position: i64,
+    lessons: Vec<LessonIn>,
+}
+
+#[derive(Debug, SurrealValue)]
+struct LessonIn {
+    id: RecordId,
+    position: i64,
+    title: String,
+    kind: String,
+    body: String,
+    video_src: Option<String>,
+    video_secs: Option<f64>,
+    captions_src: Option<String>,
+    questions: Vec<QuestionIn>,
+}
+
+#[derive(Debug, SurrealValue)]
+struct QuestionIn {
+    position: i64,
+    prompt: String,
+    choices: Vec<String>,
+    correct: Vec<i64>,
+    explanation: String,
+}
+
+/// Reads a whole course back as a bundle (lesson `file` names are assigned by the caller).
+pub async fn export_bundle(db: &Db, slug: &str) -> Result<Option<CourseBundle>, AppError> {
+    let Some(course) = course_by_slug(db, slug).await? else {
+        return Ok(None);
+    };
+    let (sections, lessons) = syllabus(db, &course.id).await?;
+    let mut out = Vec::new();
+    for s in &sections {
+        let mut lessons_out = Vec::new();
+        for l in lessons.iter().filter(|l| l.section == s.id) {
+            let questions = questions(db, &l.id)
+                .await?
+                .into_iter()
+                .map(|q| QuestionBundle {
+                    prompt: q.prompt,
+                    choices: q.choices,
+                    correct: q
+                        .correct
+                        .into_iter()
+                        .filter_map(|c| u32::try_from(c).ok())
+                        .collect(),
+                    explanation: q.explanation,
+                })
+                .collect();
+            lessons_out.push(LessonBundle {
+                title: l.title.clone(),
+                kind: l.kind.clone(),
+                file: String::new(),
+                video: l.video_src.clone(),
+                video_secs: l.video_secs,
+                captions: l.captions_src.clone(),
+                questions,
+                body: l.body.clone(),
+            });
+        }
+        out.push(SectionBundle {
+            title: s.title.clone(),
+            lessons: lessons_out,
+        });
+    }
+    Ok(Some(CourseBundle {
+        slug: course.slug,
+        title: course.title,
+        summary: course.summary,
+        tags: course.tags,
+        level: course.level,
+        language: course.language,
+        starts_on: course.starts_on,
+        ends_on: course.ends_on,
+        published: course.published,
+        authors: course.author_emails,
+        description: course.description,
+        sections: out,
+    }))
+}
+
+// ---- authoring ---------------------------------------------------------------------------
+
+/// Creates a draft course with `author` as its author; a slug in use gives `SlugTaken`.
+pub async fn create_course(
+    db: &Db,
+    slug: &str,
+    input: &crate::courses::model::CourseInput,
+    author: &UserId,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let res = db
+        .query(
+            "CREATE $course SET slug = $slug, title = $title, summary = $summary,
+                description = $description, tags = $tags, search_tags = $search_tags,
+                level = $level, language = $language, starts_on = $starts_on,
+                ends_on = $ends_on, published = false, authors = [$author],
+                created_at = $now, updated_at = $now;",
+        )
+        .bind(("course", course_record(&new_key())))
+        .bind(("slug", slug.to_string()))
+        .bind(("author", user_record(author)))
+        .bind(("now", now));
+    let res = bind_input(res, input)
+        .await
+        .map_err(internal("create course"))?;
+    check(res, "create course")
+}
+
+fn bind_input<'a>(
+    q: surrealdb::method::Query<'a, surrealdb::engine::any::Any>,
+    input: &crate::courses::model::CourseInput,
+) -> surrealdb::method::Query<'a, surrealdb::engine::any::Any> {
+    q.bind(("title", clean(&input.title)))
+        .bind(("summary", clean(&input.summary)))
+        .bind(("description", clean(&input.description)))
+        .bind(("tags", input.tags.clone()))
+        .bind(("search_tags", input.tags.join(" ")))
+        .bind(("level", input.level.key().to_string()))
+        .bind(("language", input.language.clone()))
+        .bind(("starts_on", input.starts_on.clone()))
+        .bind(("ends_on", input.ends_on.clone()))
+}
+
+pub async fn update_course(
+    db: &Db,
+    course: &str,
+    input: &crate::courses::model::CourseInput,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let res = db
+        .query(
+            "UPDATE $course SET title = $title, summary = $summary, description = $description,
+                tags = $tags, search_tags = $search_tags, level = $level, language = $language,
+                starts_on = $starts_on, ends_on = $ends_on, updated_at = $now;",
+        )
+        .bind(("course", course_record(course)))
+        .bind(("now", now));
+    let res = bind_input(res, input)
+        .await
+        .map_err(internal("update course"))?;
+    check(res, "update course")
+}
+
+pub async fn set_published(db: &Db, course: &str, published: bool) -> Result<(), AppError> {
+    db.query("UPDATE $course SET published = $published")
+        .bind(("course", course_record(course)))
+        .bind(("published", published))
+        .await
+        .and_then(|r| r.check())
+        .map_err(internal("publish"))?;
+    Ok(())
+}
+
+/// Appends a section at the end of the course.
+pub async fn add_section(db: &Db, course: &str, title: &str) -> Result<String, AppError> {
+    let key = new_key();
+    let res = db
+        .query(
+            "BEGIN TRANSACTION;
+             LET $n = (SELECT count() AS n FROM section WHERE course = $course GROUP ALL)[0].n ?? 0;
+             CREATE $section SET course = $course, title = $title, position = $n;
+             COMMIT TRANSACTION;",
+        )
+        .bind(("course", course_record(course)))
+        .bind(("section", section_record(&key)))
+        .bind(("title", clean(title)))
+        .await
+        .map_err(internal("add section"))?;
+    check(res, "add section")?;
+    Ok(key)
+}
+
+/// Appends a lesson at the end of a section.
+pub async fn add_lesson(
+    db: &Db,
+    course: &str,
+    section: &str,
+    title: &str,
+    kind: LessonKind,
+) -> Result<String, AppError> {
+    let key = new_key();
+    let res = db
+        .query(
+            "BEGIN TRANSACTION;
+             LET $n = (SELECT count() AS n FROM lesson WHERE section = $section GROUP ALL)[0].n ?? 0;
+             CREATE $lesson SET course = $course, section = $section, position = $n,
+                title = $title, kind = $kind, body = '';
+             COMMIT TRANSACTION;",
+        )
+        .bind(("course", course_record(course)))
+        .bind(("section", section_record(section)))
+        .bind(("lesson", lesson_record(&key)))
+        .bind(("title", clean(title)))
+        .bind(("kind", kind.key().to_string()))
+        .await
+        .map_err(internal("add lesson"))?;
+    check(res, "add lesson")?;
+    Ok(key)
+}
+
+/// Saves a lesson's text (and, for a quiz, replaces its questions), in one transaction.
+pub async fn update_lesson(
+    db: &Db,
+    lesson: &str,
+    title: &str,
+    body: &str,
+    video_secs: Option<f64>,
+    questions: Option<&[QuestionBundle]>,
+) -> Result<(), AppError> {
+    let questions: Option<Vec<QuestionIn>> = questions.map(|qs| {
+        qs.iter()
+            .enumerate()
+            .map(|(qi, q)| QuestionIn {
+                position: qi as i64,
+                prompt: clean(&q.prompt),
+                choices: q.choices.iter().map(|c| clean(c)).collect(),
+                correct: q.correct.iter().map(|c| i64::from(*c)).collect(),
+                explanation: clean(&q.explanation),
+            })
+            .collect()
+    });
+    let res = db
+        .query(
+            "BEGIN TRANSACTION;
+             UPDATE $lesson SET title = $title, body = $body, video_secs = $video_secs;
+             IF $questions != NONE {
+                DELETE question WHERE lesson = $lesson;
+                FOR $q IN $questions {
+                    CREATE question SET lesson = $lesson, position = $q.position,
+                        prompt = $q.prompt, choices = $q.choices, correct = $q.correct,
+                        explanation = $q.explanation;
+                };
+             };
+             COMMIT TRANSACTION;",
+        )
+        .bind(("lesson", lesson_record(lesson)))
+        .bind(("title", clean(title)))
+        .bind(("body", clean(body)))
+        .bind(("video_secs", video_secs))
+        .bind(("questions", questions))
+        .await
+        .map_err(internal("update lesson"))?;
+    check(res, "update lesson")
+}
+
+pub async fn set_video(db: &Db, lesson: &str, src: &str) -> Result<(), AppError> {
+    db.query("UPDATE $lesson SET video_src = $src")
+        .bind(("lesson", lesson_record(lesson)))
+        .bind(("src", src.to_string()))
+        .await
+        .and_then(|r| r.check())
+        .map_err(internal("set video"))?;
+    Ok(())
+}
+
+/// Swaps two lessons' places (both in one section), atomically.
+pub async fn swap_lessons(db: &Db, a: &LessonRow, b: &LessonRow) -> Result<(), AppError> {
+    let res = db
+        .query(
+            "BEGIN TRANSACTION;
+             UPDATE $a SET position = $pb;
+             UPDATE $b SET position = $pa;
+             COMMIT TRANSACTION;",
+        )
+        .bind(("a", lesson_record(&a.id)))
+        .bind(("b", lesson_record(&b.id)))
+        .bind(("pa", a.position))
+        .bind(("pb", b.position))
+        .await
+        .map_err(internal("swap lessons"))?;
+    check(res, "swap lessons")
+}
+
+pub async fn delete_lesson(db: &Db, lesson: &str) -> Result<(), AppError> {
+    let res = db
+        .query(
+            "BEGIN TRANSACTION;
+             DELETE question WHERE lesson = $lesson;
+             DELETE $lesson;
+             COMMIT TRANSACTION;",
+        )
+        .bind(("lesson", lesson_record(lesson)))
+        .await
+        .map_err(internal("delete lesson"))?;
+    check(res, "delete lesson")
+}
+
+/// Users by email (for import), skipping unknown addresses.
+pub async fn users_by_email(db: &Db, emails: &[String]) -> Result<Vec<UserId>, AppError> {
+    let mut res = db
+        .query("SELECT VALUE record::id(id) FROM user WHERE email IN $emails")
+        .bind(("emails", emails.to_vec()))
+        .await
+        .map_err(internal("users by email"))?;
+    let ids: Vec<String> = res.take(0).map_err(internal("users by email"))?;
+    Ok(ids.into_iter().map(UserId).collect())
+}
+
+pub async fn course_count(db: &Db) -> Result<i64, AppError> {
+    let mut res = db
+        .query("SELECT count() AS count FROM course GROUP ALL")
+        .await
+        .map_err(internal("course count"))?;
+    let row: Option<CountRow> = res.take(0).map_err(internal("course count"))?;
+    Ok(row.map_or(0, |r| r.count))
+}
+
+/// A unique index refused a second copy of a row a concurrent request just wrote: the
+/// outcome the caller wanted already holds.
+fn already_ok(result: Result<(), AppError>) -> Result<(), AppError> {
+    match result {
+        Err(AppError::Invalid {
+            problem: Problem::SlugTaken,
+        }) => Ok(()),
+        other => other,
+    }
+}
+
+fn check(mut res: surrealdb::IndexedResults, context: &'static str) -> Result<(), AppError> {
+    let errors = res.take_errors();
+    if errors.is_empty() {
+        return Ok(());
+    }
+    if errors.values().any(is_unique_violation) {
+        return Err(Problem::SlugTaken.into());
+    }
+    for e in errors.values() {
+        tracing::error!(error = %e, "database: {context}");
+    }
+    Err(AppError::Internal)
+}

@@ -1,0 +1,201 @@
+//! The live WebSocket at `/ws`: authenticated by the session cookie, Origin-checked, with a
+//! message size cap, a per-socket rate limit and a bounded send queue.
+//!
+//! Capabilities that need live traffic (room signalling, chat, the shared editor,
+//! notifications) extend the protocol in `app::realtime` and the dispatch in [`handle`].
+
+use std::{sync::Arc, time::Instant};
+
+use app::{
+    accounts::session::{self, Authenticated},
+    error::AppError,
+    realtime::{self, ClientMessage, ServerMessage, close},
+    state::AppState,
+};
+use axum::{
+    extract::{
+        State,
+        ws::{
+            CloseFrame, Message, WebSocket, WebSocketUpgrade, rejection::WebSocketUpgradeRejection,
+        },
+    },
+    http::{HeaderMap, header},
+    response::Response,
+};
+use futures_util::{SinkExt, StreamExt};
+use tokio::sync::mpsc::{self, error::TrySendError};
+
+use crate::security::{SecurityConfig, TokenBucket, error_response};
+
+#[derive(Clone)]
+pub struct LiveContext {
+    pub state: AppState,
+    pub security: Arc<SecurityConfig>,
+}
+
+/// Browsers always send `Origin` on a WebSocket handshake and cookies go with it whatever the
+/// origin, so a socket whose Origin is not ours is refused (cross-site WebSocket hijacking).
+fn origin_allowed(cfg: &SecurityConfig, headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ORIGIN)
+        .and_then(|o| o.to_str().ok())
+        .is_some_and(|o| cfg.allowed_origins.iter().any(|a| a == o))
+}
+
+pub async fn upgrade(
+    State(ctx): State<LiveContext>,
+    headers: HeaderMap,
+    ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Response {
+    if !origin_allowed(&ctx.security, &headers) {
+        tracing::warn!(origin = ?headers.get(header::ORIGIN), "WebSocket from another origin refused");
+        return error_response(AppError::CrossOrigin);
+    }
+    let who = match session::authenticate(&ctx.state, &headers).await {
+        Ok(Some(who)) => who,
+        Ok(None) => return error_response(AppError::Unauthenticated),
+        Err(e) => return error_response(e),
+    };
+    let ws = match ws {
+        Ok(ws) => ws,
+        Err(_) => {
+            return error_response(AppError::BadRequest {
+                detail: "this address only accepts WebSocket connections".into(),
+            });
+        }
+    };
+    ws.max_message_size(realtime::MAX_MESSAGE_BYTES)
+        .max_frame_size(realtime::MAX_MESSAGE_BYTES)
+        .on_upgrade(move |socket| serve(socket, who))
+}
+
+/// Sends to one client through its bounded queue.
+struct Outbox(mpsc::Sender<Message>);
+
+enum Sent {
+    Queued,
+    /// The client stopped reading (queue full) or is gone: drop the connection.
+    Dropped,
+}
+
+impl Outbox {
+    fn send(&self, msg: &ServerMessage) -> Sent {
+        let Ok(text) = serde_json::to_string(msg) else {
+            tracing::error!("a server message did not serialise");
+            return Sent::Queued;
+        };
+        match self.0.try_send(Message::Text(text.into())) {
+            Ok(()) => Sent::Queued,
+            Err(TrySendError::Full(_)) => {
+                tracing::info!("WebSocket client reads too slowly: disconnecting it");
+                Sent::Dropped
+            }
+            Err(TrySendError::Closed(_)) => Sent::Dropped,
+        }
+    }
+
+    fn close(&self, code: u16, reason: &'static str) {
+        let _ = self.0.try_send(Message::Close(Some(CloseFrame {
+            code,
+            reason: reason.into(),
+        })));
+    }
+}
+
+async fn serve(socket: WebSocket, who: Authenticated) {
+    let (mut sink, mut stream) = socket.split();
+    let (tx, mut rx) = mpsc::channel::<Message>(realtime::SEND_QUEUE);
+    let writer = tokio::spawn(async move {
+        while let Some(msg) = rx.recv().await {
+            let closing = matches!(msg, Message::Close(_));
+            if sink.send(msg).await.is_err() || closing {
+                break;
+            }
+        }
+        let _ = sink.close().await;
+    });
+    let out = Outbox(tx);
+    let mut bucket = TokenBucket::new(
+        realtime::MESSAGES_PER_SECOND,
+        realtime::MESSAGE_BURST,
+        Instant::now(),
+    );
+    let welcome = ServerMessage::Welcome {
+        user_id: who.user.id.to_string(),
+        display_name: who.user.display_name.clone(),
+    };
+    if let Sent::Queued = out.send(&welcome) {
+        while let Some(received) = stream.next().await {
+            let msg = match received {
+                Ok(msg) => msg,
+                Err(e) => {
+                    // tungstenite refuses an oversized message before we ever see it.
+                    tracing::debug!(error = %e, "WebSocket read ended");
+                    out.close(close::TOO_BIG, "message too big");
+                    break;
+                }
+            };
+            let text = match msg {
+                Message::Text(text) => text,
+                Message::Close(_) => break,
+                Message::Binary(_) => {
+                    if let Sent::Dropped = out.send(&bad_request("send JSON text messages")) {
+                        break;
+                    }
+                    continue;
+                }
+                // Pings are answered by the library; pongs need nothing.
+                Message::Ping(_) | Message::Pong(_) => continue,
+            };
+            if let Err(retry_after_secs) = bucket.take(Instant::now()) {
+                let _ = out.send(&ServerMessage::Error {
+                    error: AppError::RateLimited { retry_after_secs },
+                });
+                out.close(close::POLICY, "too many messages");
+                break;
+            }
+            let reply = match serde_json::from_str::<ClientMessage>(&text) {
+                Ok(msg) => handle(msg),
+                Err(e) => bad_request(&format!("that message could not be read: {e}")),
+            };
+            if let Sent::Dropped = out.send(&reply) {
+                break;
+            }
+        }
+    }
+    drop(out);
+    let _ = writer.await;
+}
+
+fn bad_request(detail: &str) -> ServerMessage {
+    ServerMessage::Error {
+        error: AppError::BadRequest {
+            detail: detail.to_string(),
+        },
+    }
+}
+
+fn handle(msg: ClientMessage) -> ServerMessage {
+    match msg {
+        ClientMessage::Ping { seq } => ServerMessage::Pong { seq },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_listed_origin_may_open_a_socket() {
+        let cfg = SecurityConfig {
+            allowed_origins: vec!["http://127.0.0.1:3000".into()],
+            hsts: false,
+        };
+        let mut h = HeaderMap::new();
+        assert!(!origin_allowed(&cfg, &h), "no Origin at all");
+        h.insert(header::ORIGIN, "http://evil.test".parse().unwrap());
+        assert!(!origin_allowed(&cfg, &h));
+        h.insert(header::ORIGIN, "http://127.0.0.1:3000".parse().unwrap());
+        assert!(origin_allowed(&cfg, &h));
+    }
+}

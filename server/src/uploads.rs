@@ -1,0 +1,143 @@
+//! Video upload for lessons: a multipart POST (a plain form without WASM, `XMLHttpRequest`
+//! with a progress bar with it). The file is streamed to disk under a server-made name, its
+//! type judged by its first bytes, its size capped; nothing changes unless all checks pass.
+
+use std::path::PathBuf;
+
+use app::{
+    accounts::session,
+    courses::{model::LessonKind, repo},
+    error::{AppError, Problem},
+    state::AppState,
+};
+use axum::{
+    Json,
+    extract::{Multipart, Path, State},
+    http::{HeaderMap, StatusCode, header},
+    response::{IntoResponse, Redirect, Response},
+};
+use tokio::io::AsyncWriteExt;
+
+use crate::{
+    course_files::{VIDEO_MAX_BYTES, sniff_video},
+    security::error_response,
+};
+
+#[derive(Clone)]
+pub struct UploadContext {
+    pub state: AppState,
+    pub media_dir: PathBuf,
+}
+
+pub async fn upload_video(
+    State(ctx): State<UploadContext>,
+    Path(lesson_id): Path<String>,
+    headers: HeaderMap,
+    multipart: Multipart,
+) -> Response {
+    let wants_json = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("application/json"));
+    match receive(&ctx, &lesson_id, &headers, multipart).await {
+        Ok(src) if wants_json => {
+            (StatusCode::OK, Json(serde_json::json!({ "src": src }))).into_response()
+        }
+        Ok(_) => Redirect::to(&format!("/lessons/{lesson_id}/edit")).into_response(),
+        Err(e) => error_response(e),
+    }
+}
+
+async fn receive(
+    ctx: &UploadContext,
+    lesson_id: &str,
+    headers: &HeaderMap,
+    mut multipart: Multipart,
+) -> Result<String, AppError> {
+    let who = session::authenticate(&ctx.state, headers)
+        .await?
+        .ok_or(AppError::Unauthenticated)?;
+    if lesson_id.is_empty()
+        || lesson_id.len() > 40
+        || !lesson_id.bytes().all(|b| b.is_ascii_alphanumeric())
+    {
+        return Err(AppError::NotFound);
+    }
+    let lesson = repo::lesson(&ctx.state.db, lesson_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let course = repo::course_by_id(&ctx.state.db, &lesson.course)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !course.editable_by(&who) {
+        return Err(if course.published {
+            AppError::Forbidden
+        } else {
+            AppError::NotFound
+        });
+    }
+    if lesson.kind() != LessonKind::Video {
+        return Err(AppError::BadRequest {
+            detail: "only video lessons take a video".into(),
+        });
+    }
+    tokio::fs::create_dir_all(&ctx.media_dir)
+        .await
+        .map_err(io_error)?;
+    let bad_form = |e: axum::extract::multipart::MultipartError| AppError::BadRequest {
+        detail: format!("the upload could not be read: {}", e.body_text()),
+    };
+    while let Some(mut field) = multipart.next_field().await.map_err(bad_form)? {
+        if field.name() != Some("video") {
+            continue;
+        }
+        let key = repo::new_key();
+        let partial = ctx.media_dir.join(format!("{key}.part"));
+        let mut file = tokio::fs::File::create(&partial).await.map_err(io_error)?;
+        let mut size: u64 = 0;
+        let mut head: Vec<u8> = Vec::with_capacity(64);
+        let outcome: Result<&'static str, AppError> = async {
+            while let Some(chunk) = field.chunk().await.map_err(bad_form)? {
+                size += chunk.len() as u64;
+                if size > VIDEO_MAX_BYTES {
+                    return Err(Problem::VideoTooLarge.into());
+                }
+                if head.len() < 64 {
+                    head.extend(chunk.iter().take(64 - head.len()));
+                    // Refuse as soon as the first bytes say it is no video.
+                    if head.len() >= 64 && sniff_video(&head).is_none() {
+                        return Err(Problem::VideoType.into());
+                    }
+                }
+                file.write_all(&chunk).await.map_err(io_error)?;
+            }
+            let ext = sniff_video(&head).ok_or(AppError::from(Problem::VideoType))?;
+            file.sync_all().await.map_err(io_error)?;
+            Ok(ext)
+        }
+        .await;
+        drop(file);
+        let ext = match outcome {
+            Ok(ext) => ext,
+            Err(e) => {
+                let _ = tokio::fs::remove_file(&partial).await;
+                return Err(e);
+            }
+        };
+        let name = format!("{key}.{ext}");
+        tokio::fs::rename(&partial, ctx.media_dir.join(&name))
+            .await
+            .map_err(io_error)?;
+        repo::set_video(&ctx.state.db, &lesson.id, &name).await?;
+        tracing::info!(lesson = %lesson.id, bytes = size, %name, "lesson video stored");
+        return Ok(format!("/media/{name}"));
+    }
+    Err(AppError::BadRequest {
+        detail: "choose a video file to upload".into(),
+    })
+}
+
+fn io_error(e: std::io::Error) -> AppError {
+    tracing::error!(error = %e, "storing an upload failed");
+    AppError::Internal
+}
