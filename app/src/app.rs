@@ -257,7 +257,7 @@ fn ErrorPage() -> impl IntoView {
     let locale = use_locale();
     let s = move || locale.get().strings();
     view! {
-        <Title text=move || s().error_title/>
+        <Title text=locale.get_untracked().strings().error_title/>
         <section class="panel center" data-testid="error-page" role="alert">
             <h1>{move || s().error_title}</h1>
             <p>{move || s().error_lead}</p>
@@ -275,7 +275,7 @@ fn NotFound() -> impl IntoView {
     let locale = use_locale();
     let s = move || locale.get().strings();
     view! {
-        <Title text=move || s().not_found_title/>
+        <Title text=locale.get_untracked().strings().not_found_title/>
         <section class="panel center" data-testid="not-found">
             <h1>{move || s().not_found_title}</h1>
             <p>{move || s().not_found_lead}</p>

@@ -90,6 +90,10 @@ test('a learner enrols, reads, watches and passes a quiz', async ({ app, page },
   await expect(page.getByTestId('syllabus-lesson').filter({ hasText: 'Check: the basics' }))
     .toHaveAttribute('data-done', 'true');
   await expect(page.getByTestId('course-resume')).toContainText('Continue');
+
+  // And the learner's own page lists the course with its progress.
+  await page.getByTestId('nav-my-courses').click();
+  await expect(page.getByTestId('card-progress')).toHaveAttribute('data-percent', String(Math.floor((done * 100) / 11)));
 });
 
 test('a mentor writes a course in the browser and uploads a video', async ({ app, page }, testInfo) => {
@@ -143,4 +147,17 @@ test('a mentor writes a course in the browser and uploads a video', async ({ app
   await expect(page.getByTestId('publish-state')).toHaveAttribute('data-published', 'true');
   await app.goto(`/courses?q=pairing`);
   await expect(page.locator(`[data-slug="${slug}"]`)).toBeVisible();
+});
+
+test('course pages fit a 360 px screen without sideways scrolling', async ({ app, page }) => {
+  await page.setViewportSize({ width: 360, height: 740 });
+  await app.goto('/courses/javascript-foundations');
+  const lessons = await page.getByTestId('syllabus-lesson').locator('a').evaluateAll(
+    (links) => links.map((a) => (a as HTMLAnchorElement).getAttribute('href') ?? ''),
+  );
+  for (const path of ['/courses', '/courses?q=async', '/courses/javascript-foundations', '/courses/git-for-teams', ...lessons.slice(0, 7)]) {
+    await app.goto(path);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow, `${path} scrolls sideways`).toBeLessThanOrEqual(0);
+  }
 });

@@ -170,6 +170,7 @@ pub async fn build_state(
         hasher: Hasher::new(std::thread::available_parallelism().map_or(2, |n| n.get())),
         clock,
         demo_accounts: Arc::new(Vec::new()),
+        facets: Arc::new(app::state::Cached::new(Duration::from_secs(60))),
     };
     if config.demo {
         state.demo_accounts = Arc::new(demo::ensure_demo_accounts(&state).await?);

@@ -9,7 +9,7 @@ use leptos::prelude::*;
 
 use crate::{
     courses::model::{
-        CatalogPage, CatalogQuery, CourseCard, CourseDetail, CourseDraft, LessonDraft, LessonView,
+        CatalogPage, CatalogQuery, CourseDetail, CourseDraft, LessonDraft, LessonView, MyCourse,
         QuizResult,
     },
     error::AppError,
@@ -296,7 +296,14 @@ pub async fn search_courses(query: CatalogQuery) -> Result<CatalogPage, AppError
         .take(crate::courses::model::QUERY_MAX)
         .collect();
     let (rows, total) = repo::search(&state.db, &query).await?;
-    let (all_tags, all_languages) = repo::facets(&state.db).await?;
+    let (all_tags, all_languages) = match state.facets.get() {
+        Some(facets) => facets,
+        None => {
+            let facets = repo::facets(&state.db).await?;
+            state.facets.put(facets.clone());
+            facets
+        }
+    };
     Ok(CatalogPage {
         query,
         cards: rows.into_iter().map(card).collect(),
@@ -390,16 +397,22 @@ pub async fn rate_course(slug: String, stars: String) -> Result<(), AppError> {
     .await
 }
 
-/// The courses the caller is enrolled in.
+/// The courses the caller is enrolled in, each with their progress.
 #[server(endpoint = "my_courses")]
-pub async fn my_courses() -> Result<Vec<CourseCard>, AppError> {
+pub async fn my_courses() -> Result<Vec<MyCourse>, AppError> {
     let who = require_user().await?;
     let state = AppState::get()?;
-    Ok(repo::enrolled_courses(&state.db, &who.user.id)
-        .await?
-        .into_iter()
-        .map(card)
-        .collect())
+    let mut out = Vec::new();
+    for row in repo::enrolled_courses(&state.db, &who.user.id).await? {
+        let (_, lessons) = repo::syllabus(&state.db, &row.id).await?;
+        let (progress, _) =
+            repo::course_progress(&state.db, &who.user.id, &row.id, &lessons).await?;
+        out.push(MyCourse {
+            card: card(row),
+            progress,
+        });
+    }
+    Ok(out)
 }
 
 /// A lesson page. Anyone may read a published course's lessons; progress is shown (and the
@@ -763,7 +776,9 @@ pub async fn update_course(
         &starts_on,
         &ends_on,
     )?;
-    repo::update_course(&state.db, &course.id, &input, state.clock.now()).await
+    repo::update_course(&state.db, &course.id, &input, state.clock.now()).await?;
+    state.facets.forget();
+    Ok(())
 }
 
 /// Publishes or unpublishes a course.
@@ -771,7 +786,9 @@ pub async fn update_course(
 pub async fn publish_course(slug: String, published: bool) -> Result<(), AppError> {
     let state = AppState::get()?;
     let (_, course) = editable_course(&state, &slug).await?;
-    repo::set_published(&state.db, &course.id, published).await
+    repo::set_published(&state.db, &course.id, published).await?;
+    state.facets.forget();
+    Ok(())
 }
 
 #[server(endpoint = "add_section")]

@@ -53,7 +53,7 @@ pub fn NewCoursePage() -> impl IntoView {
     let s = move || cs(locale);
     let create = ServerAction::<CreateCourse>::new();
     view! {
-        <Title text=move || s().ed_new_course.to_string()/>
+        <Title text=locale.get_untracked().strings().courses.ed_new_course/>
         <section class="card wide">
             <h1>{move || s().ed_new_course}</h1>
             <ActionForm action=create attr:class="form" attr:data-testid="new-course-form">
@@ -182,7 +182,7 @@ pub fn CourseEditPage() -> impl IntoView {
         .next()
     });
     view! {
-        <Title text=move || s().ed_edit.to_string()/>
+        <Title text=locale.get_untracked().strings().courses.ed_edit/>
         <Suspense fallback=move || view! { <p class="muted">{move || locale.get().strings().loading}</p> }>
             {move || Suspend::new(async move {
                 match draft.await {
@@ -307,7 +307,7 @@ pub fn LessonEditPage() -> impl IntoView {
         |(id, ..)| get_lesson_draft(id),
     );
     view! {
-        <Title text=move || s().ed_edit_lesson.to_string()/>
+        <Title text=locale.get_untracked().strings().courses.ed_edit_lesson/>
         <Suspense fallback=move || view! { <p class="muted">{move || locale.get().strings().loading}</p> }>
             {move || Suspend::new(async move {
                 match draft.await {

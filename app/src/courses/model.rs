@@ -398,6 +398,13 @@ impl CatalogPage {
     }
 }
 
+/// A course on the learner's own page, with how far they are.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MyCourse {
+    pub card: CourseCard,
+    pub progress: CourseProgress,
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LessonItem {
     pub id: String,

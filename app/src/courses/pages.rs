@@ -68,7 +68,7 @@ pub fn CatalogPage() -> impl IntoView {
     let query = Memo::new(move |_| query_map.with(|m| CatalogQuery::from_pairs(|k| m.get_str(k))));
     let page = Resource::new(move || query.get(), search_courses);
     view! {
-        <Title text=move || cs(locale).catalog_title.to_string()/>
+        <Title text=locale.get_untracked().strings().courses.catalog_title/>
         <section class="catalog" data-testid="catalog">
             <h1>{move || cs(locale).catalog_title}</h1>
             <Transition fallback=|| ()>
@@ -200,7 +200,12 @@ fn CatalogBody(page: Catalog) -> impl IntoView {
 }
 
 #[component]
-fn CourseCardView(card: CourseCard) -> impl IntoView {
+fn CourseCardView(
+    card: CourseCard,
+    /// On the learner's own page: how far they are.
+    #[prop(optional)]
+    progress: Option<CourseProgress>,
+) -> impl IntoView {
     let locale = use_locale();
     let s = move || cs(locale);
     let href = format!("/courses/{}", card.slug);
@@ -218,6 +223,16 @@ fn CourseCardView(card: CourseCard) -> impl IntoView {
                 {card.rating.map(|r| format!(" · ★ {r:.1}"))}
                 {(!card.published).then(|| view! { " · " <strong>{move || s().draft}</strong> })}
             </p>
+            {progress.map(|p| {
+                let pct = p.percent();
+                view! {
+                    <div class="bar" role="progressbar" aria-valuemin="0" aria-valuemax="100"
+                        aria-valuenow=pct.to_string() data-testid="card-progress" data-percent=pct.to_string()>
+                        <span style:width=format!("{pct}%")></span>
+                    </div>
+                    <p class="meta muted">{p.lessons_done} " / " {p.lessons_total} " " {move || s().lessons_done}</p>
+                }
+            })}
         </li>
     }
 }
@@ -640,7 +655,7 @@ pub fn MyCoursesPage() -> impl IntoView {
     let s = move || cs(locale);
     let courses = Resource::new(|| (), |_| my_courses());
     view! {
-        <Title text=move || s().my_courses.to_string()/>
+        <Title text=locale.get_untracked().strings().courses.my_courses/>
         <section class="catalog" data-testid="my-courses">
             <h1>{move || s().my_courses}</h1>
             <Suspense fallback=move || view! { <p class="muted">{move || locale.get().strings().loading}</p> }>
@@ -651,7 +666,11 @@ pub fn MyCoursesPage() -> impl IntoView {
                             <p class="empty">{move || locale.get().strings().none_yet} " " <a href="/courses">{move || s().catalog_title}</a></p>
                         }.into_any(),
                         Ok(list) => view! {
-                            <ul class="course-grid">{list.into_iter().map(|c| view! { <CourseCardView card=c/> }).collect_view()}</ul>
+                            <ul class="course-grid">
+                                {list.into_iter().map(|c| view! {
+                                    <CourseCardView card=c.card progress=c.progress/>
+                                }).collect_view()}
+                            </ul>
                         }.into_any(),
                     }
                 })}
