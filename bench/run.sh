@@ -26,7 +26,7 @@ command -v brotli >/dev/null || (apt-get update && apt-get install -y --no-insta
 [ -x "$BIN" ] || { echo "no release binary at $BIN: run 'make release' first"; exit 1; }
 
 DATA=$(mktemp -d)
-trap 'kill $SERVER 2>/dev/null || true; rm -rf "$DATA" "$COOKIES"' EXIT
+trap 'kill $SERVER 2>/dev/null && wait $SERVER 2>/dev/null; rm -rf "$DATA" "$COOKIES"' EXIT
 COOKIES=$(mktemp)
 PAIRWISE_ADDR=127.0.0.1:$PORT PAIRWISE_DATA_DIR=$DATA PAIRWISE_DEMO=true PAIRWISE_SITE_ROOT=$SITE \
   PAIRWISE_LOG=warn PAIRWISE_WRITE_RATE=100000000 PAIRWISE_WRITE_BURST=100000000 "$BIN" serve &
