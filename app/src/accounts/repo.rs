@@ -143,21 +143,22 @@ pub async fn register(db: &Db, r: Registration<'_>, now: DateTime<Utc>) -> Resul
         .bind(("now", now))
         .await
         .map_err(internal("register"))?;
-    fail_on_errors(res, "register")
+    fail_on_errors(res, "register", Problem::EmailTaken)
 }
 
 /// Turns statement errors into an `AppError`: a unique-index violation anywhere in the
-/// transaction means the email is taken; anything else is internal.
-fn fail_on_errors(
+/// transaction is `on_unique` (the email, the slug... is taken); anything else is internal.
+pub fn fail_on_errors(
     mut res: surrealdb::IndexedResults,
     context: &'static str,
+    on_unique: Problem,
 ) -> Result<(), AppError> {
     let errors = res.take_errors();
     if errors.is_empty() {
         return Ok(());
     }
     if errors.values().any(is_unique_violation) {
-        return Err(Problem::EmailTaken.into());
+        return Err(on_unique.into());
     }
     for e in errors.values() {
         tracing::error!(error = %e, "database: {context}");

@@ -795,12 +795,7 @@ pub async fn publish_course(slug: String, published: bool) -> Result<(), AppErro
 pub async fn add_section(slug: String, title: String) -> Result<String, AppError> {
     let state = AppState::get()?;
     let (_, course) = editable_course(&state, &slug).await?;
-    let title = crate::courses::model::required_text(
-        &title,
-        crate::courses::model::TITLE_MAX,
-        Problem::TitleEmpty,
-        Problem::TitleTooLong,
-    )?;
+    let title = crate::courses::model::parse_title(&title)?;
     repo::add_section(&state.db, &course.id, &title).await
 }
 
@@ -813,12 +808,7 @@ pub async fn add_lesson(
 ) -> Result<String, AppError> {
     let state = AppState::get()?;
     let (_, course) = editable_course(&state, &slug).await?;
-    let title = crate::courses::model::required_text(
-        &title,
-        crate::courses::model::TITLE_MAX,
-        Problem::TitleEmpty,
-        Problem::TitleTooLong,
-    )?;
+    let title = crate::courses::model::parse_title(&title)?;
     let kind = LessonKind::parse(&kind)?;
     let (sections, _) = repo::syllabus(&state.db, &course.id).await?;
     // The section must belong to this course, whatever id the form sent.
@@ -859,12 +849,7 @@ pub async fn update_lesson(
 ) -> Result<(), AppError> {
     let state = AppState::get()?;
     let (_, lesson) = editable_lesson(&state, &lesson_id).await?;
-    let title = crate::courses::model::required_text(
-        &title,
-        crate::courses::model::TITLE_MAX,
-        Problem::TitleEmpty,
-        Problem::TitleTooLong,
-    )?;
+    let title = crate::courses::model::parse_title(&title)?;
     if body.chars().count() > crate::courses::model::DESCRIPTION_MAX {
         return Err(Problem::DescriptionTooLong.into());
     }

@@ -118,6 +118,11 @@ pub fn required_text(
     }
 }
 
+/// A course, section or lesson title: 1–120 characters.
+pub fn parse_title(raw: &str) -> Result<String, Problem> {
+    required_text(raw, TITLE_MAX, Problem::TitleEmpty, Problem::TitleTooLong)
+}
+
 /// Tags: comma-separated, lower-cased, 1–30 characters of letters, digits, `-`, `+`, `#`, `.`.
 pub fn parse_tags(raw: &str) -> Result<Vec<String>, Problem> {
     let mut tags: Vec<String> = Vec::new();
@@ -203,7 +208,7 @@ impl CourseInput {
         starts_on: &str,
         ends_on: &str,
     ) -> Result<Self, Problem> {
-        let title = required_text(title, TITLE_MAX, Problem::TitleEmpty, Problem::TitleTooLong)?;
+        let title = parse_title(title)?;
         let summary = summary.trim().to_string();
         if summary.chars().count() > SUMMARY_MAX {
             return Err(Problem::SummaryTooLong);

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use surrealdb::types::{RecordId, SurrealValue};
 
 use crate::{
-    accounts::repo::{internal, is_unique_violation},
+    accounts::repo::{fail_on_errors, internal, is_unique_violation},
     courses::{
         bundle::{CourseBundle, LessonBundle, QuestionBundle, SectionBundle},
         model::{CatalogQuery, CourseProgress, Intervals, LessonKind, PER_PAGE, Sort},
@@ -1138,16 +1138,8 @@ fn already_ok(result: Result<(), AppError>) -> Result<(), AppError> {
     }
 }
 
-fn check(mut res: surrealdb::IndexedResults, context: &'static str) -> Result<(), AppError> {
-    let errors = res.take_errors();
-    if errors.is_empty() {
-        return Ok(());
-    }
-    if errors.values().any(is_unique_violation) {
-        return Err(Problem::SlugTaken.into());
-    }
-    for e in errors.values() {
-        tracing::error!(error = %e, "database: {context}");
-    }
-    Err(AppError::Internal)
+/// Statement errors as an `AppError`; a unique index refusing a write means the slug is taken
+/// (or, for the callers that use [`already_ok`], that a concurrent request wrote the row).
+fn check(res: surrealdb::IndexedResults, context: &'static str) -> Result<(), AppError> {
+    fail_on_errors(res, context, Problem::SlugTaken)
 }
