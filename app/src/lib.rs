@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod app;
 pub mod courses;
 pub mod error;
+pub mod exercises;
 pub mod i18n;
 pub mod ids;
 pub mod realtime;
