@@ -13,6 +13,7 @@ use crate::{
             UpdateCourse, UpdateLesson, get_course_draft, get_lesson_draft,
         },
         model::{LessonKind, Level},
+        pages::{kind_label, level_label},
         text::CourseStrings,
     },
     error::AppError,
@@ -78,14 +79,7 @@ fn LevelSelect(current: Level) -> impl IntoView {
             <label for="field-level">{move || cs(locale).ed_level}</label>
             <select id="field-level" name="level" data-testid="input-level">
                 {Level::ALL.into_iter().map(|l| view! {
-                    <option value=l.key() selected=l == current>{move || {
-                        let st = locale.get().strings();
-                        match l {
-                            Level::Beginner => st.level_beginner,
-                            Level::Intermediate => st.level_intermediate,
-                            Level::Advanced => st.level_advanced,
-                        }
-                    }}</option>
+                    <option value=l.key() selected=l == current>{move || level_label(l, locale.get().strings())}</option>
                 }).collect_view()}
             </select>
         </div>
@@ -259,12 +253,7 @@ pub fn CourseEditPage() -> impl IntoView {
                                                     <span>{move || s().ed_kind}</span>
                                                     <select name="kind" data-testid="new-lesson-kind">
                                                         {LessonKind::ALL.into_iter().map(|k| view! {
-                                                            <option value=k.key()>{move || match k {
-                                                                LessonKind::Text => s().kind_text,
-                                                                LessonKind::Video => s().kind_video,
-                                                                LessonKind::Quiz => s().kind_quiz,
-                                                                LessonKind::Exercise => s().kind_exercise,
-                                                            }}</option>
+                                                            <option value=k.key()>{move || kind_label(k, s())}</option>
                                                         }).collect_view()}
                                                     </select>
                                                 </label>

@@ -28,7 +28,7 @@ fn cs(locale: RwSignal<Locale>) -> &'static CourseStrings {
     locale.get().strings().courses
 }
 
-fn level_label(level: Level, s: &crate::i18n::Strings) -> &'static str {
+pub(crate) fn level_label(level: Level, s: &crate::i18n::Strings) -> &'static str {
     match level {
         Level::Beginner => s.level_beginner,
         Level::Intermediate => s.level_intermediate,
@@ -36,7 +36,7 @@ fn level_label(level: Level, s: &crate::i18n::Strings) -> &'static str {
     }
 }
 
-fn kind_label(kind: LessonKind, s: &CourseStrings) -> &'static str {
+pub(crate) fn kind_label(kind: LessonKind, s: &CourseStrings) -> &'static str {
     match kind {
         LessonKind::Text => s.kind_text,
         LessonKind::Video => s.kind_video,
