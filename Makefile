@@ -26,6 +26,11 @@ export LEPTOS_JS_MINIFY := false
 export LEPTOS_HASH_FILES := false
 
 SERVER_BIN := $(CARGO_TARGET_DIR)/debug/pairwise
+# cargo-leptos builds only the `pairwise` binary; the grader process it starts is built beside
+# it with the same features (so the two share every compiled dependency).
+GRADER_BUILD = cargo build -p server --bin pairwise-grader --no-default-features --features ssr
+
+include app/editor/editor.mk
 
 .PHONY: run test tools test-tools build release check fmt clippy wasm-deps unit e2e bench clean
 
@@ -55,12 +60,14 @@ test-tools:
 
 # cargo-leptos adds `--cfg erase_components` to RUSTFLAGS itself: passing ours too would double
 # the flag and rebuild everything.
-build:
+build: $(EDITOR_BUNDLE)
 	env -u RUSTFLAGS cargo leptos build
+	$(GRADER_BUILD)
 
 ## make release: the optimised build (about 22 minutes cold), used by the benchmarks.
-release: tools
+release: tools $(EDITOR_BUNDLE)
 	env -u RUSTFLAGS cargo leptos build --release
+	env -u RUSTFLAGS $(GRADER_BUILD) --release
 
 check: fmt clippy wasm-deps
 

@@ -21,6 +21,7 @@ use crate::{
         editor::{CourseEditPage, LessonEditPage, NewCoursePage},
         pages::{CatalogPage, CoursePage, LessonPage, MyCoursesPage},
     },
+    exercises::pages::{ExerciseEditPage, NotificationsPage, SubmissionPage},
     i18n::{Locale, SetLocale, initial_locale, use_locale},
     ui::layout::Frame,
 };
@@ -100,6 +101,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/courses/:slug/edit") view=CourseEditPage ssr=SsrMode::Async/>
                     <Route path=path!("/lessons/:id/edit") view=LessonEditPage ssr=SsrMode::Async/>
                     <Route path=path!("/lessons/:id") view=LessonPage ssr=SsrMode::Async/>
+                    <Route path=path!("/lessons/:id/exercise") view=ExerciseEditPage ssr=SsrMode::Async/>
+                    <Route path=path!("/submissions/:id") view=SubmissionPage ssr=SsrMode::Async/>
+                    <Route path=path!("/notifications") view=NotificationsPage ssr=SsrMode::Async/>
                     <Route path=path!("/my/courses") view=MyCoursesPage ssr=SsrMode::Async/>
                 </Routes>
                 </ErrorBoundary>

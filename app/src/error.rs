@@ -47,6 +47,10 @@ pub enum Problem {
     VideoTooLarge,
     VideoType,
     DatesInvalid,
+    CodeTooLong,
+    CommentEmpty,
+    CommentTooLong,
+    LineInvalid,
 }
 
 impl Problem {
@@ -84,6 +88,10 @@ impl Problem {
             Problem::VideoTooLarge => s.courses.err_video_too_large,
             Problem::VideoType => s.courses.err_video_type,
             Problem::DatesInvalid => s.courses.err_dates_invalid,
+            Problem::CodeTooLong => s.exercises.err_code_too_long,
+            Problem::CommentEmpty => s.exercises.err_comment_empty,
+            Problem::CommentTooLong => s.exercises.err_comment_too_long,
+            Problem::LineInvalid => s.exercises.err_line_invalid,
         }
     }
 }
@@ -118,6 +126,9 @@ pub enum AppError {
     /// The request could not be decoded (a broken client or a hand-made request).
     #[error("The request could not be understood: {detail}")]
     BadRequest { detail: String },
+    /// An exercise an author wrote does not parse or breaks a rule; `detail` names where.
+    #[error("The exercise cannot be saved: {detail}")]
+    ExerciseInvalid { detail: String },
     #[error("Something went wrong on our side. Try again in a minute.")]
     Internal,
 }
@@ -130,7 +141,7 @@ impl AppError {
                 problem: Problem::EmailTaken | Problem::SlugTaken,
             } => 409,
             AppError::Invalid {
-                problem: Problem::VideoTooLarge,
+                problem: Problem::VideoTooLarge | Problem::CodeTooLong,
             } => 413,
             AppError::Invalid {
                 problem: Problem::NotEnrolled,
@@ -138,7 +149,7 @@ impl AppError {
             AppError::Invalid {
                 problem: Problem::VideoType,
             } => 415,
-            AppError::Invalid { .. } => 422,
+            AppError::Invalid { .. } | AppError::ExerciseInvalid { .. } => 422,
             AppError::Unauthenticated | AppError::WrongCredentials => 401,
             AppError::Forbidden | AppError::CrossOrigin => 403,
             AppError::RateLimited { .. } => 429,
@@ -171,6 +182,9 @@ impl AppError {
                 }
             }
             AppError::BadRequest { detail } => format!("{} ({detail})", s.err_bad_request),
+            AppError::ExerciseInvalid { detail } => {
+                format!("{} {detail}", s.exercises.err_exercise_invalid)
+            }
             AppError::Internal => s.err_internal.to_string(),
         }
     }

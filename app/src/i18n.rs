@@ -191,6 +191,8 @@ pub struct Strings {
     pub err_internal: &'static str,
     /// The courses' own strings.
     pub courses: &'static crate::courses::text::CourseStrings,
+    /// The exercises' own strings.
+    pub exercises: &'static crate::exercises::text::ExerciseStrings,
 }
 
 pub static EN: Strings = Strings {
@@ -294,6 +296,7 @@ pub static EN: Strings = Strings {
     err_bad_request: "The request could not be understood. Reload the page and try again.",
     err_internal: "Something went wrong on our side. Try again in a minute.",
     courses: &crate::courses::text::COURSES_EN,
+    exercises: &crate::exercises::text::EXERCISES_EN,
 };
 
 pub static ZH_HANS: Strings = Strings {
@@ -397,6 +400,7 @@ pub static ZH_HANS: Strings = Strings {
     err_bad_request: "无法理解该请求。请刷新页面后重试。",
     err_internal: "服务器出了点问题，请稍后再试。",
     courses: &crate::courses::text::COURSES_ZH_HANS,
+    exercises: &crate::exercises::text::EXERCISES_ZH_HANS,
 };
 
 #[cfg(test)]

@@ -44,6 +44,21 @@ pub struct AppState {
     pub demo_accounts: Arc<Vec<DemoAccount>>,
     /// The catalog's filter menus (tags and languages of published courses).
     pub facets: Arc<Cached<(Vec<String>, Vec<String>)>>,
+    /// Runs learner code for grading (the server's process pool).
+    pub grader: Arc<dyn Grader>,
+}
+
+/// Runs `expressions` after `code` in the sandboxed engine, one [`TestRun`] per expression,
+/// in order, never failing as a whole: a broken test run is reported in its [`TestRun`].
+///
+/// [`TestRun`]: crate::exercises::model::TestRun
+pub trait Grader: Send + Sync + std::fmt::Debug {
+    fn run<'a>(
+        &'a self,
+        code: &'a str,
+        expressions: &'a [String],
+        limits: crate::exercises::model::Limits,
+    ) -> std::pin::Pin<Box<dyn Future<Output = Vec<crate::exercises::model::TestRun>> + Send + 'a>>;
 }
 
 /// A value computed from the database and kept for a short time. Every catalog page needs

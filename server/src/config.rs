@@ -24,6 +24,8 @@
 //! | `PAIRWISE_SMTP_URL` | (none: mail waits in the outbox) | SMTP server for outgoing mail: `smtps://user:pass@host`, `smtp://user:pass@host:587?tls=required`, or `smtp://host:25` (no TLS, local relays only); never printed |
 //! | `PAIRWISE_MAIL_FROM` | `Pairwise <no-reply@HOST>` (host of the public URL) | sender address of outgoing mail |
 //! | `PAIRWISE_MAIL_POLL` | `5s` | how often the outbox is checked for mail to send |
+//! | `PAIRWISE_GRADER` | `pairwise-grader` beside the server binary | the grader program that runs submitted code |
+//! | `PAIRWISE_GRADER_WORKERS` | the number of cores | how many submissions are graded at once (the rest wait) |
 
 use std::{fmt, net::SocketAddr, path::PathBuf, time::Duration};
 
@@ -92,6 +94,8 @@ pub struct Config {
     pub write_rate_per_minute: u32,
     pub write_burst: u32,
     pub mail: Option<MailConfig>,
+    pub grader: Option<PathBuf>,
+    pub grader_workers: usize,
 }
 
 impl Config {
@@ -195,6 +199,13 @@ impl Config {
             write_rate_per_minute: number(&get, "PAIRWISE_WRITE_RATE", 120)?,
             write_burst: number(&get, "PAIRWISE_WRITE_BURST", 60)?,
             mail,
+            grader: get("PAIRWISE_GRADER").map(PathBuf::from),
+            grader_workers: number(
+                &get,
+                "PAIRWISE_GRADER_WORKERS",
+                std::thread::available_parallelism().map_or(2, |n| n.get() as u32),
+            )?
+            .clamp(1, 256) as usize,
         })
     }
 

@@ -14,6 +14,7 @@ use app::{
         },
         repo,
     },
+    exercises::{grading::grade, model::ExerciseSpec},
     i18n::EN,
     state::AppState,
 };
@@ -166,7 +167,56 @@ fn check_lesson(
                 }
             }
         }
-        LessonKind::Text | LessonKind::Exercise => {}
+        LessonKind::Exercise => {
+            let file = lesson.exercise.as_deref().ok_or_else(|| {
+                at(
+                    &here,
+                    "an exercise lesson needs `exercise = \"exercises/<name>.toml\"`",
+                )
+            })?;
+            let name = file
+                .strip_prefix("exercises/")
+                .filter(|n| n.ends_with(".toml") && !n.contains('/') && !n.contains(".."))
+                .ok_or_else(|| at(&here, "`exercise` must be exercises/<name>.toml"))?;
+            let path = dir.join("exercises").join(name);
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("{}:1: cannot read the exercise file", path.display()))?;
+            let spec = ExerciseSpec::from_toml(&text)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+            lesson.exercise_spec = Some(spec);
+        }
+        LessonKind::Text => {}
+    }
+    Ok(())
+}
+
+/// Runs every exercise's reference solution through the grader: a course whose exercise
+/// nobody could pass is refused, with the failing tests named.
+pub async fn validate_exercises(state: &AppState, bundle: &CourseBundle) -> anyhow::Result<()> {
+    for lesson in bundle.sections.iter().flat_map(|s| &s.lessons) {
+        let Some(spec) = &lesson.exercise_spec else {
+            continue;
+        };
+        let graded = grade(
+            state.grader.as_ref(),
+            &spec.solution,
+            &spec.tests,
+            spec.limits,
+        )
+        .await;
+        let failing: Vec<String> = graded
+            .results
+            .iter()
+            .filter(|r| !r.verdict.passed)
+            .map(|r| format!("\"{}\" ({:?})", r.test.name, r.verdict.outcome))
+            .collect();
+        if !failing.is_empty() {
+            bail!(
+                "{}: the reference solution fails {}",
+                lesson.exercise.as_deref().unwrap_or(&lesson.file),
+                failing.join(", ")
+            );
+        }
     }
     Ok(())
 }
@@ -194,6 +244,7 @@ fn read_head(path: &Path) -> anyhow::Result<Vec<u8>> {
 /// course is written in one transaction (replacing a course with the same slug).
 pub async fn import(state: &AppState, media_dir: &Path, dir: &Path) -> anyhow::Result<String> {
     let bundle = read_folder(dir)?;
+    validate_exercises(state, &bundle).await?;
     std::fs::create_dir_all(media_dir)
         .with_context(|| format!("creating {}", media_dir.display()))?;
     let mut stored: Vec<(String, String)> = Vec::new();
@@ -265,6 +316,14 @@ pub async fn export(
         for (li, lesson) in section.lessons.iter_mut().enumerate() {
             lesson.file = format!("lessons/{:02}-{:02}.md", si + 1, li + 1);
             std::fs::write(dir.join(&lesson.file), &lesson.body)?;
+            if let Some(spec) = &lesson.exercise_spec {
+                let name = format!("exercises/{:02}-{:02}.toml", si + 1, li + 1);
+                std::fs::create_dir_all(dir.join("exercises"))?;
+                let text =
+                    toml::to_string_pretty(&spec.to_file()).context("writing an exercise")?;
+                std::fs::write(dir.join(&name), text)?;
+                lesson.exercise = Some(name);
+            }
             // Named by position, so exporting the same course twice gives the same folder.
             for file in [&mut lesson.video, &mut lesson.captions] {
                 if let Some(name) = file.clone().filter(|v| !v.starts_with("https://")) {

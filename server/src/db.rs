@@ -27,6 +27,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "courses",
         include_str!("../migrations/0003_courses.surql"),
     ),
+    (
+        4,
+        "exercises",
+        include_str!("../migrations/0004_exercises.surql"),
+    ),
 ];
 
 /// Opens the database named by the configuration: embedded SurrealKV (every commit synced to

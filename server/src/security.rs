@@ -98,14 +98,19 @@ pub async fn headers(
          font-src 'self'; connect-src 'self'; worker-src 'self' blob:; frame-src 'self'; \
          object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
     );
-    if let Ok(v) = HeaderValue::from_str(&csp) {
+    // A handler that sets its own policy (the code sandbox, framed by our own pages) keeps it.
+    let own_policy = h.contains_key(header::CONTENT_SECURITY_POLICY);
+    if !own_policy && let Ok(v) = HeaderValue::from_str(&csp) {
         h.insert(header::CONTENT_SECURITY_POLICY, v);
     }
     let fixed: [(HeaderName, &str); 6] = [
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         // Same-origin only: no-JavaScript forms need the Referer to come back to their page.
         (header::REFERRER_POLICY, "same-origin"),
-        (header::X_FRAME_OPTIONS, "DENY"),
+        (
+            header::X_FRAME_OPTIONS,
+            if own_policy { "SAMEORIGIN" } else { "DENY" },
+        ),
         (
             HeaderName::from_static("cross-origin-opener-policy"),
             "same-origin",

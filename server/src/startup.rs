@@ -171,6 +171,13 @@ pub async fn build_state(
         clock,
         demo_accounts: Arc::new(Vec::new()),
         facets: Arc::new(app::state::Cached::new(Duration::from_secs(60))),
+        grader: Arc::new(crate::grading::GraderPool::new(
+            match &config.grader {
+                Some(path) => path.clone(),
+                None => crate::grading::GraderPool::beside_current_exe()?,
+            },
+            config.grader_workers,
+        )),
     };
     if config.demo {
         state.demo_accounts = Arc::new(demo::ensure_demo_accounts(&state).await?);
@@ -226,7 +233,8 @@ fn router(
     let ops = Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz).with_state(state.db.clone()))
-        .route("/metrics", get(render_metrics).with_state(metrics.clone()));
+        .route("/metrics", get(render_metrics).with_state(metrics.clone()))
+        .route("/sandbox/run", get(crate::sandbox::run_page));
     let live = Router::new()
         .route("/ws", get(realtime::upgrade))
         .with_state(realtime::LiveContext {

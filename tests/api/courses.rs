@@ -20,7 +20,9 @@ fn lesson(title: &str, kind: &str, body: &str) -> LessonBundle {
         video_secs: None,
         captions: None,
         questions: Vec::new(),
+        exercise: None,
         body: body.into(),
+        exercise_spec: None,
     }
 }
 

@@ -16,7 +16,7 @@ use crate::{
 };
 
 #[cfg(feature = "ssr")]
-mod backend {
+pub(crate) mod backend {
     use crate::{courses::model::CourseCard, error::AppError};
 
     pub use crate::{

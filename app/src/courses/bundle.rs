@@ -54,9 +54,15 @@ pub struct LessonBundle {
     pub captions: Option<String>,
     #[serde(default, rename = "question", skip_serializing_if = "Vec::is_empty")]
     pub questions: Vec<QuestionBundle>,
+    /// An exercise lesson's `exercises/<name>.toml`, relative to the course folder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exercise: Option<String>,
     /// The Markdown of `file`.
     #[serde(skip)]
     pub body: String,
+    /// The parsed exercise file.
+    #[serde(skip)]
+    pub exercise_spec: Option<crate::exercises::model::ExerciseSpec>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

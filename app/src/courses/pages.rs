@@ -437,9 +437,9 @@ fn LessonBody(
             })}
             {lesson.video.clone().map(|v| view! { <VideoPlayer lesson_id=lesson.id.clone() video=v track=lesson.enrolled/> })}
             <div class="markdown" inner_html=lesson.body_html.clone() data-testid="lesson-body"></div>
-            {(kind == LessonKind::Exercise).then(|| view! { <p class="notice">{move || s().exercise_soon}</p> })}
+            {(kind == LessonKind::Exercise).then(|| view! { <crate::exercises::pages::ExercisePanel lesson_id=lesson.id.clone()/> })}
             {(kind == LessonKind::Quiz).then(|| view! { <QuizForm lesson=lesson.clone() action=quiz/> })}
-            {(lesson.enrolled && !lesson.done && matches!(kind, LessonKind::Text | LessonKind::Exercise)).then(|| view! {
+            {(lesson.enrolled && !lesson.done && kind == LessonKind::Text).then(|| view! {
                 <ActionForm action=complete attr:class="inline-form">
                     <FormMessage error=complete_error testid="complete"/>
                     <input type="hidden" name="lesson_id" value=lesson.id.clone()/>

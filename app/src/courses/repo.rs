@@ -24,7 +24,7 @@ pub fn lesson_record(id: &str) -> RecordId {
 fn section_record(id: &str) -> RecordId {
     RecordId::new("section", id)
 }
-fn user_record(id: &UserId) -> RecordId {
+pub fn user_record(id: &UserId) -> RecordId {
     RecordId::new("user", id.0.as_str())
 }
 
@@ -743,6 +743,10 @@ pub async fn import_bundle(
                     video_src: lesson.video.clone(),
                     video_secs: lesson.video_secs,
                     captions_src: lesson.captions.clone(),
+                    exercise: lesson
+                        .exercise_spec
+                        .as_ref()
+                        .map(crate::exercises::repo::ExerciseIn::from),
                     questions: lesson
                         .questions
                         .iter()
@@ -764,6 +768,7 @@ pub async fn import_bundle(
         .query(
             "BEGIN TRANSACTION;
              DELETE question WHERE lesson.course = $course;
+             DELETE exercise WHERE course = $course;
              DELETE lesson WHERE course = $course;
              DELETE section WHERE course = $course;
              UPSERT $course SET slug = $slug, title = $title, summary = $summary,
@@ -785,6 +790,13 @@ pub async fn import_bundle(
                         CREATE question SET lesson = $lid, position = $q.position,
                             prompt = $q.prompt, choices = $q.choices, correct = $q.correct,
                             explanation = $q.explanation;
+                    };
+                    IF $l.exercise != NONE {
+                        CREATE exercise SET lesson = $lid, course = $course,
+                            language = $l.exercise.language, starter = $l.exercise.starter,
+                            solution = $l.exercise.solution, tests_json = $l.exercise.tests_json,
+                            test_ms = $l.exercise.test_ms, total_ms = $l.exercise.total_ms,
+                            validated_at = $now, updated_at = $now;
                     };
                 };
              };
@@ -832,6 +844,7 @@ struct LessonIn {
     video_src: Option<String>,
     video_secs: Option<f64>,
     captions_src: Option<String>,
+    exercise: Option<crate::exercises::repo::ExerciseIn>,
     questions: Vec<QuestionIn>,
 }
 
@@ -876,7 +889,9 @@ pub async fn export_bundle(db: &Db, slug: &str) -> Result<Option<CourseBundle>, 
                 video_secs: l.video_secs,
                 captions: l.captions_src.clone(),
                 questions,
+                exercise: None,
                 body: l.body.clone(),
+                exercise_spec: crate::exercises::repo::spec_of_lesson(db, &l.id).await?,
             });
         }
         out.push(SectionBundle {

@@ -109,46 +109,467 @@ pub fn score(tests: &[TestCase], verdicts: &[TestVerdict]) -> (u32, u32) {
     (passed, total)
 }
 
-/// Quotes text as a JavaScript string literal (JSON strings are valid JavaScript).
-fn js_string(text: &str) -> String {
-    serde_json::to_string(text).unwrap_or_else(|_| "\"\"".into())
+/// Time limits of an exercise: each test, and the whole submission.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Limits {
+    pub test_ms: u32,
+    pub total_ms: u32,
 }
 
-/// The JavaScript the engines run: the learner's code in its own function scope, then each
-/// test's expression (awaited), each result written as JSON text. This text is no sandbox:
-/// the engine running it isolates it, and what it prints is untrusted input to [`judge`],
-/// which alone decides verdicts.
-pub fn harness_js(code: &str, tests: &[TestCase]) -> String {
-    let calls = tests
+impl Limits {
+    pub const DEFAULT: Limits = Limits {
+        test_ms: 2_000,
+        total_ms: 10_000,
+    };
+    /// Bounds an author may choose within: long enough for honest slow code in an interpreter,
+    /// short enough that one submission cannot hold a grader for long.
+    pub const TEST_MS: std::ops::RangeInclusive<u32> = 100..=10_000;
+    pub const TOTAL_MS: std::ops::RangeInclusive<u32> = 1_000..=60_000;
+
+    pub fn parse(test_ms: u32, total_ms: u32) -> Option<Limits> {
+        (Self::TEST_MS.contains(&test_ms)
+            && Self::TOTAL_MS.contains(&total_ms)
+            && test_ms <= total_ms)
+            .then_some(Limits { test_ms, total_ms })
+    }
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
+}
+
+/// What an engine reports for one test: untrusted data until [`judge`] has compared it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TestRun {
+    pub outcome: Outcome,
+    /// What the code printed with `console.*`, cut at [`CONSOLE_CAP`].
+    #[serde(default)]
+    pub console: String,
+    #[serde(default)]
+    pub micros: u64,
+}
+
+/// Console output kept per test; the rest is dropped with a note.
+pub const CONSOLE_CAP: usize = 8 * 1024;
+/// A returned value larger than this (as JSON) is not compared: it fails with a message.
+pub const VALUE_CAP: usize = 64 * 1024;
+/// Learner code larger than this is refused before any engine sees it.
+pub const CODE_CAP: usize = 64 * 1024;
+
+/// The harness, identical for every engine: each test runs in a fresh global scope where the
+/// learner's code is evaluated as a script, then this expression as a second script. Two
+/// scripts (not one function body) so learner code cannot `return` early or see the tests;
+/// a fresh scope per test so one test's side effects cannot leak into the next. The value is
+/// read by the engine's own native code (structured clone in the browser, a Rust walk on the
+/// server), never through `JSON` or prototypes the learner could have replaced.
+pub fn test_expression(test: &TestCase) -> String {
+    // The newline ends a trailing `//` comment in the call.
+    format!("({}\n)", test.call)
+}
+
+/// The Web Worker that runs one test in the browser: it receives `{code, expression}`,
+/// evaluates both as global scripts (indirect eval) with `console` captured, awaits a native
+/// promise, and posts back a [`TestRun`]-shaped object whose `value` is structured-cloned.
+/// Same contract as the server's grader.
+pub fn worker_js() -> String {
+    WORKER_JS.replace("CONSOLE_CAP_BYTES", &CONSOLE_CAP.to_string())
+}
+
+const WORKER_JS: &str = r#"'use strict';
+const post = self.postMessage.bind(self);
+const P = Promise;
+const now = () => performance.now();
+const MAX = CONSOLE_CAP_BYTES;
+let out = '', dropped = 0;
+const show = v => { try { return typeof v === 'string' ? v : JSON.stringify(v) ?? String(v); } catch (e) { return String(v); } };
+const write = (...args) => {
+  const line = args.map(show).join(' ') + '
+';
+  if (out.length + line.length <= MAX) out += line; else dropped += line.length;
+};
+self.console = { log: write, info: write, warn: write, error: write, debug: write };
+self.onmessage = async (event) => {
+  const { code, expression } = event.data;
+  const started = now();
+  const console_text = () => dropped ? out + '[' + dropped + ' more characters of output dropped]
+' : out;
+  const send = (outcome) => {
+    const micros = Math.round((now() - started) * 1000);
+    try { post({ outcome, console: console_text(), micros }); }
+    catch (e) { post({ outcome: { status: 'threw', message: 'the value cannot be compared: ' + String(e && e.message) }, console: console_text(), micros }); }
+  };
+  try {
+    (0, eval)(code);
+    let value = (0, eval)(expression);
+    if (value instanceof P) value = await value;
+    send({ status: 'returned', value: value === undefined ? null : value });
+  } catch (e) {
+    send({ status: 'threw', message: String(e && e.message || e) });
+  }
+};
+"#;
+
+/// An exercise as authored: everything the grader needs, checked once on the way in.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ExerciseSpec {
+    pub language: Language,
+    pub starter: String,
+    /// The reference solution: authors only, never sent to learners.
+    pub solution: String,
+    pub tests: Vec<TestCase>,
+    pub limits: Limits,
+}
+
+/// The TOML form of an exercise (`exercises/<name>.toml` in a course folder, and the test
+/// list in the browser editor). `expected` is JSON text, so `null` can be written.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExerciseFile {
+    pub language: String,
+    #[serde(default = "default_test_ms")]
+    pub test_time_limit_ms: u32,
+    #[serde(default = "default_total_ms")]
+    pub total_time_limit_ms: u32,
+    #[serde(default)]
+    pub starter: String,
+    pub solution: String,
+    #[serde(default, rename = "test")]
+    pub tests: Vec<TestFile>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TestFile {
+    pub name: String,
+    pub call: String,
+    pub expected: String,
+    #[serde(default)]
+    pub hidden: bool,
+    #[serde(default = "one")]
+    pub weight: u32,
+}
+
+fn default_test_ms() -> u32 {
+    Limits::DEFAULT.test_ms
+}
+fn default_total_ms() -> u32 {
+    Limits::DEFAULT.total_ms
+}
+
+pub const MAX_TESTS: usize = 50;
+const NAME_MAX: usize = 120;
+const CALL_MAX: usize = 2_000;
+
+impl ExerciseSpec {
+    /// Parses the TOML form; the error names the test and the rule it breaks.
+    pub fn from_toml(text: &str) -> Result<ExerciseSpec, String> {
+        let file: ExerciseFile = toml_parse(text)?;
+        ExerciseSpec::from_file(file)
+    }
+
+    pub fn from_file(file: ExerciseFile) -> Result<ExerciseSpec, String> {
+        let language = match file.language.as_str() {
+            "javascript" => Language::JavaScript,
+            other => {
+                return Err(format!(
+                    "language \"{other}\" is not supported (use \"javascript\")"
+                ));
+            }
+        };
+        let limits =
+            Limits::parse(file.test_time_limit_ms, file.total_time_limit_ms).ok_or_else(|| {
+                format!(
+                    "time limits must be {}–{} ms per test and {}–{} ms in total, per test ≤ total",
+                    Limits::TEST_MS.start(),
+                    Limits::TEST_MS.end(),
+                    Limits::TOTAL_MS.start(),
+                    Limits::TOTAL_MS.end()
+                )
+            })?;
+        if file.starter.len() > CODE_CAP || file.solution.len() > CODE_CAP {
+            return Err("starter and solution must each be under 64 KB".into());
+        }
+        if file.solution.trim().is_empty() {
+            return Err("the reference solution is empty".into());
+        }
+        if file.tests.is_empty() || file.tests.len() > MAX_TESTS {
+            return Err(format!("an exercise needs 1 to {MAX_TESTS} tests"));
+        }
+        let mut tests = Vec::with_capacity(file.tests.len());
+        for (i, t) in file.tests.into_iter().enumerate() {
+            let at = format!("test {} (\"{}\")", i + 1, t.name);
+            let name = t.name.trim().to_string();
+            if name.is_empty() || name.chars().count() > NAME_MAX {
+                return Err(format!("{at}: the name must be 1 to {NAME_MAX} characters"));
+            }
+            if tests.iter().any(|x: &TestCase| x.name == name) {
+                return Err(format!("{at}: another test has the same name"));
+            }
+            if t.call.trim().is_empty() || t.call.len() > CALL_MAX {
+                return Err(format!(
+                    "{at}: `call` must be an expression of 1 to {CALL_MAX} characters"
+                ));
+            }
+            let expected: Value = serde_json::from_str(&t.expected).map_err(|e| {
+                format!("{at}: `expected` is not JSON ({e}); quote strings like '\"text\"'")
+            })?;
+            if !(1..=100).contains(&t.weight) {
+                return Err(format!("{at}: weight must be 1 to 100"));
+            }
+            tests.push(TestCase {
+                name,
+                call: t.call,
+                expected,
+                hidden: t.hidden,
+                weight: t.weight,
+            });
+        }
+        if tests.iter().all(|t| t.hidden) {
+            return Err("at least one test must be visible, so learners can Run".into());
+        }
+        Ok(ExerciseSpec {
+            language,
+            starter: file.starter,
+            solution: file.solution,
+            tests,
+            limits,
+        })
+    }
+
+    /// Back to the TOML form (export, and the authoring form).
+    pub fn to_file(&self) -> ExerciseFile {
+        ExerciseFile {
+            language: "javascript".into(),
+            test_time_limit_ms: self.limits.test_ms,
+            total_time_limit_ms: self.limits.total_ms,
+            starter: self.starter.clone(),
+            solution: self.solution.clone(),
+            tests: self
+                .tests
+                .iter()
+                .map(|t| TestFile {
+                    name: t.name.clone(),
+                    call: t.call.clone(),
+                    expected: t.expected.to_string(),
+                    hidden: t.hidden,
+                    weight: t.weight,
+                })
+                .collect(),
+        }
+    }
+
+    pub fn visible_tests(&self) -> Vec<TestCase> {
+        self.tests.iter().filter(|t| !t.hidden).cloned().collect()
+    }
+}
+
+#[cfg(feature = "ssr")]
+fn toml_parse(text: &str) -> Result<ExerciseFile, String> {
+    toml::from_str(text).map_err(|e| e.to_string())
+}
+#[cfg(not(feature = "ssr"))]
+fn toml_parse(_: &str) -> Result<ExerciseFile, String> {
+    Err("exercises are parsed on the server".into())
+}
+
+/// What a learner receives to solve an exercise (no solution, no hidden tests).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ExerciseView {
+    pub lesson_id: String,
+    pub language: Language,
+    pub starter: String,
+    pub visible: Vec<TestCase>,
+    pub hidden_count: usize,
+    pub limits: Limits,
+    /// The caller may submit (signed in and enrolled).
+    pub can_submit: bool,
+    /// The caller authors this course (edit link).
+    pub can_author: bool,
+    /// The code of the caller's latest submission, to start from when no draft is saved.
+    pub last_code: Option<String>,
+    pub submissions: Vec<SubmissionSummary>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubmissionSummary {
+    pub id: String,
+    /// RFC 3339.
+    pub created_at: String,
+    pub passed: u32,
+    pub total: u32,
+    pub tests_passed: u32,
+    pub tests_total: u32,
+}
+
+/// One test of a graded submission as the viewer may see it: a learner sees hidden tests only
+/// as passed or failed, never what they call or expect.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TestResult {
+    pub name: String,
+    pub hidden: bool,
+    pub passed: bool,
+    pub call: Option<String>,
+    pub expected: Option<Value>,
+    pub outcome: Option<Outcome>,
+    pub console: String,
+    pub micros: u64,
+}
+
+/// A graded submission as stored: the whole truth (the server redacts it per viewer).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StoredResult {
+    pub test: TestCase,
+    pub verdict: TestVerdict,
+    pub console: String,
+    pub micros: u64,
+}
+
+impl StoredResult {
+    pub fn view(&self, index: usize, full: bool) -> TestResult {
+        let show = full || !self.test.hidden;
+        TestResult {
+            name: if show {
+                self.test.name.clone()
+            } else {
+                format!("#{}", index + 1)
+            },
+            hidden: self.test.hidden,
+            passed: self.verdict.passed,
+            call: show.then(|| self.test.call.clone()),
+            expected: show.then(|| self.test.expected.clone()),
+            outcome: show.then(|| self.verdict.outcome.clone()),
+            console: if show {
+                self.console.clone()
+            } else {
+                String::new()
+            },
+            micros: self.micros,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SubmissionView {
+    pub summary: SubmissionSummary,
+    pub lesson_id: String,
+    pub lesson_title: String,
+    pub learner_name: String,
+    pub code: String,
+    pub results: Vec<TestResult>,
+    pub comments: Vec<CommentView>,
+    /// The viewer may comment (a mentor of the course or an admin).
+    pub can_review: bool,
+    /// The learner's other attempts at this exercise, newest first (for the diff picker).
+    pub attempts: Vec<SubmissionSummary>,
+    /// Set when a comparison was asked for: the other attempt's id and the diff to this one.
+    pub diff: Option<(String, Vec<DiffLine>)>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommentView {
+    pub id: String,
+    pub line: u32,
+    pub body_html: String,
+    pub body: String,
+    pub author_name: String,
+    pub resolved: bool,
+    pub created_at: String,
+    pub mine: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotificationView {
+    pub id: String,
+    pub text: String,
+    pub link: String,
+    pub read: bool,
+    pub created_at: String,
+}
+
+/// What the authoring page edits: the exercise in its TOML form.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ExerciseDraft {
+    pub lesson_id: String,
+    pub lesson_title: String,
+    pub course_slug: String,
+    pub toml: String,
+    pub validated_at: Option<String>,
+}
+
+/// The reference solution's run through the server grader.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Validation {
+    pub results: Vec<TestResult>,
+    pub all_passed: bool,
+    pub saved: bool,
+}
+
+pub const COMMENT_MAX: usize = 5_000;
+
+/// One line of a diff between two attempts.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DiffLine {
+    Same(String),
+    Removed(String),
+    Added(String),
+}
+
+/// A line diff (longest common subsequence). Inputs are capped by [`CODE_CAP`], and past
+/// 4 million cells the middle is shown as removed-then-added rather than spending the memory.
+pub fn diff_lines(old: &str, new: &str) -> Vec<DiffLine> {
+    let a: Vec<&str> = old.lines().collect();
+    let b: Vec<&str> = new.lines().collect();
+    // Common head and tail first: attempts usually differ in a few lines.
+    let head = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let tail = a[head..]
         .iter()
-        .map(|t| format!("  () => ({})", t.call))
-        .collect::<Vec<_>>()
-        .join(",\n");
-    format!(
-        "(() => {{
-const __stringify = JSON.stringify;
-const __String = String;
-const __learner = new Function({code} + '\\n;return [\\n' + {calls} + '\\n];');
-return (async () => {{
-  let __tests;
-  try {{ __tests = __learner(); }}
-  catch (e) {{ return __stringify([{{status: 'threw', message: __String(e && e.message || e)}}]); }}
-  const __out = [];
-  for (const __t of __tests) {{
-    try {{
-      const __v = await __t();
-      const __json = __stringify(__v === undefined ? null : __v);
-      __out.push('{{\"status\":\"returned\",\"value\":' + (__json === undefined ? 'null' : __json) + '}}');
-    }} catch (e) {{
-      __out.push(__stringify({{status: 'threw', message: __String(e && e.message || e)}}));
-    }}
-  }}
-  return '[' + __out.join(',') + ']';
-}})();
-}})()",
-        code = js_string(code),
-        calls = js_string(&calls),
-    )
+        .rev()
+        .zip(b[head..].iter().rev())
+        .take_while(|(x, y)| x == y)
+        .count();
+    let (am, bm) = (&a[head..a.len() - tail], &b[head..b.len() - tail]);
+    let mut out: Vec<DiffLine> = a[..head]
+        .iter()
+        .map(|l| DiffLine::Same((*l).into()))
+        .collect();
+    if am.len().saturating_mul(bm.len()) > 4_000_000 {
+        out.extend(am.iter().map(|l| DiffLine::Removed((*l).into())));
+        out.extend(bm.iter().map(|l| DiffLine::Added((*l).into())));
+    } else {
+        let (n, m) = (am.len(), bm.len());
+        let mut lcs = vec![0u32; (n + 1) * (m + 1)];
+        for i in (0..n).rev() {
+            for j in (0..m).rev() {
+                lcs[i * (m + 1) + j] = if am[i] == bm[j] {
+                    lcs[(i + 1) * (m + 1) + j + 1] + 1
+                } else {
+                    lcs[(i + 1) * (m + 1) + j].max(lcs[i * (m + 1) + j + 1])
+                };
+            }
+        }
+        let (mut i, mut j) = (0, 0);
+        while i < n || j < m {
+            if i < n && j < m && am[i] == bm[j] {
+                out.push(DiffLine::Same(am[i].into()));
+                i += 1;
+                j += 1;
+            } else if j < m && (i == n || lcs[i * (m + 1) + j + 1] >= lcs[(i + 1) * (m + 1) + j]) {
+                out.push(DiffLine::Added(bm[j].into()));
+                j += 1;
+            } else {
+                out.push(DiffLine::Removed(am[i].into()));
+                i += 1;
+            }
+        }
+    }
+    out.extend(
+        a[a.len() - tail..]
+            .iter()
+            .map(|l| DiffLine::Same((*l).into())),
+    );
+    out
 }
 
 #[cfg(test)]
@@ -201,16 +622,55 @@ mod tests {
     }
 
     #[test]
-    fn the_harness_quotes_learner_code_and_calls_as_strings() {
-        let js = harness_js(
-            "const x = '\\u2028'; // \"quote\"",
-            &[test("x.length", json!(1))],
+    fn limits_are_bounded_and_the_expression_survives_a_trailing_comment() {
+        assert_eq!(Limits::parse(2_000, 10_000), Some(Limits::DEFAULT));
+        assert_eq!(Limits::parse(50, 10_000), None);
+        assert_eq!(Limits::parse(5_000, 2_000), None);
+        assert_eq!(Limits::parse(2_000, 600_000), None);
+        assert_eq!(
+            test_expression(&test("f(1) // one", json!(1))),
+            "(f(1) // one\n)"
         );
+    }
+
+    #[test]
+    fn diff_shows_changed_lines_between_common_ones() {
+        let d = diff_lines("a\nb\nc\nd", "a\nx\nc\nd\ne");
+        assert_eq!(
+            d,
+            vec![
+                DiffLine::Same("a".into()),
+                DiffLine::Removed("b".into()),
+                DiffLine::Added("x".into()),
+                DiffLine::Same("c".into()),
+                DiffLine::Same("d".into()),
+                DiffLine::Added("e".into()),
+            ]
+        );
+        assert_eq!(diff_lines("", "").len(), 0);
+    }
+
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn exercise_toml_is_checked_with_the_test_named() {
+        let ok = "language = \"javascript\"\nsolution = \"function f(){return 1}\"\n[[test]]\nname = \"one\"\ncall = \"f()\"\nexpected = '1'\n";
+        let spec = ExerciseSpec::from_toml(ok).unwrap();
+        assert_eq!(spec.limits, Limits::DEFAULT);
+        assert_eq!(spec.tests[0].expected, json!(1));
+        let bad = ok.replace("expected = '1'", "expected = 'one'");
+        let err = ExerciseSpec::from_toml(&bad).unwrap_err();
         assert!(
-            js.contains(r#"new Function("const x = '\\u2028'; // \"quote\"""#),
-            "{js}"
+            err.contains("test 1 (\"one\"): `expected` is not JSON"),
+            "{err}"
         );
-        assert!(js.contains(r#"() => (x.length)"#), "{js}");
+        let hidden = ok.replace("expected = '1'", "expected = '1'\nhidden = true");
+        assert!(
+            ExerciseSpec::from_toml(&hidden)
+                .unwrap_err()
+                .contains("visible")
+        );
+        let back = toml::to_string(&spec.to_file()).unwrap();
+        assert_eq!(ExerciseSpec::from_toml(&back).unwrap(), spec);
     }
 
     #[test]

@@ -150,3 +150,21 @@ where
         }
     })
 }
+
+/// The words of an action's last error, in the reader's language.
+pub fn action_error<A>(
+    action: ServerAction<A>,
+    locale: RwSignal<crate::i18n::Locale>,
+) -> Signal<Option<String>>
+where
+    A: leptos::server_fn::ServerFn<Error = crate::error::AppError> + Clone + Send + Sync + 'static,
+    A::Output: Clone + Send + Sync + 'static,
+{
+    Signal::derive(move || {
+        action
+            .value()
+            .get()
+            .and_then(|r| r.err())
+            .map(|e| e.message(locale.get()))
+    })
+}

@@ -1,0 +1,432 @@
+//! Exercise queries (server only): exercises, submissions, review comments, notifications.
+
+use chrono::{DateTime, Utc};
+use surrealdb::types::{RecordId, SurrealValue};
+
+use crate::{
+    accounts::repo::{fail_on_errors, internal},
+    courses::repo::{course_record, lesson_record, user_record},
+    error::{AppError, Problem},
+    exercises::model::{ExerciseSpec, Language, Limits, StoredResult, TestCase},
+    ids::UserId,
+    state::Db,
+};
+
+fn exercise_record(id: &str) -> RecordId {
+    RecordId::new("exercise", id)
+}
+fn submission_record(id: &str) -> RecordId {
+    RecordId::new("submission", id)
+}
+fn comment_record(id: &str) -> RecordId {
+    RecordId::new("review_comment", id)
+}
+
+fn check(res: surrealdb::IndexedResults, context: &'static str) -> Result<(), AppError> {
+    // The only unique index here is one exercise per lesson, which writes never race on.
+    fail_on_errors(res, context, Problem::TitleEmpty)
+}
+
+/// An exercise as the import transaction writes it.
+#[derive(Clone, Debug, SurrealValue)]
+pub struct ExerciseIn {
+    pub language: String,
+    pub starter: String,
+    pub solution: String,
+    pub tests_json: String,
+    pub test_ms: i64,
+    pub total_ms: i64,
+}
+
+impl From<&ExerciseSpec> for ExerciseIn {
+    fn from(spec: &ExerciseSpec) -> Self {
+        ExerciseIn {
+            language: "javascript".into(),
+            starter: spec.starter.clone(),
+            solution: spec.solution.clone(),
+            tests_json: serde_json::to_string(&spec.tests).unwrap_or_else(|_| "[]".into()),
+            test_ms: spec.limits.test_ms.into(),
+            total_ms: spec.limits.total_ms.into(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, SurrealValue)]
+struct ExerciseRowDb {
+    id: String,
+    lesson: String,
+    course: String,
+    language: String,
+    starter: String,
+    solution: String,
+    tests_json: String,
+    test_ms: i64,
+    total_ms: i64,
+    validated_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Clone, Debug)]
+pub struct ExerciseRow {
+    pub id: String,
+    pub lesson: String,
+    pub course: String,
+    pub spec: ExerciseSpec,
+    pub validated_at: Option<DateTime<Utc>>,
+}
+
+impl ExerciseRowDb {
+    fn parse(self) -> Result<ExerciseRow, AppError> {
+        let tests: Vec<TestCase> = serde_json::from_str(&self.tests_json).map_err(|e| {
+            tracing::error!(error = %e, exercise = %self.id, "stored tests do not parse");
+            AppError::Internal
+        })?;
+        let limits = Limits::parse(
+            u32::try_from(self.test_ms).unwrap_or(0),
+            u32::try_from(self.total_ms).unwrap_or(0),
+        )
+        .unwrap_or_default();
+        // The schema admits only JavaScript so far.
+        let language = Language::JavaScript;
+        Ok(ExerciseRow {
+            id: self.id,
+            lesson: self.lesson,
+            course: self.course,
+            spec: ExerciseSpec {
+                language,
+                starter: self.starter,
+                solution: self.solution,
+                tests,
+                limits,
+            },
+            validated_at: self.validated_at,
+        })
+    }
+}
+
+const EXERCISE_FIELDS: &str = "record::id(id) AS id, record::id(lesson) AS lesson, \
+    record::id(course) AS course, language, starter, solution, tests_json, test_ms, total_ms, \
+    validated_at";
+
+pub async fn exercise_of_lesson(db: &Db, lesson: &str) -> Result<Option<ExerciseRow>, AppError> {
+    let mut res = db
+        .query(format!(
+            "SELECT {EXERCISE_FIELDS} FROM exercise WHERE lesson = $lesson LIMIT 1"
+        ))
+        .bind(("lesson", lesson_record(lesson)))
+        .await
+        .map_err(internal("exercise of lesson"))?;
+    let row: Option<ExerciseRowDb> = res.take(0).map_err(internal("exercise of lesson"))?;
+    row.map(ExerciseRowDb::parse).transpose()
+}
+
+pub async fn spec_of_lesson(db: &Db, lesson: &str) -> Result<Option<ExerciseSpec>, AppError> {
+    Ok(exercise_of_lesson(db, lesson).await?.map(|e| e.spec))
+}
+
+/// Creates or replaces the exercise of a lesson; `validated` says the reference solution just
+/// passed every test in the grader (saving is refused otherwise, by the caller).
+pub async fn save_exercise(
+    db: &Db,
+    lesson: &str,
+    course: &str,
+    spec: &ExerciseSpec,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let res = db
+        .query(
+            "IF (SELECT VALUE id FROM exercise WHERE lesson = $lesson) = [] {
+                CREATE exercise SET lesson = $lesson, course = $course, language = $e.language,
+                    starter = $e.starter, solution = $e.solution, tests_json = $e.tests_json,
+                    test_ms = $e.test_ms, total_ms = $e.total_ms, validated_at = $now,
+                    updated_at = $now;
+             } ELSE {
+                UPDATE exercise SET language = $e.language, starter = $e.starter,
+                    solution = $e.solution, tests_json = $e.tests_json, test_ms = $e.test_ms,
+                    total_ms = $e.total_ms, validated_at = $now, updated_at = $now
+                WHERE lesson = $lesson;
+             };",
+        )
+        .bind(("lesson", lesson_record(lesson)))
+        .bind(("course", course_record(course)))
+        .bind(("e", ExerciseIn::from(spec)))
+        .bind(("now", now))
+        .await
+        .map_err(internal("save exercise"))?;
+    check(res, "save exercise")
+}
+
+/// A graded submission to store.
+pub struct NewSubmission<'a> {
+    pub learner: &'a UserId,
+    pub exercise: &'a ExerciseRow,
+    pub code: &'a str,
+    pub results: &'a [StoredResult],
+    pub passed: u32,
+    pub total: u32,
+    pub grading_ms: u64,
+    pub now: DateTime<Utc>,
+}
+
+/// Stores the submission with its verdicts, and marks the lesson done when every test passed,
+/// in one transaction: a score is never recorded without its submission or the reverse.
+pub async fn create_submission(db: &Db, s: NewSubmission<'_>) -> Result<String, AppError> {
+    let id = crate::courses::repo::new_key();
+    let tests_passed = s.results.iter().filter(|r| r.verdict.passed).count() as i64;
+    let all_passed = tests_passed == s.results.len() as i64;
+    let res = db
+        .query(
+            "BEGIN TRANSACTION;
+             CREATE $id SET learner = $learner, exercise = $exercise, lesson = $lesson,
+                course = $course, code = $code, results_json = $results, passed = $passed,
+                total = $total, tests_passed = $tests_passed, tests_total = $tests_total,
+                grading_ms = $grading_ms, created_at = $now;
+             IF $all_passed {
+                IF (SELECT VALUE id FROM lesson_progress WHERE user = $learner AND lesson = $lesson) = [] {
+                    CREATE lesson_progress SET user = $learner, course = $course, lesson = $lesson,
+                        done = true, done_at = $now, updated_at = $now;
+                } ELSE {
+                    UPDATE lesson_progress SET done_at = done_at ?? $now, done = true, updated_at = $now
+                    WHERE user = $learner AND lesson = $lesson;
+                };
+             };
+             COMMIT TRANSACTION;",
+        )
+        .bind(("id", submission_record(&id)))
+        .bind(("learner", user_record(s.learner)))
+        .bind(("exercise", exercise_record(&s.exercise.id)))
+        .bind(("lesson", lesson_record(&s.exercise.lesson)))
+        .bind(("course", course_record(&s.exercise.course)))
+        .bind(("code", s.code.to_string()))
+        .bind((
+            "results",
+            serde_json::to_string(s.results).map_err(|_| AppError::Internal)?,
+        ))
+        .bind(("passed", i64::from(s.passed)))
+        .bind(("total", i64::from(s.total)))
+        .bind(("tests_passed", tests_passed))
+        .bind(("tests_total", s.results.len() as i64))
+        .bind(("grading_ms", i64::try_from(s.grading_ms).unwrap_or(i64::MAX)))
+        .bind(("all_passed", all_passed))
+        .bind(("now", s.now))
+        .await
+        .map_err(internal("create submission"))?;
+    check(res, "create submission")?;
+    Ok(id)
+}
+
+#[derive(Clone, Debug, SurrealValue)]
+pub struct SubmissionRow {
+    pub id: String,
+    pub learner: String,
+    pub learner_name: String,
+    pub lesson: String,
+    pub course: String,
+    pub exercise: String,
+    pub code: String,
+    pub results_json: String,
+    pub passed: i64,
+    pub total: i64,
+    pub tests_passed: i64,
+    pub tests_total: i64,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, SurrealValue)]
+pub struct SummaryRow {
+    pub id: String,
+    pub passed: i64,
+    pub total: i64,
+    pub tests_passed: i64,
+    pub tests_total: i64,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A learner's attempts at an exercise, newest first.
+pub async fn attempts(
+    db: &Db,
+    learner: &UserId,
+    exercise: &str,
+    limit: i64,
+) -> Result<Vec<SummaryRow>, AppError> {
+    let mut res = db
+        .query(
+            "SELECT record::id(id) AS id, passed, total, tests_passed, tests_total, created_at
+             FROM submission WHERE learner = $learner AND exercise = $exercise
+             ORDER BY created_at DESC LIMIT $limit",
+        )
+        .bind(("learner", user_record(learner)))
+        .bind(("exercise", exercise_record(exercise)))
+        .bind(("limit", limit))
+        .await
+        .map_err(internal("attempts"))?;
+    res.take(0).map_err(internal("attempts"))
+}
+
+pub async fn submission(db: &Db, id: &str) -> Result<Option<SubmissionRow>, AppError> {
+    let mut res = db
+        .query(
+            "SELECT record::id(id) AS id, record::id(learner) AS learner,
+                learner.display_name AS learner_name, record::id(lesson) AS lesson,
+                record::id(course) AS course, record::id(exercise) AS exercise, code,
+                results_json, passed, total, tests_passed, tests_total, created_at
+             FROM ONLY $id",
+        )
+        .bind(("id", submission_record(id)))
+        .await
+        .map_err(internal("submission"))?;
+    res.take(0).map_err(internal("submission"))
+}
+
+/// The code of the learner's latest attempt, to start from.
+pub async fn last_code(
+    db: &Db,
+    learner: &UserId,
+    exercise: &str,
+) -> Result<Option<String>, AppError> {
+    let mut res = db
+        .query(
+            "SELECT VALUE code FROM submission WHERE learner = $learner AND exercise = $exercise
+             ORDER BY created_at DESC LIMIT 1",
+        )
+        .bind(("learner", user_record(learner)))
+        .bind(("exercise", exercise_record(exercise)))
+        .await
+        .map_err(internal("last code"))?;
+    let rows: Vec<String> = res.take(0).map_err(internal("last code"))?;
+    Ok(rows.into_iter().next())
+}
+
+#[derive(Clone, Debug, SurrealValue)]
+pub struct CommentRow {
+    pub id: String,
+    pub submission: String,
+    pub author: String,
+    pub author_name: String,
+    pub line: i64,
+    pub body: String,
+    pub resolved: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+const COMMENT_FIELDS: &str = "record::id(id) AS id, record::id(submission) AS submission, \
+    record::id(author) AS author, author.display_name AS author_name, line, body, resolved, created_at";
+
+pub async fn comments(db: &Db, submission: &str) -> Result<Vec<CommentRow>, AppError> {
+    let mut res = db
+        .query(format!(
+            "SELECT {COMMENT_FIELDS} FROM review_comment WHERE submission = $s
+             ORDER BY line, created_at"
+        ))
+        .bind(("s", submission_record(submission)))
+        .await
+        .map_err(internal("comments"))?;
+    res.take(0).map_err(internal("comments"))
+}
+
+pub async fn comment(db: &Db, id: &str) -> Result<Option<CommentRow>, AppError> {
+    let mut res = db
+        .query(format!("SELECT {COMMENT_FIELDS} FROM ONLY $id"))
+        .bind(("id", comment_record(id)))
+        .await
+        .map_err(internal("comment"))?;
+    res.take(0).map_err(internal("comment"))
+}
+
+/// Adds a line comment and tells the learner, in one transaction.
+pub async fn add_comment(
+    db: &Db,
+    submission: &SubmissionRow,
+    author: &UserId,
+    line: u32,
+    body: &str,
+    notice: &str,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let res = db
+        .query(
+            "BEGIN TRANSACTION;
+             CREATE review_comment SET submission = $s, author = $author, line = $line,
+                body = $body, resolved = false, created_at = $now, updated_at = $now;
+             CREATE notification SET user = $learner, kind = 'review', text = $notice,
+                link = $link, read = false, created_at = $now;
+             COMMIT TRANSACTION;",
+        )
+        .bind(("s", submission_record(&submission.id)))
+        .bind(("author", user_record(author)))
+        .bind(("line", i64::from(line)))
+        .bind(("body", body.to_string()))
+        .bind((
+            "learner",
+            RecordId::new("user", submission.learner.as_str()),
+        ))
+        .bind(("notice", notice.to_string()))
+        .bind((
+            "link",
+            format!("/submissions/{}#line-{line}", submission.id),
+        ))
+        .bind(("now", now))
+        .await
+        .map_err(internal("add comment"))?;
+    check(res, "add comment")
+}
+
+pub async fn update_comment(
+    db: &Db,
+    id: &str,
+    body: &str,
+    resolved: bool,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let res = db
+        .query("UPDATE $id SET body = $body, resolved = $resolved, updated_at = $now")
+        .bind(("id", comment_record(id)))
+        .bind(("body", body.to_string()))
+        .bind(("resolved", resolved))
+        .bind(("now", now))
+        .await
+        .map_err(internal("update comment"))?;
+    check(res, "update comment")
+}
+
+#[derive(Clone, Debug, SurrealValue)]
+pub struct NotificationRow {
+    pub id: String,
+    pub text: String,
+    pub link: String,
+    pub read: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+pub async fn notifications(db: &Db, user: &UserId) -> Result<Vec<NotificationRow>, AppError> {
+    let mut res = db
+        .query(
+            "SELECT record::id(id) AS id, text, link, read, created_at FROM notification
+             WHERE user = $user ORDER BY created_at DESC LIMIT 50",
+        )
+        .bind(("user", user_record(user)))
+        .await
+        .map_err(internal("notifications"))?;
+    res.take(0).map_err(internal("notifications"))
+}
+
+pub async fn unread_count(db: &Db, user: &UserId) -> Result<i64, AppError> {
+    let mut res = db
+        .query(
+            "SELECT VALUE count() FROM notification WHERE user = $user AND read = false GROUP ALL",
+        )
+        .bind(("user", user_record(user)))
+        .await
+        .map_err(internal("unread count"))?;
+    let n: Option<i64> = res.take(0).map_err(internal("unread count"))?;
+    Ok(n.unwrap_or(0))
+}
+
+/// Marks the user's notifications read (only theirs, whatever ids are sent).
+pub async fn mark_read(db: &Db, user: &UserId) -> Result<(), AppError> {
+    let res = db
+        .query("UPDATE notification SET read = true WHERE user = $user AND read = false")
+        .bind(("user", user_record(user)))
+        .await
+        .map_err(internal("mark read"))?;
+    check(res, "mark read")
+}

@@ -1,0 +1,245 @@
+//! `pairwise-grader`: runs learner JavaScript for the server, one process per job.
+//!
+//! Started by the server with an empty environment, `/` as its directory and only standard
+//! input, output and error open. Before reading its job it confines itself: address space,
+//! CPU time, no file writes, no core dumps, a handful of descriptors. Then it runs each test in
+//! a fresh Boa context (loop-iteration, recursion and stack limits) and writes one JSON line
+//! per test. Console output is captured, never written to standard output, so learner code
+//! cannot forge a result line. The server kills this process on its wall clock.
+
+use std::io::{Read, Write};
+
+use app::exercises::model::{CONSOLE_CAP, Outcome, TestRun, VALUE_CAP};
+use boa_engine::{
+    Context, JsResult, JsValue, NativeFunction, Source, builtins::promise::PromiseState, js_string,
+    object::ObjectInitializer, property::Attribute,
+};
+use rlimit::Resource;
+use server::grading::{JOB_CAP, Job, Line, MEMORY_BYTES};
+
+/// Loop iterations per loop before the engine throws: far above honest exercise code.
+const LOOP_LIMIT: u64 = 20_000_000;
+/// Nested calls before the engine throws a RangeError like a browser would.
+const RECURSION_LIMIT: usize = 2_000;
+/// The engine runs on a thread with this stack, deep enough for [`RECURSION_LIMIT`].
+const STACK_BYTES: usize = 256 * 1024 * 1024;
+
+fn main() {
+    if let Err(message) = confine().and_then(|()| serve()) {
+        // The server reads only standard output; this is for a person running it by hand.
+        eprintln!("pairwise-grader: {message}");
+        std::process::exit(2);
+    }
+}
+
+/// Closes every descriptor it inherited beyond 0, 1 and 2 (a server started from a shell or a
+/// service manager may pass some on), checks none is left, then sets the OS limits (soft =
+/// hard, so the process cannot raise them again).
+fn confine() -> Result<(), String> {
+    let inherited = || -> Result<Vec<i32>, String> {
+        Ok(std::fs::read_dir("/proc/self/fd")
+            .map_err(|e| format!("cannot list descriptors: {e}"))?
+            .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
+            .filter(|fd| *fd > 2)
+            .collect())
+    };
+    for fd in inherited()? {
+        // One of them is the listing's own directory handle, closed already: EBADF is fine.
+        let _ = nix::unistd::close(fd);
+    }
+    let left = inherited()?;
+    // The second listing's own handle is the only one allowed.
+    if left.len() > 1 {
+        return Err(format!("descriptors {left:?} are still open"));
+    }
+    let job_cpu = 60; // lowered to the job's budget once it is read
+    for (resource, limit) in [
+        (Resource::AS, MEMORY_BYTES + STACK_BYTES as u64),
+        (Resource::CPU, job_cpu),
+        (Resource::FSIZE, 0),
+        (Resource::CORE, 0),
+        (Resource::NOFILE, 8),
+    ] {
+        rlimit::setrlimit(resource, limit, limit).map_err(|e| format!("setrlimit: {e}"))?;
+    }
+    Ok(())
+}
+
+fn serve() -> Result<(), String> {
+    let mut input = Vec::new();
+    std::io::stdin()
+        .take(JOB_CAP as u64 + 1)
+        .read_to_end(&mut input)
+        .map_err(|e| e.to_string())?;
+    if input.len() > JOB_CAP {
+        return Err("job too large".into());
+    }
+    let job: Job = serde_json::from_slice(&input).map_err(|e| format!("bad job: {e}"))?;
+    rlimit::setrlimit(Resource::CPU, job.cpu_secs, job.cpu_secs)
+        .map_err(|e| format!("setrlimit: {e}"))?;
+    let engine = std::thread::Builder::new()
+        .stack_size(STACK_BYTES)
+        .spawn(move || run_all(&job))
+        .map_err(|e| e.to_string())?;
+    engine
+        .join()
+        .map_err(|_| "the engine thread panicked".to_string())?
+}
+
+fn run_all(job: &Job) -> Result<(), String> {
+    let mut stdout = std::io::stdout().lock();
+    for (index, expression) in job.expressions.iter().enumerate().skip(job.start) {
+        let started = std::time::Instant::now();
+        let outcome = run_one(&job.code, expression);
+        let run = TestRun {
+            outcome,
+            console: take_console(),
+            micros: started.elapsed().as_micros().try_into().unwrap_or(u64::MAX),
+        };
+        let mut line = serde_json::to_vec(&Line { index, run }).map_err(|e| e.to_string())?;
+        line.push(b'\n');
+        stdout.write_all(&line).map_err(|e| e.to_string())?;
+        stdout.flush().map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+/// A fresh realm: the learner's code as one script, the test's expression as another.
+fn run_one(code: &str, expression: &str) -> Outcome {
+    let mut context = Context::default();
+    let limits = context.runtime_limits_mut();
+    limits.set_loop_iteration_limit(LOOP_LIMIT);
+    limits.set_recursion_limit(RECURSION_LIMIT);
+    if let Err(e) = install_console(&mut context) {
+        return threw(e.to_string());
+    }
+    let value = context
+        .eval(Source::from_bytes(code))
+        .and_then(|_| context.eval(Source::from_bytes(expression)));
+    let value = match value {
+        Ok(v) => v,
+        Err(e) => return threw(error_message(e, &mut context)),
+    };
+    let value = match value.as_promise() {
+        Some(promise) => {
+            // Settles the promise; an endless chain never returns and the server kills us.
+            if let Err(e) = context.run_jobs() {
+                return threw(error_message(e, &mut context));
+            }
+            match promise.state() {
+                PromiseState::Fulfilled(v) => v,
+                PromiseState::Rejected(reason) => {
+                    return threw(error_message(
+                        boa_engine::JsError::from_opaque(reason),
+                        &mut context,
+                    ));
+                }
+                PromiseState::Pending => return threw("the promise never settled".into()),
+            }
+        }
+        None => value,
+    };
+    // A native walk over own data properties: no getters, no toJSON, no prototypes, so a
+    // replaced JSON or Object.prototype cannot change what is compared.
+    match value.to_json(&mut context) {
+        Ok(json) => {
+            let json = json.unwrap_or(serde_json::Value::Null);
+            let size = serde_json::to_vec(&json)
+                .map(|v| v.len())
+                .unwrap_or(usize::MAX);
+            if size > VALUE_CAP {
+                threw(format!(
+                    "the returned value is too large to compare ({size} bytes of JSON)"
+                ))
+            } else {
+                Outcome::Returned { value: json }
+            }
+        }
+        Err(e) => threw(format!(
+            "the returned value cannot be compared: {}",
+            error_message(e, &mut context)
+        )),
+    }
+}
+
+fn threw(message: String) -> Outcome {
+    let mut message = message;
+    if message.len() > 1_000 {
+        let cut = (0..=1_000)
+            .rev()
+            .find(|&i| message.is_char_boundary(i))
+            .unwrap_or(0);
+        message.truncate(cut);
+        message.push('…');
+    }
+    Outcome::Threw { message }
+}
+
+/// The message a browser would show for a thrown value: an error's message, else the value.
+fn error_message(error: boa_engine::JsError, context: &mut Context) -> String {
+    if let Ok(native) = error.try_native(context) {
+        return native.message().to_string();
+    }
+    // Engine errors (a runtime limit) cannot be caught by learner code; say what they were.
+    let text = error.to_string();
+    let first_line = text.lines().next().unwrap_or_default().to_string();
+    match error.into_opaque(context) {
+        Ok(opaque) => opaque
+            .to_string(context)
+            .map(|s| s.to_std_string_escaped())
+            .unwrap_or_else(|_| opaque.display().to_string()),
+        Err(_) => first_line,
+    }
+}
+
+thread_local! {
+    static CONSOLE: std::cell::RefCell<(String, usize)> = const { std::cell::RefCell::new((String::new(), 0)) };
+}
+
+fn take_console() -> String {
+    CONSOLE.with(|c| {
+        let (text, dropped) = std::mem::take(&mut *c.borrow_mut());
+        if dropped > 0 {
+            format!("{text}[{dropped} more characters of output dropped]\n")
+        } else {
+            text
+        }
+    })
+}
+
+fn console_write(_this: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
+    let mut line = String::new();
+    for (i, arg) in args.iter().enumerate() {
+        if i > 0 {
+            line.push(' ');
+        }
+        match arg.as_string() {
+            Some(s) => line.push_str(&s.to_std_string_escaped()),
+            None => line.push_str(&arg.display().to_string()),
+        }
+    }
+    line.push('\n');
+    let _ = context;
+    CONSOLE.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.0.len() + line.len() <= CONSOLE_CAP {
+            c.0.push_str(&line);
+        } else {
+            c.1 += line.len();
+        }
+    });
+    Ok(JsValue::undefined())
+}
+
+fn install_console(context: &mut Context) -> JsResult<()> {
+    let mut console = ObjectInitializer::new(context);
+    for name in ["log", "info", "warn", "error", "debug"] {
+        console.function(
+            NativeFunction::from_fn_ptr(console_write),
+            js_string!(name),
+            0,
+        );
+    }
+    let console = console.build();
+    context.register_global_property(js_string!("console"), console, Attribute::all())
+}
