@@ -43,6 +43,14 @@ fn test_env(extra: &[(&str, &str)]) -> HashMap<String, String> {
                 .display()
                 .to_string(),
         ),
+        // The grader built beside the server binary (`make build` builds both).
+        (
+            "PAIRWISE_GRADER",
+            server_binary()
+                .with_file_name("pairwise-grader")
+                .display()
+                .to_string(),
+        ),
         ("PAIRWISE_WRITE_RATE", "100000".to_string()),
         ("PAIRWISE_WRITE_BURST", "100000".to_string()),
     ]

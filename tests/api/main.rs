@@ -8,6 +8,7 @@ mod accounts;
 mod authz;
 mod courses;
 mod durability;
+mod exercises;
 mod helpers;
 mod mail;
 mod operations;

@@ -555,12 +555,13 @@ pub fn diff_lines(old: &str, new: &str) -> Vec<DiffLine> {
                 out.push(DiffLine::Same(am[i].into()));
                 i += 1;
                 j += 1;
-            } else if j < m && (i == n || lcs[i * (m + 1) + j + 1] >= lcs[(i + 1) * (m + 1) + j]) {
-                out.push(DiffLine::Added(bm[j].into()));
-                j += 1;
-            } else {
+            } else if i < n && (j == m || lcs[(i + 1) * (m + 1) + j] >= lcs[i * (m + 1) + j + 1]) {
+                // Removals before additions, as readers of diffs expect.
                 out.push(DiffLine::Removed(am[i].into()));
                 i += 1;
+            } else {
+                out.push(DiffLine::Added(bm[j].into()));
+                j += 1;
             }
         }
     }
