@@ -228,3 +228,22 @@ fn fail_rest(mut runs: Vec<TestRun>, n: usize, message: &str) -> Vec<TestRun> {
     }
     runs
 }
+
+#[cfg(test)]
+mod tests {
+    use boa_engine::{Context, Script, Source};
+
+    /// The scripts the browser runs are plain text in Rust strings; a syntax error there would
+    /// only show up as every Run failing, so they are parsed here.
+    #[test]
+    fn the_browser_worker_and_sandbox_scripts_parse() {
+        let mut context = Context::default();
+        for (name, text) in [
+            ("worker", app::exercises::model::worker_js()),
+            ("sandbox", crate::sandbox::SCRIPT.to_string()),
+        ] {
+            let parsed = Script::parse(Source::from_bytes(text.as_str()), None, &mut context);
+            assert!(parsed.is_ok(), "the {name} script does not parse: {parsed:?}");
+        }
+    }
+}

@@ -33,13 +33,13 @@ pub async fn run_page(Extension(CspNonce(nonce)): Extension<CspNonce>) -> Respon
     res
 }
 
-/// Receives `{id, code, expression, timeoutMs, worker}` from the parent page, runs it in a
+/// Receives `{id, script, timeoutMs, worker}` from the parent page, runs it in a
 /// fresh worker and answers `{id, run}`; only the parent window is listened to.
-const SCRIPT: &str = r#"
+pub(crate) const SCRIPT: &str = r#"
 'use strict';
 addEventListener('message', (event) => {
   if (event.source !== parent) return;
-  const { id, code, expression, timeoutMs, worker } = event.data || {};
+  const { id, script, timeoutMs, worker } = event.data || {};
   if (typeof id !== 'number' || typeof worker !== 'string') return;
   const started = performance.now();
   const answer = (run) => parent.postMessage({ id, run }, '*');
@@ -63,7 +63,7 @@ addEventListener('message', (event) => {
     w.terminate();
     answer({ outcome: { status: 'threw', message: e.message || 'the code crashed' }, console: '', micros: 0 });
   };
-  w.postMessage({ code, expression });
+  w.postMessage({ script });
 });
 parent.postMessage({ ready: true }, '*');
 "#;

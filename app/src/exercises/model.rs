@@ -158,10 +158,11 @@ pub const VALUE_CAP: usize = 64 * 1024;
 /// Learner code larger than this is refused before any engine sees it.
 pub const CODE_CAP: usize = 64 * 1024;
 
-/// The harness, identical for every engine: each test runs in a fresh global scope where the
-/// learner's code is evaluated as a script, then this expression as a second script. Two
-/// scripts (not one function body) so learner code cannot `return` early or see the tests;
-/// a fresh scope per test so one test's side effects cannot leak into the next. The value is
+/// The harness, identical for every engine: each test runs in a fresh realm as one global
+/// script, the learner's code followed by the test's expression, whose completion value is the
+/// result. A script (not a function body) so learner code cannot `return` early, and its
+/// top-level `let`, `const` and `class` are in scope for the expression exactly as in a page;
+/// a fresh realm per test so one test's side effects cannot leak into the next. The value is
 /// read by the engine's own native code (structured clone in the browser, a Rust walk on the
 /// server), never through `JSON` or prototypes the learner could have replaced.
 pub fn test_expression(test: &TestCase) -> String {
@@ -169,8 +170,14 @@ pub fn test_expression(test: &TestCase) -> String {
     format!("({}\n)", test.call)
 }
 
-/// The Web Worker that runs one test in the browser: it receives `{code, expression}`,
-/// evaluates both as global scripts (indirect eval) with `console` captured, awaits a native
+/// The script one test runs: see [`test_expression`]. The `;` and newlines end whatever
+/// statement or line comment the learner's code left open.
+pub fn test_script(code: &str, expression: &str) -> String {
+    format!("{code}\n;\n{expression}")
+}
+
+/// The Web Worker that runs one test in the browser: it receives `{script}` ([`test_script`]),
+/// evaluates it as a global script (indirect eval) with `console` captured, awaits a native
 /// promise, and posts back a [`TestRun`]-shaped object whose `value` is structured-cloned.
 /// Same contract as the server's grader.
 pub fn worker_js() -> String {
@@ -185,24 +192,21 @@ const MAX = CONSOLE_CAP_BYTES;
 let out = '', dropped = 0;
 const show = v => { try { return typeof v === 'string' ? v : JSON.stringify(v) ?? String(v); } catch (e) { return String(v); } };
 const write = (...args) => {
-  const line = args.map(show).join(' ') + '
-';
+  const line = args.map(show).join(' ') + '\n';
   if (out.length + line.length <= MAX) out += line; else dropped += line.length;
 };
 self.console = { log: write, info: write, warn: write, error: write, debug: write };
 self.onmessage = async (event) => {
-  const { code, expression } = event.data;
+  const { script } = event.data;
   const started = now();
-  const console_text = () => dropped ? out + '[' + dropped + ' more characters of output dropped]
-' : out;
+  const console_text = () => dropped ? out + '[' + dropped + ' more characters of output dropped]\n' : out;
   const send = (outcome) => {
     const micros = Math.round((now() - started) * 1000);
     try { post({ outcome, console: console_text(), micros }); }
     catch (e) { post({ outcome: { status: 'threw', message: 'the value cannot be compared: ' + String(e && e.message) }, console: console_text(), micros }); }
   };
   try {
-    (0, eval)(code);
-    let value = (0, eval)(expression);
+    let value = (0, eval)(script);
     if (value instanceof P) value = await value;
     send({ status: 'returned', value: value === undefined ? null : value });
   } catch (e) {

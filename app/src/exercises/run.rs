@@ -59,7 +59,7 @@ mod client {
     };
 
     use super::{parse_run, unreadable};
-    use crate::exercises::model::{Limits, TestCase, TestRun, test_expression, worker_js};
+    use crate::exercises::model::{Limits, TestCase, TestRun, test_expression, test_script, worker_js};
 
     type Pending = HashMap<u32, Box<dyn FnOnce(TestRun)>>;
 
@@ -236,12 +236,8 @@ mod client {
             });
             let Some(id) = id else { continue };
             let _ = Reflect::set(&message, &"id".into(), &JsValue::from(id));
-            let _ = Reflect::set(&message, &"code".into(), &JsValue::from_str(&code));
-            let _ = Reflect::set(
-                &message,
-                &"expression".into(),
-                &JsValue::from_str(&test_expression(test)),
-            );
+            let script = test_script(&code, &test_expression(test));
+            let _ = Reflect::set(&message, &"script".into(), &JsValue::from_str(&script));
             let _ = Reflect::set(
                 &message,
                 &"timeoutMs".into(),

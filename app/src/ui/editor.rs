@@ -133,9 +133,12 @@ export function destroy_editor(host) {
             handle.text.set(text);
         });
         let hidden = area.clone();
+        let ready_host: web_sys::HtmlElement = host.clone().unchecked_into();
         let on_ready = Closure::once_into_js(move |ok: bool| {
             if ok {
                 let _ = web_sys::HtmlElement::style(&hidden).set_property("display", "none");
+                // The text may have changed while the bundle loaded (a restored draft).
+                replace_text(&ready_host, &handle.text.get_untracked());
             }
         });
         mount_editor(

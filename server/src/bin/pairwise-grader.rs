@@ -9,7 +9,7 @@
 
 use std::io::{Read, Write};
 
-use app::exercises::model::{CONSOLE_CAP, Outcome, TestRun, VALUE_CAP};
+use app::exercises::model::{CONSOLE_CAP, Outcome, TestRun, VALUE_CAP, test_script};
 use boa_engine::{
     Context, JsResult, JsValue, NativeFunction, Source, builtins::promise::PromiseState, js_string,
     object::ObjectInitializer, property::Attribute,
@@ -104,7 +104,7 @@ fn run_all(job: &Job) -> Result<(), String> {
     Ok(())
 }
 
-/// A fresh realm: the learner's code as one script, the test's expression as another.
+/// A fresh realm running the test's script ([`test_script`]).
 fn run_one(code: &str, expression: &str) -> Outcome {
     let mut context = Context::default();
     let limits = context.runtime_limits_mut();
@@ -113,9 +113,8 @@ fn run_one(code: &str, expression: &str) -> Outcome {
     if let Err(e) = install_console(&mut context) {
         return threw(e.to_string());
     }
-    let value = context
-        .eval(Source::from_bytes(code))
-        .and_then(|_| context.eval(Source::from_bytes(expression)));
+    let script = test_script(code, expression);
+    let value = context.eval(Source::from_bytes(script.as_str()));
     let value = match value {
         Ok(v) => v,
         Err(e) => return threw(error_message(e, &mut context)),
