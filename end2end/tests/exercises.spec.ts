@@ -108,9 +108,19 @@ test('a learner solves an exercise: draft kept, Run advises, Submit is graded by
   await expect(page.locator('[data-testid="test-result"][data-hidden="true"]').first()).toHaveAttribute('data-passed', 'true');
   await expect(page.getByTestId('code-lines')).toContainText("FizzBuzz");
 
+  if (testInfo.project.name === 'phone') {
+    // Results, code and comments fit a 360 px screen: nothing scrolls sideways.
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+  }
+
   await page.getByTestId('back-to-exercise').click();
   await expect(page.getByTestId('attempts').getByTestId('attempt')).toHaveCount(1);
   await expect(page.getByTestId('lesson-done')).toBeVisible();
+  if (testInfo.project.name === 'phone') {
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+  }
 });
 
 test('a Run that never ends times out while the page stays responsive', async ({ app, page }, testInfo) => {

@@ -243,7 +243,10 @@ mod tests {
             ("sandbox", crate::sandbox::SCRIPT.to_string()),
         ] {
             let parsed = Script::parse(Source::from_bytes(text.as_str()), None, &mut context);
-            assert!(parsed.is_ok(), "the {name} script does not parse: {parsed:?}");
+            assert!(
+                parsed.is_ok(),
+                "the {name} script does not parse: {parsed:?}"
+            );
         }
     }
 }

@@ -255,6 +255,53 @@ pub const ENDPOINTS: &[Endpoint] = &[
         access: Access::User,
         args: &[("lesson_id", "nosuchlesson")],
     },
+    // Exercises: who may see or change a given exercise, submission or comment (its learner,
+    // the course's authors, admins) is checked per object in `exercises.rs`.
+    Endpoint {
+        path: "/api/get_exercise",
+        access: Access::Public,
+        args: &[("lesson_id", "nosuchlesson")],
+    },
+    Endpoint {
+        path: "/api/submit_exercise",
+        access: Access::User,
+        args: &[("lesson_id", "nosuchlesson"), ("code", "1")],
+    },
+    Endpoint {
+        path: "/api/get_submission",
+        access: Access::User,
+        args: &[("id", "nosuchsubmission"), ("against", "")],
+    },
+    Endpoint {
+        path: "/api/add_review_comment",
+        access: Access::User,
+        args: &[("submission_id", "nosuch"), ("line", "1"), ("body", "b")],
+    },
+    Endpoint {
+        path: "/api/update_review_comment",
+        access: Access::User,
+        args: &[("comment_id", "nosuch"), ("body", "b")],
+    },
+    Endpoint {
+        path: "/api/get_notifications",
+        access: Access::User,
+        args: &[],
+    },
+    Endpoint {
+        path: "/api/mark_notifications_read",
+        access: Access::User,
+        args: &[],
+    },
+    Endpoint {
+        path: "/api/get_exercise_draft",
+        access: Access::User,
+        args: &[("lesson_id", "nosuchlesson")],
+    },
+    Endpoint {
+        path: "/api/validate_exercise",
+        access: Access::User,
+        args: &[("lesson_id", "nosuchlesson"), ("toml", "x")],
+    },
 ];
 
 #[test]

@@ -358,17 +358,19 @@ fn SubmissionBody(
                     <button type="submit" class="button primary" data-testid="comment-submit">{move || s().post_comment}</button>
                 </ActionForm>
             })}
+            {(view.attempts.len() > 1).then(|| view! {
             <h2>{move || s().attempts}</h2>
-            <form method="get" class="form inline-form compare-form" data-testid="compare-form">
-                <label>{move || s().compare} " "
-                    <select name="against" data-testid="compare-select">
-                        {view.attempts.iter().filter(|a| a.id != sum.id).map(|a| view! {
-                            <option value=a.id.clone()>{short_time(&a.created_at)} " · " {a.passed} "/" {a.total}</option>
-                        }).collect_view()}
-                    </select>
-                </label>
-                <button type="submit" class="button" data-testid="compare-go">{move || s().compare_go}</button>
-            </form>
+                <form method="get" class="form inline-form compare-form" data-testid="compare-form">
+                    <label>{move || s().compare} " "
+                        <select name="against" data-testid="compare-select">
+                            {view.attempts.iter().filter(|a| a.id != sum.id).map(|a| view! {
+                                <option value=a.id.clone()>{short_time(&a.created_at)} " · " {a.passed} "/" {a.total}</option>
+                            }).collect_view()}
+                        </select>
+                    </label>
+                    <button type="submit" class="button" data-testid="compare-go">{move || s().compare_go}</button>
+                </form>
+            })}
             {view.diff.clone().map(|(_, diff)| view! {
                 <h3>{move || s().diff_title}</h3>
                 <pre class="diff" data-testid="diff">

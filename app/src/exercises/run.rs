@@ -59,9 +59,12 @@ mod client {
     };
 
     use super::{parse_run, unreadable};
-    use crate::exercises::model::{Limits, TestCase, TestRun, test_expression, test_script, worker_js};
+    use crate::exercises::model::{
+        Limits, TestCase, TestRun, test_expression, test_script, worker_js,
+    };
 
     type Pending = HashMap<u32, Box<dyn FnOnce(TestRun)>>;
+    type Done = Box<dyn FnOnce(Vec<TestRun>)>;
 
     struct Sandbox {
         frame: web_sys::HtmlIFrameElement,
@@ -183,16 +186,10 @@ mod client {
         on_message.forget();
     }
 
-    pub fn run(
-        code: String,
-        tests: Vec<TestCase>,
-        limits: Limits,
-        done: Box<dyn FnOnce(Vec<TestRun>)>,
-    ) {
+    pub fn run(code: String, tests: Vec<TestCase>, limits: Limits, done: Done) {
         let n = tests.len();
         let results: Rc<RefCell<Vec<Option<TestRun>>>> = Rc::new(RefCell::new(vec![None; n]));
-        let done: Rc<RefCell<Option<Box<dyn FnOnce(Vec<TestRun>)>>>> =
-            Rc::new(RefCell::new(Some(done)));
+        let done: Rc<RefCell<Option<Done>>> = Rc::new(RefCell::new(Some(done)));
         let finish = {
             let results = results.clone();
             let done = done.clone();
