@@ -97,3 +97,8 @@ if [ -f "$WASM" ]; then
   [ -f "$js" ] && printf '%-34s raw %d KB, brotli %d KB\n' "JS glue (release)" $(($(stat -c %s "$js") / 1024)) $(($(brotli -c -q 11 "$js" | wc -c) / 1024))
 fi
 rm -f "$LUA"
+
+# Exercises: server grading of a 20-test exercise, then browser Run timings (Chromium).
+node bench/grading.mjs "$BASE"
+[ -d end2end/node_modules/playwright-core ] || (cd end2end && npm ci --no-audit --no-fund)
+command -v chromium >/dev/null && node bench/run-timing.mjs "$BASE"

@@ -86,14 +86,14 @@ test('a learner enrols, reads, watches and passes a quiz', async ({ app, page },
   // The course page shows the progress made.
   await app.goto('/courses/javascript-foundations');
   const done = app.jsEnabled ? 3 : 2;
-  await expect(page.getByTestId('course-progress')).toContainText(`${done} / 11`);
+  await expect(page.getByTestId('course-progress')).toContainText(`${done} / 22`);
   await expect(page.getByTestId('syllabus-lesson').filter({ hasText: 'Check: the basics' }))
     .toHaveAttribute('data-done', 'true');
   await expect(page.getByTestId('course-resume')).toContainText('Continue');
 
   // And the learner's own page lists the course with its progress.
   await page.getByTestId('nav-my-courses').click();
-  await expect(page.getByTestId('card-progress')).toHaveAttribute('data-percent', String(Math.floor((done * 100) / 11)));
+  await expect(page.getByTestId('card-progress')).toHaveAttribute('data-percent', String(Math.floor((done * 100) / 22)));
 });
 
 test('a mentor writes a course in the browser and uploads a video', async ({ app, page }, testInfo) => {

@@ -199,6 +199,7 @@ test('a mentor comments on a line and the learner sees it beside the code', asyn
   const mentorContext = await browser.newContext();
   const mentor = await mentorContext.newPage();
   await mentor.goto('/signin');
+  await expect(mentor.locator('html')).toHaveAttribute('data-hydrated', 'true');
   await mentor.getByTestId('sign-in-form').getByTestId('input-email').fill('mentor@pairwise.test');
   await mentor.getByTestId('sign-in-form').getByTestId('input-password').fill('pairwise-mentor-demo');
   await mentor.getByTestId('sign-in-form').getByTestId('submit').click();

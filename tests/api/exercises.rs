@@ -570,3 +570,33 @@ async fn the_sandbox_page_has_an_opaque_no_network_policy() {
     assert!(!csp.contains("'unsafe-eval'") && csp.contains("frame-ancestors 'none'"));
     app.stop().await;
 }
+
+#[tokio::test]
+async fn concurrent_submissions_of_one_learner_are_all_stored() {
+    let app = spawn_app().await;
+    let lesson = exercise_course(
+        &app,
+        "burst",
+        None,
+        vec![test_case("the answer", "answer()", json!(42), false)],
+        Limits::DEFAULT,
+    )
+    .await;
+    let who = enrolled_learner(&app, "burst@example.org", "burst").await;
+    // All pass, so every one also marks the lesson done: they collide on the progress row.
+    let form = [
+        ("lesson_id", lesson.as_str()),
+        ("code", "function answer() { return 42; }"),
+    ];
+    let calls = (0..8).map(|_| app.call(&who, "submit_exercise", &form));
+    for res in futures_util::future::join_all(calls).await {
+        assert_eq!(res.status(), StatusCode::OK);
+    }
+    let view = body_json(
+        app.call(&who, "get_exercise", &[("lesson_id", &lesson)])
+            .await,
+    )
+    .await;
+    assert_eq!(view["submissions"].as_array().unwrap().len(), 8);
+    app.stop().await;
+}

@@ -39,12 +39,14 @@ mod backend {
             total: u32::try_from(row.total).unwrap_or(0),
             tests_passed: u32::try_from(row.tests_passed).unwrap_or(0),
             tests_total: u32::try_from(row.tests_total).unwrap_or(0),
+            grading_ms: u64::try_from(row.grading_ms).unwrap_or(0),
         }
     }
 
     pub fn summary_of(row: &SubmissionRow) -> SubmissionSummary {
         summary(&SummaryRow {
             id: row.id.clone(),
+            grading_ms: row.grading_ms,
             passed: row.passed,
             total: row.total,
             tests_passed: row.tests_passed,

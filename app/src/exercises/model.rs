@@ -405,6 +405,8 @@ pub struct SubmissionSummary {
     pub total: u32,
     pub tests_passed: u32,
     pub tests_total: u32,
+    /// Time the server spent grading, in milliseconds.
+    pub grading_ms: u64,
 }
 
 /// One test of a graded submission as the viewer may see it: a learner sees hidden tests only

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use surrealdb::types::{RecordId, SurrealValue};
 
 use crate::{
-    accounts::repo::{fail_on_errors, internal},
+    accounts::repo::{fail_on_errors, internal, is_unique_violation},
     courses::repo::{course_record, lesson_record, user_record},
     error::{AppError, Problem},
     exercises::model::{ExerciseSpec, Language, Limits, StoredResult, TestCase},
@@ -167,56 +167,96 @@ pub struct NewSubmission<'a> {
     pub now: DateTime<Utc>,
 }
 
+#[derive(Clone, Debug, SurrealValue)]
+struct SubmissionIn {
+    learner: RecordId,
+    exercise: RecordId,
+    lesson: RecordId,
+    course: RecordId,
+    code: String,
+    results_json: String,
+    passed: i64,
+    total: i64,
+    tests_passed: i64,
+    tests_total: i64,
+    grading_ms: i64,
+    created_at: DateTime<Utc>,
+}
+
 /// Stores the submission with its verdicts, and marks the lesson done when every test passed,
 /// in one transaction: a score is never recorded without its submission or the reverse.
+/// Concurrent submissions of one learner can collide on the lesson's progress row; the losing
+/// transaction changed nothing and is retried, so a graded submission is never dropped.
 pub async fn create_submission(db: &Db, s: NewSubmission<'_>) -> Result<String, AppError> {
     let id = crate::courses::repo::new_key();
     let tests_passed = s.results.iter().filter(|r| r.verdict.passed).count() as i64;
     let all_passed = tests_passed == s.results.len() as i64;
-    let res = db
-        .query(
-            "BEGIN TRANSACTION;
-             CREATE $id SET learner = $learner, exercise = $exercise, lesson = $lesson,
-                course = $course, code = $code, results_json = $results, passed = $passed,
-                total = $total, tests_passed = $tests_passed, tests_total = $tests_total,
-                grading_ms = $grading_ms, created_at = $now;
-             IF $all_passed {
-                IF (SELECT VALUE id FROM lesson_progress WHERE user = $learner AND lesson = $lesson) = [] {
-                    CREATE lesson_progress SET user = $learner, course = $course, lesson = $lesson,
-                        done = true, done_at = $now, updated_at = $now;
-                } ELSE {
-                    UPDATE lesson_progress SET done_at = done_at ?? $now, done = true, updated_at = $now
-                    WHERE user = $learner AND lesson = $lesson;
-                };
-             };
-             COMMIT TRANSACTION;",
-        )
-        .bind(("id", submission_record(&id)))
-        .bind(("learner", user_record(s.learner)))
-        .bind(("exercise", exercise_record(&s.exercise.id)))
-        .bind(("lesson", lesson_record(&s.exercise.lesson)))
-        .bind(("course", course_record(&s.exercise.course)))
-        .bind(("code", s.code.to_string()))
-        .bind((
-            "results",
-            serde_json::to_string(s.results).map_err(|_| AppError::Internal)?,
+    let row = SubmissionIn {
+        learner: user_record(s.learner),
+        exercise: exercise_record(&s.exercise.id),
+        lesson: lesson_record(&s.exercise.lesson),
+        course: course_record(&s.exercise.course),
+        code: s.code.to_string(),
+        results_json: serde_json::to_string(s.results).map_err(|_| AppError::Internal)?,
+        passed: i64::from(s.passed),
+        total: i64::from(s.total),
+        tests_passed,
+        tests_total: s.results.len() as i64,
+        grading_ms: i64::try_from(s.grading_ms).unwrap_or(i64::MAX),
+        created_at: s.now,
+    };
+    let mut attempt = 0u32;
+    loop {
+        let mut res = db
+            .query(
+                "BEGIN TRANSACTION;
+                 CREATE $id CONTENT $row;
+                 IF $all_passed {
+                    IF (SELECT VALUE id FROM lesson_progress WHERE user = $row.learner AND lesson = $row.lesson) = [] {
+                        CREATE lesson_progress SET user = $row.learner, course = $row.course,
+                            lesson = $row.lesson, done = true, done_at = $row.created_at,
+                            updated_at = $row.created_at;
+                    } ELSE {
+                        UPDATE lesson_progress SET done_at = done_at ?? $row.created_at, done = true,
+                            updated_at = $row.created_at
+                        WHERE user = $row.learner AND lesson = $row.lesson;
+                    };
+                 };
+                 COMMIT TRANSACTION;",
+            )
+            .bind(("id", submission_record(&id)))
+            .bind(("row", row.clone()))
+            .bind(("all_passed", all_passed))
+            .await
+            .map_err(internal("create submission"))?;
+        let errors = res.take_errors();
+        if errors.is_empty() {
+            return Ok(id);
+        }
+        let retry = errors.values().any(|e| {
+            let m = e.message();
+            m.contains("can be retried") || is_unique_violation(e)
+        });
+        if !retry || attempt >= 6 {
+            for e in errors.values() {
+                tracing::error!(error = %e, "database: create submission");
+            }
+            return Err(AppError::Internal);
+        }
+        attempt += 1;
+        // Spread the retries so colliding writers do not collide again.
+        let jitter = u64::from(rand::random::<u8>() % 20);
+        tokio::time::sleep(std::time::Duration::from_millis(
+            5 * (1 << attempt) + jitter,
         ))
-        .bind(("passed", i64::from(s.passed)))
-        .bind(("total", i64::from(s.total)))
-        .bind(("tests_passed", tests_passed))
-        .bind(("tests_total", s.results.len() as i64))
-        .bind(("grading_ms", i64::try_from(s.grading_ms).unwrap_or(i64::MAX)))
-        .bind(("all_passed", all_passed))
-        .bind(("now", s.now))
-        .await
-        .map_err(internal("create submission"))?;
-    check(res, "create submission")?;
-    Ok(id)
+        .await;
+    }
 }
 
 #[derive(Clone, Debug, SurrealValue)]
 pub struct SubmissionRow {
     pub id: String,
+    pub grading_ms: i64,
     pub learner: String,
     pub learner_name: String,
     pub lesson: String,
@@ -234,6 +274,7 @@ pub struct SubmissionRow {
 #[derive(Clone, Debug, SurrealValue)]
 pub struct SummaryRow {
     pub id: String,
+    pub grading_ms: i64,
     pub passed: i64,
     pub total: i64,
     pub tests_passed: i64,
@@ -250,7 +291,8 @@ pub async fn attempts(
 ) -> Result<Vec<SummaryRow>, AppError> {
     let mut res = db
         .query(
-            "SELECT record::id(id) AS id, passed, total, tests_passed, tests_total, created_at
+            "SELECT record::id(id) AS id, grading_ms, passed, total, tests_passed, tests_total,
+                created_at
              FROM submission WHERE learner = $learner AND exercise = $exercise
              ORDER BY created_at DESC LIMIT $limit",
         )
@@ -267,7 +309,7 @@ pub async fn submission(db: &Db, id: &str) -> Result<Option<SubmissionRow>, AppE
         .query(
             "SELECT record::id(id) AS id, record::id(learner) AS learner,
                 learner.display_name AS learner_name, record::id(lesson) AS lesson,
-                record::id(course) AS course, record::id(exercise) AS exercise, code,
+                record::id(course) AS course, record::id(exercise) AS exercise, code, grading_ms,
                 results_json, passed, total, tests_passed, tests_total, created_at
              FROM ONLY $id",
         )

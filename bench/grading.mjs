@@ -1,0 +1,66 @@
+// Grading benchmark: a 20-test exercise (bench/exercise-20.mjs) replaces the demo FizzBuzz,
+// saved by its author (the demo mentor) through `validate_exercise`; the demo learner then
+// submits a correct solution
+//   - one at a time, 40 times: server grading time (as stored with each submission) and the
+//     whole request (HTTP + grading + the transaction), p50 and p95;
+//   - with 2 × cores submissions in flight for 20 s: submissions per second.
+// Usage: node bench/grading.mjs http://127.0.0.1:3200
+import { execFileSync } from 'node:child_process';
+import { cpus } from 'node:os';
+
+const base = process.argv[2] ?? 'http://127.0.0.1:3200';
+
+async function call(cookie, name, form) {
+  const res = await fetch(`${base}/api/${name}`, {
+    method: 'POST',
+    headers: { origin: base, accept: 'application/json', cookie: cookie ?? '', 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams(form),
+    redirect: 'manual',
+  });
+  const text = await res.text();
+  if (res.status >= 400) throw new Error(`${name}: ${res.status} ${text}`);
+  return { res, text };
+}
+
+async function signIn(email, password) {
+  const { res } = await call('', 'sign_in', { email, password });
+  return res.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+}
+
+const mentor = await signIn('mentor@pairwise.test', 'pairwise-mentor-demo');
+const learner = await signIn('learner@pairwise.test', 'pairwise-learner-demo');
+const course = JSON.parse((await call(learner, 'get_course', { slug: 'javascript-foundations' })).text);
+const lesson = course.sections.flatMap((s) => s.lessons).find((l) => l.title === 'Exercise: FizzBuzz');
+if (!lesson) throw new Error('no FizzBuzz lesson in the demo course');
+const toml = execFileSync(process.execPath, [new URL('./exercise-20.mjs', import.meta.url).pathname]).toString();
+const saved = JSON.parse((await call(mentor, 'validate_exercise', { lesson_id: lesson.id, toml, save: 'on' })).text);
+if (!saved.saved) throw new Error(`the 20-test exercise was not saved: ${JSON.stringify(saved)}`);
+try { await call(learner, 'enrol_course', { slug: 'javascript-foundations' }); } catch { /* already enrolled */ }
+
+const code = toml.split("solution = '''")[1].split("'''")[0];
+const submit = () => call(learner, 'submit_exercise', { lesson_id: lesson.id, code });
+const latest = async () => JSON.parse((await call(learner, 'get_exercise', { lesson_id: lesson.id })).text).submissions[0];
+
+const pct = (xs, p) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(p * s.length))]; };
+
+await submit(); // warm-up
+const grading = [];
+const whole = [];
+for (let i = 0; i < 40; i++) {
+  const t0 = performance.now();
+  await submit();
+  whole.push(performance.now() - t0);
+  const s = await latest();
+  if (s.passed !== s.total || s.total !== 20) throw new Error(`unexpected verdict ${JSON.stringify(s)}`);
+  grading.push(s.grading_ms);
+}
+console.log(`grading a 20-test exercise         p50 ${pct(grading, 0.5)} ms, p95 ${pct(grading, 0.95)} ms (server grading time, n=40)`);
+console.log(`submit request (20 tests)          p50 ${pct(whole, 0.5).toFixed(0)} ms, p95 ${pct(whole, 0.95).toFixed(0)} ms (HTTP + grading + commit)`);
+
+const inFlight = 2 * cpus().length;
+const until = performance.now() + 20_000;
+let done = 0;
+await Promise.all(Array.from({ length: inFlight }, async () => {
+  while (performance.now() < until) { await submit(); done++; }
+}));
+console.log(`submissions/s, all cores busy      ${(done / 20).toFixed(1)} (${inFlight} in flight, 20 tests each, 20 s)`);
