@@ -12,3 +12,9 @@ impl std::fmt::Display for UserId {
         f.write_str(&self.0)
     }
 }
+
+/// Whether `key` could be a record key this app made (random hex, or a short alphanumeric
+/// id): anything else is refused as "not found" before it reaches a query.
+pub fn is_record_key(key: &str) -> bool {
+    !key.is_empty() && key.len() <= 40 && key.bytes().all(|b| b.is_ascii_alphanumeric())
+}

@@ -14,7 +14,7 @@ use app::{
         },
         repo,
     },
-    exercises::{grading::grade, model::ExerciseSpec},
+    exercises::{grading::grade_solution, model::ExerciseSpec},
     i18n::EN,
     state::AppState,
 };
@@ -197,13 +197,7 @@ pub async fn validate_exercises(state: &AppState, bundle: &CourseBundle) -> anyh
         let Some(spec) = &lesson.exercise_spec else {
             continue;
         };
-        let graded = grade(
-            state.grader.as_ref(),
-            &spec.solution,
-            &spec.tests,
-            spec.limits,
-        )
-        .await;
+        let graded = grade_solution(state.grader.as_ref(), spec).await;
         let failing: Vec<String> = graded
             .results
             .iter()

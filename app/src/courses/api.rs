@@ -139,10 +139,7 @@ pub(crate) mod backend {
         lesson_id: &str,
         who: Option<&Authenticated>,
     ) -> Result<(CourseRow, LessonRow), AppError> {
-        if lesson_id.is_empty()
-            || lesson_id.len() > 40
-            || !lesson_id.bytes().all(|b| b.is_ascii_alphanumeric())
-        {
+        if !crate::ids::is_record_key(lesson_id) {
             return Err(AppError::NotFound);
         }
         let lesson = repo::lesson(&state.db, lesson_id)

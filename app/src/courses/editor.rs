@@ -18,25 +18,11 @@ use crate::{
     },
     error::AppError,
     i18n::{Locale, use_locale},
-    ui::form::{FormMessage, TextArea, TextField, successes},
+    ui::form::{FormMessage, TextArea, TextField, action_error, successes},
 };
 
 fn cs(locale: RwSignal<Locale>) -> &'static CourseStrings {
     locale.get().strings().courses
-}
-
-fn last_error<T>(action: ServerAction<T>, locale: RwSignal<Locale>) -> Signal<Option<String>>
-where
-    T: leptos::server_fn::ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
-    T::Output: Clone + Send + Sync + 'static,
-{
-    Signal::derive(move || {
-        action
-            .value()
-            .get()
-            .and_then(|r| r.err())
-            .map(|e| e.message(locale.get()))
-    })
 }
 
 fn saved<T>(action: ServerAction<T>, locale: RwSignal<Locale>) -> Signal<Option<&'static str>>
@@ -58,7 +44,7 @@ pub fn NewCoursePage() -> impl IntoView {
         <section class="card wide">
             <h1>{move || s().ed_new_course}</h1>
             <ActionForm action=create attr:class="form" attr:data-testid="new-course-form">
-                <FormMessage error=last_error(create, locale) testid="new-course"/>
+                <FormMessage error=action_error(create, locale) testid="new-course"/>
                 <TextField name="slug" label=Signal::derive(move || s().ed_slug) hint=Signal::derive(move || s().ed_slug_hint)/>
                 <TextField name="title" label=Signal::derive(move || s().ed_title)/>
                 <TextField name="summary" label=Signal::derive(move || s().ed_summary)/>
@@ -166,10 +152,10 @@ pub fn CourseEditPage() -> impl IntoView {
     );
     let errors = Signal::derive(move || {
         [
-            last_error(publish, locale).get(),
-            last_error(add_section, locale).get(),
-            last_error(add_lesson, locale).get(),
-            last_error(move_lesson, locale).get(),
+            action_error(publish, locale).get(),
+            action_error(add_section, locale).get(),
+            action_error(add_lesson, locale).get(),
+            action_error(move_lesson, locale).get(),
         ]
         .into_iter()
         .flatten()
@@ -205,7 +191,7 @@ pub fn CourseEditPage() -> impl IntoView {
                                     </ActionForm>
                                 </div>
                                 <ActionForm action=update attr:class="form" attr:data-testid="course-form">
-                                    <FormMessage error=last_error(update, locale) success=saved(update, locale) testid="course-form"/>
+                                    <FormMessage error=action_error(update, locale) success=saved(update, locale) testid="course-form"/>
                                     <input type="hidden" name="slug" value=slug.get_value()/>
                                     <TextField name="title" label=Signal::derive(move || s().ed_title) value=input.title.clone()/>
                                     <TextField name="summary" label=Signal::derive(move || s().ed_summary) value=input.summary.clone()/>
@@ -313,7 +299,7 @@ pub fn LessonEditPage() -> impl IntoView {
                                 </p>
                                 <h1>{d.title.clone()}</h1>
                                 <ActionForm action=update attr:class="form" attr:data-testid="lesson-form">
-                                    <FormMessage error=last_error(update, locale) success=saved(update, locale) testid="lesson-form"/>
+                                    <FormMessage error=action_error(update, locale) success=saved(update, locale) testid="lesson-form"/>
                                     <input type="hidden" name="lesson_id" value=lesson_id.get_value()/>
                                     <TextField name="title" label=Signal::derive(move || s().ed_title) value=d.title.clone()/>
                                     <MarkdownEditor name="body" label=Signal::derive(move || s().ed_body) value=d.body.clone()/>

@@ -16,11 +16,11 @@ mod backend {
         courses::{
             api::backend::{can_edit, visible_lesson},
             model::LessonKind,
-            repo::{self as course_repo, CourseRow},
+            repo::{self as course_repo, CourseRow, LessonRow},
         },
         error::{AppError, Problem},
         exercises::{
-            grading::grade,
+            grading::{grade, grade_solution},
             model::{
                 CODE_CAP, COMMENT_MAX, CommentView, ExerciseSpec, StoredResult, SubmissionSummary,
                 diff_lines,
@@ -78,7 +78,7 @@ mod backend {
         id: &str,
         who: &Authenticated,
     ) -> Result<(SubmissionRow, bool), AppError> {
-        if id.is_empty() || id.len() > 40 || !id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        if !crate::ids::is_record_key(id) {
             return Err(AppError::NotFound);
         }
         let row = repo::submission(&state.db, id)
@@ -100,6 +100,22 @@ mod backend {
             tracing::error!(error = %e, submission = %row.id, "stored results do not parse");
             AppError::Internal
         })
+    }
+
+    /// An exercise lesson of a course the caller authors (or any, for an admin).
+    pub async fn authored_exercise_lesson(
+        state: &AppState,
+        lesson_id: &str,
+    ) -> Result<(CourseRow, LessonRow), AppError> {
+        let who = require_user().await?;
+        let (course, lesson) = visible_lesson(state, lesson_id, Some(&who)).await?;
+        if !can_edit(&course, Some(&who)) {
+            return Err(AppError::Forbidden);
+        }
+        if lesson.kind() != LessonKind::Exercise {
+            return Err(AppError::NotFound);
+        }
+        Ok((course, lesson))
     }
 
     pub fn comment_body(body: &str) -> Result<String, AppError> {
@@ -299,10 +315,7 @@ pub async fn update_review_comment(
 ) -> Result<(), AppError> {
     let state = AppState::get()?;
     let who = require_user().await?;
-    if comment_id.is_empty()
-        || comment_id.len() > 40
-        || !comment_id.bytes().all(|b| b.is_ascii_alphanumeric())
-    {
+    if !crate::ids::is_record_key(&comment_id) {
         return Err(AppError::NotFound);
     }
     let comment = repo::comment(&state.db, &comment_id)
@@ -363,14 +376,7 @@ pub async fn mark_notifications_read() -> Result<(), AppError> {
 #[server(endpoint = "get_exercise_draft")]
 pub async fn get_exercise_draft(lesson_id: String) -> Result<ExerciseDraft, AppError> {
     let state = AppState::get()?;
-    let who = require_user().await?;
-    let (course, lesson) = visible_lesson(&state, &lesson_id, Some(&who)).await?;
-    if !can_edit(&course, Some(&who)) {
-        return Err(AppError::Forbidden);
-    }
-    if lesson.kind() != LessonKind::Exercise {
-        return Err(AppError::NotFound);
-    }
+    let (course, lesson) = authored_exercise_lesson(&state, &lesson_id).await?;
     let existing = repo::exercise_of_lesson(&state.db, &lesson.id).await?;
     let toml = match &existing {
         Some(e) => toml::to_string(&e.spec.to_file()).map_err(|_| AppError::Internal)?,
@@ -421,26 +427,13 @@ pub async fn validate_exercise(
     save: Option<String>,
 ) -> Result<Validation, AppError> {
     let state = AppState::get()?;
-    let who = require_user().await?;
-    let (course, lesson) = visible_lesson(&state, &lesson_id, Some(&who)).await?;
-    if !can_edit(&course, Some(&who)) {
-        return Err(AppError::Forbidden);
-    }
-    if lesson.kind() != LessonKind::Exercise {
-        return Err(AppError::NotFound);
-    }
+    let (course, lesson) = authored_exercise_lesson(&state, &lesson_id).await?;
     if toml.len() > 4 * CODE_CAP {
         return Err(Problem::CodeTooLong.into());
     }
     let spec =
         ExerciseSpec::from_toml(&toml).map_err(|detail| AppError::ExerciseInvalid { detail })?;
-    let graded = grade(
-        state.grader.as_ref(),
-        &spec.solution,
-        &spec.tests,
-        spec.limits,
-    )
-    .await;
+    let graded = grade_solution(state.grader.as_ref(), &spec).await;
     let all_passed = graded.all_passed();
     let saved = all_passed && save.is_some();
     if saved {

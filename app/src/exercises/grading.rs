@@ -38,6 +38,14 @@ pub async fn grade(
     }
 }
 
+/// Runs an exercise's reference solution against all its tests (authoring and import).
+pub async fn grade_solution(
+    grader: &dyn Grader,
+    spec: &crate::exercises::model::ExerciseSpec,
+) -> Graded {
+    grade(grader, &spec.solution, &spec.tests, spec.limits).await
+}
+
 #[derive(Debug)]
 pub struct Graded {
     pub results: Vec<StoredResult>,
