@@ -51,6 +51,7 @@ pub enum Problem {
     CommentEmpty,
     CommentTooLong,
     LineInvalid,
+    GradingBusy,
 }
 
 impl Problem {
@@ -92,6 +93,7 @@ impl Problem {
             Problem::CommentEmpty => s.exercises.err_comment_empty,
             Problem::CommentTooLong => s.exercises.err_comment_too_long,
             Problem::LineInvalid => s.exercises.err_line_invalid,
+            Problem::GradingBusy => s.exercises.err_grading_busy,
         }
     }
 }
@@ -149,6 +151,9 @@ impl AppError {
             AppError::Invalid {
                 problem: Problem::VideoType,
             } => 415,
+            AppError::Invalid {
+                problem: Problem::GradingBusy,
+            } => 429,
             AppError::Invalid { .. } | AppError::ExerciseInvalid { .. } => 422,
             AppError::Unauthenticated | AppError::WrongCredentials => 401,
             AppError::Forbidden | AppError::CrossOrigin => 403,

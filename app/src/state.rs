@@ -46,6 +46,56 @@ pub struct AppState {
     pub facets: Arc<Cached<(Vec<String>, Vec<String>)>>,
     /// Runs learner code for grading (the server's process pool).
     pub grader: Arc<dyn Grader>,
+    /// Gradings in flight per learner: one learner's burst cannot fill the pool.
+    pub grading_per_user: Arc<PerKeyLimit>,
+}
+
+/// At most `limit` concurrent holders per key (in this process).
+#[derive(Debug)]
+pub struct PerKeyLimit {
+    limit: u32,
+    held: std::sync::Mutex<std::collections::HashMap<String, u32>>,
+}
+
+impl PerKeyLimit {
+    pub fn new(limit: u32) -> Self {
+        Self {
+            limit: limit.max(1),
+            held: std::sync::Mutex::new(std::collections::HashMap::new()),
+        }
+    }
+
+    /// A slot for `key`, released when the guard drops; `None` when `key` holds them all.
+    pub fn enter(self: &Arc<Self>, key: &str) -> Option<PerKeyGuard> {
+        let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
+        let n = held.entry(key.to_string()).or_insert(0);
+        if *n >= self.limit {
+            return None;
+        }
+        *n += 1;
+        Some(PerKeyGuard {
+            owner: self.clone(),
+            key: key.to_string(),
+        })
+    }
+}
+
+#[derive(Debug)]
+pub struct PerKeyGuard {
+    owner: Arc<PerKeyLimit>,
+    key: String,
+}
+
+impl Drop for PerKeyGuard {
+    fn drop(&mut self) {
+        let mut held = self.owner.held.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = held.get_mut(&self.key) {
+            *n -= 1;
+            if *n == 0 {
+                held.remove(&self.key);
+            }
+        }
+    }
 }
 
 /// Runs `expressions` after `code` in the sandboxed engine, one [`TestRun`] per expression,

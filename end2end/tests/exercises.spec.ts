@@ -145,6 +145,28 @@ test('a Run that never ends times out while the page stays responsive', async ({
   await expect(page.getByTestId('exercise').locator('.cm-content')).toContainText('still typing');
 });
 
+test('the editor works from the keyboard: Tab indents, Escape then Tab moves on', async ({ app, page }, testInfo) => {
+  test.skip(testInfo.project.name !== 'desktop', 'a keyboard check');
+  await app.signUp(uniqueEmail(testInfo, 'keys'), 'Kay Board', PASSWORD);
+  await expect(page).toHaveURL(/\/profile$/);
+  await enrolAndOpen(app, page, 'Exercise: FizzBuzz');
+  await setCode(app, page, 'x');
+  // Edits within half a second join one undo step; keep the indent a step of its own.
+  await page.waitForTimeout(600);
+  await page.keyboard.press('Home');
+  await page.keyboard.press('Tab');
+  await expect(page.getByTestId('exercise').locator('.cm-content')).toHaveText('  x');
+  await expect(page.getByTestId('exercise').locator('.cm-content')).toBeFocused();
+  // Undo takes the indentation back.
+  await page.keyboard.press('ControlOrMeta+z');
+  await expect(page.getByTestId('exercise').locator('.cm-content')).toHaveText('x');
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('Tab');
+  await expect(page.getByTestId('run')).toBeFocused();
+  // The form posts what the editor shows.
+  await expect(page.locator('textarea[name="code"]')).toHaveValue('x');
+});
+
 test("learner code in Run cannot call Pairwise with the viewer's session", async ({ app, page }, testInfo) => {
   test.skip(!app.jsEnabled, 'Run needs JavaScript');
   await app.signUp(uniqueEmail(testInfo, 'sneaky'), 'Sne Aky', PASSWORD);

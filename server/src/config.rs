@@ -26,6 +26,7 @@
 //! | `PAIRWISE_MAIL_POLL` | `5s` | how often the outbox is checked for mail to send |
 //! | `PAIRWISE_GRADER` | `pairwise-grader` beside the server binary | the grader program that runs submitted code |
 //! | `PAIRWISE_GRADER_WORKERS` | the number of cores | how many submissions are graded at once (the rest wait) |
+//! | `PAIRWISE_GRADING_PER_USER` | `1` | submissions one learner may have in grading at once (more get 429) |
 
 use std::{fmt, net::SocketAddr, path::PathBuf, time::Duration};
 
@@ -96,6 +97,7 @@ pub struct Config {
     pub mail: Option<MailConfig>,
     pub grader: Option<PathBuf>,
     pub grader_workers: usize,
+    pub grading_per_user: u32,
 }
 
 impl Config {
@@ -206,6 +208,7 @@ impl Config {
                 std::thread::available_parallelism().map_or(2, |n| n.get() as u32),
             )?
             .clamp(1, 256) as usize,
+            grading_per_user: number(&get, "PAIRWISE_GRADING_PER_USER", 1)?.max(1),
         })
     }
 

@@ -137,8 +137,9 @@ impl GraderPool {
             .map_err(|e| format!("cannot start {}: {e}", self.program.display()))?;
         let input = serde_json::to_vec(job).map_err(|e| e.to_string())?;
         if let Some(mut stdin) = child.stdin.take() {
-            // A process that dies before reading its job shows up below as a crash.
-            let _ = stdin.write_all(&input).await;
+            // A process that dies before reading its job shows up below as a crash; one that
+            // never reads it is stopped by the first test's deadline.
+            let _ = tokio::time::timeout(per_test + SLACK, stdin.write_all(&input)).await;
         }
         let stdout = child.stdout.take().ok_or("no stdout")?;
         let mut lines = BufReader::new(stdout);
@@ -152,7 +153,15 @@ impl GraderPool {
             let stopped = match read {
                 Err(_) => Some(Outcome::TimedOut),
                 Ok(Ok(0)) | Ok(Err(_)) => {
-                    let status = child.wait().await.ok();
+                    // Output closed: the process is ending (or closed it on purpose and
+                    // spins on); wait a moment for its exit status, then stop it for sure.
+                    let status = match tokio::time::timeout(SLACK, child.wait()).await {
+                        Ok(status) => status.ok(),
+                        Err(_) => {
+                            let _ = child.start_kill();
+                            child.wait().await.ok()
+                        }
+                    };
                     Some(Outcome::Threw {
                         message: crash_reason(status.and_then(|s| s.signal())),
                     })
@@ -186,7 +195,11 @@ impl GraderPool {
                 return Ok(());
             }
         }
-        let _ = child.wait().await;
+        // Every test reported: the process exits by itself, or is stopped.
+        if tokio::time::timeout(SLACK, child.wait()).await.is_err() {
+            let _ = child.start_kill();
+            let _ = child.wait().await;
+        }
         Ok(())
     }
 }

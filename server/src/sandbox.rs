@@ -1,6 +1,7 @@
 //! `/sandbox/run`: the page the browser's Run loads in an `<iframe sandbox="allow-scripts">`.
 //!
-//! Without `allow-same-origin` the frame has an opaque origin, so learner code can never call
+//! Without `allow-same-origin` the frame has an opaque origin (its own policy says
+//! `sandbox allow-scripts` too, so it is opaque however it is opened), so learner code can never call
 //! Pairwise with the viewer's cookies; its own policy also forbids every connection
 //! (`connect-src 'none'`), which the Web Workers it starts from `blob:` URLs inherit. Each test
 //! runs in a fresh worker that is terminated on its time limit, so an endless loop stops there
@@ -18,7 +19,8 @@ use crate::security::CspNonce;
 pub async fn run_page(Extension(CspNonce(nonce)): Extension<CspNonce>) -> Response {
     let policy = format!(
         "default-src 'none'; script-src 'nonce-{nonce}' 'unsafe-eval'; worker-src blob:; \
-         connect-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'self'"
+         connect-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'self'; \
+         sandbox allow-scripts"
     );
     let body = format!(
         "<!doctype html><meta charset=utf-8><title>Pairwise code sandbox</title>\

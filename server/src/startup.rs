@@ -178,6 +178,7 @@ pub async fn build_state(
             },
             config.grader_workers,
         )),
+        grading_per_user: Arc::new(app::state::PerKeyLimit::new(config.grading_per_user)),
     };
     if config.demo {
         state.demo_accounts = Arc::new(demo::ensure_demo_accounts(&state).await?);

@@ -552,7 +552,7 @@ async fn import_export_import_gives_an_identical_course() {
     let app = spawn_app().await;
     let media = tempfile::tempdir().unwrap();
     let (first, second) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    // The shipped demo course: video with captions, readings, quizzes, an exercise slot.
+    // The shipped demo course: video with captions, readings, quizzes, twelve exercises.
     let slug = server::course_files::import(
         &app.state,
         media.path(),
@@ -595,6 +595,16 @@ async fn import_export_import_gives_an_identical_course() {
     assert_eq!(strip(before.clone()), strip(after));
     let lessons: usize = before.sections.iter().map(|s| s.lessons.len()).sum();
     assert!(lessons >= 8);
+    let exercises = before
+        .sections
+        .iter()
+        .flat_map(|s| &s.lessons)
+        .filter(|l| l.exercise_spec.is_some())
+        .count();
+    assert!(
+        exercises >= 12,
+        "{exercises} exercises survived the round trip"
+    );
     app.stop().await;
 }
 

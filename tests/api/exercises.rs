@@ -16,7 +16,7 @@ use app::{
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{Browser, TestApp, body_json, spawn_app};
+use crate::helpers::{Browser, TestApp, body_json, spawn_app, spawn_app_with};
 
 fn test_case(name: &str, call: &str, expected: Value, hidden: bool) -> TestCase {
     TestCase {
@@ -322,6 +322,9 @@ async fn hidden_tests_and_other_learners_work_stay_private_and_mentors_comment()
     assert!(
         hidden["call"].is_null() && hidden["expected"].is_null() && hidden["outcome"].is_null()
     );
+    // Nor how long it took, to the learner: timing would leak a hidden test's input.
+    assert_eq!(hidden["micros"], 0);
+    assert_eq!(mine["summary"]["grading_ms"], 0);
     let id = mine["summary"]["id"].as_str().unwrap().to_string();
     let first_id = first["summary"]["id"].as_str().unwrap().to_string();
 
@@ -383,6 +386,7 @@ async fn hidden_tests_and_other_learners_work_stay_private_and_mentors_comment()
     .await;
     assert_eq!(seen["can_review"], true);
     assert_eq!(seen["results"][1]["call"], "answer() + 0 /* SECRET-CALL */");
+    assert!(seen["summary"]["grading_ms"].as_u64().unwrap() > 0);
     for bad in ["0", "4", "x"] {
         let res = app
             .call(
@@ -573,7 +577,9 @@ async fn the_sandbox_page_has_an_opaque_no_network_policy() {
 
 #[tokio::test]
 async fn concurrent_submissions_of_one_learner_are_all_stored() {
-    let app = spawn_app().await;
+    // Allow a burst from one learner: every submission passes, so each also marks the lesson
+    // done and they collide on the progress row; none may be lost.
+    let app = spawn_app_with(&[("PAIRWISE_GRADING_PER_USER", "8")]).await;
     let lesson = exercise_course(
         &app,
         "burst",
@@ -583,7 +589,6 @@ async fn concurrent_submissions_of_one_learner_are_all_stored() {
     )
     .await;
     let who = enrolled_learner(&app, "burst@example.org", "burst").await;
-    // All pass, so every one also marks the lesson done: they collide on the progress row.
     let form = [
         ("lesson_id", lesson.as_str()),
         ("code", "function answer() { return 42; }"),
@@ -598,5 +603,106 @@ async fn concurrent_submissions_of_one_learner_are_all_stored() {
     )
     .await;
     assert_eq!(view["submissions"].as_array().unwrap().len(), 8);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_learner_has_one_submission_in_grading_at_a_time() {
+    let app = spawn_app().await;
+    let lesson = exercise_course(
+        &app,
+        "one-at-a-time",
+        None,
+        vec![test_case("the answer", "answer()", json!(42), false)],
+        Limits::parse(2_000, 4_000).unwrap(),
+    )
+    .await;
+    let who = enrolled_learner(&app, "eager@example.org", "one-at-a-time").await;
+    let spin = [
+        ("lesson_id", lesson.as_str()),
+        ("code", "function answer() { for (;;) {} }"),
+    ];
+    let again = [
+        ("lesson_id", lesson.as_str()),
+        ("code", "function answer() { return 42; }"),
+    ];
+    let first = app.call(&who, "submit_exercise", &spin);
+    let second = async {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        app.call(&who, "submit_exercise", &again).await
+    };
+    let (first, second) = tokio::join!(first, second);
+    assert_eq!(first.status(), StatusCode::OK);
+    assert_eq!(second.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(second.text().await.unwrap().contains("grading_busy"));
+    let view = body_json(
+        app.call(&who, "get_exercise", &[("lesson_id", &lesson)])
+            .await,
+    )
+    .await;
+    assert_eq!(view["submissions"].as_array().unwrap().len(), 1);
+    // Once graded, the next one is welcome.
+    let res = app.call(&who, "submit_exercise", &again).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn returned_values_are_read_the_way_the_browser_reads_them() {
+    let app = spawn_app().await;
+    // Each call's value as a browser's structured clone + JSON shows it.
+    let cases = [
+        ("a date", "new Date(0)", json!("1970-01-01T00:00:00.000Z")),
+        (
+            "getters run, symbols skipped",
+            "({ a: 1, get b() { return 2; }, [Symbol('s')]: 3 })",
+            json!({"a": 1, "b": 2}),
+        ),
+        (
+            "non-enumerable skipped",
+            "Object.defineProperty({ x: 1 }, 'hidden', { value: 2, enumerable: false })",
+            json!({"x": 1}),
+        ),
+        (
+            "a class instance is its own fields",
+            "new (class P { #secret = 1; constructor() { this.name = 'p'; } })()",
+            json!({"name": "p"}),
+        ),
+        (
+            "undefined dropped, NaN null",
+            "({ u: undefined, n: NaN })",
+            json!({"n": null}),
+        ),
+        ("a map is an empty object", "new Map([[1, 2]])", json!({})),
+        (
+            "web-compatibility methods",
+            "'abc'.substr(1, 1)",
+            json!("b"),
+        ),
+        (
+            "strings compare by code units",
+            "['b', 'a', 'C'].sort((x, y) => x.localeCompare(y))",
+            json!(["C", "a", "b"]),
+        ),
+        (
+            "a thrown error's own fields",
+            "(() => { try { null.x; } catch (e) { return [e instanceof TypeError, e.message.length > 0]; } })()",
+            json!([true, true]),
+        ),
+    ];
+    let tests = cases
+        .iter()
+        .map(|(name, call, expected)| test_case(name, call, expected.clone(), false))
+        .collect();
+    let lesson = exercise_course(&app, "values", None, tests, Limits::DEFAULT).await;
+    let who = enrolled_learner(&app, "values@example.org", "values").await;
+    let s = submit(&app, &who, &lesson, "function answer() { return 42; }").await;
+    let failed: Vec<&Value> = s["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["passed"] != true)
+        .collect();
+    assert!(failed.is_empty(), "{failed:#?}");
     app.stop().await;
 }

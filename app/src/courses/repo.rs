@@ -1113,6 +1113,7 @@ pub async fn delete_lesson(db: &Db, lesson: &str) -> Result<(), AppError> {
         .query(
             "BEGIN TRANSACTION;
              DELETE question WHERE lesson = $lesson;
+             DELETE exercise WHERE lesson = $lesson;
              DELETE $lesson;
              COMMIT TRANSACTION;",
         )

@@ -31,6 +31,15 @@ mod backend {
         ui::markdown,
     };
 
+    /// A submission's summary; the grading time only for reviewers (see `grading_ms`).
+    pub fn summary_for(row: &SummaryRow, reviewer: bool) -> SubmissionSummary {
+        let mut s = summary(row);
+        if !reviewer {
+            s.grading_ms = 0;
+        }
+        s
+    }
+
     pub fn summary(row: &SummaryRow) -> SubmissionSummary {
         SubmissionSummary {
             id: row.id.clone(),
@@ -43,16 +52,19 @@ mod backend {
         }
     }
 
-    pub fn summary_of(row: &SubmissionRow) -> SubmissionSummary {
-        summary(&SummaryRow {
-            id: row.id.clone(),
-            grading_ms: row.grading_ms,
-            passed: row.passed,
-            total: row.total,
-            tests_passed: row.tests_passed,
-            tests_total: row.tests_total,
-            created_at: row.created_at,
-        })
+    pub fn summary_of(row: &SubmissionRow, reviewer: bool) -> SubmissionSummary {
+        summary_for(
+            &SummaryRow {
+                id: row.id.clone(),
+                grading_ms: row.grading_ms,
+                passed: row.passed,
+                total: row.total,
+                tests_passed: row.tests_passed,
+                tests_total: row.tests_total,
+                created_at: row.created_at,
+            },
+            reviewer,
+        )
     }
 
     /// The exercise of a lesson the caller may see.
@@ -152,7 +164,7 @@ pub async fn get_exercise(lesson_id: String) -> Result<ExerciseView, AppError> {
             repo::attempts(&state.db, &w.user.id, &exercise.id, 50)
                 .await?
                 .iter()
-                .map(summary)
+                .map(|r| summary_for(r, false))
                 .collect(),
         ),
         None => (None, Vec::new()),
@@ -168,6 +180,11 @@ pub async fn get_exercise(lesson_id: String) -> Result<ExerciseView, AppError> {
         can_submit: enrolled,
         can_author: can_edit(&course, who.as_ref()),
         last_code,
+        draft_key: format!(
+            "pairwise:draft:{}:{}",
+            who.as_ref().map_or("anonymous", |w| w.user.id.0.as_str()),
+            exercise.lesson
+        ),
         submissions,
     })
 }
@@ -188,6 +205,9 @@ pub async fn submit_exercise(lesson_id: String, code: String) -> Result<(), AppE
     if code.len() > CODE_CAP {
         return Err(Problem::CodeTooLong.into());
     }
+    let Some(_slot) = state.grading_per_user.enter(&who.user.id.0) else {
+        return Err(Problem::GradingBusy.into());
+    };
     let spec = &exercise.spec;
     let graded = grade(state.grader.as_ref(), &code, &spec.tests, spec.limits).await;
     let id = repo::create_submission(
@@ -239,7 +259,7 @@ pub async fn get_submission(id: String, against: String) -> Result<SubmissionVie
     let attempts: Vec<SubmissionSummary> = repo::attempts(&state.db, &learner, &row.exercise, 50)
         .await?
         .iter()
-        .map(summary)
+        .map(|r| summary_for(r, reviewer))
         .collect();
     let diff = match against.trim() {
         "" => None,
@@ -253,7 +273,7 @@ pub async fn get_submission(id: String, against: String) -> Result<SubmissionVie
         }
     };
     Ok(SubmissionView {
-        summary: summary_of(&row),
+        summary: summary_of(&row, reviewer),
         lesson_id: row.lesson.clone(),
         lesson_title: lesson.map(|l| l.title).unwrap_or_default(),
         learner_name: row.learner_name.clone(),

@@ -185,9 +185,11 @@ pub fn worker_js() -> String {
 }
 
 const WORKER_JS: &str = r#"'use strict';
+(() => {
 const post = self.postMessage.bind(self);
 const P = Promise;
-const now = () => performance.now();
+const clock = performance;
+const now = () => clock.now();
 const MAX = CONSOLE_CAP_BYTES;
 let out = '', dropped = 0;
 const show = v => { try { return typeof v === 'string' ? v : JSON.stringify(v) ?? String(v); } catch (e) { return String(v); } };
@@ -196,6 +198,20 @@ const write = (...args) => {
   if (out.length + line.length <= MAX) out += line; else dropped += line.length;
 };
 self.console = { log: write, info: write, warn: write, error: write, debug: write };
+// Only what the server's engine offers, so Run and Submit agree: no timers, network, Intl,
+// or other browser-only globals, and string comparison by code units as on the server.
+for (const name of ['setTimeout', 'setInterval', 'clearTimeout', 'clearInterval',
+    'queueMicrotask', 'structuredClone', 'atob', 'btoa', 'fetch', 'XMLHttpRequest', 'WebSocket',
+    'EventSource', 'importScripts', 'performance', 'crypto', 'indexedDB', 'caches', 'Intl',
+    'requestAnimationFrame', 'BroadcastChannel', 'Worker', 'close']) {
+  try { delete self[name]; } catch (e) {}
+  try { delete Object.getPrototypeOf(self)[name]; } catch (e) {}
+}
+try { delete Object.getPrototypeOf(self).postMessage; } catch (e) {}
+String.prototype.localeCompare = function (that) {
+  const a = String(this), b = String(that);
+  return a < b ? -1 : a > b ? 1 : 0;
+};
 self.onmessage = async (event) => {
   const { script } = event.data;
   const started = now();
@@ -213,6 +229,7 @@ self.onmessage = async (event) => {
     send({ status: 'threw', message: String(e && e.message || e) });
   }
 };
+})();
 "#;
 
 /// An exercise as authored: everything the grader needs, checked once on the way in.
@@ -393,6 +410,9 @@ pub struct ExerciseView {
     pub can_author: bool,
     /// The code of the caller's latest submission, to start from when no draft is saved.
     pub last_code: Option<String>,
+    /// Where this viewer's draft of this exercise is kept in the browser (per user, so a
+    /// shared computer does not show one learner's code to the next).
+    pub draft_key: String,
     pub submissions: Vec<SubmissionSummary>,
 }
 
@@ -405,7 +425,8 @@ pub struct SubmissionSummary {
     pub total: u32,
     pub tests_passed: u32,
     pub tests_total: u32,
-    /// Time the server spent grading, in milliseconds.
+    /// Time the server spent grading, in milliseconds (reviewers only: it would let code
+    /// time hidden tests; 0 for the learner).
     pub grading_ms: u64,
 }
 
@@ -451,7 +472,8 @@ impl StoredResult {
             } else {
                 String::new()
             },
-            micros: self.micros,
+            // A hidden test's time would leak its input (code can spin for `n` ms).
+            micros: if show { self.micros } else { 0 },
         }
     }
 }

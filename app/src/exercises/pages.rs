@@ -120,7 +120,7 @@ fn Workbench(exercise: ExerciseView) -> impl IntoView {
     let visible = StoredValue::new(exercise.visible.clone());
     let limits = exercise.limits;
     let starter = StoredValue::new(exercise.starter.clone());
-    let draft_key = format!("pairwise:draft:{}", exercise.lesson_id);
+    let draft_key = exercise.draft_key.clone();
 
     #[cfg(feature = "hydrate")]
     {
@@ -438,12 +438,15 @@ pub fn ExerciseEditPage() -> impl IntoView {
     let params = use_params_map();
     let id = Memo::new(move |_| params.with(|p| p.get("id").unwrap_or_default()));
     let validate = ServerAction::<ValidateExercise>::new();
-    let saved = Memo::new(move |_| {
-        validate.value().with(|v| {
+    // Counts saves (not validations), so each save reloads the "last validated" time.
+    let saved = Memo::new(move |previous: Option<&u32>| {
+        let n = previous.copied().unwrap_or(0);
+        let now_saved = validate.value().with(|v| {
             v.as_ref()
                 .and_then(|r| r.as_ref().ok())
                 .is_some_and(|v| v.saved)
-        })
+        });
+        if now_saved { n + 1 } else { n }
     });
     let draft = Resource::new(
         move || (id.get(), saved.get()),

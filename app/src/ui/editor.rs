@@ -91,6 +91,7 @@ mod client {
     #[wasm_bindgen(inline_js = "
 export function mount_editor(host, doc, language, readOnly, label, onChange, onReady) {
   import('/editor/codemirror.js').then((m) => {
+    if (!host.isConnected) { onReady(false); return; }
     const dark = window.matchMedia && window.matchMedia('(prefers-color-scheme: dark)').matches;
     const ed = m.create(host, doc, language, readOnly, dark, label, onChange, null);
     host.__pairwiseEditor = ed;
@@ -135,10 +136,15 @@ export function destroy_editor(host) {
         let hidden = area.clone();
         let ready_host: web_sys::HtmlElement = host.clone().unchecked_into();
         let on_ready = Closure::once_into_js(move |ok: bool| {
+            // The page may have been left while the bundle loaded: then there is nothing to do.
+            let Some(text) = handle.text.try_get_untracked() else {
+                destroy_editor(&ready_host);
+                return;
+            };
             if ok {
                 let _ = web_sys::HtmlElement::style(&hidden).set_property("display", "none");
                 // The text may have changed while the bundle loaded (a restored draft).
-                replace_text(&ready_host, &handle.text.get_untracked());
+                replace_text(&ready_host, &text);
             }
         });
         mount_editor(

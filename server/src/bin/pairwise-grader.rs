@@ -11,16 +11,19 @@ use std::io::{Read, Write};
 
 use app::exercises::model::{CONSOLE_CAP, Outcome, TestRun, VALUE_CAP, test_script};
 use boa_engine::{
-    Context, JsResult, JsValue, NativeFunction, Source, builtins::promise::PromiseState, js_string,
-    object::ObjectInitializer, property::Attribute,
+    Context, JsObject, JsResult, JsValue, JsVariant, NativeFunction, Source,
+    builtins::promise::PromiseState,
+    js_string,
+    object::{ObjectInitializer, builtins::JsDate},
+    property::{Attribute, PropertyKey},
 };
 use rlimit::Resource;
 use server::grading::{JOB_CAP, Job, Line, MEMORY_BYTES};
 
 /// Loop iterations per loop before the engine throws: far above honest exercise code.
 const LOOP_LIMIT: u64 = 20_000_000;
-/// Nested calls before the engine throws a RangeError like a browser would.
-const RECURSION_LIMIT: usize = 2_000;
+/// Nested calls before the engine throws a RangeError, near what browsers allow (~10,000).
+const RECURSION_LIMIT: usize = 10_000;
 /// The engine runs on a thread with this stack, deep enough for [`RECURSION_LIMIT`].
 const STACK_BYTES: usize = 256 * 1024 * 1024;
 
@@ -138,9 +141,10 @@ fn run_one(code: &str, expression: &str) -> Outcome {
         }
         None => value,
     };
-    // A native walk over own data properties: no getters, no toJSON, no prototypes, so a
-    // replaced JSON or Object.prototype cannot change what is compared.
-    match value.to_json(&mut context) {
+    // Read natively, the way the browser reads a Run's result (structured clone, then JSON in
+    // a clean realm): enumerable own properties, getters called, dates as ISO text, no toJSON,
+    // no prototypes. A replaced JSON or Object.prototype cannot change what is compared.
+    match extract(&value, &mut context, 0, &mut Vec::new()) {
         Ok(json) => {
             let json = json.unwrap_or(serde_json::Value::Null);
             let size = serde_json::to_vec(&json)
@@ -154,11 +158,99 @@ fn run_one(code: &str, expression: &str) -> Outcome {
                 Outcome::Returned { value: json }
             }
         }
-        Err(e) => threw(format!(
-            "the returned value cannot be compared: {}",
-            error_message(e, &mut context)
-        )),
+        Err(message) => threw(format!("the returned value cannot be compared: {message}")),
     }
+}
+
+/// Deeper values than this are refused rather than walked (and the walk's stack bounded).
+const MAX_DEPTH: usize = 200;
+
+/// A JavaScript value as JSON; `None` for `undefined` (dropped from objects, `null` in arrays).
+fn extract(
+    value: &JsValue,
+    context: &mut Context,
+    depth: usize,
+    seen: &mut Vec<JsObject>,
+) -> Result<Option<serde_json::Value>, String> {
+    use serde_json::Value;
+    if depth > MAX_DEPTH {
+        return Err("it is nested too deeply".into());
+    }
+    let object = match value.variant() {
+        JsVariant::Null => return Ok(Some(Value::Null)),
+        JsVariant::Undefined => return Ok(None),
+        JsVariant::Boolean(b) => return Ok(Some(Value::Bool(b))),
+        JsVariant::String(s) => return Ok(Some(Value::String(s.to_std_string_escaped()))),
+        JsVariant::Integer32(i) => return Ok(Some(Value::from(i))),
+        // Like JSON: NaN and the infinities become null.
+        JsVariant::Float64(f) => {
+            return Ok(Some(
+                serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number),
+            ));
+        }
+        JsVariant::BigInt(_) => return Err("a BigInt is not JSON".into()),
+        JsVariant::Symbol(_) => return Err("a Symbol is not JSON".into()),
+        JsVariant::Object(o) => o,
+    };
+    if object.is_callable() {
+        return Err("a function is not JSON".into());
+    }
+    if let Ok(date) = JsDate::from_object(object.clone()) {
+        return Ok(Some(match date.to_iso_string(context) {
+            Ok(text) => text
+                .as_string()
+                .map_or(Value::Null, |s| Value::String(s.to_std_string_escaped())),
+            // An invalid date is null in JSON.
+            Err(_) => Value::Null,
+        }));
+    }
+    if seen.iter().any(|o| o == &object) {
+        return Err("it refers to itself".into());
+    }
+    seen.push(object.clone());
+    let out = if object.is_array() {
+        let length = object
+            .get(js_string!("length"), context)
+            .and_then(|l| l.to_length(context))
+            .map_err(|e| e.to_string())?;
+        if length > 1_000_000 {
+            return Err("the array is too long".into());
+        }
+        let mut items = Vec::new();
+        for i in 0..length {
+            let item = object.get(i, context).map_err(|e| e.to_string())?;
+            items.push(extract(&item, context, depth + 1, seen)?.unwrap_or(Value::Null));
+        }
+        Value::Array(items)
+    } else {
+        let mut map = serde_json::Map::new();
+        let keys = object
+            .own_property_keys(context)
+            .map_err(|e| e.to_string())?;
+        for key in keys {
+            let name = match &key {
+                PropertyKey::String(s) => s.to_std_string_escaped(),
+                PropertyKey::Index(i) => i.get().to_string(),
+                // Structured clone and JSON both skip symbol keys.
+                PropertyKey::Symbol(_) => continue,
+            };
+            let enumerable = object
+                .borrow()
+                .properties()
+                .get(&key)
+                .is_none_or(|d| d.expect_enumerable());
+            if !enumerable {
+                continue;
+            }
+            let item = object.get(key, context).map_err(|e| e.to_string())?;
+            if let Some(v) = extract(&item, context, depth + 1, seen)? {
+                map.insert(name, v);
+            }
+        }
+        Value::Object(map)
+    };
+    seen.pop();
+    Ok(Some(out))
 }
 
 fn threw(message: String) -> Outcome {
