@@ -706,3 +706,31 @@ async fn returned_values_are_read_the_way_the_browser_reads_them() {
     assert!(failed.is_empty(), "{failed:#?}");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn re_importing_a_course_keeps_submissions_attached() {
+    let app = spawn_app().await;
+    let tests = vec![test_case("the answer", "answer()", json!(42), false)];
+    let lesson = exercise_course(&app, "again", None, tests.clone(), Limits::DEFAULT).await;
+    let who = enrolled_learner(&app, "again@example.org", "again").await;
+    submit(&app, &who, &lesson, "function answer() { return 42; }").await;
+    // The author re-imports the course (same lesson, new test limits).
+    let again = exercise_course(
+        &app,
+        "again",
+        None,
+        tests,
+        Limits::parse(3_000, 9_000).unwrap(),
+    )
+    .await;
+    assert_eq!(again, lesson, "the lesson keeps its id");
+    let view = body_json(
+        app.call(&who, "get_exercise", &[("lesson_id", &lesson)])
+            .await,
+    )
+    .await;
+    assert_eq!(view["limits"]["test_ms"], 3000);
+    assert_eq!(view["submissions"].as_array().unwrap().len(), 1);
+    assert!(view["last_code"].as_str().unwrap().contains("42"));
+    app.stop().await;
+}

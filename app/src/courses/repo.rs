@@ -722,6 +722,28 @@ pub async fn import_bundle(
     let existing = course_by_slug(db, &bundle.slug).await?;
     let course_key = existing.as_ref().map_or_else(new_key, |c| c.id.clone());
     let course = course_record(&course_key);
+    // Replacing a course keeps every lesson whose kind and title are unchanged under its id
+    // (and its exercise under the id derived from it), so learners' progress, submissions and
+    // reviews stay attached across re-imports and reorders.
+    let mut reusable: Vec<(String, String, String)> = match &existing {
+        Some(c) => syllabus(db, &c.id)
+            .await?
+            .1
+            .into_iter()
+            .map(|l| (l.id, l.kind, l.title))
+            .collect(),
+        None => Vec::new(),
+    };
+    let mut key_for = |kind: &str, title: &str| -> String {
+        let title = clean(title);
+        match reusable
+            .iter()
+            .position(|(_, k, t)| k == kind && *t == title)
+        {
+            Some(i) => reusable.remove(i).0,
+            None => new_key(),
+        }
+    };
     let sections: Vec<SectionIn> = bundle
         .sections
         .iter()
@@ -734,8 +756,9 @@ pub async fn import_bundle(
                 .lessons
                 .iter()
                 .enumerate()
-                .map(|(li, lesson)| LessonIn {
-                    id: lesson_record(&new_key()),
+                .map(|(li, lesson)| (li, lesson, key_for(&lesson.kind, &lesson.title)))
+                .map(|(li, lesson, key)| LessonIn {
+                    id: lesson_record(&key),
                     position: li as i64,
                     title: clean(&lesson.title),
                     kind: lesson.kind.clone(),
@@ -746,7 +769,7 @@ pub async fn import_bundle(
                     exercise: lesson
                         .exercise_spec
                         .as_ref()
-                        .map(crate::exercises::repo::ExerciseIn::from),
+                        .map(|spec| crate::exercises::repo::ExerciseIn::of(&key, spec)),
                     questions: lesson
                         .questions
                         .iter()
@@ -792,7 +815,8 @@ pub async fn import_bundle(
                             explanation = $q.explanation;
                     };
                     IF $l.exercise != NONE {
-                        CREATE exercise SET lesson = $lid, course = $course,
+                        LET $eid = $l.exercise.id;
+                        CREATE $eid SET lesson = $lid, course = $course,
                             language = $l.exercise.language, starter = $l.exercise.starter,
                             solution = $l.exercise.solution, tests_json = $l.exercise.tests_json,
                             test_ms = $l.exercise.test_ms, total_ms = $l.exercise.total_ms,
