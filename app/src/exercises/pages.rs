@@ -127,6 +127,7 @@ fn Workbench(exercise: ExerciseView) -> impl IntoView {
         let key = draft_key.clone();
         Effect::new(move |_| {
             hydrated.set(true);
+            crate::exercises::run::warm_up();
             let storage = web_sys::window().and_then(|w| w.local_storage().ok().flatten());
             if let Some(draft) = storage.and_then(|st| st.get_item(&key).ok().flatten())
                 && draft != editor.text.get_untracked()

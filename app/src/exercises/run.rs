@@ -28,6 +28,12 @@ pub fn parse_run(json: &str) -> TestRun {
         .unwrap_or_else(|_| unreadable("the sandbox sent an unreadable result"))
 }
 
+/// Loads the sandbox frame ahead of the first Run, so that Run is as quick as the next ones.
+#[cfg(feature = "hydrate")]
+pub fn warm_up() {
+    let _ = client::ensure_frame();
+}
+
 /// Runs `tests` after `code` and calls `done` once with one [`TestRun`] per test, in order.
 #[cfg(feature = "hydrate")]
 pub fn run_in_browser(
@@ -87,7 +93,7 @@ mod client {
     }
 
     /// The frame, created on first use (and again if a navigation removed it).
-    fn ensure_frame() -> Option<()> {
+    pub fn ensure_frame() -> Option<()> {
         let present = SANDBOX.with(|s| {
             s.borrow()
                 .as_ref()
