@@ -517,6 +517,17 @@ pub async fn course_progress(
     Ok((progress, done))
 }
 
+/// Marks `$lesson` done for `$user` in `$course` at `$now` (one statement, so a caller can put
+/// it inside a larger transaction, as grading does).
+pub const MARK_DONE: &str =
+    "IF (SELECT VALUE id FROM lesson_progress WHERE user = $user AND lesson = $lesson) = [] {
+        CREATE lesson_progress SET user = $user, course = $course, lesson = $lesson,
+            done = true, done_at = $now, updated_at = $now;
+     } ELSE {
+        UPDATE lesson_progress SET done_at = done_at ?? $now, done = true, updated_at = $now
+        WHERE user = $user AND lesson = $lesson;
+     };";
+
 /// Marks a lesson done (idempotent).
 pub async fn mark_done(
     db: &Db,
@@ -530,15 +541,7 @@ pub async fn mark_done(
     let mut result = Ok(());
     for _ in 0..2 {
         let res = db
-            .query(
-                "IF (SELECT VALUE id FROM lesson_progress WHERE user = $user AND lesson = $lesson) = [] {
-                    CREATE lesson_progress SET user = $user, course = $course, lesson = $lesson,
-                        done = true, done_at = $now, updated_at = $now;
-                 } ELSE {
-                    UPDATE lesson_progress SET done_at = done_at ?? $now, done = true, updated_at = $now
-                    WHERE user = $user AND lesson = $lesson;
-                 };",
-            )
+            .query(MARK_DONE)
             .bind(("user", user_record(user)))
             .bind(("course", course_record(course)))
             .bind(("lesson", lesson_record(lesson)))

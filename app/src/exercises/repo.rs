@@ -5,7 +5,7 @@ use surrealdb::types::{RecordId, SurrealValue};
 
 use crate::{
     accounts::repo::{fail_on_errors, internal, is_unique_violation},
-    courses::repo::{course_record, lesson_record, user_record},
+    courses::repo::{MARK_DONE, course_record, lesson_record, user_record},
     error::{AppError, Problem},
     exercises::model::{ExerciseSpec, Language, Limits, StoredResult, TestCase},
     ids::UserId,
@@ -206,25 +206,19 @@ pub async fn create_submission(db: &Db, s: NewSubmission<'_>) -> Result<String, 
     let mut attempt = 0u32;
     loop {
         let mut res = db
-            .query(
+            .query(format!(
                 "BEGIN TRANSACTION;
                  CREATE $id CONTENT $row;
-                 IF $all_passed {
-                    IF (SELECT VALUE id FROM lesson_progress WHERE user = $row.learner AND lesson = $row.lesson) = [] {
-                        CREATE lesson_progress SET user = $row.learner, course = $row.course,
-                            lesson = $row.lesson, done = true, done_at = $row.created_at,
-                            updated_at = $row.created_at;
-                    } ELSE {
-                        UPDATE lesson_progress SET done_at = done_at ?? $row.created_at, done = true,
-                            updated_at = $row.created_at
-                        WHERE user = $row.learner AND lesson = $row.lesson;
-                    };
-                 };
-                 COMMIT TRANSACTION;",
-            )
+                 IF $all_passed {{ {MARK_DONE} }};
+                 COMMIT TRANSACTION;"
+            ))
             .bind(("id", submission_record(&id)))
             .bind(("row", row.clone()))
             .bind(("all_passed", all_passed))
+            .bind(("user", row.learner.clone()))
+            .bind(("lesson", row.lesson.clone()))
+            .bind(("course", row.course.clone()))
+            .bind(("now", row.created_at))
             .await
             .map_err(internal("create submission"))?;
         let errors = res.take_errors();
