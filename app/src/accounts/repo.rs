@@ -153,7 +153,14 @@ pub fn fail_on_errors(
     context: &'static str,
     on_unique: Problem,
 ) -> Result<(), AppError> {
-    let errors = res.take_errors();
+    errors_to_app(res.take_errors(), context, on_unique)
+}
+
+fn errors_to_app(
+    errors: std::collections::HashMap<usize, surrealdb::Error>,
+    context: &'static str,
+    on_unique: Problem,
+) -> Result<(), AppError> {
     if errors.is_empty() {
         return Ok(());
     }
@@ -164,6 +171,39 @@ pub fn fail_on_errors(
         tracing::error!(error = %e, "database: {context}");
     }
     Err(AppError::Internal)
+}
+
+/// Runs a write transaction, and again when a concurrent one won: a write conflict, or a
+/// unique index another writer just filled (the next attempt's own checks then see that row).
+/// The losing attempt changed nothing, so retrying is safe and nothing the caller was told
+/// succeeded is lost. Other errors, and the last attempt's, are mapped as `fail_on_errors` does.
+pub async fn write_with_retry<F, Fut>(
+    context: &'static str,
+    on_unique: Problem,
+    mut run: F,
+) -> Result<(), AppError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<surrealdb::IndexedResults, surrealdb::Error>>,
+{
+    const ATTEMPTS: u32 = 7;
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let errors = run().await.map_err(internal(context))?.take_errors();
+        let lost_a_race = errors
+            .values()
+            .any(|e| e.message().contains("can be retried") || is_unique_violation(e));
+        if errors.is_empty() || !lost_a_race || attempt == ATTEMPTS {
+            return errors_to_app(errors, context, on_unique);
+        }
+        // Spread the retries so colliding writers do not collide again.
+        let jitter = u64::from(rand::random::<u8>() % 20);
+        tokio::time::sleep(std::time::Duration::from_millis(
+            5 * (1 << attempt) + jitter,
+        ))
+        .await;
+    }
 }
 
 /// True when a write failed because a unique index already holds the value.

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use surrealdb::types::{RecordId, SurrealValue};
 
 use crate::{
-    accounts::repo::{fail_on_errors, internal, is_unique_violation},
+    accounts::repo::{fail_on_errors, internal, is_unique_violation, write_with_retry},
     courses::{
         bundle::{CourseBundle, LessonBundle, QuestionBundle, SectionBundle},
         model::{CatalogQuery, CourseProgress, Intervals, LessonKind, PER_PAGE, Sort},
@@ -322,8 +322,9 @@ pub async fn enrol(
     course: &str,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
-    let res = db
-        .query(
+    // Learners enrolling at once all count the course: the losers of that race retry.
+    let result = write_with_retry("enrol", Problem::SlugTaken, || {
+        db.query(
             "BEGIN TRANSACTION;
              IF (SELECT VALUE id FROM enrolled WHERE in = $user AND out = $course) = [] {
                 RELATE $user->enrolled->$course SET at = $now;
@@ -334,9 +335,10 @@ pub async fn enrol(
         .bind(("user", user_record(user)))
         .bind(("course", course_record(course)))
         .bind(("now", now))
-        .await
-        .map_err(internal("enrol"))?;
-    already_ok(check(res, "enrol"))
+        .into_future()
+    })
+    .await;
+    already_ok(result)
 }
 
 /// Leaves a course; progress facts stay, so enrolling again continues where it stopped.

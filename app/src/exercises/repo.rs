@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use surrealdb::types::{RecordId, SurrealValue};
 
 use crate::{
-    accounts::repo::{fail_on_errors, internal, is_unique_violation},
+    accounts::repo::{fail_on_errors, internal, write_with_retry},
     courses::repo::{MARK_DONE, course_record, lesson_record, user_record},
     error::{AppError, Problem},
     exercises::model::{ExerciseSpec, Language, Limits, StoredResult, TestCase},
@@ -203,15 +203,14 @@ pub async fn create_submission(db: &Db, s: NewSubmission<'_>) -> Result<String, 
         grading_ms: i64::try_from(s.grading_ms).unwrap_or(i64::MAX),
         created_at: s.now,
     };
-    let mut attempt = 0u32;
-    loop {
-        let mut res = db
-            .query(format!(
-                "BEGIN TRANSACTION;
-                 CREATE $id CONTENT $row;
-                 IF $all_passed {{ {MARK_DONE} }};
-                 COMMIT TRANSACTION;"
-            ))
+    let query = format!(
+        "BEGIN TRANSACTION;
+         CREATE $id CONTENT $row;
+         IF $all_passed {{ {MARK_DONE} }};
+         COMMIT TRANSACTION;"
+    );
+    write_with_retry("create submission", Problem::GradingBusy, || {
+        db.query(query.as_str())
             .bind(("id", submission_record(&id)))
             .bind(("row", row.clone()))
             .bind(("all_passed", all_passed))
@@ -219,30 +218,10 @@ pub async fn create_submission(db: &Db, s: NewSubmission<'_>) -> Result<String, 
             .bind(("lesson", row.lesson.clone()))
             .bind(("course", row.course.clone()))
             .bind(("now", row.created_at))
-            .await
-            .map_err(internal("create submission"))?;
-        let errors = res.take_errors();
-        if errors.is_empty() {
-            return Ok(id);
-        }
-        let retry = errors.values().any(|e| {
-            let m = e.message();
-            m.contains("can be retried") || is_unique_violation(e)
-        });
-        if !retry || attempt >= 6 {
-            for e in errors.values() {
-                tracing::error!(error = %e, "database: create submission");
-            }
-            return Err(AppError::Internal);
-        }
-        attempt += 1;
-        // Spread the retries so colliding writers do not collide again.
-        let jitter = u64::from(rand::random::<u8>() % 20);
-        tokio::time::sleep(std::time::Duration::from_millis(
-            5 * (1 << attempt) + jitter,
-        ))
-        .await;
-    }
+            .into_future()
+    })
+    .await?;
+    Ok(id)
 }
 
 #[derive(Clone, Debug, SurrealValue)]
