@@ -23,6 +23,7 @@ use crate::{
     },
     exercises::pages::{ExerciseEditPage, NotificationsPage, SubmissionPage},
     i18n::{Locale, SetLocale, initial_locale, use_locale},
+    rooms::pages::{RoomPage, RoomsPage},
     ui::layout::Frame,
 };
 
@@ -105,6 +106,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/submissions/:id") view=SubmissionPage ssr=SsrMode::Async/>
                     <Route path=path!("/notifications") view=NotificationsPage ssr=SsrMode::Async/>
                     <Route path=path!("/my/courses") view=MyCoursesPage ssr=SsrMode::Async/>
+                    <Route path=path!("/rooms") view=RoomsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/rooms/:id") view=RoomPage ssr=SsrMode::Async/>
                 </Routes>
                 </ErrorBoundary>
             </Frame>
@@ -135,6 +138,7 @@ fn Nav() -> impl IntoView {
                         let is_admin = u.roles.can_administer();
                         view! {
                             <a href="/my/courses" data-testid="nav-my-courses">{move || s().courses.my_courses}</a>
+                            <a href="/rooms" data-testid="nav-rooms">{move || s().rooms.nav_rooms}</a>
                             <a href="/profile" data-testid="nav-profile" title=move || s().signed_in_as>
                                 {u.display_name.clone()}
                             </a>

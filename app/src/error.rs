@@ -52,6 +52,9 @@ pub enum Problem {
     CommentTooLong,
     LineInvalid,
     GradingBusy,
+    RoomClosed,
+    RoomFull,
+    NoSuchUser,
 }
 
 impl Problem {
@@ -94,6 +97,9 @@ impl Problem {
             Problem::CommentTooLong => s.exercises.err_comment_too_long,
             Problem::LineInvalid => s.exercises.err_line_invalid,
             Problem::GradingBusy => s.exercises.err_grading_busy,
+            Problem::RoomClosed => s.rooms.err_room_closed,
+            Problem::RoomFull => s.rooms.err_room_full,
+            Problem::NoSuchUser => s.rooms.err_no_such_user,
         }
     }
 }
@@ -154,6 +160,9 @@ impl AppError {
             AppError::Invalid {
                 problem: Problem::GradingBusy,
             } => 429,
+            AppError::Invalid {
+                problem: Problem::RoomClosed | Problem::RoomFull,
+            } => 409,
             AppError::Invalid { .. } | AppError::ExerciseInvalid { .. } => 422,
             AppError::Unauthenticated | AppError::WrongCredentials => 401,
             AppError::Forbidden | AppError::CrossOrigin => 403,

@@ -193,6 +193,8 @@ pub struct Strings {
     pub courses: &'static crate::courses::text::CourseStrings,
     /// The exercises' own strings.
     pub exercises: &'static crate::exercises::text::ExerciseStrings,
+    /// The live rooms' own strings.
+    pub rooms: &'static crate::rooms::text::RoomStrings,
 }
 
 pub static EN: Strings = Strings {
@@ -297,6 +299,7 @@ pub static EN: Strings = Strings {
     err_internal: "Something went wrong on our side. Try again in a minute.",
     courses: &crate::courses::text::COURSES_EN,
     exercises: &crate::exercises::text::EXERCISES_EN,
+    rooms: &crate::rooms::text::ROOMS_EN,
 };
 
 pub static ZH_HANS: Strings = Strings {
@@ -401,6 +404,7 @@ pub static ZH_HANS: Strings = Strings {
     err_internal: "服务器出了点问题，请稍后再试。",
     courses: &crate::courses::text::COURSES_ZH_HANS,
     exercises: &crate::exercises::text::EXERCISES_ZH_HANS,
+    rooms: &crate::rooms::text::ROOMS_ZH_HANS,
 };
 
 #[cfg(test)]

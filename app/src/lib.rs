@@ -11,6 +11,7 @@ pub mod exercises;
 pub mod i18n;
 pub mod ids;
 pub mod realtime;
+pub mod rooms;
 #[cfg(feature = "ssr")]
 pub mod state;
 pub mod ui;

@@ -48,6 +48,8 @@ pub struct AppState {
     pub grader: Arc<dyn Grader>,
     /// Gradings in flight per learner: one learner's burst cannot fill the pool.
     pub grading_per_user: Arc<PerKeyLimit>,
+    /// Who is connected to which live room (this process).
+    pub rooms: Arc<crate::rooms::hub::Hub>,
 }
 
 /// At most `limit` concurrent holders per key (in this process).

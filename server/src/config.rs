@@ -98,6 +98,17 @@ pub struct Config {
     pub grader: Option<PathBuf>,
     pub grader_workers: usize,
     pub grading_per_user: u32,
+    pub ice: IceConfig,
+}
+
+/// STUN/TURN servers handed to browsers in a live room. TURN credentials are minted per user
+/// and room with coturn's REST scheme (`use-auth-secret` + `static-auth-secret`).
+#[derive(Clone, Debug, Default)]
+pub struct IceConfig {
+    /// `stun:` / `turn:` / `turns:` URLs.
+    pub urls: Vec<String>,
+    pub turn_secret: Option<String>,
+    pub turn_ttl: Duration,
 }
 
 impl Config {
@@ -209,6 +220,7 @@ impl Config {
             )?
             .clamp(1, 256) as usize,
             grading_per_user: number(&get, "PAIRWISE_GRADING_PER_USER", 1)?.max(1),
+            ice: ice_config(&get)?,
         })
     }
 
@@ -225,6 +237,38 @@ impl Config {
             None => &self.public_url,
         }
     }
+}
+
+fn ice_config(get: &impl Fn(&str) -> Option<String>) -> anyhow::Result<IceConfig> {
+    let urls: Vec<String> = get("PAIRWISE_ICE_URLS")
+        .unwrap_or_default()
+        .split(',')
+        .map(|u| u.trim().to_string())
+        .filter(|u| !u.is_empty())
+        .collect();
+    for u in &urls {
+        if !["stun:", "turn:", "turns:"]
+            .iter()
+            .any(|p| u.starts_with(p))
+        {
+            bail!("PAIRWISE_ICE_URLS entries start with stun:, turn: or turns:, got {u}");
+        }
+    }
+    let turn_secret = get("PAIRWISE_TURN_SECRET");
+    if urls.iter().any(|u| u.starts_with("turn")) && turn_secret.is_none() {
+        bail!(
+            "PAIRWISE_ICE_URLS lists a TURN server: set PAIRWISE_TURN_SECRET to coturn's static-auth-secret"
+        );
+    }
+    let turn_ttl = duration(get, "PAIRWISE_TURN_TTL", "1h")?;
+    if turn_ttl > Duration::from_secs(3600) || turn_ttl < Duration::from_secs(60) {
+        bail!("PAIRWISE_TURN_TTL must be between 1m and 1h");
+    }
+    Ok(IceConfig {
+        urls,
+        turn_secret,
+        turn_ttl,
+    })
 }
 
 fn number(get: &impl Fn(&str) -> Option<String>, key: &str, default: u32) -> anyhow::Result<u32> {

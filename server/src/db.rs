@@ -32,6 +32,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "exercises",
         include_str!("../migrations/0004_exercises.surql"),
     ),
+    (5, "rooms", include_str!("../migrations/0005_rooms.surql")),
 ];
 
 /// Opens the database named by the configuration: embedded SurrealKV (every commit synced to

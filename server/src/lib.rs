@@ -9,6 +9,7 @@ pub mod grading;
 pub mod mail;
 pub mod metrics;
 pub mod realtime;
+pub mod rooms;
 pub mod sandbox;
 pub mod security;
 pub mod startup;

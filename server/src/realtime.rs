@@ -35,7 +35,7 @@ pub struct LiveContext {
 
 /// Browsers always send `Origin` on a WebSocket handshake and cookies go with it whatever the
 /// origin, so a socket whose Origin is not ours is refused (cross-site WebSocket hijacking).
-fn origin_allowed(cfg: &SecurityConfig, headers: &HeaderMap) -> bool {
+pub(crate) fn origin_allowed(cfg: &SecurityConfig, headers: &HeaderMap) -> bool {
     headers
         .get(header::ORIGIN)
         .and_then(|o| o.to_str().ok())

@@ -179,6 +179,7 @@ pub async fn build_state(
             config.grader_workers,
         )),
         grading_per_user: Arc::new(app::state::PerKeyLimit::new(config.grading_per_user)),
+        rooms: Arc::new(app::rooms::hub::Hub::default()),
     };
     if config.demo {
         state.demo_accounts = Arc::new(demo::ensure_demo_accounts(&state).await?);
@@ -241,6 +242,12 @@ fn router(
         .with_state(realtime::LiveContext {
             state: state.clone(),
             security: security.clone(),
+        })
+        .route("/rooms/{id}/ws", get(crate::rooms::upgrade))
+        .with_state(crate::rooms::RoomContext {
+            state: state.clone(),
+            security: security.clone(),
+            ice: Arc::new(config.ice.clone()),
         });
 
     let app = Router::new()

@@ -208,8 +208,34 @@ impl TestApp {
         browser: &Browser,
         origin: Option<&str>,
     ) -> Result<Live, (u16, String)> {
+        Ok(Live {
+            ws: self.websocket("/ws", browser, origin).await?,
+        })
+    }
+
+    /// Opens room `room`'s socket (`query` is appended as is, e.g. `?since=3`).
+    pub async fn room_socket(
+        &self,
+        browser: &Browser,
+        room: &str,
+        query: &str,
+        origin: Option<&str>,
+    ) -> Result<RoomSocket, (u16, String)> {
+        Ok(RoomSocket {
+            ws: self
+                .websocket(&format!("/rooms/{room}/ws{query}"), browser, origin)
+                .await?,
+        })
+    }
+
+    async fn websocket(
+        &self,
+        path: &str,
+        browser: &Browser,
+        origin: Option<&str>,
+    ) -> Result<WsStream, (u16, String)> {
         use tokio_tungstenite::tungstenite::{Error, client::IntoClientRequest};
-        let mut req = format!("{}/ws", self.base.replacen("http", "ws", 1))
+        let mut req = format!("{}{path}", self.base.replacen("http", "ws", 1))
             .into_client_request()
             .expect("a WebSocket request");
         let h = req.headers_mut();
@@ -222,7 +248,7 @@ impl TestApp {
             h.insert("cookie", cookies.parse().expect("cookie header"));
         }
         match tokio_tungstenite::connect_async(req).await {
-            Ok((ws, _)) => Ok(Live { ws }),
+            Ok((ws, _)) => Ok(ws),
             Err(Error::Http(res)) => {
                 let body = res
                     .body()
@@ -395,11 +421,93 @@ impl Req<'_> {
     }
 }
 
+pub type WsStream =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
 /// A WebSocket client speaking the app's live protocol.
 pub struct Live {
-    ws: tokio_tungstenite::WebSocketStream<
-        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
-    >,
+    ws: WsStream,
+}
+
+/// A client of a room socket.
+pub struct RoomSocket {
+    pub ws: WsStream,
+}
+
+/// What the next read from a room socket gave.
+#[derive(Debug, PartialEq)]
+pub enum RoomReceived {
+    Message(app::rooms::model::RoomServerMessage),
+    Closed(Option<u16>),
+}
+
+impl RoomSocket {
+    pub async fn send(&mut self, msg: &app::rooms::model::RoomClientMessage) {
+        self.send_text(serde_json::to_string(msg).expect("serialises"))
+            .await;
+    }
+
+    pub async fn send_text(&mut self, text: String) {
+        use futures_util::SinkExt;
+        use tokio_tungstenite::tungstenite::Message;
+        let _ = self.ws.send(Message::Text(text.into())).await;
+    }
+
+    /// The next message or close, waiting at most `secs` seconds (`None` on timeout).
+    pub async fn recv_within(&mut self, secs: f64) -> Option<RoomReceived> {
+        use futures_util::StreamExt;
+        use tokio_tungstenite::tungstenite::Message;
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs_f64(secs);
+        loop {
+            let next = tokio::time::timeout_at(deadline, self.ws.next())
+                .await
+                .ok()?;
+            return Some(match next {
+                Some(Ok(Message::Text(text))) => RoomReceived::Message(
+                    serde_json::from_str(&text)
+                        .unwrap_or_else(|e| panic!("not a room message ({e}): {text}")),
+                ),
+                Some(Ok(Message::Close(frame))) => {
+                    RoomReceived::Closed(frame.map(|f| u16::from(f.code)))
+                }
+                Some(Ok(_)) => continue,
+                Some(Err(_)) | None => RoomReceived::Closed(None),
+            });
+        }
+    }
+
+    /// The next message or close, waiting at most five seconds.
+    pub async fn recv(&mut self) -> RoomReceived {
+        self.recv_within(5.0)
+            .await
+            .expect("the server answered within five seconds")
+    }
+
+    /// Reads until a message matches `pick`, skipping others (presence, pings).
+    pub async fn until<T>(
+        &mut self,
+        mut pick: impl FnMut(&app::rooms::model::RoomServerMessage) -> Option<T>,
+    ) -> T {
+        loop {
+            match self.recv().await {
+                RoomReceived::Message(m) => {
+                    if let Some(t) = pick(&m) {
+                        return t;
+                    }
+                }
+                RoomReceived::Closed(code) => panic!("closed ({code:?}) while waiting"),
+            }
+        }
+    }
+
+    /// Reads until the socket closes; the close code.
+    pub async fn closed(&mut self) -> Option<u16> {
+        loop {
+            if let RoomReceived::Closed(code) = self.recv().await {
+                return code;
+            }
+        }
+    }
 }
 
 /// What the next read from a live socket gave.

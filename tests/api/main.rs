@@ -13,4 +13,5 @@ mod helpers;
 mod mail;
 mod operations;
 mod realtime;
+mod rooms;
 mod security;

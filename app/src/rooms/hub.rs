@@ -1,0 +1,340 @@
+//! Who is connected to which room in this process, and delivery to them (server only).
+//!
+//! Each connection owns a bounded queue; the hub only ever `try_send`s into it, so a client
+//! that stops reading fills its own queue and is disconnected, and never slows the others or
+//! grows the server's memory. Messages are serialised once per fan-out and shared.
+
+use std::{
+    collections::{BTreeMap, HashMap},
+    sync::{Arc, Mutex},
+};
+
+use tokio::sync::{mpsc, watch};
+
+use crate::rooms::model::{
+    MAX_PEERS, MAX_ROOM_CONNECTIONS, MediaState, PeerInfo, RoomServerMessage, close,
+};
+
+/// What a connection's writer sends.
+#[derive(Clone, Debug)]
+pub enum Outgoing {
+    Text(Arc<str>),
+    Ping,
+}
+
+/// A connection as the hub sees it.
+struct Peer {
+    info: PeerInfo,
+    tx: mpsc::Sender<Outgoing>,
+    /// Set to a close code to make the connection end itself.
+    kill: watch::Sender<Option<u16>>,
+}
+
+/// The live side of one room.
+pub struct RoomLive {
+    peers: Mutex<BTreeMap<String, Peer>>,
+    /// Held while a chat message commits and fans out, and while a joiner reads the backlog:
+    /// every member receives the room's messages exactly once, in sequence order.
+    pub chat: tokio::sync::Mutex<()>,
+}
+
+/// The room is at [`MAX_ROOM_CONNECTIONS`] (or the call at [`MAX_PEERS`]); a refused join gets
+/// its kill switch back unused.
+#[derive(Debug)]
+pub struct RoomFull(pub watch::Sender<Option<u16>>);
+
+pub fn encode(msg: &RoomServerMessage) -> Arc<str> {
+    match serde_json::to_string(msg) {
+        Ok(text) => text.into(),
+        Err(e) => {
+            tracing::error!(error = %e, "a room message did not serialise");
+            Arc::from("{}")
+        }
+    }
+}
+
+impl RoomLive {
+    fn new() -> Self {
+        RoomLive {
+            peers: Mutex::new(BTreeMap::new()),
+            chat: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    fn peers(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Peer>> {
+        self.peers.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Adds a connection and tells the others; returns who was already here.
+    pub fn join(
+        &self,
+        info: PeerInfo,
+        tx: mpsc::Sender<Outgoing>,
+        kill: watch::Sender<Option<u16>>,
+    ) -> Result<Vec<PeerInfo>, RoomFull> {
+        let mut peers = self.peers();
+        if peers.len() >= MAX_ROOM_CONNECTIONS {
+            return Err(RoomFull(kill));
+        }
+        let others: Vec<PeerInfo> = peers.values().map(|p| p.info.clone()).collect();
+        let joined = encode(&RoomServerMessage::PeerJoined { peer: info.clone() });
+        deliver_all(&peers, &joined, None);
+        peers.insert(info.peer_id.clone(), Peer { info, tx, kill });
+        Ok(others)
+    }
+
+    /// Removes a connection (if still here) and tells the others.
+    pub fn leave(&self, peer_id: &str) {
+        let mut peers = self.peers();
+        if peers.remove(peer_id).is_some() {
+            let left = encode(&RoomServerMessage::PeerLeft {
+                peer_id: peer_id.to_string(),
+            });
+            deliver_all(&peers, &left, None);
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.peers().is_empty()
+    }
+
+    /// Sends to one connection; false if it is not in this room.
+    pub fn send_to(&self, peer_id: &str, msg: &RoomServerMessage) -> bool {
+        let peers = self.peers();
+        match peers.get(peer_id) {
+            Some(peer) => {
+                deliver(peer, encode(msg));
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Sends to everyone, or everyone but `except`.
+    pub fn broadcast(&self, msg: &RoomServerMessage, except: Option<&str>) {
+        let text = encode(msg);
+        deliver_all(&self.peers(), &text, except);
+    }
+
+    /// Records a media change and tells the others; joining a full call is refused.
+    pub fn set_media(&self, peer_id: &str, media: MediaState) -> Result<(), RoomFull> {
+        let mut peers = self.peers();
+        let in_call_elsewhere = peers
+            .values()
+            .filter(|p| p.info.peer_id != peer_id && p.info.media.in_call)
+            .count();
+        let Some(peer) = peers.get_mut(peer_id) else {
+            return Ok(());
+        };
+        if media.in_call && !peer.info.media.in_call && in_call_elsewhere >= MAX_PEERS {
+            return Err(RoomFull(watch::channel(None).0));
+        }
+        peer.info.media = media;
+        let msg = encode(&RoomServerMessage::PeerMedia {
+            peer_id: peer_id.to_string(),
+            media,
+        });
+        deliver_all(&peers, &msg, Some(peer_id));
+        Ok(())
+    }
+
+    /// Ends every connection of `user` (or all, for `None`) with `code`, and takes them out
+    /// of the room at once so the others hear about it now.
+    pub fn kick(&self, user: Option<&str>, code: u16) {
+        let mut peers = self.peers();
+        let gone: Vec<String> = peers
+            .values()
+            .filter(|p| user.is_none_or(|u| p.info.user_id == u))
+            .map(|p| p.info.peer_id.clone())
+            .collect();
+        for id in &gone {
+            if let Some(peer) = peers.remove(id) {
+                let _ = peer.kill.send(Some(code));
+            }
+        }
+        for id in gone {
+            let left = encode(&RoomServerMessage::PeerLeft { peer_id: id });
+            deliver_all(&peers, &left, None);
+        }
+    }
+
+    /// Ends one connection with `code` and takes it out of the room.
+    pub fn kick_peer(&self, peer_id: &str, code: u16) {
+        let mut peers = self.peers();
+        if let Some(peer) = peers.remove(peer_id) {
+            let _ = peer.kill.send(Some(code));
+            let left = encode(&RoomServerMessage::PeerLeft {
+                peer_id: peer_id.to_string(),
+            });
+            deliver_all(&peers, &left, None);
+        }
+    }
+
+    /// Ends one earlier connection of the same user (a reconnect taking over from a socket the
+    /// server has not yet noticed is dead).
+    pub fn replace(&self, peer_id: &str, user: &str) {
+        let mut peers = self.peers();
+        if peers.get(peer_id).is_some_and(|p| p.info.user_id == user)
+            && let Some(peer) = peers.remove(peer_id)
+        {
+            let _ = peer.kill.send(Some(close::REPLACED));
+            let left = encode(&RoomServerMessage::PeerLeft {
+                peer_id: peer_id.to_string(),
+            });
+            deliver_all(&peers, &left, None);
+        }
+    }
+
+    /// The users connected now.
+    pub fn present_users(&self) -> Vec<String> {
+        let mut users: Vec<String> = self
+            .peers()
+            .values()
+            .map(|p| p.info.user_id.clone())
+            .collect();
+        users.sort();
+        users.dedup();
+        users
+    }
+}
+
+fn deliver_all(peers: &BTreeMap<String, Peer>, text: &Arc<str>, except: Option<&str>) {
+    for peer in peers.values() {
+        if Some(peer.info.peer_id.as_str()) != except {
+            deliver(peer, text.clone());
+        }
+    }
+}
+
+fn deliver(peer: &Peer, text: Arc<str>) {
+    if let Err(mpsc::error::TrySendError::Full(_)) = peer.tx.try_send(Outgoing::Text(text)) {
+        tracing::info!(peer = %peer.info.peer_id, "room client reads too slowly: disconnecting it");
+        let _ = peer.kill.send(Some(close::POLICY));
+    }
+}
+
+/// Every room with someone connected in this process.
+#[derive(Default)]
+pub struct Hub {
+    rooms: Mutex<HashMap<String, Arc<RoomLive>>>,
+}
+
+impl std::fmt::Debug for Hub {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let n = self.rooms.lock().map(|r| r.len()).unwrap_or(0);
+        f.debug_struct("Hub").field("live_rooms", &n).finish()
+    }
+}
+
+impl Hub {
+    fn rooms(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<RoomLive>>> {
+        self.rooms.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The live room, made on first use.
+    pub fn room(&self, id: &str) -> Arc<RoomLive> {
+        self.rooms()
+            .entry(id.to_string())
+            .or_insert_with(|| Arc::new(RoomLive::new()))
+            .clone()
+    }
+
+    /// The live room if anyone is connected.
+    pub fn get(&self, id: &str) -> Option<Arc<RoomLive>> {
+        self.rooms().get(id).cloned()
+    }
+
+    /// Forgets a room nobody is connected to.
+    pub fn release(&self, id: &str) {
+        let mut rooms = self.rooms();
+        if rooms.get(id).is_some_and(|r| r.is_empty()) {
+            rooms.remove(id);
+        }
+    }
+
+    pub fn present_users(&self, id: &str) -> Vec<String> {
+        self.get(id).map(|r| r.present_users()).unwrap_or_default()
+    }
+
+    /// Connections across all rooms (for metrics and the memory benchmark).
+    pub fn connections(&self) -> usize {
+        self.rooms().values().map(|r| r.peers().len()).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info(peer: &str, user: &str) -> PeerInfo {
+        PeerInfo {
+            peer_id: peer.into(),
+            user_id: user.into(),
+            name: user.into(),
+            host: false,
+            media: MediaState::default(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_kills_only_that_connection() {
+        let room = RoomLive::new();
+        let (slow_tx, _slow_rx) = mpsc::channel(2);
+        let (slow_kill, slow_watch) = watch::channel(None);
+        room.join(info("a", "ua"), slow_tx, slow_kill).unwrap();
+        let (fast_tx, mut fast_rx) = mpsc::channel(64);
+        let (fast_kill, fast_watch) = watch::channel(None);
+        room.join(info("b", "ub"), fast_tx, fast_kill).unwrap();
+        for _ in 0..5 {
+            room.broadcast(&RoomServerMessage::Pong { seq: 1 }, None);
+        }
+        assert_eq!(*slow_watch.borrow(), Some(close::POLICY));
+        assert_eq!(*fast_watch.borrow(), None);
+        let mut got = 0;
+        while fast_rx.try_recv().is_ok() {
+            got += 1;
+        }
+        assert_eq!(got, 5);
+    }
+
+    #[tokio::test]
+    async fn the_call_holds_at_most_four_and_kicks_by_user() {
+        let room = RoomLive::new();
+        let mut watches = Vec::new();
+        let mut queues = Vec::new();
+        for i in 0..=MAX_PEERS {
+            let (tx, rx) = mpsc::channel(64);
+            queues.push(rx);
+            let (kill, w) = watch::channel(None);
+            watches.push(w);
+            room.join(info(&format!("p{i}"), &format!("u{}", i % 2)), tx, kill)
+                .unwrap();
+        }
+        let call = MediaState {
+            in_call: true,
+            ..MediaState::default()
+        };
+        for i in 0..MAX_PEERS {
+            assert!(room.set_media(&format!("p{i}"), call).is_ok());
+        }
+        assert!(
+            room.set_media(&format!("p{MAX_PEERS}"), call).is_err(),
+            "a fifth in the call"
+        );
+        // Changing a media flag while already in the call is always fine.
+        assert!(
+            room.set_media(
+                "p0",
+                MediaState {
+                    audio: true,
+                    ..call
+                }
+            )
+            .is_ok()
+        );
+        room.kick(Some("u1"), close::REMOVED);
+        assert_eq!(room.present_users(), vec!["u0".to_string()]);
+        assert_eq!(*watches[1].borrow(), Some(close::REMOVED));
+        assert_eq!(*watches[0].borrow(), None);
+    }
+}

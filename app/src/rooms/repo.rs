@@ -1,0 +1,321 @@
+//! Room queries (server only): rooms, their participants, and the chat log.
+
+use chrono::{DateTime, Utc};
+use surrealdb::types::{RecordId, SurrealValue};
+
+use crate::{
+    accounts::repo::{fail_on_errors, internal, write_with_retry},
+    courses::repo::{new_key, user_record},
+    error::{AppError, Problem},
+    ids::UserId,
+    rooms::model::{ChatMessage, RoomState},
+    state::Db,
+};
+
+pub fn room_record(id: &str) -> RecordId {
+    RecordId::new("room", id)
+}
+
+/// Both keys are alphanumeric (`ids::is_record_key`), so `_` cannot occur in either.
+fn member_record(room: &str, user: &UserId) -> RecordId {
+    RecordId::new("room_member", format!("{room}_{}", user.0))
+}
+
+#[derive(Clone, Debug, SurrealValue)]
+pub struct RoomRow {
+    pub id: String,
+    pub title: String,
+    pub state: String,
+    pub owner: String,
+    pub chat_seq: i64,
+    pub created_at: DateTime<Utc>,
+}
+
+impl RoomRow {
+    pub fn state(&self) -> RoomState {
+        RoomState::parse(&self.state).unwrap_or(RoomState::Closed)
+    }
+}
+
+#[derive(Clone, Debug, SurrealValue)]
+pub struct MemberRow {
+    pub user_id: String,
+    pub name: String,
+    pub host: bool,
+}
+
+#[derive(Clone, Debug, SurrealValue)]
+pub struct RoomListRow {
+    pub id: String,
+    pub title: String,
+    pub state: String,
+    pub host: bool,
+    pub host_name: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, SurrealValue)]
+struct ChatRow {
+    seq: i64,
+    author_id: String,
+    author_name: String,
+    body: String,
+    created_at: DateTime<Utc>,
+}
+
+impl ChatRow {
+    fn view(self) -> ChatMessage {
+        ChatMessage {
+            seq: u64::try_from(self.seq).unwrap_or(0),
+            author_id: self.author_id,
+            author_name: self.author_name,
+            body: self.body,
+            at: self.created_at.to_rfc3339(),
+        }
+    }
+}
+
+/// Creates a room with its owner as host, in one transaction.
+pub async fn create_room(
+    db: &Db,
+    owner: &UserId,
+    title: &str,
+    now: DateTime<Utc>,
+) -> Result<String, AppError> {
+    let id = new_key();
+    let res = db
+        .query(
+            "BEGIN TRANSACTION;
+             CREATE $room SET owner = $owner, title = $title, state = 'open', chat_seq = 0,
+                created_at = $now;
+             CREATE $member SET room = $room, user = $owner, host = true, added_at = $now;
+             COMMIT TRANSACTION;",
+        )
+        .bind(("room", room_record(&id)))
+        .bind(("member", member_record(&id, owner)))
+        .bind(("owner", user_record(owner)))
+        .bind(("title", title.to_string()))
+        .bind(("now", now))
+        .await
+        .map_err(internal("create room"))?;
+    fail_on_errors(res, "create room", Problem::TitleEmpty)?;
+    Ok(id)
+}
+
+pub async fn room(db: &Db, id: &str) -> Result<Option<RoomRow>, AppError> {
+    let mut res = db
+        .query(
+            "SELECT record::id(id) AS id, title, state, record::id(owner) AS owner, chat_seq,
+                created_at FROM ONLY $room",
+        )
+        .bind(("room", room_record(id)))
+        .await
+        .map_err(internal("room"))?;
+    res.take(0).map_err(internal("room"))
+}
+
+/// Whether `user` is a participant, and whether they host: one record read, made for every
+/// message a room socket carries.
+pub async fn membership(db: &Db, room: &str, user: &UserId) -> Result<Option<bool>, AppError> {
+    let mut res = db
+        .query("SELECT VALUE host FROM ONLY $member")
+        .bind(("member", member_record(room, user)))
+        .await
+        .map_err(internal("membership"))?;
+    res.take(0).map_err(internal("membership"))
+}
+
+pub async fn members(db: &Db, room: &str) -> Result<Vec<MemberRow>, AppError> {
+    let mut res = db
+        .query(
+            "SELECT record::id(user) AS user_id, user.display_name AS name, host, added_at
+             FROM room_member WHERE room = $room ORDER BY added_at",
+        )
+        .bind(("room", room_record(room)))
+        .await
+        .map_err(internal("room members"))?;
+    res.take(0).map_err(internal("room members"))
+}
+
+/// Adds `user` as a guest and tells them, in one transaction; adding someone already in
+/// changes nothing.
+pub async fn add_member(
+    db: &Db,
+    room: &str,
+    user: &UserId,
+    notice: &str,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let member = member_record(room, user);
+    let query = "BEGIN TRANSACTION;
+         IF !record::exists($member) {
+            CREATE $member SET room = $room, user = $user, host = false, added_at = $now;
+            CREATE notification SET user = $user, kind = 'room', text = $notice, link = $link,
+                read = false, created_at = $now;
+         };
+         COMMIT TRANSACTION;";
+    write_with_retry("add room member", Problem::TitleEmpty, || {
+        db.query(query)
+            .bind(("member", member.clone()))
+            .bind(("room", room_record(room)))
+            .bind(("user", user_record(user)))
+            .bind(("notice", notice.to_string()))
+            .bind(("link", format!("/rooms/{room}")))
+            .bind(("now", now))
+            .into_future()
+    })
+    .await
+}
+
+/// Removes a guest (a host cannot be removed: the room would have nobody to run it).
+/// Returns whether someone was removed.
+pub async fn remove_guest(db: &Db, room: &str, user: &UserId) -> Result<bool, AppError> {
+    if membership(db, room, user).await? != Some(false) {
+        return Ok(false);
+    }
+    let res = db
+        .query("DELETE $member")
+        .bind(("member", member_record(room, user)))
+        .await
+        .map_err(internal("remove room member"))?;
+    fail_on_errors(res, "remove room member", Problem::TitleEmpty)?;
+    Ok(true)
+}
+
+pub async fn set_state(
+    db: &Db,
+    room: &str,
+    state: RoomState,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let res = db
+        .query("UPDATE $room SET state = $state, closed_at = IF $state = 'closed' { $now } ELSE { NONE }")
+        .bind(("room", room_record(room)))
+        .bind(("state", state.key()))
+        .bind(("now", now))
+        .await
+        .map_err(internal("room state"))?;
+    fail_on_errors(res, "room state", Problem::TitleEmpty)
+}
+
+/// The rooms `user` takes part in, newest first.
+pub async fn rooms_of(db: &Db, user: &UserId) -> Result<Vec<RoomListRow>, AppError> {
+    let mut res = db
+        .query(
+            "SELECT record::id(room) AS id, room.title AS title, room.state AS state, host,
+                room.owner.display_name AS host_name, room.created_at AS created_at
+             FROM room_member WHERE user = $user ORDER BY created_at DESC LIMIT 200",
+        )
+        .bind(("user", user_record(user)))
+        .await
+        .map_err(internal("rooms of user"))?;
+    res.take(0).map_err(internal("rooms of user"))
+}
+
+/// Stores a chat message with the room's next sequence number, unless this author already
+/// sent one with `key` (a resend after a reconnect): either way the stored message comes
+/// back, so the sender is acked with the sequence number that was committed.
+pub async fn append_chat(
+    db: &Db,
+    room: &str,
+    author: &UserId,
+    key: &str,
+    body: &str,
+    now: DateTime<Utc>,
+) -> Result<(ChatMessage, bool), AppError> {
+    if let Some(existing) = chat_by_key(db, room, author, key).await? {
+        return Ok((existing, false));
+    }
+    // The check is repeated inside the transaction: two app servers receiving the same resend
+    // race there, one commits, the other conflicts, retries and finds it.
+    let query = "BEGIN TRANSACTION;
+         IF array::len(SELECT VALUE seq FROM chat_message
+                WHERE room = $room AND author = $author AND client_key = $key) = 0 {
+            LET $seq = (UPDATE ONLY $room SET chat_seq += 1 RETURN VALUE chat_seq);
+            CREATE chat_message SET room = $room, seq = $seq, author = $author,
+                client_key = $key, body = $body, created_at = $now;
+         };
+         COMMIT TRANSACTION;";
+    write_with_retry("append chat", Problem::TitleEmpty, || {
+        db.query(query)
+            .bind(("room", room_record(room)))
+            .bind(("author", user_record(author)))
+            .bind(("key", key.to_string()))
+            .bind(("body", body.to_string()))
+            .bind(("now", now))
+            .into_future()
+    })
+    .await?;
+    let stored = chat_by_key(db, room, author, key).await?.ok_or_else(|| {
+        tracing::error!(room, "a committed chat message cannot be read back");
+        AppError::Internal
+    })?;
+    Ok((stored, true))
+}
+
+const CHAT_FIELDS: &str = "seq, record::id(author) AS author_id,
+    author.display_name AS author_name, body, created_at";
+
+async fn chat_by_key(
+    db: &Db,
+    room: &str,
+    author: &UserId,
+    key: &str,
+) -> Result<Option<ChatMessage>, AppError> {
+    let mut res = db
+        .query(format!(
+            "SELECT {CHAT_FIELDS} FROM chat_message
+             WHERE room = $room AND author = $author AND client_key = $key LIMIT 1"
+        ))
+        .bind(("room", room_record(room)))
+        .bind(("author", user_record(author)))
+        .bind(("key", key.to_string()))
+        .await
+        .map_err(internal("chat by key"))?;
+    let row: Option<ChatRow> = res.take(0).map_err(internal("chat by key"))?;
+    Ok(row.map(ChatRow::view))
+}
+
+/// Up to `limit` messages after `since`, oldest first.
+pub async fn chat_since(
+    db: &Db,
+    room: &str,
+    since: u64,
+    limit: usize,
+) -> Result<Vec<ChatMessage>, AppError> {
+    let mut res = db
+        .query(format!(
+            "SELECT {CHAT_FIELDS} FROM chat_message WHERE room = $room AND seq > $since
+             ORDER BY seq LIMIT $limit"
+        ))
+        .bind(("room", room_record(room)))
+        .bind(("since", i64::try_from(since).unwrap_or(i64::MAX)))
+        .bind(("limit", limit as i64))
+        .await
+        .map_err(internal("chat since"))?;
+    let rows: Vec<ChatRow> = res.take(0).map_err(internal("chat since"))?;
+    Ok(rows.into_iter().map(ChatRow::view).collect())
+}
+
+/// Up to `limit` messages before `before`, oldest first.
+pub async fn chat_before(
+    db: &Db,
+    room: &str,
+    before: u64,
+    limit: usize,
+) -> Result<Vec<ChatMessage>, AppError> {
+    let mut res = db
+        .query(format!(
+            "SELECT {CHAT_FIELDS} FROM chat_message WHERE room = $room AND seq < $before
+             ORDER BY seq DESC LIMIT $limit"
+        ))
+        .bind(("room", room_record(room)))
+        .bind(("before", i64::try_from(before).unwrap_or(i64::MAX)))
+        .bind(("limit", limit as i64))
+        .await
+        .map_err(internal("chat before"))?;
+    let rows: Vec<ChatRow> = res.take(0).map_err(internal("chat before"))?;
+    let mut out: Vec<ChatMessage> = rows.into_iter().map(ChatRow::view).collect();
+    out.reverse();
+    Ok(out)
+}

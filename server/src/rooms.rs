@@ -1,0 +1,558 @@
+//! A live room's WebSocket at `/rooms/{id}/ws`: WebRTC signalling relayed between the room's
+//! participants, presence, and chat with per-room sequence numbers.
+//!
+//! Each socket is authenticated by the session cookie, Origin-checked, and re-checked against
+//! the room's membership on every message. A socket that floods, sends something unreadable or
+//! oversized is closed with a policy code; one that stops reading (full queue, a write that
+//! hangs, or silence past the heartbeat) is dropped without slowing anyone else.
+
+use std::{
+    sync::Arc,
+    time::{Duration, Instant, SystemTime, UNIX_EPOCH},
+};
+
+use app::{
+    accounts::session::{self, Authenticated},
+    error::AppError,
+    ids::{UserId, is_record_key},
+    rooms::{
+        api::backend::commit_chat,
+        hub::{Outgoing, RoomLive, encode},
+        model::{
+            HEARTBEAT_SECS, HISTORY_PAGE, HistoryKind, IceServer, MAX_ROOM_MESSAGE_BYTES,
+            MediaState, PeerInfo, ROOM_MESSAGE_BURST, ROOM_MESSAGES_PER_SECOND, ROOM_SEND_QUEUE,
+            RoomClientMessage, RoomServerMessage, RoomState, SILENCE_SECS, chat_body, client_key,
+            close,
+        },
+        repo,
+    },
+    state::AppState,
+};
+use axum::{
+    extract::{
+        Path, Query, State,
+        ws::{
+            CloseFrame, Message, WebSocket, WebSocketUpgrade, rejection::WebSocketUpgradeRejection,
+        },
+    },
+    http::HeaderMap,
+    response::Response,
+};
+use base64::Engine as _;
+use futures_util::{SinkExt, StreamExt};
+use hmac::{Hmac, Mac};
+use serde::Deserialize;
+use tokio::sync::{mpsc, watch};
+
+use crate::{
+    config::IceConfig,
+    realtime::origin_allowed,
+    security::{SecurityConfig, TokenBucket, error_response},
+};
+
+#[derive(Clone)]
+pub struct RoomContext {
+    pub state: AppState,
+    pub security: Arc<SecurityConfig>,
+    pub ice: Arc<IceConfig>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct JoinQuery {
+    /// The last chat sequence number this client has: everything after it is sent first.
+    since: Option<u64>,
+    /// This client's previous peer id in the room, taken over at once.
+    replaces: Option<String>,
+}
+
+/// A write to the client that takes longer than this means it stopped reading.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
+
+pub async fn upgrade(
+    State(ctx): State<RoomContext>,
+    Path(room_id): Path<String>,
+    query: Result<Query<JoinQuery>, axum::extract::rejection::QueryRejection>,
+    headers: HeaderMap,
+    ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Response {
+    if !origin_allowed(&ctx.security, &headers) {
+        tracing::warn!("room socket from another origin refused");
+        return error_response(AppError::CrossOrigin);
+    }
+    let who = match session::authenticate(&ctx.state, &headers).await {
+        Ok(Some(who)) => who,
+        Ok(None) => return error_response(AppError::Unauthenticated),
+        Err(e) => return error_response(e),
+    };
+    let Ok(Query(query)) = query else {
+        return error_response(AppError::BadRequest {
+            detail: "since must be a whole number and replaces a peer id".into(),
+        });
+    };
+    if !is_record_key(&room_id) {
+        return error_response(AppError::NotFound);
+    }
+    let room = match repo::room(&ctx.state.db, &room_id).await {
+        Ok(Some(room)) => room,
+        Ok(None) => return error_response(AppError::NotFound),
+        Err(e) => return error_response(e),
+    };
+    let host = match repo::membership(&ctx.state.db, &room_id, &who.user.id).await {
+        Ok(Some(host)) => host,
+        Ok(None) => return error_response(AppError::Forbidden),
+        Err(e) => return error_response(e),
+    };
+    if room.state() == RoomState::Closed {
+        return error_response(app::error::Problem::RoomClosed.into());
+    }
+    let Ok(ws) = ws else {
+        return error_response(AppError::BadRequest {
+            detail: "this address only accepts WebSocket connections".into(),
+        });
+    };
+    let ice = ice_servers(&ctx.ice, &who.user.id, &room_id, SystemTime::now());
+    let join = Join {
+        room_id,
+        title: room.title,
+        host,
+        since: query.since,
+        replaces: query.replaces,
+        ice,
+    };
+    ws.max_message_size(MAX_ROOM_MESSAGE_BYTES)
+        .max_frame_size(MAX_ROOM_MESSAGE_BYTES)
+        .on_upgrade(move |socket| serve(ctx.state, socket, who, join))
+}
+
+struct Join {
+    room_id: String,
+    title: String,
+    host: bool,
+    since: Option<u64>,
+    replaces: Option<String>,
+    ice: Vec<IceServer>,
+}
+
+/// The ICE servers for this user in this room; TURN entries carry a credential valid for the
+/// configured TTL (coturn REST: username `expiry:id`, password base64(HMAC-SHA1(secret, it))).
+pub fn ice_servers(cfg: &IceConfig, user: &UserId, room: &str, now: SystemTime) -> Vec<IceServer> {
+    let expiry = now
+        .checked_add(cfg.turn_ttl)
+        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_secs());
+    let username = format!("{expiry}:{}.{room}", user.0);
+    let credential = cfg.turn_secret.as_ref().and_then(|secret| {
+        let mut mac = Hmac::<sha1::Sha1>::new_from_slice(secret.as_bytes()).ok()?;
+        mac.update(username.as_bytes());
+        Some(base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes()))
+    });
+    let (turn, stun): (Vec<&String>, Vec<&String>) =
+        cfg.urls.iter().partition(|u| u.starts_with("turn"));
+    let mut out = Vec::new();
+    if !stun.is_empty() {
+        out.push(IceServer {
+            urls: stun.into_iter().cloned().collect(),
+            username: None,
+            credential: None,
+        });
+    }
+    if !turn.is_empty()
+        && let Some(credential) = credential
+    {
+        out.push(IceServer {
+            urls: turn.into_iter().cloned().collect(),
+            username: Some(username),
+            credential: Some(credential),
+        });
+    }
+    out
+}
+
+fn new_peer_id() -> String {
+    format!("p{}", hex::encode(rand::random::<[u8; 8]>()))
+}
+
+async fn serve(state: AppState, socket: WebSocket, who: Authenticated, join: Join) {
+    let (mut sink, mut stream) = socket.split();
+    let (tx, mut rx) = mpsc::channel::<Outgoing>(ROOM_SEND_QUEUE);
+    let (kill, mut killed) = watch::channel::<Option<u16>>(None);
+    let mut writer_killed = kill.subscribe();
+    let peer_id = new_peer_id();
+    let user_id = who.user.id.0.clone();
+
+    // The writer owns the socket's sending half: it ends on a kill (sending the close code),
+    // when every sender is gone, or when the client does not take a message in time.
+    let writer = tokio::spawn(async move {
+        loop {
+            let next = tokio::select! {
+                msg = rx.recv() => msg,
+                _ = writer_killed.changed() => None,
+            };
+            let Some(next) = next else { break };
+            let msg = match next {
+                Outgoing::Text(text) => Message::Text(text.as_ref().into()),
+                Outgoing::Ping => Message::Ping(Default::default()),
+            };
+            match tokio::time::timeout(WRITE_TIMEOUT, sink.send(msg)).await {
+                Ok(Ok(())) => {}
+                Ok(Err(_)) => break,
+                Err(_) => {
+                    tracing::info!("room client stopped reading: disconnecting it");
+                    return;
+                }
+            }
+        }
+        let killed_with = *writer_killed.borrow();
+        if let Some(code) = killed_with {
+            // What was queued before the kill (often the error that explains it) goes first,
+            // within a second: a client that is not reading gets its close regardless.
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(1);
+            while let Ok(queued) = rx.try_recv() {
+                let Outgoing::Text(text) = queued else {
+                    continue;
+                };
+                let sent = tokio::time::timeout_at(
+                    deadline,
+                    sink.send(Message::Text(text.as_ref().into())),
+                )
+                .await;
+                if !matches!(sent, Ok(Ok(()))) {
+                    break;
+                }
+            }
+            let frame = CloseFrame {
+                code,
+                reason: close_reason(code).into(),
+            };
+            let _ = tokio::time::timeout(
+                Duration::from_secs(1),
+                sink.send(Message::Close(Some(frame))),
+            )
+            .await;
+        }
+        let _ = sink.close().await;
+    });
+
+    let live = state.rooms.room(&join.room_id);
+    let me = PeerInfo {
+        peer_id: peer_id.clone(),
+        user_id: user_id.clone(),
+        name: who.user.display_name.clone(),
+        host: join.host,
+        media: MediaState::default(),
+    };
+    if let Some(old) = &join.replaces {
+        live.replace(old, &user_id);
+    }
+    let mut kill_full = watch::channel(None).0;
+    let joined = {
+        // Joining and reading the backlog under the chat lock: no message commits between
+        // the backlog read and this socket starting to receive live ones.
+        let _order = live.chat.lock().await;
+        match live.join(me, tx.clone(), kill) {
+            Ok(others) => welcome(&state, &join, &peer_id, &user_id, others, &tx).await,
+            Err(full) => {
+                kill_full = full.0;
+                Err(close::ROOM_FULL)
+            }
+        }
+    };
+    match joined {
+        Ok(()) => {
+            let session = Session {
+                state: &state,
+                live: &live,
+                room_id: &join.room_id,
+                peer_id: &peer_id,
+                user: &who.user.id,
+                tx: &tx,
+            };
+            if let Some(code) = session.read(&mut stream, &mut killed).await {
+                // Through the kill switch, so the writer sends the close even when the queue
+                // is full.
+                live.kick_peer(&peer_id, code);
+            }
+        }
+        Err(close::ROOM_FULL) => {
+            let _ = tx.try_send(Outgoing::Text(encode(&RoomServerMessage::Error {
+                error: app::error::Problem::RoomFull.into(),
+                key: None,
+            })));
+            // Never joined: the kill switch went nowhere, so close by hand once the error is
+            // written.
+            let _ = kill_full.send(Some(close::ROOM_FULL));
+        }
+        Err(code) => live.kick_peer(&peer_id, code),
+    }
+    live.leave(&peer_id);
+    drop(live);
+    state.rooms.release(&join.room_id);
+    drop(tx);
+    let _ = writer.await;
+}
+
+fn close_reason(code: u16) -> &'static str {
+    match code {
+        close::POLICY => "policy violation",
+        close::TOO_BIG => "message too big",
+        close::ROOM_CLOSED => "the room was closed",
+        close::REMOVED => "removed from the room",
+        close::REPLACED => "joined again elsewhere",
+        close::ROOM_FULL => "the room is full",
+        _ => "closing",
+    }
+}
+
+/// The welcome, then the chat the client has not seen: everything after `since` (in pages),
+/// or the latest page for a client without one.
+async fn welcome(
+    state: &AppState,
+    join: &Join,
+    peer_id: &str,
+    user_id: &str,
+    others: Vec<PeerInfo>,
+    tx: &mpsc::Sender<Outgoing>,
+) -> Result<(), u16> {
+    let send = |msg: &RoomServerMessage| {
+        tx.try_send(Outgoing::Text(encode(msg)))
+            .map_err(|_| close::POLICY)
+    };
+    let last_seq = match repo::room(&state.db, &join.room_id).await {
+        Ok(Some(room)) => u64::try_from(room.chat_seq).unwrap_or(0),
+        _ => return Err(close::POLICY),
+    };
+    send(&RoomServerMessage::Welcome {
+        peer_id: peer_id.to_string(),
+        user_id: user_id.to_string(),
+        title: join.title.clone(),
+        peers: others,
+        ice_servers: join.ice.clone(),
+        last_seq,
+    })?;
+    match join.since {
+        Some(mut since) => {
+            // A client cannot be ahead of the room; one that claims so gets everything.
+            if since > last_seq {
+                since = 0;
+            }
+            while since < last_seq {
+                let page = repo::chat_since(&state.db, &join.room_id, since, HISTORY_PAGE)
+                    .await
+                    .map_err(|_| close::POLICY)?;
+                let Some(last) = page.last() else { break };
+                since = last.seq;
+                send(&RoomServerMessage::History {
+                    kind: HistoryKind::Resume,
+                    more: since < last_seq,
+                    messages: page,
+                })?;
+            }
+        }
+        None => {
+            let page = repo::chat_before(&state.db, &join.room_id, last_seq + 1, HISTORY_PAGE)
+                .await
+                .map_err(|_| close::POLICY)?;
+            send(&RoomServerMessage::History {
+                kind: HistoryKind::Older,
+                more: page.first().is_some_and(|m| m.seq > 1),
+                messages: page,
+            })?;
+        }
+    }
+    Ok(())
+}
+
+struct Session<'a> {
+    state: &'a AppState,
+    live: &'a RoomLive,
+    room_id: &'a str,
+    peer_id: &'a str,
+    user: &'a UserId,
+    tx: &'a mpsc::Sender<Outgoing>,
+}
+
+impl Session<'_> {
+    /// Reads until the client leaves or must be closed; returns the close code to send.
+    async fn read(
+        &self,
+        stream: &mut futures_util::stream::SplitStream<WebSocket>,
+        killed: &mut watch::Receiver<Option<u16>>,
+    ) -> Option<u16> {
+        let mut bucket =
+            TokenBucket::new(ROOM_MESSAGES_PER_SECOND, ROOM_MESSAGE_BURST, Instant::now());
+        let mut heartbeat = tokio::time::interval(Duration::from_secs(HEARTBEAT_SECS));
+        let mut last_heard = Instant::now();
+        loop {
+            let received = tokio::select! {
+                r = stream.next() => r,
+                _ = killed.changed() => return None,
+                _ = heartbeat.tick() => {
+                    if last_heard.elapsed() > Duration::from_secs(SILENCE_SECS) {
+                        tracing::info!(peer = self.peer_id, "room client went silent: dropping it");
+                        return Some(close::POLICY);
+                    }
+                    if self.tx.try_send(Outgoing::Ping).is_err() {
+                        return Some(close::POLICY);
+                    }
+                    continue;
+                }
+            };
+            let msg = match received {
+                Some(Ok(msg)) => msg,
+                // tungstenite refuses an oversized message before we ever see it.
+                Some(Err(e)) => {
+                    tracing::debug!(error = %e, "room socket read ended");
+                    return Some(close::TOO_BIG);
+                }
+                None => return None,
+            };
+            last_heard = Instant::now();
+            let text = match msg {
+                Message::Text(text) => text,
+                Message::Close(_) => return None,
+                Message::Ping(_) | Message::Pong(_) => continue,
+                Message::Binary(_) => {
+                    self.error(bad("send JSON text messages"), None);
+                    return Some(close::POLICY);
+                }
+            };
+            if let Err(retry_after_secs) = bucket.take(Instant::now()) {
+                self.error(AppError::RateLimited { retry_after_secs }, None);
+                return Some(close::POLICY);
+            }
+            let msg = match serde_json::from_str::<RoomClientMessage>(&text) {
+                Ok(msg) => msg,
+                Err(e) => {
+                    self.error(bad(&format!("that message could not be read: {e}")), None);
+                    return Some(close::POLICY);
+                }
+            };
+            // Membership is checked on every message: a participant removed by the host
+            // stops here even if the kick was made by another app server.
+            match repo::membership(&self.state.db, self.room_id, self.user).await {
+                Ok(Some(_)) => {}
+                Ok(None) => return Some(close::REMOVED),
+                Err(_) => return Some(close::POLICY),
+            }
+            if let Err(code) = self.handle(msg).await {
+                return Some(code);
+            }
+        }
+    }
+
+    fn send(&self, msg: &RoomServerMessage) -> Result<(), u16> {
+        self.tx
+            .try_send(Outgoing::Text(encode(msg)))
+            .map_err(|_| close::POLICY)
+    }
+
+    fn error(&self, error: AppError, key: Option<String>) {
+        let _ = self.send(&RoomServerMessage::Error { error, key });
+    }
+
+    async fn handle(&self, msg: RoomClientMessage) -> Result<(), u16> {
+        match msg {
+            RoomClientMessage::Signal { to, signal } => {
+                if let Err(e) = signal.check() {
+                    self.error(e, None);
+                    return Err(close::POLICY);
+                }
+                let relayed = RoomServerMessage::Signal {
+                    from: self.peer_id.to_string(),
+                    signal,
+                };
+                if to == self.peer_id || !self.live.send_to(&to, &relayed) {
+                    // The peer left while the signal was in flight: not the sender's fault.
+                    self.error(bad("that participant is no longer in the room"), None);
+                }
+                Ok(())
+            }
+            RoomClientMessage::Media { media } => {
+                if self.live.set_media(self.peer_id, media).is_err() {
+                    self.error(app::error::Problem::RoomFull.into(), None);
+                }
+                Ok(())
+            }
+            RoomClientMessage::Chat { key, body } => {
+                let parsed = client_key(&key).and_then(|k| Ok((k, chat_body(&body)?)));
+                let (key_ok, body) = match parsed {
+                    Ok(ok) => ok,
+                    Err(e) => {
+                        self.error(e, Some(key));
+                        return Ok(());
+                    }
+                };
+                match commit_chat(self.state, self.room_id, self.user, key_ok, &body).await {
+                    Ok(message) => {
+                        // A new message reached the sender with everyone else's copy; a resend
+                        // of a stored one reached it before (live, or in the resume backlog
+                        // this socket started with), so only the ack goes now.
+                        self.send(&RoomServerMessage::Ack {
+                            key,
+                            seq: message.seq,
+                        })
+                    }
+                    Err(e) => {
+                        self.error(e, Some(key));
+                        Ok(())
+                    }
+                }
+            }
+            RoomClientMessage::History { before } => {
+                let page = repo::chat_before(&self.state.db, self.room_id, before, HISTORY_PAGE)
+                    .await
+                    .map_err(|_| close::POLICY)?;
+                self.send(&RoomServerMessage::History {
+                    kind: HistoryKind::Older,
+                    more: page.first().is_some_and(|m| m.seq > 1),
+                    messages: page,
+                })
+            }
+            RoomClientMessage::Ping { seq } => self.send(&RoomServerMessage::Pong { seq }),
+        }
+    }
+}
+
+fn bad(detail: &str) -> AppError {
+    AppError::BadRequest {
+        detail: detail.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn turn_credentials_follow_coturns_rest_scheme() {
+        let cfg = IceConfig {
+            urls: vec![
+                "stun:turn.example.org:3478".into(),
+                "turn:turn.example.org:3478?transport=udp".into(),
+            ],
+            turn_secret: Some("north".into()),
+            turn_ttl: Duration::from_secs(3600),
+        };
+        let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let servers = ice_servers(&cfg, &UserId("u1".into()), "r1", now);
+        assert_eq!(servers.len(), 2);
+        assert_eq!(servers[0].username, None);
+        let turn = &servers[1];
+        assert_eq!(turn.username.as_deref(), Some("1700003600:u1.r1"));
+        // base64(HMAC-SHA1("north", "1700003600:u1.r1")), computed independently with
+        // `printf %s 1700003600:u1.r1 | openssl dgst -sha1 -hmac north -binary | base64`.
+        assert_eq!(turn.credential.as_deref(), Some(EXPECTED));
+    }
+
+    const EXPECTED: &str = "CxZ7MBzoV5Hx4OSEi1OFoLtbCao=";
+
+    #[test]
+    fn without_a_secret_no_turn_server_is_offered() {
+        let cfg = IceConfig {
+            urls: vec!["turn:t.example:3478".into()],
+            turn_secret: None,
+            turn_ttl: Duration::from_secs(600),
+        };
+        assert!(ice_servers(&cfg, &UserId("u".into()), "r", SystemTime::now()).is_empty());
+    }
+}
