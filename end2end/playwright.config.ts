@@ -21,6 +21,12 @@ const chromium = {
     '--disable-background-networking',
     '--disable-component-update',
     '--disable-sync',
+    // Live rooms: a fake camera and microphone granted without a prompt, ICE over loopback
+    // (the only interface in CI), and playback that does not wait for a tap.
+    '--use-fake-device-for-media-stream',
+    '--use-fake-ui-for-media-stream',
+    '--allow-loopback-in-peer-connection',
+    '--autoplay-policy=no-user-gesture-required',
   ],
 };
 

@@ -85,6 +85,7 @@ pub struct CallUi {
     pub mics: RwSignal<Vec<(String, String)>>,
     pub cameras: RwSignal<Vec<(String, String)>>,
     pub me: StoredValue<String>,
+    pub locale: RwSignal<Locale>,
 }
 
 /// `/rooms`: the rooms I am in, and (for mentors) a form to open one.
@@ -183,10 +184,10 @@ pub fn RoomPage() -> impl IntoView {
                     }
                     Err(e) => {
                         #[cfg(feature = "ssr")]
-                        if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
-                            if let Ok(code) = http::StatusCode::from_u16(e.status_code()) {
-                                res.set_status(code);
-                            }
+                        if let Some(res) = use_context::<leptos_axum::ResponseOptions>()
+                            && let Ok(code) = http::StatusCode::from_u16(e.status_code())
+                        {
+                            res.set_status(code);
                         }
                         view! { <p class="form-error" role="alert" data-testid="room-error">{e.message(locale.get())}</p> }.into_any()
                     }
@@ -216,6 +217,7 @@ fn LiveRoom(room: RoomView) -> impl IntoView {
         mics: RwSignal::new(Vec::new()),
         cameras: RwSignal::new(Vec::new()),
         me: StoredValue::new(room.me.clone()),
+        locale,
     };
     let open = room.state == RoomState::Open;
     let hydrated = RwSignal::new(false);
@@ -257,7 +259,8 @@ fn LiveRoom(room: RoomView) -> impl IntoView {
                     {move || if !open { s().closed_lead } else if hydrated.get() { status_text() } else { s().needs_js }}
                 </p>
             </header>
-            <div class="room-body" class:chat-open=move || chat_open.get()>
+            // Before the WASM runs the chat stays in the page flow (the drawer needs its button).
+            <div class="room-body" class:chat-open=move || chat_open.get() class:live=move || hydrated.get()>
                 <Show when=move || open>
                     <Stage ui chat_open/>
                 </Show>
@@ -576,7 +579,7 @@ fn People(room: RoomView, ui: CallUi) -> impl IntoView {
         <section class="panel room-people" data-testid="people">
             <h2>{move || s().people}</h2>
             <ul>
-                {room.members.iter().cloned().map(|m: MemberView| {
+                {room.members.clone().into_iter().map(|m: MemberView| {
                     let room_id = room_id.clone();
                     let user = m.user_id.clone();
                     let is_host = room.is_host && !m.host;
