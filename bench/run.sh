@@ -102,3 +102,8 @@ rm -f "$LUA"
 node bench/grading.mjs "$BASE"
 [ -d end2end/node_modules/playwright-core ] || (cd end2end && npm ci --no-audit --no-fund)
 command -v chromium >/dev/null && node bench/run-timing.mjs "$BASE"
+
+# Live rooms: chat fan-out over 1,000 room sockets (with the server's memory), then join →
+# first remote video frame in Chromium with a fake camera.
+node bench/chat-fanout.mjs "$BASE" "$SERVER"
+command -v chromium >/dev/null && node bench/call-setup.mjs "$BASE" 20

@@ -302,6 +302,45 @@ pub const ENDPOINTS: &[Endpoint] = &[
         access: Access::User,
         args: &[("lesson_id", "nosuchlesson"), ("toml", "x")],
     },
+    Endpoint {
+        path: "/api/my_rooms",
+        access: Access::User,
+        args: &[],
+    },
+    Endpoint {
+        path: "/api/create_room",
+        access: Access::Mentor,
+        args: &[("title", "")],
+    },
+    Endpoint {
+        path: "/api/get_room",
+        access: Access::User,
+        args: &[("id", "nosuchroom")],
+    },
+    Endpoint {
+        path: "/api/invite_to_room",
+        access: Access::User,
+        args: &[("room", "nosuchroom"), ("email", "someone@example.org")],
+    },
+    Endpoint {
+        path: "/api/remove_from_room",
+        access: Access::User,
+        args: &[("room", "nosuchroom"), ("user", "nosuchuser")],
+    },
+    Endpoint {
+        path: "/api/set_room_open",
+        access: Access::User,
+        args: &[("room", "nosuchroom"), ("open", "false")],
+    },
+    Endpoint {
+        path: "/api/send_chat",
+        access: Access::User,
+        args: &[
+            ("room", "nosuchroom"),
+            ("key", "abcdefgh12"),
+            ("body", "hi"),
+        ],
+    },
 ];
 
 #[test]
