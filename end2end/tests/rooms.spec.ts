@@ -101,6 +101,8 @@ test.describe('live room', () => {
     await stranger.context.close();
 
     await learner.app.goto(path);
+    // Presence: the mentor sees the learner arrive before anyone is in the call.
+    await expect(mentor.page.locator('[data-testid=member][data-present=true]')).toHaveCount(2);
     await joinCall(mentor.page);
     await joinCall(learner.page);
     await seesAndHears(mentor.page);

@@ -476,7 +476,7 @@ fn handle(client: &Shared, msg: RoomServerMessage) {
                 )
             };
             if start_call {
-                ensure_peer(client, &peer_id);
+                initiate_later(client, peer_id.clone());
             }
             if end_call && let Some(peer) = client.borrow_mut().peers.remove(&peer_id) {
                 peer.pc.close();
@@ -595,6 +595,28 @@ fn welcome(
     refresh_tiles(client);
 }
 
+/// Someone else joined the call. They offer to everyone already in it, so we wait for their
+/// offer instead of offering at the same moment (perfect negotiation would resolve the
+/// collision, but one offer is faster and leaves no rolled-back receivers). If no offer came
+/// (we both joined at once and neither saw the other), we start it ourselves.
+fn initiate_later(client: &Shared, peer_id: String) {
+    let Some(w) = web_sys::window() else { return };
+    let weak = Rc::downgrade(client);
+    let later = Closure::once_into_js(move || {
+        let Some(client) = weak.upgrade() else { return };
+        let due = {
+            let c = client.borrow();
+            c.media.in_call
+                && !c.peers.contains_key(&peer_id)
+                && c.roster.get(&peer_id).is_some_and(|p| p.media.in_call)
+        };
+        if due {
+            ensure_peer(&client, &peer_id);
+        }
+    });
+    let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(later.unchecked_ref(), 1500);
+}
+
 fn add_messages(client: &Shared, messages: Vec<ChatMessage>) {
     if messages.is_empty() {
         return;
@@ -656,6 +678,12 @@ fn refresh_tiles(client: &Shared) {
     tiles.sort_by(|a, b| b.host.cmp(&a.host).then(a.name.cmp(&b.name)));
     if tiles != old {
         c.ui.remotes.set(tiles);
+    }
+    let mut present: Vec<String> = c.roster.values().map(|p| p.user_id.clone()).collect();
+    present.sort();
+    present.dedup();
+    if present != c.ui.present.get_untracked() {
+        c.ui.present.set(present);
     }
 }
 

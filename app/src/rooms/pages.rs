@@ -77,6 +77,8 @@ pub struct CallUi {
     pub media: RwSignal<MediaState>,
     pub can_share: RwSignal<bool>,
     pub remotes: RwSignal<Vec<RemoteTile>>,
+    /// Users connected to the room now (in the call or only chatting).
+    pub present: RwSignal<Vec<String>>,
     pub chat: RwSignal<BTreeMap<u64, ChatMessage>>,
     pub pending: RwSignal<Vec<PendingChat>>,
     pub more_before: RwSignal<bool>,
@@ -209,6 +211,7 @@ fn LiveRoom(room: RoomView) -> impl IntoView {
         media: RwSignal::new(MediaState::default()),
         can_share: RwSignal::new(false),
         remotes: RwSignal::new(Vec::new()),
+        present: RwSignal::new(Vec::new()),
         chat: RwSignal::new(chat),
         pending: RwSignal::new(Vec::new()),
         more_before: RwSignal::new(room.more_before),
@@ -560,9 +563,10 @@ fn People(room: RoomView, ui: CallUi) -> impl IntoView {
     let invited = successes(invite);
     let changed = successes(set_open);
     let removed = successes(remove);
-    Effect::new(move |prev: Option<(u32, u32)>| {
-        let now = (changed.get(), removed.get());
-        // A reload shows the room's new state and list, the same as the form does without JS.
+    // Opening or closing the room reloads the page (the call starts or ends), as the form does
+    // without JavaScript; inviting and removing only refresh the list, so a call goes on.
+    Effect::new(move |prev: Option<u32>| {
+        let now = changed.get();
         #[cfg(feature = "hydrate")]
         if prev.is_some_and(|p| p != now)
             && let Some(w) = web_sys::window()
@@ -572,23 +576,39 @@ fn People(room: RoomView, ui: CallUi) -> impl IntoView {
         let _ = prev;
         now
     });
+    let members = RwSignal::new(room.members.clone());
+    let list_room = room.id.clone();
+    Effect::new(move |prev: Option<(u32, u32)>| {
+        let now = (invited.get(), removed.get());
+        if prev.is_some_and(|p| p != now) {
+            let id = list_room.clone();
+            leptos::task::spawn_local(async move {
+                if let Ok(RoomAccess::Member(view)) = get_room(id).await {
+                    members.set(view.members);
+                }
+            });
+        }
+        now
+    });
     let open = room.state == RoomState::Open;
     let room_id = room.id.clone();
     let (invite_room, toggle_room) = (room.id.clone(), room.id.clone());
+    let i_host = room.is_host;
     view! {
         <section class="panel room-people" data-testid="people">
             <h2>{move || s().people}</h2>
             <ul>
-                {room.members.clone().into_iter().map(|m: MemberView| {
+                <For each=move || members.get() key=|m| m.user_id.clone() let(m)>{{
+                    let m: MemberView = m;
                     let room_id = room_id.clone();
                     let user = m.user_id.clone();
-                    let is_host = room.is_host && !m.host;
+                    let is_host = i_host && !m.host;
                     // Live once the socket is up; what the server saw at render time before.
                     let here = {
                         let uid = m.user_id.clone();
                         let ssr = m.present;
                         Signal::derive(move || match ui.conn.get() {
-                            Conn::Live => ui.me.with_value(|me| *me == uid) || ui.remotes.with(|r| r.iter().any(|t| t.user_id == uid)),
+                            Conn::Live => ui.me.with_value(|me| *me == uid) || ui.present.with(|p| p.contains(&uid)),
                             _ => ssr,
                         })
                     };
@@ -607,7 +627,7 @@ fn People(room: RoomView, ui: CallUi) -> impl IntoView {
                             })}
                         </li>
                     }
-                }).collect_view()}
+                }}</For>
             </ul>
             <FormMessage error=remove_error/>
             {room.is_host.then(|| view! {
