@@ -214,32 +214,22 @@ fn stop_tracks(local: Option<MediaStream>, screen: Option<MediaStreamTrack>) {
     }
 }
 
+/// A JavaScript callback that runs `f` on the client while it exists.
+fn on_client(client: &Shared, f: fn(&Shared)) -> Handler {
+    let weak = Rc::downgrade(client);
+    Closure::<dyn FnMut(JsValue)>::new(move |_| {
+        if let Some(client) = weak.upgrade() {
+            f(&client);
+        }
+    })
+}
+
 fn install_timers(client: &Shared) {
     let Some(w) = web_sys::window() else { return };
-    let weak = Rc::downgrade(client);
-    let ping = Closure::<dyn FnMut(JsValue)>::new(move |_| {
-        if let Some(client) = weak.upgrade() {
-            heartbeat(&client);
-        }
-    });
-    let weak = Rc::downgrade(client);
-    let stats = Closure::<dyn FnMut(JsValue)>::new(move |_| {
-        if let Some(client) = weak.upgrade() {
-            sample_stats(&client);
-        }
-    });
-    let weak = Rc::downgrade(client);
-    let online = Closure::<dyn FnMut(JsValue)>::new(move |_| {
-        if let Some(client) = weak.upgrade() {
-            reconnect_now(&client);
-        }
-    });
-    let weak = Rc::downgrade(client);
-    let offline = Closure::<dyn FnMut(JsValue)>::new(move |_| {
-        if let Some(client) = weak.upgrade() {
-            client.borrow().ui.conn.set(Conn::Offline);
-        }
-    });
+    let ping = on_client(client, heartbeat);
+    let stats = on_client(client, sample_stats);
+    let online = on_client(client, reconnect_now);
+    let offline = on_client(client, |c| c.borrow().ui.conn.set(Conn::Offline));
     let mut c = client.borrow_mut();
     for (f, every) in [(&ping, PING_EVERY_MS), (&stats, STATS_EVERY_MS)] {
         if let Ok(id) = w.set_interval_with_callback_and_timeout_and_arguments_0(
