@@ -65,6 +65,9 @@ pub struct JoinQuery {
     replaces: Option<String>,
 }
 
+/// Membership and the room's state are re-read every this many heartbeats (10 s).
+const RECHECK_TICKS: u32 = 5;
+
 /// A write to the client that takes longer than this means it stopped reading.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -246,14 +249,27 @@ async fn serve(state: AppState, socket: WebSocket, who: Authenticated, join: Joi
     }
     let mut kill_full = watch::channel(None).0;
     let joined = {
-        // Joining and reading the backlog under the chat lock: no message commits between
-        // the backlog read and this socket starting to receive live ones.
+        // Under the chat lock: no message commits between reading the room's last sequence
+        // number, joining (from then on live messages arrive) and reading the backlog.
         let _order = live.chat.lock().await;
-        match live.join(me, tx.clone(), kill) {
-            Ok(others) => welcome(&state, &join, &peer_id, &user_id, others, &tx).await,
-            Err(full) => {
-                kill_full = full.0;
-                Err(close::ROOM_FULL)
+        match admitted(&state, &join.room_id, &who.user.id).await {
+            Err(code) => Err(code),
+            Ok(last_seq) => {
+                let welcome = |peers| RoomServerMessage::Welcome {
+                    peer_id: peer_id.clone(),
+                    user_id: user_id.clone(),
+                    title: join.title.clone(),
+                    peers,
+                    ice_servers: join.ice.clone(),
+                    last_seq,
+                };
+                match live.join(me, tx.clone(), kill, welcome) {
+                    Ok(()) => backlog(&state, &join, last_seq, &tx).await,
+                    Err(full) => {
+                        kill_full = full.0;
+                        Err(close::ROOM_FULL)
+                    }
+                }
             }
         }
     };
@@ -303,38 +319,43 @@ fn close_reason(code: u16) -> &'static str {
     }
 }
 
-/// The welcome, then the chat the client has not seen: everything after `since` (in pages),
-/// or the latest page for a client without one.
-async fn welcome(
+/// Whether the user may (still) be in the room: a participant of an open room. The room's
+/// last chat sequence number when admitted, else the close code.
+async fn admitted(state: &AppState, room: &str, user: &UserId) -> Result<u64, u16> {
+    match repo::membership(&state.db, room, user).await {
+        Ok(Some(_)) => {}
+        Ok(None) => return Err(close::REMOVED),
+        Err(_) => return Err(close::POLICY),
+    }
+    match repo::room(&state.db, room).await {
+        Ok(Some(row)) if row.state() == RoomState::Open => {
+            Ok(u64::try_from(row.chat_seq).unwrap_or(0))
+        }
+        Ok(Some(_)) => Err(close::ROOM_CLOSED),
+        _ => Err(close::POLICY),
+    }
+}
+
+/// A client further behind than this many pages gets the latest page instead of the whole
+/// gap (and scrolls back for the rest): the resume runs under the room's chat lock.
+const RESUME_PAGES: u64 = 10;
+
+/// The chat the client has not seen: everything after `since` (in pages), or the latest page
+/// for a client without one (or too far behind).
+async fn backlog(
     state: &AppState,
     join: &Join,
-    peer_id: &str,
-    user_id: &str,
-    others: Vec<PeerInfo>,
+    last_seq: u64,
     tx: &mpsc::Sender<Outgoing>,
 ) -> Result<(), u16> {
     let send = |msg: &RoomServerMessage| {
         tx.try_send(Outgoing::Text(encode(msg)))
             .map_err(|_| close::POLICY)
     };
-    let last_seq = match repo::room(&state.db, &join.room_id).await {
-        Ok(Some(room)) => u64::try_from(room.chat_seq).unwrap_or(0),
-        _ => return Err(close::POLICY),
-    };
-    send(&RoomServerMessage::Welcome {
-        peer_id: peer_id.to_string(),
-        user_id: user_id.to_string(),
-        title: join.title.clone(),
-        peers: others,
-        ice_servers: join.ice.clone(),
-        last_seq,
-    })?;
-    match join.since {
-        Some(mut since) => {
-            // A client cannot be ahead of the room; one that claims so gets everything.
-            if since > last_seq {
-                since = 0;
-            }
+    // A client cannot be ahead of the room (a restored backup): it starts over.
+    let since = join.since.map(|s| if s > last_seq { 0 } else { s });
+    match since {
+        Some(mut since) if last_seq - since <= RESUME_PAGES * HISTORY_PAGE as u64 => {
             while since < last_seq {
                 let page = repo::chat_since(&state.db, &join.room_id, since, HISTORY_PAGE)
                     .await
@@ -348,7 +369,7 @@ async fn welcome(
                 })?;
             }
         }
-        None => {
+        _ => {
             let page = repo::chat_before(&state.db, &join.room_id, last_seq + 1, HISTORY_PAGE)
                 .await
                 .map_err(|_| close::POLICY)?;
@@ -381,6 +402,7 @@ impl Session<'_> {
         let mut bucket =
             TokenBucket::new(ROOM_MESSAGES_PER_SECOND, ROOM_MESSAGE_BURST, Instant::now());
         let mut heartbeat = tokio::time::interval(Duration::from_secs(HEARTBEAT_SECS));
+        let mut ticks = 0u32;
         let mut last_heard = Instant::now();
         loop {
             let received = tokio::select! {
@@ -393,6 +415,14 @@ impl Session<'_> {
                     }
                     if self.tx.try_send(Outgoing::Ping).is_err() {
                         return Some(close::POLICY);
+                    }
+                    // A client that only listens is re-checked too: removed from the room
+                    // or the room closed (perhaps through another app server) ends it.
+                    ticks += 1;
+                    if ticks.is_multiple_of(RECHECK_TICKS)
+                        && let Err(code) = admitted(self.state, self.room_id, self.user).await
+                    {
+                        return Some(code);
                     }
                     continue;
                 }
@@ -410,7 +440,15 @@ impl Session<'_> {
             let text = match msg {
                 Message::Text(text) => text,
                 Message::Close(_) => return None,
-                Message::Ping(_) | Message::Pong(_) => continue,
+                // Our pings' answers; a client's own pings count against its rate.
+                Message::Pong(_) => continue,
+                Message::Ping(_) => {
+                    if let Err(retry_after_secs) = bucket.take(Instant::now()) {
+                        self.error(AppError::RateLimited { retry_after_secs }, None);
+                        return Some(close::POLICY);
+                    }
+                    continue;
+                }
                 Message::Binary(_) => {
                     self.error(bad("send JSON text messages"), None);
                     return Some(close::POLICY);
@@ -461,9 +499,10 @@ impl Session<'_> {
                     from: self.peer_id.to_string(),
                     signal,
                 };
-                if to == self.peer_id || !self.live.send_to(&to, &relayed) {
-                    // The peer left while the signal was in flight: not the sender's fault.
-                    self.error(bad("that participant is no longer in the room"), None);
+                if !self.live.signal(self.peer_id, &to, &relayed) {
+                    // The peer left (or the call) while the signal was in flight, or the
+                    // sender is not in the call: nothing is relayed.
+                    self.error(bad("that participant is no longer in the call"), None);
                 }
                 Ok(())
             }

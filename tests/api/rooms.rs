@@ -215,6 +215,16 @@ async fn hosting_is_for_mentors_and_only_the_host_invites_removes_and_closes() {
         .expect("closed");
     assert_eq!(status, 409);
     assert!(body.contains("room_closed"), "{body}");
+    // Nor does the chat form post into a closed room.
+    let res = app
+        .call(
+            &r.host,
+            "send_chat",
+            &[("room", &r.id), ("key", "closedroom1"), ("body", "anyone?")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert!(res.text().await.unwrap().contains("room_closed"));
     let res = app
         .call(
             &r.host,
@@ -234,8 +244,27 @@ fn offer(sdp: &str) -> Signal {
     }
 }
 
+/// Both join the call (signals are relayed only between people in it).
+async fn enter_call(a: &mut RoomSocket, b: &mut RoomSocket) {
+    let call = C::Media {
+        media: MediaState {
+            in_call: true,
+            audio: true,
+            video: true,
+            screen: false,
+        },
+    };
+    a.send(&call).await;
+    b.until(|m| matches!(m, S::PeerMedia { .. }).then_some(()))
+        .await;
+    b.send(&call).await;
+    a.until(|m| matches!(m, S::PeerMedia { .. }).then_some(()))
+        .await;
+}
+
 /// A negotiates with B through the server: offer, answer and candidates both ways.
 async fn negotiate(a: &mut RoomSocket, a_id: &str, b: &mut RoomSocket, b_id: &str) {
+    enter_call(a, b).await;
     a.send(&C::Signal {
         to: b_id.into(),
         signal: offer("v=0 offer"),
@@ -347,16 +376,28 @@ async fn participants_see_each_other_arrive_signal_and_leave() {
             _ => None,
         })
         .await;
-    assert!(err.to_string().contains("no longer in the room"), "{err}");
+    assert!(err.to_string().contains("no longer in the call"), "{err}");
+
+    // Someone in the room but not in the call reaches nobody in it.
+    let third = app.user_with_roles("third-signal@pairwise.test", &[]).await;
+    invite(&app, &r.host, &r.id, "third-signal@pairwise.test").await;
+    let (mut c, _) = join(&app, &third, &r.id, "").await;
+    c.send(&C::Signal {
+        to: a_id.clone(),
+        signal: offer("uninvited"),
+    })
+    .await;
+    c.until(|m| matches!(m, S::Error { .. }).then_some(()))
+        .await;
+    drop(c);
 
     drop(b);
-    let left = a
-        .until(|m| match m {
-            S::PeerLeft { peer_id } => Some(peer_id.clone()),
-            _ => None,
-        })
-        .await;
-    assert_eq!(left, b_id);
+    a.until(|m| match m {
+        S::Signal { .. } => panic!("a signal from outside the call was relayed"),
+        S::PeerLeft { peer_id } if *peer_id == b_id => Some(()),
+        _ => None,
+    })
+    .await;
     app.stop().await;
 }
 

@@ -65,24 +65,38 @@ pub mod backend {
         body: &str,
     ) -> Result<ChatMessage, AppError> {
         let live = state.rooms.room(room);
-        let committed = {
-            let _order = live.chat.lock().await;
-            repo::append_chat(&state.db, room, author, key, body, state.clock.now())
-                .await
-                .inspect(|(message, new)| {
-                    if *new {
-                        live.broadcast(
-                            &RoomServerMessage::Chat {
-                                message: message.clone(),
-                            },
-                            None,
-                        );
-                    }
-                })
-        };
+        let committed = commit_in(state, &live, room, author, key, body).await;
         drop(live);
         state.rooms.release(room);
-        committed.map(|(message, _)| message)
+        committed
+    }
+
+    async fn commit_in(
+        state: &AppState,
+        live: &crate::rooms::hub::RoomLive,
+        room: &str,
+        author: &crate::ids::UserId,
+        key: &str,
+        body: &str,
+    ) -> Result<ChatMessage, AppError> {
+        let _order = live.chat.lock().await;
+        let open = repo::room(&state.db, room)
+            .await?
+            .is_some_and(|r| r.state() == RoomState::Open);
+        if !open {
+            return Err(Problem::RoomClosed.into());
+        }
+        let (message, new) =
+            repo::append_chat(&state.db, room, author, key, body, state.clock.now()).await?;
+        if new {
+            live.broadcast(
+                &RoomServerMessage::Chat {
+                    message: message.clone(),
+                },
+                None,
+            );
+        }
+        Ok(message)
     }
 
     pub fn title(raw: &str) -> Result<String, AppError> {

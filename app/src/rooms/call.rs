@@ -76,6 +76,8 @@ struct Peer {
     polite: bool,
     making_offer: bool,
     ignore_offer: bool,
+    /// An answer is being applied: an offer arriving now is not a collision.
+    answer_pending: bool,
     _handlers: Vec<Handler>,
     /// (timestamp ms, bytes received, packets lost, packets received) at the last sample.
     last: Option<(f64, f64, f64, f64)>,
@@ -86,6 +88,8 @@ struct Client {
     room: String,
     ui: CallUi,
     ws: Option<WebSocket>,
+    /// Which socket is current: events of an earlier one are ignored.
+    generation: u32,
     ws_handlers: Vec<Handler>,
     /// This connection's peer id, and the previous one (taken over on reconnect).
     peer_id: Option<String>,
@@ -150,6 +154,7 @@ pub fn start(room: String, ui: CallUi) {
         room,
         ui,
         ws: None,
+        generation: 0,
         ws_handlers: Vec::new(),
         peer_id: None,
         ice: Vec::new(),
@@ -180,6 +185,8 @@ pub fn stop() {
     let mut c = client.borrow_mut();
     c.stopped = true;
     if let Some(ws) = c.ws.take() {
+        ws.set_onmessage(None);
+        ws.set_onclose(None);
         let _ = ws.close_with_code(1000);
     }
     for (_, peer) in c.peers.drain() {
@@ -280,9 +287,23 @@ fn connect(client: &Shared) {
             return;
         }
     };
+    let generation = {
+        let mut c = client.borrow_mut();
+        // The previous socket, if any, stops talking to us before it is let go.
+        if let Some(old) = c.ws.take() {
+            old.set_onmessage(None);
+            old.set_onclose(None);
+            let _ = old.close();
+        }
+        c.generation += 1;
+        c.generation
+    };
     let weak = Rc::downgrade(client);
     let on_message = Closure::<dyn FnMut(JsValue)>::new(move |ev: JsValue| {
         let Some(client) = weak.upgrade() else { return };
+        if client.borrow().generation != generation {
+            return;
+        }
         let Some(text) = ev
             .dyn_ref::<MessageEvent>()
             .and_then(|m| m.data().as_string())
@@ -296,14 +317,13 @@ fn connect(client: &Shared) {
         }
     });
     let weak = Rc::downgrade(client);
-    let ws_id = url.clone();
     let on_close = Closure::<dyn FnMut(JsValue)>::new(move |ev: JsValue| {
         let Some(client) = weak.upgrade() else { return };
         let code = ev.dyn_ref::<CloseEvent>().map_or(1006, CloseEvent::code);
         {
             let c = client.borrow();
             // A close of a socket we already replaced is old news.
-            if c.stopped || c.ws.as_ref().is_none_or(|ws| ws.url() != ws_id) {
+            if c.stopped || c.generation != generation {
                 return;
             }
         }
@@ -387,9 +407,6 @@ fn reconnect_now(client: &Shared) {
         w.clear_timeout_with_handle(t);
     }
     client.borrow_mut().attempts = 0;
-    if let Some(ws) = client.borrow_mut().ws.take() {
-        let _ = ws.close();
-    }
     connect(client);
 }
 
@@ -404,8 +421,9 @@ fn heartbeat(client: &Shared) {
         .is_some_and(|ws| ws.ready_state() == WebSocket::OPEN);
     if open && silent > SILENCE_MS {
         warn!("room socket silent for {silent:.0} ms: reconnecting");
-        let ws = client.borrow_mut().ws.take();
-        if let Some(ws) = ws {
+        if let Some(ws) = client.borrow_mut().ws.take() {
+            ws.set_onmessage(None);
+            ws.set_onclose(None);
             let _ = ws.close();
         }
         closed(client, 1006);
@@ -509,11 +527,23 @@ fn handle(client: &Shared, msg: RoomServerMessage) {
             let ui = client.borrow().ui;
             let words = error.message(ui.locale.get_untracked());
             match key {
-                Some(key) => ui.pending.update(|p| {
-                    if let Some(x) = p.iter_mut().find(|x| x.key == key) {
-                        x.error = Some(words);
-                    }
-                }),
+                // A refusal is final (shown, not resent); a passing failure (the server
+                // busy or broken for a moment) leaves the message pending for the next resend.
+                Some(key)
+                    if matches!(
+                        error,
+                        crate::error::AppError::BadRequest { .. }
+                            | crate::error::AppError::Invalid { .. }
+                    ) =>
+                {
+                    ui.pending.update(|p| {
+                        if let Some(x) = p.iter_mut().find(|x| x.key == key) {
+                            x.error = Some(words);
+                        }
+                    });
+                    save_pending(client);
+                }
+                Some(_) => ui.notice.set(Some(words)),
                 None => {
                     if matches!(
                         error,
@@ -833,6 +863,7 @@ fn ensure_peer(client: &Shared, peer_id: &str) {
             polite,
             making_offer: false,
             ignore_offer: false,
+            answer_pending: false,
             _handlers: vec![on_candidate, on_negotiation, on_track, on_ice_state],
             last: None,
             disconnected_at: None,
@@ -884,16 +915,19 @@ fn set_making_offer(client: &Shared, peer_id: &str, on: bool) {
 }
 
 async fn on_description(client: Shared, from: String, kind: SdpKind, sdp: String) {
-    let Some((pc, polite, making_offer)) = client
+    let Some((pc, polite, making_offer, answer_pending)) = client
         .borrow()
         .peers
         .get(&from)
-        .map(|p| (p.pc.clone(), p.polite, p.making_offer))
+        .map(|p| (p.pc.clone(), p.polite, p.making_offer, p.answer_pending))
     else {
         return;
     };
-    let collision = kind == SdpKind::Offer
-        && (making_offer || pc.signaling_state() != RtcSignalingState::Stable);
+    // The W3C pattern: ready for an offer unless making one, or in the middle of a
+    // negotiation other than applying the answer to our own offer.
+    let ready_for_offer =
+        !making_offer && (pc.signaling_state() == RtcSignalingState::Stable || answer_pending);
+    let collision = kind == SdpKind::Offer && !ready_for_offer;
     let ignore = !polite && collision;
     if let Some(p) = client.borrow_mut().peers.get_mut(&from) {
         p.ignore_offer = ignore;
@@ -906,8 +940,16 @@ async fn on_description(client: Shared, from: String, kind: SdpKind, sdp: String
         SdpKind::Answer => RtcSdpType::Answer,
     });
     init.set_sdp(&sdp);
+    let set_answer_pending = |on: bool| {
+        if let Some(p) = client.borrow_mut().peers.get_mut(&from) {
+            p.answer_pending = on;
+        }
+    };
+    set_answer_pending(kind == SdpKind::Answer);
     // On a collision the polite side's setRemoteDescription rolls its own offer back.
-    if let Err(e) = JsFuture::from(pc.set_remote_description(&init)).await {
+    let applied = JsFuture::from(pc.set_remote_description(&init)).await;
+    set_answer_pending(false);
+    if let Err(e) = applied {
         warn!("remote description from {from}: {e:?}");
         return;
     }

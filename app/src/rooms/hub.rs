@@ -65,22 +65,26 @@ impl RoomLive {
         self.peers.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Adds a connection and tells the others; returns who was already here.
+    /// Adds a connection and tells the others. Its first message, made by `welcome` from who
+    /// was already here, is queued under the same lock: nothing about other peers can reach
+    /// the newcomer before the list it starts from.
     pub fn join(
         &self,
         info: PeerInfo,
         tx: mpsc::Sender<Outgoing>,
         kill: watch::Sender<Option<u16>>,
-    ) -> Result<Vec<PeerInfo>, RoomFull> {
+        welcome: impl FnOnce(Vec<PeerInfo>) -> RoomServerMessage,
+    ) -> Result<(), RoomFull> {
         let mut peers = self.peers();
         if peers.len() >= MAX_ROOM_CONNECTIONS {
             return Err(RoomFull(kill));
         }
         let others: Vec<PeerInfo> = peers.values().map(|p| p.info.clone()).collect();
+        let _ = tx.try_send(Outgoing::Text(encode(&welcome(others))));
         let joined = encode(&RoomServerMessage::PeerJoined { peer: info.clone() });
         deliver_all(&peers, &joined, None);
         peers.insert(info.peer_id.clone(), Peer { info, tx, kill });
-        Ok(others)
+        Ok(())
     }
 
     /// Removes a connection (if still here) and tells the others.
@@ -98,10 +102,15 @@ impl RoomLive {
         self.peers().is_empty()
     }
 
-    /// Sends to one connection; false if it is not in this room.
-    pub fn send_to(&self, peer_id: &str, msg: &RoomServerMessage) -> bool {
+    /// Relays a signal between two connections that are both in the call; false otherwise
+    /// (a fifth person refused from the call, or someone who left, cannot reach anyone).
+    pub fn signal(&self, from: &str, to: &str, msg: &RoomServerMessage) -> bool {
         let peers = self.peers();
-        match peers.get(peer_id) {
+        let in_call = |id: &str| peers.get(id).is_some_and(|p| p.info.media.in_call);
+        if from == to || !in_call(from) || !in_call(to) {
+            return false;
+        }
+        match peers.get(to) {
             Some(peer) => {
                 deliver(peer, encode(msg));
                 true
@@ -244,10 +253,14 @@ impl Hub {
         self.rooms().get(id).cloned()
     }
 
-    /// Forgets a room nobody is connected to.
+    /// Forgets a room nobody is connected to and nobody is about to join (a joiner or a chat
+    /// commit holds the room's `Arc` before it appears in the peer list).
     pub fn release(&self, id: &str) {
         let mut rooms = self.rooms();
-        if rooms.get(id).is_some_and(|r| r.is_empty()) {
+        if rooms
+            .get(id)
+            .is_some_and(|r| r.is_empty() && Arc::strong_count(r) == 1)
+        {
             rooms.remove(id);
         }
     }
@@ -266,6 +279,10 @@ impl Hub {
 mod tests {
     use super::*;
 
+    fn pong(_: Vec<PeerInfo>) -> RoomServerMessage {
+        RoomServerMessage::Pong { seq: 0 }
+    }
+
     fn info(peer: &str, user: &str) -> PeerInfo {
         PeerInfo {
             peer_id: peer.into(),
@@ -281,10 +298,12 @@ mod tests {
         let room = RoomLive::new();
         let (slow_tx, _slow_rx) = mpsc::channel(2);
         let (slow_kill, slow_watch) = watch::channel(None);
-        room.join(info("a", "ua"), slow_tx, slow_kill).unwrap();
+        room.join(info("a", "ua"), slow_tx, slow_kill, pong)
+            .unwrap();
         let (fast_tx, mut fast_rx) = mpsc::channel(64);
         let (fast_kill, fast_watch) = watch::channel(None);
-        room.join(info("b", "ub"), fast_tx, fast_kill).unwrap();
+        room.join(info("b", "ub"), fast_tx, fast_kill, pong)
+            .unwrap();
         for _ in 0..5 {
             room.broadcast(&RoomServerMessage::Pong { seq: 1 }, None);
         }
@@ -294,7 +313,7 @@ mod tests {
         while fast_rx.try_recv().is_ok() {
             got += 1;
         }
-        assert_eq!(got, 5);
+        assert_eq!(got, 1 + 5, "its welcome, then the five");
     }
 
     #[tokio::test]
@@ -307,8 +326,13 @@ mod tests {
             queues.push(rx);
             let (kill, w) = watch::channel(None);
             watches.push(w);
-            room.join(info(&format!("p{i}"), &format!("u{}", i % 2)), tx, kill)
-                .unwrap();
+            room.join(
+                info(&format!("p{i}"), &format!("u{}", i % 2)),
+                tx,
+                kill,
+                pong,
+            )
+            .unwrap();
         }
         let call = MediaState {
             in_call: true,

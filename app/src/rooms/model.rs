@@ -30,7 +30,7 @@ pub const MAX_ROOM_CONNECTIONS: usize = 32;
 pub const ROOM_MESSAGES_PER_SECOND: f64 = 30.0;
 pub const ROOM_MESSAGE_BURST: f64 = 150.0;
 /// Messages queued for a client that is not reading; beyond this it is disconnected.
-pub const ROOM_SEND_QUEUE: usize = 512;
+pub const ROOM_SEND_QUEUE: usize = 256;
 /// The server pings every `HEARTBEAT_SECS`; a socket silent for `SILENCE_SECS` (no pong, no
 /// message) is dropped, so a vanished phone leaves the room within ten seconds.
 pub const HEARTBEAT_SECS: u64 = 2;
