@@ -64,7 +64,11 @@ pub async fn upgrade(
             });
         }
     };
-    ws.max_message_size(realtime::MAX_MESSAGE_BYTES)
+    // Small buffers: tungstenite's defaults (128 KiB each way) would cost ~256 KiB per idle
+    // socket; messages here are at most a few KiB and every send is flushed at once.
+    ws.read_buffer_size(8 * 1024)
+        .write_buffer_size(8 * 1024)
+        .max_message_size(realtime::MAX_MESSAGE_BYTES)
         .max_frame_size(realtime::MAX_MESSAGE_BYTES)
         .on_upgrade(move |socket| serve(socket, who))
 }

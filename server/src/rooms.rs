@@ -122,7 +122,11 @@ pub async fn upgrade(
         replaces: query.replaces,
         ice,
     };
-    ws.max_message_size(MAX_ROOM_MESSAGE_BYTES)
+    // Small buffers: tungstenite's defaults (128 KiB each way) would cost ~256 KiB per idle
+    // socket; messages here are at most a few KiB and every send is flushed at once.
+    ws.read_buffer_size(8 * 1024)
+        .write_buffer_size(8 * 1024)
+        .max_message_size(MAX_ROOM_MESSAGE_BYTES)
         .max_frame_size(MAX_ROOM_MESSAGE_BYTES)
         .on_upgrade(move |socket| serve(ctx.state, socket, who, join))
 }
@@ -287,6 +291,18 @@ async fn serve(state: AppState, socket: WebSocket, who: Authenticated, join: Joi
                 // Through the kill switch, so the writer sends the close even when the queue
                 // is full.
                 live.kick_peer(&peer_id, code);
+                // The closing handshake: read (and drop) what the client still sends until
+                // its close arrives. Dropping a socket with unread input resets the
+                // connection, and the reset can destroy the error and close frame on their
+                // way to the client.
+                let _ = tokio::time::timeout(Duration::from_secs(1), async {
+                    while let Some(Ok(msg)) = stream.next().await {
+                        if matches!(msg, Message::Close(_)) {
+                            break;
+                        }
+                    }
+                })
+                .await;
             }
         }
         Err(close::ROOM_FULL) => {
