@@ -3,7 +3,8 @@
 // In every room one connection sends messages stamped with the send time; every other
 // connection records when it arrived (one process, one clock). Prints p50/p99 fan-out latency
 // and the server's resident memory idle, with 1,000 sockets, and after the traffic.
-// Usage: node bench/chat-fanout.mjs http://127.0.0.1:3200 SERVER_PID
+// Usage: node bench/chat-fanout.mjs http://127.0.0.1:3200 SERVER_PID [ms between rounds]
+// (100 ms: 500 messages/s in all, what the server sustains at most here; 1000 ms: 50/s.)
 import { readFileSync } from 'node:fs';
 import WebSocket from '../end2end/node_modules/ws/wrapper.mjs';
 
@@ -12,6 +13,7 @@ const pid = process.argv[3];
 const ROOMS = 50;
 const PER_ROOM = 20;
 const MESSAGES = 20; // per room
+const INTERVAL = Number(process.argv[4] ?? 100);
 const rss = () => {
   if (!pid) return NaN;
   const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
@@ -70,13 +72,13 @@ await Promise.all(
 );
 await new Promise((r) => setTimeout(r, 1000));
 const connected = rss();
-// Senders: connection 0 of each room, one message every 100 ms (the socket's limit is 30/s).
+// Senders: connection 0 of each room, one message every INTERVAL ms (a socket may send 30/s).
 const senders = sockets.filter((s) => s.c === 0);
 for (let m = 0; m < MESSAGES; m++) {
   for (const s of senders) {
     s.ws.send(JSON.stringify({ type: 'chat', key: `bench-${tag}-${s.r}-${m}`, body: `t ${performance.now()}` }));
   }
-  await new Promise((r) => setTimeout(r, 100));
+  await new Promise((r) => setTimeout(r, INTERVAL));
 }
 const expected = ROOMS * MESSAGES * (PER_ROOM - 1);
 const deadline = Date.now() + 30_000;
@@ -86,7 +88,7 @@ for (const s of sockets) s.ws.terminate();
 latencies.sort((a, b) => a - b);
 const at = (q) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))];
 console.log(
-  `chat fan-out, ${sockets.length} sockets in ${ROOMS} rooms: ${received}/${expected} deliveries, p50 ${at(0.5).toFixed(1)} ms, p99 ${at(0.99).toFixed(1)} ms`,
+  `chat fan-out, ${sockets.length} sockets in ${ROOMS} rooms, ${Math.round((ROOMS * 1000) / INTERVAL)} msg/s: ${received}/${expected} deliveries, p50 ${at(0.5).toFixed(1)} ms, p99 ${at(0.99).toFixed(1)} ms`,
 );
 console.log(
   `server RSS: ${idle.toFixed(0)} MiB before, ${connected.toFixed(0)} MiB with ${sockets.length} sockets, ${after.toFixed(0)} MiB after ${ROOMS * MESSAGES} messages`,

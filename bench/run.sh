@@ -105,5 +105,6 @@ command -v chromium >/dev/null && node bench/run-timing.mjs "$BASE"
 
 # Live rooms: chat fan-out over 1,000 room sockets (with the server's memory), then join →
 # first remote video frame in Chromium with a fake camera.
-node bench/chat-fanout.mjs "$BASE" "$SERVER"
+node bench/chat-fanout.mjs "$BASE" "$SERVER" 1000
+node bench/chat-fanout.mjs "$BASE" "$SERVER" 100
 command -v chromium >/dev/null && node bench/call-setup.mjs "$BASE" 20
