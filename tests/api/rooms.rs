@@ -696,6 +696,9 @@ async fn chat_survives_reconnects_exactly_once_in_order_across_200_clients() {
         rooms.push(id);
     }
     let start = Instant::now() + Duration::from_millis(500);
+    // Clients still sending or waiting for acks: nobody stops listening before every message
+    // anywhere has been acked (its fan-out was queued before its ack).
+    let busy = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(ROOMS * PER_ROOM));
     let mut tasks = Vec::new();
     for (r, room) in rooms.iter().enumerate() {
         for c in 0..PER_ROOM {
@@ -708,8 +711,9 @@ async fn chat_survives_reconnects_exactly_once_in_order_across_200_clients() {
             let room = room.clone();
             // Every tenth client drops its connection twice along the way.
             let flaky = (r * PER_ROOM + c) % 10 == 3;
+            let busy = busy.clone();
             tasks.push(tokio::spawn(async move {
-                chat_client(&app, &who, &room, r * 100 + c, flaky, start, RUN).await
+                chat_client(&app, &who, &room, r * 100 + c, flaky, start, RUN, &busy).await
             }));
         }
     }
@@ -783,6 +787,7 @@ struct ClientOutcome {
     received: Vec<(u64, String)>,
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn chat_client(
     app: &TestApp,
     who: &Browser,
@@ -791,7 +796,10 @@ async fn chat_client(
     flaky: bool,
     start: Instant,
     run: Duration,
+    busy: &std::sync::atomic::AtomicUsize,
 ) -> ClientOutcome {
+    use std::sync::atomic::Ordering;
+    let mut done = false;
     let mut received: Vec<(u64, String)> = Vec::new();
     let mut acked = Vec::new();
     let mut pending: BTreeMap<String, String> = BTreeMap::new();
@@ -804,6 +812,11 @@ async fn chat_client(
     let mut quiet_since: Option<Instant> = None;
     loop {
         let now = Instant::now();
+        assert!(
+            now < end + Duration::from_secs(60),
+            "client {id}: {} messages never acked (or another client's)",
+            pending.len()
+        );
         if now < end && now >= next_send {
             n += 1;
             let key = format!("c{id:04}-m{n:05}");
@@ -835,7 +848,11 @@ async fn chat_client(
             Some(RoomReceived::Message(m)) => m,
             Some(RoomReceived::Closed(code)) => panic!("client {id} closed: {code:?}"),
             None => {
-                if now > end && pending.is_empty() {
+                if now > end && pending.is_empty() && !done {
+                    done = true;
+                    busy.fetch_sub(1, Ordering::SeqCst);
+                }
+                if done && busy.load(Ordering::SeqCst) == 0 {
                     let q = *quiet_since.get_or_insert(now);
                     if now.duration_since(q) > Duration::from_millis(1500) {
                         break;
