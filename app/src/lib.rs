@@ -10,6 +10,7 @@ pub mod error;
 pub mod exercises;
 pub mod i18n;
 pub mod ids;
+pub mod mentoring;
 pub mod realtime;
 pub mod rooms;
 #[cfg(feature = "ssr")]
