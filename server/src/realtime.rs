@@ -35,11 +35,29 @@ pub struct LiveContext {
 
 /// Browsers always send `Origin` on a WebSocket handshake and cookies go with it whatever the
 /// origin, so a socket whose Origin is not ours is refused (cross-site WebSocket hijacking).
-pub(crate) fn origin_allowed(cfg: &SecurityConfig, headers: &HeaderMap) -> bool {
+fn origin_allowed(cfg: &SecurityConfig, headers: &HeaderMap) -> bool {
     headers
         .get(header::ORIGIN)
         .and_then(|o| o.to_str().ok())
         .is_some_and(|o| cfg.allowed_origins.iter().any(|a| a == o))
+}
+
+/// The user behind a WebSocket handshake from our own origin, or the refusal to send (every
+/// live socket starts here: `/ws` and the room sockets).
+pub(crate) async fn signed_in_same_origin(
+    state: &AppState,
+    security: &SecurityConfig,
+    headers: &HeaderMap,
+) -> Result<Authenticated, Response> {
+    if !origin_allowed(security, headers) {
+        tracing::warn!(origin = ?headers.get(header::ORIGIN), "WebSocket from another origin refused");
+        return Err(error_response(AppError::CrossOrigin));
+    }
+    match session::authenticate(state, headers).await {
+        Ok(Some(who)) => Ok(who),
+        Ok(None) => Err(error_response(AppError::Unauthenticated)),
+        Err(e) => Err(error_response(e)),
+    }
 }
 
 pub async fn upgrade(
@@ -47,14 +65,9 @@ pub async fn upgrade(
     headers: HeaderMap,
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
-    if !origin_allowed(&ctx.security, &headers) {
-        tracing::warn!(origin = ?headers.get(header::ORIGIN), "WebSocket from another origin refused");
-        return error_response(AppError::CrossOrigin);
-    }
-    let who = match session::authenticate(&ctx.state, &headers).await {
-        Ok(Some(who)) => who,
-        Ok(None) => return error_response(AppError::Unauthenticated),
-        Err(e) => return error_response(e),
+    let who = match signed_in_same_origin(&ctx.state, &ctx.security, &headers).await {
+        Ok(who) => who,
+        Err(refused) => return refused,
     };
     let ws = match ws {
         Ok(ws) => ws,

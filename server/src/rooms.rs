@@ -12,7 +12,7 @@ use std::{
 };
 
 use app::{
-    accounts::session::{self, Authenticated},
+    accounts::session::Authenticated,
     error::AppError,
     ids::{UserId, is_record_key},
     rooms::{
@@ -46,7 +46,7 @@ use tokio::sync::{mpsc, watch};
 
 use crate::{
     config::IceConfig,
-    realtime::origin_allowed,
+    realtime::signed_in_same_origin,
     security::{SecurityConfig, TokenBucket, error_response},
 };
 
@@ -78,14 +78,9 @@ pub async fn upgrade(
     headers: HeaderMap,
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
-    if !origin_allowed(&ctx.security, &headers) {
-        tracing::warn!("room socket from another origin refused");
-        return error_response(AppError::CrossOrigin);
-    }
-    let who = match session::authenticate(&ctx.state, &headers).await {
-        Ok(Some(who)) => who,
-        Ok(None) => return error_response(AppError::Unauthenticated),
-        Err(e) => return error_response(e),
+    let who = match signed_in_same_origin(&ctx.state, &ctx.security, &headers).await {
+        Ok(who) => who,
+        Err(refused) => return refused,
     };
     let Ok(Query(query)) = query else {
         return error_response(AppError::BadRequest {

@@ -601,18 +601,23 @@ fn welcome(
         let media = client.borrow().media;
         // Media first: the others learn we are in the call before our offers arrive.
         send(client, &RoomClientMessage::Media { media });
-        let others: Vec<String> = client
-            .borrow()
-            .roster
-            .values()
-            .filter(|p| p.media.in_call)
-            .map(|p| p.peer_id.clone())
-            .collect();
-        for id in others {
-            ensure_peer(client, &id);
-        }
+        call_everyone(client);
     }
     refresh_tiles(client);
+}
+
+/// Offers to everyone already in the call (we just joined it, or reconnected).
+fn call_everyone(client: &Shared) {
+    let others: Vec<String> = client
+        .borrow()
+        .roster
+        .values()
+        .filter(|p| p.media.in_call)
+        .map(|p| p.peer_id.clone())
+        .collect();
+    for id in others {
+        ensure_peer(client, &id);
+    }
 }
 
 /// Someone else joined the call. They offer to everyone already in it, so we wait for their
@@ -683,7 +688,6 @@ fn refresh_tiles(client: &Shared) {
         .filter(|p| p.media.in_call && c.media.in_call)
         .map(|p| RemoteTile {
             peer_id: p.peer_id.clone(),
-            user_id: p.user_id.clone(),
             name: p.name.clone(),
             host: p.host,
             media: p.media,
@@ -1259,16 +1263,7 @@ async fn join_call(client: Shared) {
     ui.in_call.set(true);
     ui.joining.set(false);
     set_media(&client, media);
-    let others: Vec<String> = client
-        .borrow()
-        .roster
-        .values()
-        .filter(|p| p.media.in_call)
-        .map(|p| p.peer_id.clone())
-        .collect();
-    for id in others {
-        ensure_peer(&client, &id);
-    }
+    call_everyone(&client);
     refresh_tiles(&client);
     spawn_local(list_devices(ui));
     // This tap may be what lets phones play the others' sound.

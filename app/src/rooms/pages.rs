@@ -53,7 +53,6 @@ impl Conn {
 #[derive(Clone, Debug, PartialEq)]
 pub struct RemoteTile {
     pub peer_id: String,
-    pub user_id: String,
     pub name: String,
     pub host: bool,
     pub media: MediaState,
@@ -145,6 +144,17 @@ pub fn RoomsPage() -> impl IntoView {
     }
 }
 
+/// The HTTP status of the server-rendered page (a refusal is a 4xx, not a 200 with words).
+fn respond_with(status: u16) {
+    #[cfg(feature = "ssr")]
+    if let Some(res) = use_context::<leptos_axum::ResponseOptions>()
+        && let Ok(code) = http::StatusCode::from_u16(status)
+    {
+        res.set_status(code);
+    }
+    let _ = status;
+}
+
 /// `/rooms/:id`: the live room for its participants; a refusal in words for anyone else.
 #[component]
 pub fn RoomPage() -> impl IntoView {
@@ -159,10 +169,7 @@ pub fn RoomPage() -> impl IntoView {
                 match room.await {
                     Ok(RoomAccess::Member(view)) => view! { <LiveRoom room=view/> }.into_any(),
                     Ok(RoomAccess::NotInvited) => {
-                        #[cfg(feature = "ssr")]
-                        if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
-                            res.set_status(http::StatusCode::FORBIDDEN);
-                        }
+                        respond_with(403);
                         view! {
                             <Title text=locale.get_untracked().strings().rooms.not_invited_title/>
                             <section class="panel center" data-testid="room-refused" role="alert">
@@ -173,10 +180,7 @@ pub fn RoomPage() -> impl IntoView {
                         }.into_any()
                     }
                     Err(crate::error::AppError::Unauthenticated) => {
-                        #[cfg(feature = "ssr")]
-                        if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
-                            res.set_status(http::StatusCode::UNAUTHORIZED);
-                        }
+                        respond_with(401);
                         view! {
                             <section class="panel center" data-testid="room-sign-in" role="alert">
                                 <p>{move || s().sign_in_lead}</p>
@@ -185,12 +189,7 @@ pub fn RoomPage() -> impl IntoView {
                         }.into_any()
                     }
                     Err(e) => {
-                        #[cfg(feature = "ssr")]
-                        if let Some(res) = use_context::<leptos_axum::ResponseOptions>()
-                            && let Ok(code) = http::StatusCode::from_u16(e.status_code())
-                        {
-                            res.set_status(code);
-                        }
+                        respond_with(e.status_code());
                         view! { <p class="form-error" role="alert" data-testid="room-error">{e.message(locale.get())}</p> }.into_any()
                     }
                 }
