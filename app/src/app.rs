@@ -108,6 +108,14 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/my/courses") view=MyCoursesPage ssr=SsrMode::Async/>
                     <Route path=path!("/rooms") view=RoomsPage ssr=SsrMode::Async/>
                     <Route path=path!("/rooms/:id") view=RoomPage ssr=SsrMode::Async/>
+                    <Route path=path!("/mentors") view=crate::mentoring::pages::MentorsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/mentors/find") view=crate::mentoring::pages::FindMentorsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/mentors/:id") view=crate::mentoring::pages::MentorPage ssr=SsrMode::Async/>
+                    <Route path=path!("/mentoring") view=crate::mentoring::pages::MentoringPage ssr=SsrMode::Async/>
+                    <Route path=path!("/mentoring/profile") view=crate::mentoring::pages::MentorSettingsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/requests/:id") view=crate::mentoring::pages::RequestPage ssr=SsrMode::Async/>
+                    <Route path=path!("/mentorships/:id") view=crate::mentoring::pages::MentorshipPage ssr=SsrMode::Async/>
+                    <Route path=path!("/bookings/:id") view=crate::mentoring::pages::BookingPage ssr=SsrMode::Async/>
                 </Routes>
                 </ErrorBoundary>
             </Frame>
@@ -138,6 +146,8 @@ fn Nav() -> impl IntoView {
                         let is_admin = u.roles.can_administer();
                         view! {
                             <a href="/my/courses" data-testid="nav-my-courses">{move || s().courses.my_courses}</a>
+                            <a href="/mentoring" data-testid="nav-mentoring">{move || s().mentoring.nav_mentoring}</a>
+                            <crate::ui::bell::NotificationBell label=Signal::derive(move || s().exercises.notifications)/>
                             <a href="/rooms" data-testid="nav-rooms">{move || s().rooms.nav_rooms}</a>
                             <a href="/profile" data-testid="nav-profile" title=move || s().signed_in_as>
                                 {u.display_name.clone()}

@@ -55,6 +55,28 @@ pub enum Problem {
     RoomClosed,
     RoomFull,
     NoSuchUser,
+    WindowsInvalid,
+    CapacityInvalid,
+    SessionLengthInvalid,
+    GoalsEmpty,
+    GoalsTooLong,
+    SkillsMissing,
+    MentorUnavailable,
+    AlreadyMentored,
+    RequestOpen,
+    RequestClosed,
+    MentorFull,
+    SlotTaken,
+    SlotUnavailable,
+    NoticeTooShort,
+    BookingCancelled,
+    FeedbackTooEarly,
+    AlreadyRated,
+    StarsInvalid,
+    PostEmpty,
+    PostTooLong,
+    MessageTooLong,
+    NotMentored,
 }
 
 impl Problem {
@@ -100,6 +122,28 @@ impl Problem {
             Problem::RoomClosed => s.rooms.err_room_closed,
             Problem::RoomFull => s.rooms.err_room_full,
             Problem::NoSuchUser => s.rooms.err_no_such_user,
+            Problem::WindowsInvalid => s.mentoring.err_windows_invalid,
+            Problem::CapacityInvalid => s.mentoring.err_capacity_invalid,
+            Problem::SessionLengthInvalid => s.mentoring.err_session_length_invalid,
+            Problem::GoalsEmpty => s.mentoring.err_goals_empty,
+            Problem::GoalsTooLong => s.mentoring.err_goals_too_long,
+            Problem::SkillsMissing => s.mentoring.err_skills_missing,
+            Problem::MentorUnavailable => s.mentoring.err_mentor_unavailable,
+            Problem::AlreadyMentored => s.mentoring.err_already_mentored,
+            Problem::RequestOpen => s.mentoring.err_request_open,
+            Problem::RequestClosed => s.mentoring.err_request_closed,
+            Problem::MentorFull => s.mentoring.err_mentor_full,
+            Problem::SlotTaken => s.mentoring.err_slot_taken,
+            Problem::SlotUnavailable => s.mentoring.err_slot_unavailable,
+            Problem::NoticeTooShort => s.mentoring.err_notice_too_short,
+            Problem::BookingCancelled => s.mentoring.err_booking_cancelled,
+            Problem::FeedbackTooEarly => s.mentoring.err_feedback_too_early,
+            Problem::AlreadyRated => s.mentoring.err_already_rated,
+            Problem::StarsInvalid => s.mentoring.err_stars_invalid,
+            Problem::PostEmpty => s.mentoring.err_post_empty,
+            Problem::PostTooLong => s.mentoring.err_post_too_long,
+            Problem::MessageTooLong => s.mentoring.err_message_too_long,
+            Problem::NotMentored => s.mentoring.err_not_mentored,
         }
     }
 }
@@ -161,8 +205,23 @@ impl AppError {
                 problem: Problem::GradingBusy,
             } => 429,
             AppError::Invalid {
-                problem: Problem::RoomClosed | Problem::RoomFull,
+                problem:
+                    Problem::RoomClosed
+                    | Problem::RoomFull
+                    | Problem::MentorUnavailable
+                    | Problem::AlreadyMentored
+                    | Problem::RequestOpen
+                    | Problem::RequestClosed
+                    | Problem::MentorFull
+                    | Problem::SlotTaken
+                    | Problem::NoticeTooShort
+                    | Problem::BookingCancelled
+                    | Problem::FeedbackTooEarly
+                    | Problem::AlreadyRated
             } => 409,
+            AppError::Invalid {
+                problem: Problem::NotMentored,
+            } => 403,
             AppError::Invalid { .. } | AppError::ExerciseInvalid { .. } => 422,
             AppError::Unauthenticated | AppError::WrongCredentials => 401,
             AppError::Forbidden | AppError::CrossOrigin => 403,

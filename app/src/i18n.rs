@@ -195,6 +195,8 @@ pub struct Strings {
     pub exercises: &'static crate::exercises::text::ExerciseStrings,
     /// The live rooms' own strings.
     pub rooms: &'static crate::rooms::text::RoomStrings,
+    /// Mentoring's own strings.
+    pub mentoring: &'static crate::mentoring::text::MentoringStrings,
 }
 
 pub static EN: Strings = Strings {
@@ -300,6 +302,7 @@ pub static EN: Strings = Strings {
     courses: &crate::courses::text::COURSES_EN,
     exercises: &crate::exercises::text::EXERCISES_EN,
     rooms: &crate::rooms::text::ROOMS_EN,
+    mentoring: &crate::mentoring::text::MENTORING_EN,
 };
 
 pub static ZH_HANS: Strings = Strings {
@@ -405,6 +408,7 @@ pub static ZH_HANS: Strings = Strings {
     courses: &crate::courses::text::COURSES_ZH_HANS,
     exercises: &crate::exercises::text::EXERCISES_ZH_HANS,
     rooms: &crate::rooms::text::ROOMS_ZH_HANS,
+    mentoring: &crate::mentoring::text::MENTORING_ZH_HANS,
 };
 
 #[cfg(test)]

@@ -1,4 +1,14 @@
-//! Mentoring: mentor profiles, requests, matching, bookings and feedback. So far: the ranking
-//! of mentors for a request (`matching`), a pure function the rest builds on.
+//! Mentoring: mentor profiles and the directory, requests that expire, the ranking of mentors
+//! with its reasons (`matching`, a pure function), mentorships, bookings that cannot overlap,
+//! feedback, questions between sessions, and the notification mail and reminders (`jobs`).
 
+pub mod api;
 pub mod matching;
+pub mod model;
+pub mod pages;
+pub mod text;
+
+#[cfg(feature = "ssr")]
+pub mod jobs;
+#[cfg(feature = "ssr")]
+pub mod repo;

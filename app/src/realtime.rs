@@ -44,10 +44,24 @@ pub enum ServerMessage {
     Pong {
         seq: u32,
     },
+    /// Sent after the welcome and whenever something new is for this user: how many
+    /// notifications are unread, and the newest one's words and link.
+    Notifications {
+        unread: u32,
+        latest: Option<NotificationBrief>,
+    },
     /// A message that could not be accepted; the socket stays open unless a close follows.
     Error {
         error: AppError,
     },
+}
+
+/// The newest notification, as the live badge shows it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NotificationBrief {
+    pub id: String,
+    pub text: String,
+    pub link: String,
 }
 
 #[cfg(test)]

@@ -50,6 +50,72 @@ pub struct AppState {
     pub grading_per_user: Arc<PerKeyLimit>,
     /// Who is connected to which live room (this process).
     pub rooms: Arc<crate::rooms::hub::Hub>,
+    /// Matching weights and booking rules (configuration).
+    pub mentoring: Arc<MentoringSettings>,
+    /// Live sockets to poke when a user gets a notification (this process).
+    pub notifier: Arc<Notifier>,
+}
+
+/// Mentoring rules an operator sets by environment (see the README).
+#[derive(Clone, Debug)]
+pub struct MentoringSettings {
+    pub weights: crate::mentoring::matching::Weights,
+    /// How soon a session may start after it is booked.
+    pub booking_notice: chrono::Duration,
+    /// How long before the start a session can still be cancelled or moved.
+    pub change_notice: chrono::Duration,
+}
+
+impl Default for MentoringSettings {
+    fn default() -> Self {
+        MentoringSettings {
+            weights: Default::default(),
+            booking_notice: chrono::Duration::hours(2),
+            change_notice: chrono::Duration::hours(12),
+        }
+    }
+}
+
+/// Wakes a user's live sockets when something new is for them. A wake-up carries no data:
+/// the socket reads the current unread count itself, so a queue of one per socket is enough
+/// and a socket that does not read cannot make anything grow.
+#[derive(Debug, Default)]
+pub struct Notifier {
+    subs: std::sync::Mutex<
+        std::collections::HashMap<String, Vec<(u64, tokio::sync::mpsc::Sender<()>)>>,
+    >,
+    next: std::sync::atomic::AtomicU64,
+}
+
+impl Notifier {
+    pub fn subscribe(&self, user: &str) -> (u64, tokio::sync::mpsc::Receiver<()>) {
+        let (tx, rx) = tokio::sync::mpsc::channel(1);
+        let id = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let mut subs = self.subs.lock().unwrap_or_else(|e| e.into_inner());
+        subs.entry(user.to_string()).or_default().push((id, tx));
+        (id, rx)
+    }
+
+    pub fn unsubscribe(&self, user: &str, id: u64) {
+        let mut subs = self.subs.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(list) = subs.get_mut(user) {
+            list.retain(|(i, _)| *i != id);
+            if list.is_empty() {
+                subs.remove(user);
+            }
+        }
+    }
+
+    /// Something changed for these users: wake their sockets (a full queue already means
+    /// "look again", so it is left as it is).
+    pub fn poke<'a>(&self, users: impl IntoIterator<Item = &'a str>) {
+        let subs = self.subs.lock().unwrap_or_else(|e| e.into_inner());
+        for user in users {
+            for (_, tx) in subs.get(user).into_iter().flatten() {
+                let _ = tx.try_send(());
+            }
+        }
+    }
 }
 
 /// At most `limit` concurrent holders per key (in this process).

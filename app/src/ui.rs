@@ -1,5 +1,6 @@
 //! Reusable components. They know no feature: they take plain data as props.
 
+pub mod bell;
 pub mod editor;
 pub mod form;
 #[cfg(feature = "ssr")]

@@ -99,6 +99,9 @@ pub struct Config {
     pub grader_workers: usize,
     pub grading_per_user: u32,
     pub ice: IceConfig,
+    pub mentoring: app::state::MentoringSettings,
+    /// How often the mentoring jobs run (request expiry, reminders, notification mail).
+    pub jobs_interval: Duration,
 }
 
 /// STUN/TURN servers handed to browsers in a live room. TURN credentials are minted per user
@@ -221,6 +224,9 @@ impl Config {
             .clamp(1, 256) as usize,
             grading_per_user: number(&get, "PAIRWISE_GRADING_PER_USER", 1)?.max(1),
             ice: ice_config(&get)?,
+            mentoring: mentoring_config(&get)?,
+            jobs_interval: duration(&get, "PAIRWISE_JOBS_INTERVAL", "30s")?
+                .max(Duration::from_millis(100)),
         })
     }
 
@@ -268,6 +274,45 @@ fn ice_config(get: &impl Fn(&str) -> Option<String>) -> anyhow::Result<IceConfig
         urls,
         turn_secret,
         turn_ttl,
+    })
+}
+
+/// Matching weights as `skills=0.35,availability=0.25,…` (any subset; the rest keep their
+/// defaults; each in [0, 1]; they are normalised to sum to 1), and the booking notices.
+fn mentoring_config(
+    get: &impl Fn(&str) -> Option<String>,
+) -> anyhow::Result<app::state::MentoringSettings> {
+    let mut weights = app::mentoring::matching::Weights::default();
+    if let Some(raw) = get("PAIRWISE_MATCH_WEIGHTS") {
+        for part in raw.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let (name, value) = part
+                .split_once('=')
+                .with_context(|| format!("PAIRWISE_MATCH_WEIGHTS entries look like skills=0.35, got {part}"))?;
+            let value: f64 = value
+                .trim()
+                .parse()
+                .ok()
+                .filter(|v: &f64| (0.0..=1.0).contains(v))
+                .with_context(|| format!("PAIRWISE_MATCH_WEIGHTS: {name} must be a number from 0 to 1"))?;
+            let slot = match name.trim() {
+                "skills" => &mut weights.skills,
+                "availability" => &mut weights.availability,
+                "language" => &mut weights.language,
+                "rating" => &mut weights.rating,
+                "capacity" => &mut weights.capacity,
+                "responsiveness" => &mut weights.responsiveness,
+                other => bail!(
+                    "PAIRWISE_MATCH_WEIGHTS: unknown weight {other} (skills, availability, language, rating, capacity, responsiveness)"
+                ),
+            };
+            *slot = value;
+        }
+    }
+    let to_chrono = |d: Duration| chrono::Duration::from_std(d).unwrap_or(chrono::Duration::zero());
+    Ok(app::state::MentoringSettings {
+        weights,
+        booking_notice: to_chrono(duration(get, "PAIRWISE_BOOKING_NOTICE", "2h")?),
+        change_notice: to_chrono(duration(get, "PAIRWISE_CHANGE_NOTICE", "12h")?),
     })
 }
 

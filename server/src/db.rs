@@ -33,6 +33,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0004_exercises.surql"),
     ),
     (5, "rooms", include_str!("../migrations/0005_rooms.surql")),
+    (
+        6,
+        "mentoring",
+        include_str!("../migrations/0006_mentoring.surql"),
+    ),
 ];
 
 /// Opens the database named by the configuration: embedded SurrealKV (every commit synced to

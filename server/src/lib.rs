@@ -1,6 +1,7 @@
 //! The Pairwise server: configuration, database, HTTP, security and operations.
 
 pub mod backup;
+pub mod calendar;
 pub mod config;
 pub mod course_files;
 pub mod db;

@@ -83,7 +83,7 @@ pub async fn upgrade(
         .write_buffer_size(8 * 1024)
         .max_message_size(realtime::MAX_MESSAGE_BYTES)
         .max_frame_size(realtime::MAX_MESSAGE_BYTES)
-        .on_upgrade(move |socket| serve(socket, who))
+        .on_upgrade(move |socket| serve(socket, who, ctx.state))
 }
 
 /// Sends to one client through its bounded queue.
@@ -119,7 +119,39 @@ impl Outbox {
     }
 }
 
-async fn serve(socket: WebSocket, who: Authenticated) {
+/// The unread count and the newest notification, read afresh (a wake-up carries no data).
+async fn notifications_message(state: &AppState, who: &Authenticated) -> Option<ServerMessage> {
+    let unread = app::exercises::repo::unread_count(&state.db, &who.user.id)
+        .await
+        .ok()?;
+    let latest = app::exercises::repo::notifications(&state.db, &who.user.id)
+        .await
+        .ok()?
+        .into_iter()
+        .find(|n| !n.read)
+        .map(|n| realtime::NotificationBrief {
+            id: n.id,
+            text: n.text,
+            link: n.link,
+        });
+    Some(ServerMessage::Notifications {
+        unread: u32::try_from(unread).unwrap_or(0),
+        latest,
+    })
+}
+
+async fn serve(socket: WebSocket, who: Authenticated, state: AppState) {
+    let (sub_id, mut pokes) = state.notifier.subscribe(&who.user.id.0);
+    serve_with(socket, &who, &state, &mut pokes).await;
+    state.notifier.unsubscribe(&who.user.id.0, sub_id);
+}
+
+async fn serve_with(
+    socket: WebSocket,
+    who: &Authenticated,
+    state: &AppState,
+    pokes: &mut mpsc::Receiver<()>,
+) {
     let (mut sink, mut stream) = socket.split();
     let (tx, mut rx) = mpsc::channel::<Message>(realtime::SEND_QUEUE);
     let writer = tokio::spawn(async move {
@@ -141,8 +173,26 @@ async fn serve(socket: WebSocket, who: Authenticated) {
         user_id: who.user.id.to_string(),
         display_name: who.user.display_name.clone(),
     };
-    if let Sent::Queued = out.send(&welcome) {
-        while let Some(received) = stream.next().await {
+    let mut open = matches!(out.send(&welcome), Sent::Queued);
+    if open && let Some(first) = notifications_message(state, who).await {
+        open = matches!(out.send(&first), Sent::Queued);
+    }
+    if open {
+        loop {
+            let received = tokio::select! {
+                received = stream.next() => match received {
+                    Some(r) => r,
+                    None => break,
+                },
+                Some(()) = pokes.recv() => {
+                    if let Some(msg) = notifications_message(state, who).await
+                        && let Sent::Dropped = out.send(&msg)
+                    {
+                        break;
+                    }
+                    continue;
+                }
+            };
             let msg = match received {
                 Ok(msg) => msg,
                 Err(e) => {

@@ -41,6 +41,7 @@ pub struct Application {
     addr: SocketAddr,
     grace: Duration,
     relay: Option<Relay>,
+    jobs_interval: Duration,
 }
 
 /// What a test or an operator may substitute; `Default` is the real thing.
@@ -87,6 +88,7 @@ impl Application {
             state,
             addr,
             grace: config.shutdown_grace,
+            jobs_interval: config.jobs_interval,
             relay,
         })
     }
@@ -111,9 +113,11 @@ impl Application {
             state,
             grace,
             relay,
+            jobs_interval,
             ..
         } = self;
         let cleaner = tokio::spawn(expire_sessions(state.clone()));
+        let jobs = tokio::spawn(mentoring_jobs(state.clone(), jobs_interval));
         let mailer = relay.map(|relay| tokio::spawn(relay.run(state.clone())));
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let serve = axum::serve(
@@ -140,6 +144,7 @@ impl Application {
             }
         }
         cleaner.abort();
+        jobs.abort();
         if let Some(mailer) = mailer {
             mailer.abort();
         }
@@ -180,6 +185,8 @@ pub async fn build_state(
         )),
         grading_per_user: Arc::new(app::state::PerKeyLimit::new(config.grading_per_user)),
         rooms: Arc::new(app::rooms::hub::Hub::default()),
+        mentoring: Arc::new(config.mentoring.clone()),
+        notifier: Arc::new(app::state::Notifier::default()),
     };
     if config.demo {
         state.demo_accounts = Arc::new(demo::ensure_demo_accounts(&state).await?);
@@ -236,7 +243,15 @@ fn router(
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz).with_state(state.db.clone()))
         .route("/metrics", get(render_metrics).with_state(metrics.clone()))
-        .route("/sandbox/run", get(crate::sandbox::run_page));
+        .route("/sandbox/run", get(crate::sandbox::run_page))
+        .route(
+            "/bookings/{id}/ics",
+            get(crate::calendar::booking_ics).with_state(state.clone()),
+        )
+        .route(
+            "/calendar/{file}",
+            get(crate::calendar::feed).with_state(state.clone()),
+        );
     let live = Router::new()
         .route("/ws", get(realtime::upgrade))
         .with_state(realtime::LiveContext {
@@ -310,6 +325,19 @@ async fn render_metrics(State(metrics): State<Arc<Metrics>>) -> impl IntoRespons
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         metrics.render(),
     )
+}
+
+/// Expires mentoring requests, sends session reminders and mails notifications, every
+/// `interval`. Each step is a conditional write, so several app servers can run it at once.
+async fn mentoring_jobs(state: AppState, interval: Duration) {
+    let mut tick = tokio::time::interval(interval);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if let Err(e) = app::mentoring::jobs::run_once(&state).await {
+            tracing::warn!(error = %e, "mentoring jobs failed; will retry");
+        }
+    }
 }
 
 /// Deletes unusable sessions every hour, so the table only holds live ones.

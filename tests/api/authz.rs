@@ -341,6 +341,126 @@ pub const ENDPOINTS: &[Endpoint] = &[
             ("body", "hi"),
         ],
     },
+    Endpoint {
+        path: "/api/my_mentor_settings",
+        access: Access::Mentor,
+        args: &[],
+    },
+    Endpoint {
+        path: "/api/save_mentor_settings",
+        access: Access::Mentor,
+        args: &[("capacity", "3"), ("session_minutes", "60"), ("windows", "mon 10:00-12:00")],
+    },
+    Endpoint {
+        path: "/api/mentor_directory",
+        access: Access::User,
+        args: &[],
+    },
+    Endpoint {
+        path: "/api/mentor_page",
+        access: Access::User,
+        args: &[("id", "nosuchmentor")],
+    },
+    Endpoint {
+        path: "/api/needs_defaults",
+        access: Access::User,
+        args: &[],
+    },
+    Endpoint {
+        path: "/api/find_mentors",
+        access: Access::User,
+        args: &[("skills", "Rust: beginner"), ("windows", "mon 10:00-12:00"), ("timezone", "UTC")],
+    },
+    Endpoint {
+        path: "/api/send_request",
+        access: Access::User,
+        args: &[("mentor", "nosuchmentor"), ("goals", "learn"), ("skills", "Rust: beginner"), ("windows", "mon 10:00-12:00"), ("timezone", "UTC")],
+    },
+    Endpoint {
+        path: "/api/get_request",
+        access: Access::User,
+        args: &[("id", "nosuchrequest")],
+    },
+    Endpoint {
+        path: "/api/answer_request",
+        access: Access::User,
+        args: &[("id", "nosuchrequest"), ("accept", "true")],
+    },
+    Endpoint {
+        path: "/api/withdraw_request",
+        access: Access::User,
+        args: &[("id", "nosuchrequest")],
+    },
+    Endpoint {
+        path: "/api/mentoring_home",
+        access: Access::User,
+        args: &[],
+    },
+    Endpoint {
+        path: "/api/get_mentorship",
+        access: Access::User,
+        args: &[("id", "nosuch_mentorship")],
+    },
+    Endpoint {
+        path: "/api/book_session",
+        access: Access::User,
+        args: &[("mentorship", "nosuch_mentorship"), ("start", "2030-01-01T10:00:00Z")],
+    },
+    Endpoint {
+        path: "/api/get_booking",
+        access: Access::User,
+        args: &[("id", "nosuchbooking")],
+    },
+    Endpoint {
+        path: "/api/cancel_session",
+        access: Access::User,
+        args: &[("id", "nosuchbooking")],
+    },
+    Endpoint {
+        path: "/api/reschedule_session",
+        access: Access::User,
+        args: &[("id", "nosuchbooking"), ("start", "2030-01-01T10:00:00Z")],
+    },
+    Endpoint {
+        path: "/api/reschedule_options",
+        access: Access::User,
+        args: &[("id", "nosuchbooking")],
+    },
+    Endpoint {
+        path: "/api/rate_session",
+        access: Access::User,
+        args: &[("id", "nosuchbooking"), ("stars", "5")],
+    },
+    Endpoint {
+        path: "/api/post_question",
+        access: Access::User,
+        args: &[("mentorship", "nosuch_mentorship"), ("body", "hi")],
+    },
+    Endpoint {
+        path: "/api/get_email_prefs",
+        access: Access::User,
+        args: &[],
+    },
+    Endpoint {
+        path: "/api/save_email_prefs",
+        access: Access::User,
+        args: &[("request", "daily")],
+    },
+    Endpoint {
+        path: "/api/mark_notification_read",
+        access: Access::User,
+        args: &[("id", "nosuchnotification")],
+    },
+    Endpoint {
+        path: "/api/rotate_calendar_feed",
+        access: Access::User,
+        args: &[],
+    },
+    Endpoint {
+        path: "/api/unread_notifications",
+        access: Access::User,
+        args: &[],
+    },
 ];
 
 #[test]

@@ -76,6 +76,11 @@ pub async fn spawn_app_with_clock(clock: Arc<ManualClock>) -> TestApp {
     spawn_app_full(&[], Some(clock)).await
 }
 
+/// Both: settings and a clock the test moves.
+pub async fn spawn_app_with_clock_and(clock: Arc<ManualClock>, extra: &[(&str, &str)]) -> TestApp {
+    spawn_app_full(extra, Some(clock)).await
+}
+
 async fn spawn_app_full(extra: &[(&str, &str)], clock: Option<Arc<ManualClock>>) -> TestApp {
     let env = test_env(extra);
     let config = Config::from_lookup(|k| env.get(k).cloned()).expect("test configuration");

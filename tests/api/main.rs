@@ -11,6 +11,7 @@ mod durability;
 mod exercises;
 mod helpers;
 mod mail;
+mod mentoring;
 mod operations;
 mod realtime;
 mod rooms;

@@ -164,6 +164,9 @@ fn errors_to_app(
     if errors.is_empty() {
         return Ok(());
     }
+    if let Some(problem) = errors.values().find_map(thrown_problem) {
+        return Err(problem.into());
+    }
     if errors.values().any(is_unique_violation) {
         return Err(on_unique.into());
     }
@@ -191,9 +194,10 @@ where
     loop {
         attempt += 1;
         let errors = run().await.map_err(internal(context))?.take_errors();
-        let lost_a_race = errors
-            .values()
-            .any(|e| e.message().contains("can be retried") || is_unique_violation(e));
+        let lost_a_race = !errors.values().any(|e| thrown_problem(e).is_some())
+            && errors
+                .values()
+                .any(|e| e.message().contains("can be retried") || is_unique_violation(e));
         if errors.is_empty() || !lost_a_race || attempt == ATTEMPTS {
             return errors_to_app(errors, context, on_unique);
         }
@@ -204,6 +208,18 @@ where
         ))
         .await;
     }
+}
+
+/// A transaction's own refusal: `THROW 'pw:slot_taken'` names a [`Problem`] (by its serde
+/// name), so a check made inside the transaction reaches the user in words.
+pub fn thrown_problem(e: &surrealdb::Error) -> Option<Problem> {
+    let msg = e.message();
+    let key = msg.split("pw:").nth(1)?;
+    let key: String = key
+        .chars()
+        .take_while(|c| c.is_ascii_lowercase() || *c == '_')
+        .collect();
+    serde_json::from_value(serde_json::Value::String(key)).ok()
 }
 
 /// True when a write failed because a unique index already holds the value.

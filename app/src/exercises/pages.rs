@@ -532,5 +532,6 @@ pub fn NotificationsPage() -> impl IntoView {
                 }
             })}
         </Suspense>
+        <crate::mentoring::pages::EmailPrefsForm/>
     }
 }

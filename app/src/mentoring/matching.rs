@@ -83,9 +83,18 @@ impl Availability {
     /// A local time that does not exist (the spring-forward gap) moves to the first instant
     /// after it; one that exists twice (fall back) takes the earlier.
     pub fn utc_intervals(&self, from: DateTime<Utc>) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
+        self.utc_intervals_over(from, 7)
+    }
+
+    /// The same over `days` days (booking looks further ahead than a week).
+    pub fn utc_intervals_over(
+        &self,
+        from: DateTime<Utc>,
+        days: i64,
+    ) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
         let first = from.with_timezone(&self.timezone).date_naive();
         let mut out = Vec::new();
-        for offset in -1..8 {
+        for offset in -1..=days {
             let date = first + Duration::days(offset);
             for w in self.windows.iter().filter(|w| w.day == date.weekday()) {
                 let end_date = if w.end <= w.start {

@@ -145,7 +145,7 @@ pub fn RoomsPage() -> impl IntoView {
 }
 
 /// The HTTP status of the server-rendered page (a refusal is a 4xx, not a 200 with words).
-fn respond_with(status: u16) {
+pub fn respond_with(status: u16) {
     #[cfg(feature = "ssr")]
     if let Some(res) = use_context::<leptos_axum::ResponseOptions>()
         && let Ok(code) = http::StatusCode::from_u16(status)
