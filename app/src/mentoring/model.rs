@@ -98,7 +98,8 @@ pub fn parse_windows(raw: &str) -> Result<Vec<WeeklyWindow>, WindowError> {
             parse_quarter_time(a).ok_or_else(bad)?,
             parse_quarter_time(b).ok_or_else(bad)?,
         );
-        if start == end {
+        // `00:00-24:00` is the whole day; otherwise equal ends would be an empty window.
+        if start == end && !(b.trim() == "24:00" && start == NaiveTime::MIN) {
             return Err(bad());
         }
         let w = WeeklyWindow { day, start, end };
@@ -130,12 +131,13 @@ impl From<WindowError> for Problem {
 
 /// The stored and displayed form of a window: `mon 18:00-21:00`.
 pub fn format_window(w: &WeeklyWindow) -> String {
-    format!(
-        "{} {}-{}",
-        day_key(w.day),
-        w.start.format("%H:%M"),
-        w.end.format("%H:%M")
-    )
+    // Midnight as an end is written 24:00, so `00:00-24:00` reads back as the whole day.
+    let end = if w.end == NaiveTime::MIN {
+        "24:00".to_string()
+    } else {
+        w.end.format("%H:%M").to_string()
+    };
+    format!("{} {}-{end}", day_key(w.day), w.start.format("%H:%M"))
 }
 
 pub fn format_windows(ws: &[WeeklyWindow]) -> String {
@@ -615,6 +617,9 @@ mod tests {
         assert_eq!(ws[0], WeeklyWindow { day: Weekday::Mon, start: t(18, 0), end: t(21, 0) });
         assert_eq!(ws[1].day, Weekday::Tue);
         assert_eq!(ws[3].end, t(0, 0));
+        let whole = parse_windows("sun 00:00-24:00").unwrap_or_default();
+        assert_eq!(stored_windows(&[format_windows(&whole)]), whole);
+        assert_eq!(whole.len(), 1);
         assert_eq!(format_window(&ws[2]), "fri 22:00-01:00");
         assert_eq!(stored_windows(&[format_windows(&ws)]), ws);
         for (bad, line) in [
