@@ -74,6 +74,10 @@ export default defineConfig({
       PAIRWISE_WRITE_RATE: '2000',
       PAIRWISE_WRITE_BURST: '500',
       PAIRWISE_LOG: 'warn',
+      // Mentoring: a slot may start a second after it is booked, so the phone flow can join
+      // the session's room at once; the jobs run every second.
+      PAIRWISE_BOOKING_NOTICE: '1s',
+      PAIRWISE_JOBS_INTERVAL: '1s',
     },
   },
 });

@@ -217,7 +217,7 @@ impl AppError {
                     | Problem::NoticeTooShort
                     | Problem::BookingCancelled
                     | Problem::FeedbackTooEarly
-                    | Problem::AlreadyRated
+                    | Problem::AlreadyRated,
             } => 409,
             AppError::Invalid {
                 problem: Problem::NotMentored,

@@ -52,7 +52,10 @@ fn calendar_response(cal: Calendar, filename: &str) -> Response {
     if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\"")) {
         h.insert(header::CONTENT_DISPOSITION, v);
     }
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
     res
 }
 
@@ -81,7 +84,8 @@ pub async fn booking_ics(
 /// included, so calendar apps remove them).
 pub async fn feed(State(state): State<AppState>, Path(file): Path<String>) -> Response {
     let token = file.strip_suffix(".ics").unwrap_or(&file);
-    let valid = (20..=64).contains(&token.len()) && token.bytes().all(|b| b.is_ascii_alphanumeric());
+    let valid =
+        (20..=64).contains(&token.len()) && token.bytes().all(|b| b.is_ascii_alphanumeric());
     if !valid {
         return error_response(AppError::NotFound);
     }

@@ -285,15 +285,17 @@ fn mentoring_config(
     let mut weights = app::mentoring::matching::Weights::default();
     if let Some(raw) = get("PAIRWISE_MATCH_WEIGHTS") {
         for part in raw.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-            let (name, value) = part
-                .split_once('=')
-                .with_context(|| format!("PAIRWISE_MATCH_WEIGHTS entries look like skills=0.35, got {part}"))?;
+            let (name, value) = part.split_once('=').with_context(|| {
+                format!("PAIRWISE_MATCH_WEIGHTS entries look like skills=0.35, got {part}")
+            })?;
             let value: f64 = value
                 .trim()
                 .parse()
                 .ok()
                 .filter(|v: &f64| (0.0..=1.0).contains(v))
-                .with_context(|| format!("PAIRWISE_MATCH_WEIGHTS: {name} must be a number from 0 to 1"))?;
+                .with_context(|| {
+                    format!("PAIRWISE_MATCH_WEIGHTS: {name} must be a number from 0 to 1")
+                })?;
             let slot = match name.trim() {
                 "skills" => &mut weights.skills,
                 "availability" => &mut weights.availability,

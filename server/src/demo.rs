@@ -58,9 +58,51 @@ pub async fn ensure_demo_accounts(state: &AppState) -> anyhow::Result<Vec<DemoAc
                 .await
                 .with_context(|| format!("creating demo account {}", account.email))?;
         }
+        demo_mentoring(state)
+            .await
+            .context("creating the demo mentor's profile")?;
         tracing::info!("demo accounts created");
     }
     Ok(accounts.into_iter().map(|(a, _, _)| a).collect())
+}
+
+/// The demo mentor's skills, weekly hours and settings, so the ranking and booking have
+/// someone to show on a fresh install.
+async fn demo_mentoring(state: &AppState) -> anyhow::Result<()> {
+    let words = |e: app::error::AppError| anyhow::anyhow!("{e}");
+    let email = Email::parse("mentor@pairwise.test").map_err(|p| anyhow::anyhow!("{p:?}"))?;
+    let Some((id, _)) = repo::credentials(&state.db, &email).await.map_err(words)? else {
+        return Ok(());
+    };
+    let profile = app::accounts::model::ProfileUpdate::parse(
+        "Maya Mentor",
+        "Backend engineer for twelve years; I like helping people write their first real Rust service and reason about SQL.",
+        "Rust: expert\nJavaScript: advanced\nSQL: advanced\nGit: advanced",
+        "en, zh",
+        "Europe/Berlin",
+    )
+    .map_err(|p| anyhow::anyhow!("{p:?}"))?;
+    repo::update_profile(&state.db, &id, &profile, state.clock.now())
+        .await
+        .map_err(words)?;
+    let settings = app::mentoring::model::MentorSettings::parse(
+        "Rust, JavaScript and databases, from first steps to production",
+        "20",
+        "30",
+        "mon 08:00-20:00\ntue 08:00-20:00\nwed 08:00-20:00\nthu 08:00-20:00\nfri 08:00-18:00\nsat 10:00-14:00",
+        false,
+    )
+    .map_err(|p| anyhow::anyhow!("{p:?}"))?;
+    app::mentoring::repo::save_mentor_settings(
+        &state.db,
+        &id.0,
+        &settings,
+        "",
+        "",
+        state.clock.now(),
+    )
+    .await
+    .map_err(words)
 }
 
 /// Creates an account outside a web request (demo data, `pairwise admin create`).

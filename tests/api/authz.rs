@@ -349,7 +349,11 @@ pub const ENDPOINTS: &[Endpoint] = &[
     Endpoint {
         path: "/api/save_mentor_settings",
         access: Access::Mentor,
-        args: &[("capacity", "3"), ("session_minutes", "60"), ("windows", "mon 10:00-12:00")],
+        args: &[
+            ("capacity", "3"),
+            ("session_minutes", "60"),
+            ("windows", "mon 10:00-12:00"),
+        ],
     },
     Endpoint {
         path: "/api/mentor_directory",
@@ -369,12 +373,22 @@ pub const ENDPOINTS: &[Endpoint] = &[
     Endpoint {
         path: "/api/find_mentors",
         access: Access::User,
-        args: &[("skills", "Rust: beginner"), ("windows", "mon 10:00-12:00"), ("timezone", "UTC")],
+        args: &[
+            ("skills", "Rust: beginner"),
+            ("windows", "mon 10:00-12:00"),
+            ("timezone", "UTC"),
+        ],
     },
     Endpoint {
         path: "/api/send_request",
         access: Access::User,
-        args: &[("mentor", "nosuchmentor"), ("goals", "learn"), ("skills", "Rust: beginner"), ("windows", "mon 10:00-12:00"), ("timezone", "UTC")],
+        args: &[
+            ("mentor", "nosuchmentor"),
+            ("goals", "learn"),
+            ("skills", "Rust: beginner"),
+            ("windows", "mon 10:00-12:00"),
+            ("timezone", "UTC"),
+        ],
     },
     Endpoint {
         path: "/api/get_request",
@@ -404,7 +418,10 @@ pub const ENDPOINTS: &[Endpoint] = &[
     Endpoint {
         path: "/api/book_session",
         access: Access::User,
-        args: &[("mentorship", "nosuch_mentorship"), ("start", "2030-01-01T10:00:00Z")],
+        args: &[
+            ("mentorship", "nosuch_mentorship"),
+            ("start", "2030-01-01T10:00:00Z"),
+        ],
     },
     Endpoint {
         path: "/api/get_booking",

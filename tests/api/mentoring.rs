@@ -56,7 +56,14 @@ async fn mentor(app: &TestApp, tag: &str, capacity: &str) -> (Browser, String) {
     let m = app
         .user_with_roles(&format!("{tag}@example.org"), &["mentor"])
         .await;
-    profile(app, &m, "Mentor Mei", "Rust: expert\nSQL: advanced", "Europe/Berlin").await;
+    profile(
+        app,
+        &m,
+        "Mentor Mei",
+        "Rust: expert\nSQL: advanced",
+        "Europe/Berlin",
+    )
+    .await;
     let res = app
         .call(
             &m,
@@ -100,8 +107,12 @@ async fn home(app: &TestApp, who: &Browser) -> Value {
 /// Learner sends, mentor accepts: the mentorship key.
 async fn mentored(app: &TestApp, m: &Browser, mentor_id: &str, l: &Browser) -> String {
     ok(
-        app.call(l, "send_request", &request_form(mentor_id, "Learn async Rust"))
-            .await,
+        app.call(
+            l,
+            "send_request",
+            &request_form(mentor_id, "Learn async Rust"),
+        )
+        .await,
         "send request",
     )
     .await;
@@ -136,7 +147,11 @@ async fn unread(app: &TestApp, who: &Browser) -> u64 {
 }
 
 async fn notices(app: &TestApp, who: &Browser) -> Vec<(String, String)> {
-    let v = ok(app.call(who, "get_notifications", &[]).await, "notifications").await;
+    let v = ok(
+        app.call(who, "get_notifications", &[]).await,
+        "notifications",
+    )
+    .await;
     v[0].as_array()
         .expect("a list")
         .iter()
@@ -186,7 +201,11 @@ async fn a_request_goes_from_ranking_to_a_booked_rated_session_and_only_its_peop
         app.call(
             &l,
             "find_mentors",
-            &[("skills", "Rust: beginner"), ("windows", "someday"), ("timezone", "UTC")],
+            &[
+                ("skills", "Rust: beginner"),
+                ("windows", "someday"),
+                ("timezone", "UTC"),
+            ],
         )
         .await,
     )
@@ -194,7 +213,8 @@ async fn a_request_goes_from_ranking_to_a_booked_rated_session_and_only_its_peop
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{words}");
     assert!(words.contains("windows_invalid"), "{words}");
     let (status, _) = status_and_words(
-        app.call(&l, "send_request", &request_form(&mentor_id, "  ")).await,
+        app.call(&l, "send_request", &request_form(&mentor_id, "  "))
+            .await,
     )
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -211,8 +231,12 @@ async fn a_request_goes_from_ranking_to_a_booked_rated_session_and_only_its_peop
     }
     assert!(saw_zero, "the socket starts with the unread count");
     ok(
-        app.call(&l, "send_request", &request_form(&mentor_id, "Learn async Rust"))
-            .await,
+        app.call(
+            &l,
+            "send_request",
+            &request_form(&mentor_id, "Learn async Rust"),
+        )
+        .await,
         "send",
     )
     .await;
@@ -225,7 +249,8 @@ async fn a_request_goes_from_ranking_to_a_booked_rated_session_and_only_its_peop
     }
     // A second open request to the same mentor is refused.
     let (status, words) = status_and_words(
-        app.call(&l, "send_request", &request_form(&mentor_id, "Again")).await,
+        app.call(&l, "send_request", &request_form(&mentor_id, "Again"))
+            .await,
     )
     .await;
     assert_eq!(status, StatusCode::CONFLICT, "{words}");
@@ -237,9 +262,18 @@ async fn a_request_goes_from_ranking_to_a_booked_rated_session_and_only_its_peop
     let (status, _) =
         status_and_words(app.call(&stranger, "get_request", &[("id", &req_id)]).await).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let seen = ok(app.call(&m, "get_request", &[("id", &req_id)]).await, "view").await;
+    let seen = ok(
+        app.call(&m, "get_request", &[("id", &req_id)]).await,
+        "view",
+    )
+    .await;
     assert_eq!(seen["state"], "viewed");
-    assert!(notices(&app, &l).await.iter().any(|(t, _)| t.contains("has seen")));
+    assert!(
+        notices(&app, &l)
+            .await
+            .iter()
+            .any(|(t, _)| t.contains("has seen"))
+    );
     // Only the mentor answers.
     let (status, _) = status_and_words(
         app.call(&l, "answer_request", &[("id", &req_id), ("accept", "true")])
@@ -254,23 +288,36 @@ async fn a_request_goes_from_ranking_to_a_booked_rated_session_and_only_its_peop
     )
     .await;
     let (status, _) = status_and_words(
-        app.call(&m, "answer_request", &[("id", &req_id), ("accept", "false")])
-            .await,
+        app.call(
+            &m,
+            "answer_request",
+            &[("id", &req_id), ("accept", "false")],
+        )
+        .await,
     )
     .await;
-    assert_eq!(status, StatusCode::CONFLICT, "an answered request stays answered");
+    assert_eq!(
+        status,
+        StatusCode::CONFLICT,
+        "an answered request stays answered"
+    );
     let ms_id = home(&app, &l).await["mentorships"][0]["id"]
         .as_str()
         .expect("mentorship")
         .to_string();
 
     // Booking: the first free start (shown in the learner's zone) becomes a session.
-    let page = ok(app.call(&l, "get_mentorship", &[("id", &ms_id)]).await, "mentorship").await;
+    let page = ok(
+        app.call(&l, "get_mentorship", &[("id", &ms_id)]).await,
+        "mentorship",
+    )
+    .await;
     assert_eq!(page["zone"], "Asia/Shanghai");
     let slot = page["slots"][0].clone();
     let start = slot["start"].as_str().expect("a free start").to_string();
     let start_utc = chrono::DateTime::parse_from_rfc3339(&start).expect("rfc3339");
-    let shanghai = start_utc.with_timezone(&"Asia/Shanghai".parse::<chrono_tz::Tz>().expect("zone"));
+    let shanghai =
+        start_utc.with_timezone(&"Asia/Shanghai".parse::<chrono_tz::Tz>().expect("zone"));
     assert!(
         slot["label"]
             .as_str()
@@ -279,28 +326,49 @@ async fn a_request_goes_from_ranking_to_a_booked_rated_session_and_only_its_peop
         "label {slot} in the learner's zone"
     );
     let (status, _) = status_and_words(
-        app.call(&stranger, "get_mentorship", &[("id", &ms_id)]).await,
+        app.call(&stranger, "get_mentorship", &[("id", &ms_id)])
+            .await,
     )
     .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (status, _) = status_and_words(
-        app.call(&l, "book_session", &[("mentorship", &ms_id), ("start", "2020-01-01T10:00:00Z")])
-            .await,
+        app.call(
+            &l,
+            "book_session",
+            &[("mentorship", &ms_id), ("start", "2020-01-01T10:00:00Z")],
+        )
+        .await,
     )
     .await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "a past start is refused");
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a past start is refused"
+    );
     ok(
-        app.call(&l, "book_session", &[("mentorship", &ms_id), ("start", &start)])
-            .await,
+        app.call(
+            &l,
+            "book_session",
+            &[("mentorship", &ms_id), ("start", &start)],
+        )
+        .await,
         "book",
     )
     .await;
     let (status, _) = status_and_words(
-        app.call(&l, "book_session", &[("mentorship", &ms_id), ("start", &start)])
-            .await,
+        app.call(
+            &l,
+            "book_session",
+            &[("mentorship", &ms_id), ("start", &start)],
+        )
+        .await,
     )
     .await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "the same start is no longer free");
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "the same start is no longer free"
+    );
     let booking = home(&app, &m).await["upcoming"][0].clone();
     let booking_id = booking["id"].as_str().expect("booking").to_string();
     assert_eq!(booking["start"].as_str(), Some(start.as_str()));
@@ -328,16 +396,19 @@ async fn a_request_goes_from_ranking_to_a_booked_rated_session_and_only_its_peop
         .send()
         .await
         .expect("ics");
-    assert!(ics.headers()["content-type"].to_str().unwrap_or_default().starts_with("text/calendar"));
+    assert!(
+        ics.headers()["content-type"]
+            .to_str()
+            .unwrap_or_default()
+            .starts_with("text/calendar")
+    );
     let text = ics.text().await.unwrap_or_default();
     assert!(text.contains("BEGIN:VEVENT"), "{text}");
     assert!(
         text.contains(&format!("DTSTART:{}", start_utc.format("%Y%m%dT%H%M%SZ"))),
         "{text}"
     );
-    let room_status = app
-        .call(&stranger, "get_room", &[("id", &room)])
-        .await;
+    let room_status = app.call(&stranger, "get_room", &[("id", &room)]).await;
     assert_eq!(body_json(room_status).await, "NotInvited");
     let room_l = ok(app.call(&l, "get_room", &[("id", &room)]).await, "room").await;
     assert!(room_l.get("Member").is_some(), "{room_l}");
@@ -349,8 +420,8 @@ async fn a_request_goes_from_ranking_to_a_booked_rated_session_and_only_its_peop
     )
     .await;
     assert_eq!(status, StatusCode::CONFLICT, "too early");
-    let until_start = (start_utc.with_timezone(&chrono::Utc) - app::state::Clock::now(&*clock))
-        .num_seconds();
+    let until_start =
+        (start_utc.with_timezone(&chrono::Utc) - app::state::Clock::now(&*clock)).num_seconds();
     clock.advance(until_start + 60);
     let (status, _) = status_and_words(
         app.call(&l, "rate_session", &[("id", &booking_id), ("stars", "9")])
@@ -359,8 +430,12 @@ async fn a_request_goes_from_ranking_to_a_booked_rated_session_and_only_its_peop
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     let (status, _) = status_and_words(
-        app.call(&stranger, "rate_session", &[("id", &booking_id), ("stars", "1")])
-            .await,
+        app.call(
+            &stranger,
+            "rate_session",
+            &[("id", &booking_id), ("stars", "1")],
+        )
+        .await,
     )
     .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
@@ -368,7 +443,11 @@ async fn a_request_goes_from_ranking_to_a_booked_rated_session_and_only_its_peop
         app.call(
             &l,
             "rate_session",
-            &[("id", &booking_id), ("stars", "5"), ("comment", "Clear and kind")],
+            &[
+                ("id", &booking_id),
+                ("stars", "5"),
+                ("comment", "Clear and kind"),
+            ],
         )
         .await,
         "rate",
@@ -386,9 +465,16 @@ async fn a_request_goes_from_ranking_to_a_booked_rated_session_and_only_its_peop
     )
     .await;
     assert_eq!(status, StatusCode::CONFLICT, "rated once");
-    let seen_by_mentor = ok(app.call(&m, "get_booking", &[("id", &booking_id)]).await, "b").await;
+    let seen_by_mentor = ok(
+        app.call(&m, "get_booking", &[("id", &booking_id)]).await,
+        "b",
+    )
+    .await;
     assert_eq!(seen_by_mentor["their_feedback"]["stars"], 5);
-    assert_eq!(seen_by_mentor["their_feedback"]["comment"], "Clear and kind");
+    assert_eq!(
+        seen_by_mentor["their_feedback"]["comment"],
+        "Clear and kind"
+    );
     // The rating counts in the directory (a Bayesian average ranks; the card shows the mean).
     let dir = ok(app.call(&l, "mentor_directory", &[]).await, "directory").await;
     assert_eq!(dir[0]["rating"][0], 5.0);
@@ -399,18 +485,31 @@ async fn a_request_goes_from_ranking_to_a_booked_rated_session_and_only_its_peop
 
     // Questions between sessions: the other side is told.
     ok(
-        app.call(&l, "post_question", &[("mentorship", &ms_id), ("body", "How do I pin a future?")])
-            .await,
+        app.call(
+            &l,
+            "post_question",
+            &[("mentorship", &ms_id), ("body", "How do I pin a future?")],
+        )
+        .await,
         "ask",
     )
     .await;
     let (status, _) = status_and_words(
-        app.call(&stranger, "post_question", &[("mentorship", &ms_id), ("body", "hi")])
-            .await,
+        app.call(
+            &stranger,
+            "post_question",
+            &[("mentorship", &ms_id), ("body", "hi")],
+        )
+        .await,
     )
     .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    assert!(notices(&app, &m).await.iter().any(|(t, _)| t.contains("asked a question")));
+    assert!(
+        notices(&app, &m)
+            .await
+            .iter()
+            .any(|(t, _)| t.contains("asked a question"))
+    );
 
     // The calendar feed: a secret address; a new one cuts off the old.
     ok(app.call(&l, "rotate_calendar_feed", &[]).await, "feed").await;
@@ -421,7 +520,12 @@ async fn a_request_goes_from_ranking_to_a_booked_rated_session_and_only_its_peop
     let path = &url[url.find("/calendar/").expect("path")..];
     let feed = app.browser().get(app.url(path)).send().await.expect("feed");
     assert_eq!(feed.status(), StatusCode::OK);
-    assert!(feed.text().await.unwrap_or_default().contains(&format!("{booking_id}@pairwise")));
+    assert!(
+        feed.text()
+            .await
+            .unwrap_or_default()
+            .contains(&format!("{booking_id}@pairwise"))
+    );
     ok(app.call(&l, "rotate_calendar_feed", &[]).await, "rotate").await;
     let old = app.browser().get(app.url(path)).send().await.expect("feed");
     assert_eq!(old.status(), StatusCode::NOT_FOUND);
@@ -439,18 +543,26 @@ async fn fifty_concurrent_attempts_at_one_slot_make_exactly_one_booking() {
         learners.push((l, ms));
     }
     let page = ok(
-        app.call(&learners[0].0, "get_mentorship", &[("id", &learners[0].1)]).await,
+        app.call(&learners[0].0, "get_mentorship", &[("id", &learners[0].1)])
+            .await,
         "slots",
     )
     .await;
-    let start = page["slots"][0]["start"].as_str().expect("slot").to_string();
+    let start = page["slots"][0]["start"]
+        .as_str()
+        .expect("slot")
+        .to_string();
     let app = Arc::new(app);
     let attempts = learners.into_iter().map(|(l, ms)| {
         let (app, start) = (app.clone(), start.clone());
         tokio::spawn(async move {
-            app.call(&l, "book_session", &[("mentorship", &ms), ("start", &start)])
-                .await
-                .status()
+            app.call(
+                &l,
+                "book_session",
+                &[("mentorship", &ms), ("start", &start)],
+            )
+            .await
+            .status()
         })
     });
     let mut statuses = Vec::new();
@@ -477,7 +589,11 @@ async fn fifty_concurrent_attempts_at_one_slot_make_exactly_one_booking() {
     let bookings: Option<i64> = res.take(0).expect("n");
     let holds: Option<i64> = res.take(1).expect("n");
     assert_eq!(bookings, Some(1));
-    assert_eq!(holds, Some(8), "4 quarter hours for the mentor and 4 for the learner");
+    assert_eq!(
+        holds,
+        Some(8),
+        "4 quarter hours for the mentor and 4 for the learner"
+    );
     match Arc::try_unwrap(app) {
         Ok(app) => app.stop().await,
         Err(_) => panic!("app still shared"),
@@ -502,7 +618,10 @@ async fn an_unanswered_request_expires_after_48_hours_and_both_sides_are_told() 
     clock.advance(3600 + 1);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
     while sent_state(&app, &l).await != "expired" {
-        assert!(tokio::time::Instant::now() < deadline, "not expired after 48 h");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "not expired after 48 h"
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     let to_learner = notices(&app, &l).await;
@@ -512,9 +631,17 @@ async fn an_unanswered_request_expires_after_48_hours_and_both_sides_are_told() 
             .any(|(t, link)| t.contains("expired") && link.starts_with("/mentors/find?again=")),
         "{to_learner:?}"
     );
-    assert!(notices(&app, &m).await.iter().any(|(t, _)| t.contains("expired")));
+    assert!(
+        notices(&app, &m)
+            .await
+            .iter()
+            .any(|(t, _)| t.contains("expired"))
+    );
     // Answering it now is refused.
-    let id = home(&app, &l).await["sent"][0]["id"].as_str().expect("id").to_string();
+    let id = home(&app, &l).await["sent"][0]["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
     let (status, _) = status_and_words(
         app.call(&m, "answer_request", &[("id", &id), ("accept", "true")])
             .await,
@@ -528,7 +655,12 @@ async fn an_unanswered_request_expires_after_48_hours_and_both_sides_are_told() 
     )
     .await;
     assert_eq!(again["exclude"], mentor_id.as_str());
-    assert!(again["windows"].as_str().unwrap_or_default().contains("mon 19:00-22:00"));
+    assert!(
+        again["windows"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("mon 19:00-22:00")
+    );
     app.stop().await;
 }
 
@@ -561,13 +693,22 @@ async fn pausing_declines_open_requests_with_a_message_and_hides_the_mentor() {
     .await;
     let sent = home(&app, &l).await["sent"][0].clone();
     assert_eq!(sent["state"], "declined");
-    assert!(sent["message"].as_str().unwrap_or_default().contains("paused"));
+    assert!(
+        sent["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("paused")
+    );
     assert!(unread(&app, &l).await >= 1);
     let ranked = ok(
         app.call(
             &l,
             "find_mentors",
-            &[("skills", "Rust: beginner"), ("windows", "mon 10:00-12:00"), ("timezone", "UTC")],
+            &[
+                ("skills", "Rust: beginner"),
+                ("windows", "mon 10:00-12:00"),
+                ("timezone", "UTC"),
+            ],
         )
         .await,
         "find",
@@ -585,7 +726,11 @@ async fn pausing_declines_open_requests_with_a_message_and_hides_the_mentor() {
         app.call(
             &m,
             "save_mentor_settings",
-            &[("capacity", "0"), ("session_minutes", "60"), ("windows", "")],
+            &[
+                ("capacity", "0"),
+                ("session_minutes", "60"),
+                ("windows", ""),
+            ],
         )
         .await,
     )
@@ -602,12 +747,14 @@ async fn notifications_are_mailed_as_each_user_chose() {
     let (_m, mentor_id) = mentor(&app, "mentor-mail", "3").await;
     let (m2, mentor2_id) = mentor(&app, "mentor-mail-off", "3").await;
     ok(
-        app.call(&m2, "save_email_prefs", &[("request", "off")]).await,
+        app.call(&m2, "save_email_prefs", &[("request", "off")])
+            .await,
         "prefs",
     )
     .await;
     let (status, _) = status_and_words(
-        app.call(&m2, "save_email_prefs", &[("request", "hourly")]).await,
+        app.call(&m2, "save_email_prefs", &[("request", "hourly")])
+            .await,
     )
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
@@ -636,8 +783,15 @@ async fn notifications_are_mailed_as_each_user_chose() {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     loop {
         let mails = outbox("mentor-mail@example.org").await;
-        if let Some(mail) = mails.iter().find(|m| m.subject.contains("asks you to mentor")) {
-            assert!(mail.subject.contains("asks you to mentor"), "{}", mail.subject);
+        if let Some(mail) = mails
+            .iter()
+            .find(|m| m.subject.contains("asks you to mentor"))
+        {
+            assert!(
+                mail.subject.contains("asks you to mentor"),
+                "{}",
+                mail.subject
+            );
             assert!(mail.body.contains("/requests/"), "{}", mail.body);
             break;
         }

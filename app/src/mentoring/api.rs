@@ -110,7 +110,12 @@ pub mod backend {
             .collect()
     }
 
-    pub fn request_view(r: RequestRow, viewer: &str, reader: Tz, now: DateTime<Utc>) -> RequestView {
+    pub fn request_view(
+        r: RequestRow,
+        viewer: &str,
+        reader: Tz,
+        now: DateTime<Utc>,
+    ) -> RequestView {
         let avail = Availability {
             timezone: zone(&r.timezone),
             windows: stored_windows(&r.windows),
@@ -218,7 +223,9 @@ pub mod backend {
         };
         BookingView {
             my_feedback: fb(&|f| f.author == viewer),
-            their_feedback: fb(&|f| f.author != viewer && (b.mentor == viewer || b.learner == viewer)),
+            their_feedback: fb(&|f| {
+                f.author != viewer && (b.mentor == viewer || b.learner == viewer)
+            }),
             join_open: !cancelled
                 && now >= b.starts_at - chrono::Duration::minutes(JOIN_EARLY_MINUTES)
                 && now < b.ends_at,
@@ -355,7 +362,9 @@ pub async fn save_mentor_settings(
     )?;
     let name = &who.user.display_name;
     let message = format!("{name} has paused mentoring for now and cannot take new mentees.");
-    let notice = format!("{name} paused mentoring, so your request was declined. See other mentors who fit.");
+    let notice = format!(
+        "{name} paused mentoring, so your request was declined. See other mentors who fit."
+    );
     let open_before = if settings.paused {
         repo::requests_of(&state.db, &who.user.id.0, state.clock.now())
             .await?
@@ -410,16 +419,17 @@ pub async fn mentor_directory(
         })
         .filter(|m| {
             language.is_empty()
-                || m.languages.iter().any(|l| {
-                    l.to_lowercase().split('-').next() == language.split('-').next()
-                })
+                || m.languages
+                    .iter()
+                    .any(|l| l.to_lowercase().split('-').next() == language.split('-').next())
         })
         .filter(|m| {
             day.is_none_or(|d| {
                 let avail = facts(m).availability;
                 avail.utc_intervals(now).iter().any(|(s, e)| {
                     use chrono::Datelike;
-                    s.with_timezone(&reader).weekday() == d || e.with_timezone(&reader).weekday() == d
+                    s.with_timezone(&reader).weekday() == d
+                        || e.with_timezone(&reader).weekday() == d
                 })
             })
         })
@@ -427,7 +437,11 @@ pub async fn mentor_directory(
         .filter(|c| min_rating <= 0.0 || c.rating.is_some_and(|(avg, _)| avg >= min_rating))
         .collect();
     cards.sort_by(|a, b| {
-        let r = |c: &MentorCard| c.rating.map_or(0.0, |(avg, n)| matching::bayesian_rating(avg * f64::from(n), n));
+        let r = |c: &MentorCard| {
+            c.rating.map_or(0.0, |(avg, n)| {
+                matching::bayesian_rating(avg * f64::from(n), n)
+            })
+        };
         r(b).total_cmp(&r(a)).then_with(|| a.name.cmp(&b.name))
     });
     Ok(cards)
@@ -660,7 +674,10 @@ pub async fn withdraw_request(id: String) -> Result<(), AppError> {
     if r.learner != who.user.id.0 {
         return Err(AppError::Forbidden);
     }
-    let notice = format!("{} withdrew their mentoring request.", who.user.display_name);
+    let notice = format!(
+        "{} withdrew their mentoring request.",
+        who.user.display_name
+    );
     repo::withdraw_request(&state.db, &r.id, &notice, state.clock.now()).await?;
     state.notifier.poke([r.mentor.as_str()]);
     Ok(())
@@ -850,7 +867,11 @@ pub async fn cancel_session(id: String) -> Result<(), AppError> {
     if state.clock.now() + state.mentoring.change_notice > b.starts_at {
         return Err(Problem::NoticeTooShort.into());
     }
-    let other = if &b.mentor == me { &b.learner } else { &b.mentor };
+    let other = if &b.mentor == me {
+        &b.learner
+    } else {
+        &b.mentor
+    };
     let notice = format!(
         "{} cancelled the session of {} (UTC).",
         who.user.display_name,
@@ -993,7 +1014,11 @@ pub async fn post_question(
     if !parent.is_empty() && !is_record_key(parent) {
         return Err(Problem::PostEmpty.into());
     }
-    let other = if &m.mentor == me { &m.learner } else { &m.mentor };
+    let other = if &m.mentor == me {
+        &m.learner
+    } else {
+        &m.mentor
+    };
     let notice = if parent.is_empty() {
         format!("{} asked a question.", who.user.display_name)
     } else {
@@ -1074,7 +1099,11 @@ pub async fn mark_notification_read(id: String) -> Result<(), AppError> {
 pub async fn rotate_calendar_feed() -> Result<(), AppError> {
     let state = AppState::get()?;
     let who = require_user().await?;
-    let token = format!("{}{}", crate::courses::repo::new_key(), crate::courses::repo::new_key());
+    let token = format!(
+        "{}{}",
+        crate::courses::repo::new_key(),
+        crate::courses::repo::new_key()
+    );
     repo::rotate_feed(&state.db, &who.user.id.0, &token, state.clock.now()).await
 }
 

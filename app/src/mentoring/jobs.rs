@@ -34,9 +34,7 @@ async fn expire_requests(state: &AppState) -> Result<(), AppError> {
             r.learner_name
         );
         repo::expire_request(&state.db, &r.id, &to_learner, &to_mentor, now).await?;
-        state
-            .notifier
-            .poke([r.learner.as_str(), r.mentor.as_str()]);
+        state.notifier.poke([r.learner.as_str(), r.mentor.as_str()]);
     }
     Ok(())
 }

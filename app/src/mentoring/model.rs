@@ -611,10 +611,19 @@ mod tests {
 
     #[test]
     fn windows_read_as_people_type_them_and_name_the_bad_line() {
-        let ws = parse_windows("Mon 18:00-21:00\n\n  tuesday 09:15–10:45 \nFri 22:00-01:00\nsat 10:00-24:00")
-            .unwrap_or_default();
+        let ws = parse_windows(
+            "Mon 18:00-21:00\n\n  tuesday 09:15–10:45 \nFri 22:00-01:00\nsat 10:00-24:00",
+        )
+        .unwrap_or_default();
         assert_eq!(ws.len(), 4);
-        assert_eq!(ws[0], WeeklyWindow { day: Weekday::Mon, start: t(18, 0), end: t(21, 0) });
+        assert_eq!(
+            ws[0],
+            WeeklyWindow {
+                day: Weekday::Mon,
+                start: t(18, 0),
+                end: t(21, 0)
+            }
+        );
         assert_eq!(ws[1].day, Weekday::Tue);
         assert_eq!(ws[3].end, t(0, 0));
         let whole = parse_windows("sun 00:00-24:00").unwrap_or_default();
@@ -638,12 +647,19 @@ mod tests {
         // Berlin, Monday 30 Nov 2026 09:00–11:00 local = 08:00–10:00 UTC; 60-minute sessions.
         let avail = Availability {
             timezone: chrono_tz::Europe::Berlin,
-            windows: vec![WeeklyWindow { day: Weekday::Mon, start: t(9, 0), end: t(11, 0) }],
+            windows: vec![WeeklyWindow {
+                day: Weekday::Mon,
+                start: t(9, 0),
+                end: t(11, 0),
+            }],
         };
         let from = Utc.with_ymd_and_hms(2026, 11, 30, 7, 50, 0).unwrap();
         let until = from + Duration::days(1);
         let slots = open_slots(&avail, 60, from, until, &[]);
-        let hm: Vec<String> = slots.iter().map(|s| s.format("%H:%M").to_string()).collect();
+        let hm: Vec<String> = slots
+            .iter()
+            .map(|s| s.format("%H:%M").to_string())
+            .collect();
         assert_eq!(hm, ["08:00", "08:15", "08:30", "08:45", "09:00"]);
         // A booking 08:30–09:30 blocks every start that would overlap it.
         let busy = [(
@@ -680,7 +696,10 @@ mod tests {
         assert_eq!(email_mode(&[], NoticeKind::Question), EmailMode::Daily);
         let prefs = vec!["request=off".to_string(), "question=immediate".into()];
         assert_eq!(email_mode(&prefs, NoticeKind::Request), EmailMode::Off);
-        assert_eq!(email_mode(&prefs, NoticeKind::Question), EmailMode::Immediate);
+        assert_eq!(
+            email_mode(&prefs, NoticeKind::Question),
+            EmailMode::Immediate
+        );
     }
 
     #[test]

@@ -12,10 +12,10 @@ use crate::{
     mentoring::{
         api::{
             AnswerRequest, BookSession, CancelSession, PostQuestion, RateSession,
-            RescheduleSession, RotateCalendarFeed, SaveEmailPrefs, SaveMentorSettings,
-            SendRequest, WithdrawRequest, find_mentors, get_booking, get_email_prefs,
-            get_mentorship, get_request, mentor_directory, mentor_page, mentoring_home,
-            my_mentor_settings, needs_defaults, reschedule_options,
+            RescheduleSession, RotateCalendarFeed, SaveEmailPrefs, SaveMentorSettings, SendRequest,
+            WithdrawRequest, find_mentors, get_booking, get_email_prefs, get_mentorship,
+            get_request, mentor_directory, mentor_page, mentoring_home, my_mentor_settings,
+            needs_defaults, reschedule_options,
         },
         model::{
             BookingView, EmailMode, MentorCard, NoticeKind, PostView, RequestState, RequestView,
@@ -54,7 +54,11 @@ fn skills_line(card: &MentorCard) -> String {
         .join(", ")
 }
 
-fn mentor_card(card: MentorCard, locale: RwSignal<Locale>, send: Option<SendForm>) -> impl IntoView {
+fn mentor_card(
+    card: MentorCard,
+    locale: RwSignal<Locale>,
+    send: Option<SendForm>,
+) -> impl IntoView {
     let s = move || ms(locale);
     let href = format!("/mentors/{}", card.id);
     let skills = skills_line(&card);
@@ -83,6 +87,8 @@ pub fn MentorsPage() -> impl IntoView {
     let s = move || ms(locale);
     let q = use_query_map();
     let get = move |k: &str| q.read().get(k).unwrap_or_default();
+    // For the form's initial values (read once; the resource above tracks changes).
+    let now = move |k: &str| q.read_untracked().get(k).unwrap_or_default();
     let filters = move || (get("skill"), get("language"), get("day"), get("min_rating"));
     let list = Resource::new(filters, |(a, b, c, d)| mentor_directory(a, b, c, d));
     let user = crate::accounts::pages::use_user().0;
@@ -108,13 +114,13 @@ pub fn MentorsPage() -> impl IntoView {
             })}</Suspense>
         </p>
         <form method="get" action="/mentors" class="filters" data-testid="mentor-filters">
-            <label>{move || s().filter_skill} <input name="skill" value=get("skill") data-testid="filter-skill"/></label>
-            <label>{move || s().filter_language} <input name="language" value=get("language") placeholder="en, zh…" data-testid="filter-language"/></label>
+            <label>{move || s().filter_skill} <input name="skill" value=now("skill") data-testid="filter-skill"/></label>
+            <label>{move || s().filter_language} <input name="language" value=now("language") placeholder="en, zh…" data-testid="filter-language"/></label>
             <label>{move || s().filter_day}
                 <select name="day" data-testid="filter-day">
                     <option value="">{move || s().any_day}</option>
                     {days.into_iter().map(|(v, key)| {
-                        let selected = get("day") == v;
+                        let selected = now("day") == v;
                         view! { <option value=v selected=selected>{move || s().day_name(key)}</option> }
                     }).collect_view()}
                 </select>
@@ -123,7 +129,7 @@ pub fn MentorsPage() -> impl IntoView {
                 <select name="min_rating" data-testid="filter-rating">
                     <option value="">{move || s().any_rating}</option>
                     {["4.5", "4", "3"].into_iter().map(|v| {
-                        let selected = get("min_rating") == v;
+                        let selected = now("min_rating") == v;
                         view! { <option value=v selected=selected>{format!("{v}★+")}</option> }
                     }).collect_view()}
                 </select>
@@ -273,7 +279,10 @@ pub fn MentorPage() -> impl IntoView {
     let locale = use_locale();
     let s = move || ms(locale);
     let params = use_params_map();
-    let page = Resource::new(move || params.read().get("id").unwrap_or_default(), mentor_page);
+    let page = Resource::new(
+        move || params.read().get("id").unwrap_or_default(),
+        mentor_page,
+    );
     view! {
         <Suspense fallback=move || loading(locale)>
             {move || Suspend::new(async move {
@@ -375,8 +384,15 @@ fn state_text(state: RequestState, locale: RwSignal<Locale>) -> &'static str {
 
 fn request_item(r: RequestView, locale: RwSignal<Locale>) -> impl IntoView {
     let s = move || ms(locale);
-    let other = if r.for_me { r.learner_name.clone() } else { r.mentor_name.clone() };
-    let waited = r.state.is_open().then(|| format!("{} {} h", ms(locale).waiting, r.waited_hours));
+    let other = if r.for_me {
+        r.learner_name.clone()
+    } else {
+        r.mentor_name.clone()
+    };
+    let waited = r
+        .state
+        .is_open()
+        .then(|| format!("{} {} h", ms(locale).waiting, r.waited_hours));
     view! {
         <li data-testid="request-item" data-state=r.state.key()>
             <a href=format!("/requests/{}", r.id)>{other}</a>
@@ -582,7 +598,12 @@ pub fn RequestPage() -> impl IntoView {
     }
 }
 
-fn post_item(p: PostView, mentorship: String, reply: ServerAction<PostQuestion>, locale: RwSignal<Locale>) -> impl IntoView {
+fn post_item(
+    p: PostView,
+    mentorship: String,
+    reply: ServerAction<PostQuestion>,
+    locale: RwSignal<Locale>,
+) -> impl IntoView {
     let s = move || ms(locale);
     view! {
         <li class="post" data-testid="question">
@@ -599,7 +620,7 @@ fn post_item(p: PostView, mentorship: String, reply: ServerAction<PostQuestion>,
             <ActionForm action=reply attr:class="stack reply-form">
                 <input type="hidden" name="mentorship" value=mentorship/>
                 <input type="hidden" name="parent" value=p.id.clone()/>
-                <label class="sr-only" for=format!("reply-{}", p.id)>{move || s().reply}</label>
+                <label class="visually-hidden" for=format!("reply-{}", p.id)>{move || s().reply}</label>
                 <textarea id=format!("reply-{}", p.id) name="body" rows="2" maxlength="4000" data-testid="reply-body"></textarea>
                 <button type="submit" class="button small" data-testid="reply-submit">{move || s().reply}</button>
             </ActionForm>
@@ -719,8 +740,11 @@ fn ZoneCheck(zone: String) -> impl IntoView {
     Effect::new(move |_| {
         #[cfg(feature = "hydrate")]
         {
-            let opts = web_sys::js_sys::Intl::DateTimeFormat::new(&web_sys::js_sys::Array::new(), &web_sys::js_sys::Object::new())
-                .resolved_options();
+            let opts = web_sys::js_sys::Intl::DateTimeFormat::new(
+                &web_sys::js_sys::Array::new(),
+                &web_sys::js_sys::Object::new(),
+            )
+            .resolved_options();
             if let Ok(tz) = web_sys::js_sys::Reflect::get(&opts, &"timeZone".into())
                 && let Some(tz) = tz.as_string()
             {
@@ -745,8 +769,14 @@ pub fn BookingPage() -> impl IntoView {
     let cancel = ServerAction::<CancelSession>::new();
     let move_to = ServerAction::<RescheduleSession>::new();
     let rate = ServerAction::<RateSession>::new();
-    let errors = [action_error(cancel, locale), action_error(move_to, locale), action_error(rate, locale)];
-    let done = Memo::new(move |_| successes(cancel).get() + successes(move_to).get() + successes(rate).get());
+    let errors = [
+        action_error(cancel, locale),
+        action_error(move_to, locale),
+        action_error(rate, locale),
+    ];
+    let done = Memo::new(move |_| {
+        successes(cancel).get() + successes(move_to).get() + successes(rate).get()
+    });
     let id = move || params.read().get("id").unwrap_or_default();
     let booking = Resource::new(move || (id(), done.get()), |(id, _)| get_booking(id));
     let options = Resource::new(move || (id(), done.get()), |(id, _)| reschedule_options(id));

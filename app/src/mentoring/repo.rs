@@ -544,10 +544,7 @@ pub async fn bookings_of(
     res.take(0).map_err(internal("bookings"))
 }
 
-pub async fn bookings_of_mentorship(
-    db: &Db,
-    key: &str,
-) -> Result<Vec<BookingRow>, AppError> {
+pub async fn bookings_of_mentorship(db: &Db, key: &str) -> Result<Vec<BookingRow>, AppError> {
     let mut res = db
         .query(format!(
             "SELECT {BOOKING_FIELDS} FROM booking WHERE mentorship = $m ORDER BY starts_at DESC

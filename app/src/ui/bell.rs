@@ -1,6 +1,6 @@
-//! The notification link in the navigation with the unread count. The server renders the
-//! count; after hydration the page keeps one `/ws` socket open and the server pushes a new
-//! count (and the newest notification's words, announced politely) the moment one arrives.
+//! The notification link in the navigation with the unread count. After hydration the page
+//! keeps one `/ws` socket open; the server sends the count at once and pushes a new one (and
+//! the newest notification's words, announced politely) the moment something arrives.
 
 use leptos::prelude::*;
 
@@ -8,7 +8,8 @@ use crate::realtime::NotificationBrief;
 
 #[component]
 pub fn NotificationBell(#[prop(into)] label: Signal<&'static str>) -> impl IntoView {
-    let initial = Resource::new(|| (), |_| crate::mentoring::api::unread_notifications());
+    // The count arrives over the socket (first message after the welcome), so the server
+    // and the hydrating client render the same markup: the link, with no count yet.
     let live = RwSignal::new(None::<u32>);
     let latest = RwSignal::new(None::<NotificationBrief>);
     #[cfg(feature = "hydrate")]
@@ -16,23 +17,14 @@ pub fn NotificationBell(#[prop(into)] label: Signal<&'static str>) -> impl IntoV
         let socket = StoredValue::new_local(live::start(live, latest));
         on_cleanup(move || socket.with_value(live::stop));
     }
-    let count = move || {
-        live.get()
-            .or_else(|| initial.get().and_then(Result::ok))
-            .unwrap_or(0)
-    };
     view! {
-        <a href="/notifications" data-testid="nav-notifications" class="bell"
-            aria-label=move || format!("{} ({})", label.get(), count())>
+        <a href="/notifications" data-testid="nav-notifications" class="bell">
             {move || label.get()}
-            <Transition fallback=|| ()>
-                {move || {
-                    let n = count();
-                    (n > 0).then(|| view! { " " <span class="count" data-testid="unread-count">{n}</span> })
-                }}
-            </Transition>
+            {move || live.get().filter(|n| *n > 0).map(|n| view! {
+                " " <span class="count" data-testid="unread-count">{n}</span>
+            })}
         </a>
-        <span class="sr-only" aria-live="polite" data-testid="live-notice">
+        <span class="visually-hidden" aria-live="polite" data-testid="live-notice">
             {move || latest.get().map(|n| n.text)}
         </span>
     }
@@ -106,8 +98,10 @@ mod live {
             if let Some(c) = weak.upgrade() {
                 c.borrow_mut().backoff_ms = 1000;
             }
-            if let Ok(ServerMessage::Notifications { unread: n, latest: l }) =
-                serde_json::from_str::<ServerMessage>(&text)
+            if let Ok(ServerMessage::Notifications {
+                unread: n,
+                latest: l,
+            }) = serde_json::from_str::<ServerMessage>(&text)
             {
                 unread.set(Some(n));
                 if latest.get_untracked().as_ref().map(|x| &x.id) != l.as_ref().map(|x| &x.id) {
