@@ -76,14 +76,15 @@ impl Default for MentoringSettings {
     }
 }
 
+/// Each user's live sockets: a subscription id and the socket's wake-up queue.
+type Subscribers = std::collections::HashMap<String, Vec<(u64, tokio::sync::mpsc::Sender<()>)>>;
+
 /// Wakes a user's live sockets when something new is for them. A wake-up carries no data:
 /// the socket reads the current unread count itself, so a queue of one per socket is enough
 /// and a socket that does not read cannot make anything grow.
 #[derive(Debug, Default)]
 pub struct Notifier {
-    subs: std::sync::Mutex<
-        std::collections::HashMap<String, Vec<(u64, tokio::sync::mpsc::Sender<()>)>>,
-    >,
+    subs: std::sync::Mutex<Subscribers>,
     next: std::sync::atomic::AtomicU64,
 }
 

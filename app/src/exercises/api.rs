@@ -99,7 +99,10 @@ mod backend {
         let course = course_repo::course_by_id(&state.db, &row.course)
             .await?
             .ok_or(AppError::NotFound)?;
-        let reviewer = can_edit(&course, Some(who));
+        // The course's authors review; so does the learner's own mentor (a mentorship).
+        let reviewer = can_edit(&course, Some(who))
+            || crate::mentoring::repo::is_mentor_of(&state.db, &who.user.id.0, &row.learner)
+                .await?;
         if row.learner == who.user.id.0 || reviewer {
             Ok((row, reviewer))
         } else {
