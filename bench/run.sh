@@ -108,3 +108,8 @@ command -v chromium >/dev/null && node bench/run-timing.mjs "$BASE"
 node bench/chat-fanout.mjs "$BASE" "$SERVER" 1000
 node bench/chat-fanout.mjs "$BASE" "$SERVER" 100
 command -v chromium >/dev/null && node bench/call-setup.mjs "$BASE" 20
+
+# Mentoring: ranking one request against 10,000 mentors (in-process, the pure function), then
+# bookings per second under contention through the server.
+CARGO_TARGET_DIR=$TARGET cargo run --quiet --release -p app --example rank_mentors
+node bench/bookings.mjs "$BASE"

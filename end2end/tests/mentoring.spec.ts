@@ -144,3 +144,12 @@ test('on a phone: request, accept, book, join the room, rate', async ({ page, br
   await expect(mentor.app.page.getByTestId('their-feedback')).toContainText('Patient and precise.');
   await mentor.context.close();
 });
+
+test('without JavaScript: the ranking and the request are plain forms', async ({ page }, testInfo) => {
+  test.skip(testInfo.project.name !== 'no-javascript', 'the no-JavaScript path');
+  const learner = new PairwiseApp(page, false);
+  await learner.signUp(uniqueEmail(testInfo, 'nojs-mentee'), `Noa ${Date.now()}`, PASSWORD);
+  await expect(learner.nav('nav-sign-out')).toBeVisible();
+  await requestMentor(learner);
+  await expect(page.getByTestId('sent-requests').getByTestId('request-item')).toHaveAttribute('data-state', 'sent');
+});

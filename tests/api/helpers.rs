@@ -524,6 +524,23 @@ pub enum Received {
 }
 
 impl Live {
+    /// Reads what every socket starts with: the welcome, then the unread count.
+    pub async fn greeted(&mut self) {
+        for _ in 0..2 {
+            let got = self.recv().await;
+            assert!(
+                matches!(
+                    got,
+                    Received::Message(
+                        app::realtime::ServerMessage::Welcome { .. }
+                            | app::realtime::ServerMessage::Notifications { .. }
+                    )
+                ),
+                "{got:?}"
+            );
+        }
+    }
+
     pub async fn send(&mut self, msg: &app::realtime::ClientMessage) {
         self.send_text(serde_json::to_string(msg).expect("serialises"))
             .await;

@@ -808,3 +808,88 @@ async fn notifications_are_mailed_as_each_user_chose() {
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn both_people_are_reminded_a_day_and_a_quarter_hour_before_once_each() {
+    let clock = ManualClock::new();
+    let app = spawn_app_with_clock_and(clock.clone(), &[FAST_JOBS]).await;
+    let (m, mentor_id) = mentor(&app, "mentor-remind", "3").await;
+    let l = learner(&app, "learner-remind").await;
+    let ms = mentored(&app, &m, &mentor_id, &l).await;
+    // A start about a day and a half ahead: no reminder yet.
+    let page = ok(
+        app.call(&l, "get_mentorship", &[("id", &ms)]).await,
+        "slots",
+    )
+    .await;
+    let now = app::state::Clock::now(&*clock);
+    let start = page["slots"]
+        .as_array()
+        .expect("slots")
+        .iter()
+        .filter_map(|s| s["start"].as_str())
+        .find(|s| {
+            chrono::DateTime::parse_from_rfc3339(s)
+                .is_ok_and(|t| (t.with_timezone(&chrono::Utc) - now).num_hours() >= 36)
+        })
+        .expect("a start 36 h ahead")
+        .to_string();
+    ok(
+        app.call(
+            &l,
+            "book_session",
+            &[("mentorship", &ms), ("start", &start)],
+        )
+        .await,
+        "book",
+    )
+    .await;
+    let reminders = |who: &Browser| {
+        let (app, who) = (&app, who.clone());
+        async move {
+            notices(app, &who)
+                .await
+                .into_iter()
+                .filter(|(t, _)| t.contains("starts "))
+                .map(|(t, _)| t)
+                .collect::<Vec<_>>()
+        }
+    };
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert!(reminders(&l).await.is_empty(), "too early for a reminder");
+    let until = (chrono::DateTime::parse_from_rfc3339(&start)
+        .expect("start")
+        .with_timezone(&chrono::Utc)
+        - now)
+        .num_seconds();
+    clock.advance(until - 23 * 3600);
+    let wait_for = |who: &Browser, n: usize| {
+        let who = who.clone();
+        let reminders = &reminders;
+        async move {
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+            loop {
+                let got = reminders(&who).await;
+                if got.len() >= n {
+                    return got;
+                }
+                assert!(
+                    tokio::time::Instant::now() < deadline,
+                    "reminder {n} missing: {got:?}"
+                );
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        }
+    };
+    let day = wait_for(&l, 1).await;
+    assert!(day[0].contains("within 24 hours"), "{day:?}");
+    assert_eq!(wait_for(&m, 1).await.len(), 1);
+    clock.advance(23 * 3600 - 10 * 60);
+    let both = wait_for(&l, 2).await;
+    assert!(both.iter().any(|t| t.contains("in 15 minutes")), "{both:?}");
+    // Jobs keep running: nobody is reminded twice.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert_eq!(reminders(&l).await.len(), 2);
+    assert_eq!(reminders(&m).await.len(), 2);
+    app.stop().await;
+}

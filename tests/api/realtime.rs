@@ -16,6 +16,14 @@ async fn a_signed_in_user_is_welcomed_by_name_and_pings_are_answered() {
         panic!("the first message is the welcome");
     };
     assert_eq!(display_name, "Test User");
+    assert_eq!(
+        live.recv().await,
+        Received::Message(ServerMessage::Notifications {
+            unread: 0,
+            latest: None
+        }),
+        "then the unread count"
+    );
     live.send(&ClientMessage::Ping { seq: 41 }).await;
     assert_eq!(
         live.recv().await,
@@ -61,7 +69,7 @@ async fn an_unreadable_message_gets_an_error_in_words_and_the_socket_stays_open(
     let app = spawn_app().await;
     let browser = app.user_with_roles("garbled@pairwise.test", &[]).await;
     let mut live = app.live(&browser, None).await.expect("socket opens");
-    live.recv().await;
+    live.greeted().await;
     live.send_text(r#"{"type":"launch_missiles"}"#.into()).await;
     match live.recv().await {
         Received::Message(ServerMessage::Error {
@@ -82,7 +90,7 @@ async fn a_message_over_the_size_limit_closes_the_socket() {
     let app = spawn_app().await;
     let browser = app.user_with_roles("big@pairwise.test", &[]).await;
     let mut live = app.live(&browser, None).await.expect("socket opens");
-    live.recv().await;
+    live.greeted().await;
     let padding = "x".repeat(MAX_MESSAGE_BYTES + 1);
     live.send_text(format!(r#"{{"type":"ping","seq":1,"pad":"{padding}"}}"#))
         .await;
@@ -102,7 +110,7 @@ async fn flooding_the_socket_is_answered_with_429_words_and_a_policy_close() {
     let app = spawn_app().await;
     let browser = app.user_with_roles("flood@pairwise.test", &[]).await;
     let mut live = app.live(&browser, None).await.expect("socket opens");
-    live.recv().await;
+    live.greeted().await;
     let burst = MESSAGE_BURST as u32;
     for seq in 0..burst + 20 {
         live.send(&ClientMessage::Ping { seq }).await;

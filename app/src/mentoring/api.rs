@@ -143,7 +143,22 @@ pub mod backend {
         }
     }
 
-    /// A request the caller sent or received (admins read any).
+    /// `row` if the caller is its mentor or its learner, or an admin (who may read, not act).
+    /// Anyone else learns nothing, not even that it exists: 404.
+    fn for_party<T>(
+        row: Option<T>,
+        people: impl Fn(&T) -> [&str; 2],
+        who: &Authenticated,
+    ) -> Result<T, AppError> {
+        let row = row.ok_or(AppError::NotFound)?;
+        if people(&row).contains(&who.user.id.0.as_str()) || is_admin(who) {
+            Ok(row)
+        } else {
+            Err(AppError::NotFound)
+        }
+    }
+
+    /// A request the caller sent or received.
     pub async fn visible_request(
         state: &AppState,
         id: &str,
@@ -152,18 +167,11 @@ pub mod backend {
         if !is_record_key(id) {
             return Err(AppError::NotFound);
         }
-        let r = repo::request(&state.db, id)
-            .await?
-            .ok_or(AppError::NotFound)?;
-        let me = &who.user.id.0;
-        if &r.learner == me || &r.mentor == me || is_admin(who) {
-            Ok(r)
-        } else {
-            Err(AppError::NotFound)
-        }
+        let row = repo::request(&state.db, id).await?;
+        for_party(row, |r| [&r.mentor, &r.learner], who)
     }
 
-    /// A mentorship the caller is in (admins read any). The key is `<mentor>_<learner>`.
+    /// A mentorship the caller is in. The key is `<mentor>_<learner>`.
     pub async fn visible_mentorship(
         state: &AppState,
         key: &str,
@@ -175,17 +183,11 @@ pub mod backend {
         if !valid {
             return Err(AppError::NotFound);
         }
-        let m = repo::mentorship(&state.db, key)
-            .await?
-            .ok_or(AppError::NotFound)?;
-        let me = &who.user.id.0;
-        if &m.mentor == me || &m.learner == me || is_admin(who) {
-            Ok(m)
-        } else {
-            Err(AppError::NotFound)
-        }
+        let row = repo::mentorship(&state.db, key).await?;
+        for_party(row, |m| [&m.mentor, &m.learner], who)
     }
 
+    /// A session the caller takes part in.
     pub async fn visible_booking(
         state: &AppState,
         id: &str,
@@ -194,15 +196,8 @@ pub mod backend {
         if !is_record_key(id) {
             return Err(AppError::NotFound);
         }
-        let b = repo::booking(&state.db, id)
-            .await?
-            .ok_or(AppError::NotFound)?;
-        let me = &who.user.id.0;
-        if &b.mentor == me || &b.learner == me || is_admin(who) {
-            Ok(b)
-        } else {
-            Err(AppError::NotFound)
-        }
+        let row = repo::booking(&state.db, id).await?;
+        for_party(row, |b| [&b.mentor, &b.learner], who)
     }
 
     pub fn booking_view(
@@ -639,7 +634,15 @@ pub async fn answer_request(
     if r.mentor != who.user.id.0 {
         return Err(AppError::Forbidden);
     }
-    let accept = accept == "true";
+    let accept = match accept.as_str() {
+        "true" => true,
+        "false" => false,
+        _ => {
+            return Err(AppError::BadRequest {
+                detail: "accept must be true or false".into(),
+            });
+        }
+    };
     let message = bounded_text(&message, MAX_MESSAGE_CHARS, Problem::MessageTooLong)?;
     let name = &who.user.display_name;
     let notice = if accept {
