@@ -403,7 +403,7 @@ fn request_item(r: RequestView, locale: RwSignal<Locale>) -> impl IntoView {
     }
 }
 
-fn time_tag(b: &BookingView) -> impl IntoView {
+fn time_tag(b: &BookingView) -> impl IntoView + use<> {
     view! { <time datetime=b.start.clone() data-testid="session-time">{b.label.clone()}</time> }
 }
 
