@@ -11,6 +11,7 @@ pub mod exercises;
 pub mod i18n;
 pub mod ids;
 pub mod mentoring;
+pub mod pairing;
 pub mod realtime;
 pub mod rooms;
 #[cfg(feature = "ssr")]
