@@ -95,6 +95,13 @@ test('bookable times are shown in the learner\'s own time zone', async ({ browse
     );
     expect(text?.trim()).toBe(local);
   }
+  // The learner was told the request was seen and accepted; one is marked read on its own.
+  await learner.goto('/notifications');
+  const unread = learner.page.getByTestId('mark-one-read');
+  const before = await unread.count();
+  expect(before).toBeGreaterThanOrEqual(2);
+  await unread.first().click();
+  await expect(unread).toHaveCount(before - 1);
   await mentor.context.close();
   await context.close();
 });

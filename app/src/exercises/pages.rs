@@ -500,7 +500,8 @@ pub fn NotificationsPage() -> impl IntoView {
     let locale = use_locale();
     let s = move || es(locale);
     let mark = ServerAction::<MarkNotificationsRead>::new();
-    let marked = successes(mark);
+    let mark_one = ServerAction::<crate::mentoring::api::MarkNotificationRead>::new();
+    let marked = Memo::new(move |_| successes(mark).get() + successes(mark_one).get());
     let list = Resource::new(move || marked.get(), |_| get_notifications());
     view! {
         <Title text=locale.get_untracked().strings().exercises.notifications/>
@@ -520,6 +521,12 @@ pub fn NotificationsPage() -> impl IntoView {
                                         <li class:unread=!n.read data-testid="notification">
                                             <a href=n.link.clone()>{n.text.clone()}</a>
                                             " " <span class="muted">{short_time(&n.created_at)}</span>
+                                            {(!n.read).then(|| view! {
+                                                <ActionForm action=mark_one attr:class="inline-form">
+                                                    <input type="hidden" name="id" value=n.id.clone()/>
+                                                    <button type="submit" class="link-button" data-testid="mark-one-read">{move || s().mark_one_read}</button>
+                                                </ActionForm>
+                                            })}
                                         </li>
                                     }).collect_view()}
                                 </ul>

@@ -66,6 +66,7 @@ pub struct ExerciseStrings {
     pub validated_at: &'static str,
     pub notifications: &'static str,
     pub no_notifications: &'static str,
+    pub mark_one_read: &'static str,
     pub mark_read: &'static str,
     pub unread: &'static str,
 }
@@ -136,6 +137,7 @@ pub static EXERCISES_EN: ExerciseStrings = ExerciseStrings {
     validated_at: "Last validated",
     notifications: "Notifications",
     no_notifications: "Nothing new.",
+    mark_one_read: "mark read",
     mark_read: "Mark all read",
     unread: "unread",
 };
@@ -206,6 +208,7 @@ pub static EXERCISES_ZH_HANS: ExerciseStrings = ExerciseStrings {
     validated_at: "上次验证",
     notifications: "通知",
     no_notifications: "没有新通知。",
+    mark_one_read: "标为已读",
     mark_read: "全部标为已读",
     unread: "未读",
 };
