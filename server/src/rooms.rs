@@ -275,8 +275,13 @@ async fn serve(state: AppState, socket: WebSocket, who: Authenticated, join: Joi
     match joined {
         Ok(()) => {
             // A booked session's room: being here counts as attending (rating opens).
-            if let Err(e) =
-                app::mentoring::repo::note_joined(&state.db, &join.room_id, &who.user.id.0).await
+            if let Err(e) = app::mentoring::repo::note_joined(
+                &state.db,
+                &join.room_id,
+                &who.user.id.0,
+                state.clock.now(),
+            )
+            .await
             {
                 tracing::warn!(error = %e, "could not record attendance");
             }

@@ -893,3 +893,108 @@ async fn both_people_are_reminded_a_day_and_a_quarter_hour_before_once_each() {
     assert_eq!(reminders(&m).await.len(), 2);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn daily_summaries_go_out_once_a_day_and_concurrent_mailers_send_each_mail_once() {
+    let clock = ManualClock::new();
+    let app = spawn_app_with_clock_and(clock.clone(), &[FAST_JOBS]).await;
+    let (m, mentor_id) = mentor(&app, "mentor-digest", "3").await;
+    let l = learner(&app, "learner-digest").await;
+    let ms = mentored(&app, &m, &mentor_id, &l).await;
+    let summaries = || {
+        let db = app.state.db.clone();
+        async move {
+            app::accounts::repo::outbox_for(&db, "learner-digest@example.org")
+                .await
+                .expect("outbox")
+                .into_iter()
+                .filter(|m| m.subject.contains("daily summary"))
+                .count()
+        }
+    };
+    let wait_for = |n: usize| async move {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while summaries().await < n {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "summary {n} missing"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    };
+    // Questions are mailed in the daily summary by default: the first one goes out at once.
+    for q in ["Is `Pin` needed here?", "And for `Box<dyn Future>`?"] {
+        ok(
+            app.call(&m, "post_question", &[("mentorship", &ms), ("body", q)])
+                .await,
+            "ask",
+        )
+        .await;
+    }
+    wait_for(1).await;
+    ok(
+        app.call(
+            &m,
+            "post_question",
+            &[("mentorship", &ms), ("body", "One more")],
+        )
+        .await,
+        "ask",
+    )
+    .await;
+    // A booking notifies the mentor, by mail at once; then several mailers run at once (as
+    // on several app servers) besides the server's own job.
+    let page = ok(
+        app.call(&l, "get_mentorship", &[("id", &ms)]).await,
+        "slots",
+    )
+    .await;
+    let start = page["slots"][0]["start"]
+        .as_str()
+        .expect("slot")
+        .to_string();
+    ok(
+        app.call(
+            &l,
+            "book_session",
+            &[("mentorship", &ms), ("start", &start)],
+        )
+        .await,
+        "book",
+    )
+    .await;
+    let runs: Vec<_> = (0..4)
+        .map(|_| {
+            let state = app.state.clone();
+            tokio::spawn(async move { app::mentoring::jobs::run_once(&state).await })
+        })
+        .collect();
+    for r in runs {
+        r.await.expect("joined").expect("a round");
+    }
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert_eq!(summaries().await, 1, "the next summary waits a day");
+    clock.advance(24 * 3600 + 60);
+    wait_for(2).await;
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert_eq!(summaries().await, 2, "each summary once");
+    // Immediate mail (the request to the mentor) went out exactly once.
+    let to_mentor = app::accounts::repo::outbox_for(&app.state.db, "mentor-digest@example.org")
+        .await
+        .expect("outbox")
+        .into_iter()
+        .filter(|m| m.subject.contains("asks you to mentor"))
+        .count();
+    assert_eq!(to_mentor, 1);
+    let booked = app::accounts::repo::outbox_for(&app.state.db, "mentor-digest@example.org")
+        .await
+        .expect("outbox")
+        .into_iter()
+        .filter(|m| m.subject.contains("booked a session"))
+        .count();
+    assert_eq!(
+        booked, 1,
+        "one mail for the booking, whatever ran the mailer"
+    );
+    app.stop().await;
+}

@@ -69,7 +69,7 @@ async fn remind(state: &AppState) -> Result<(), AppError> {
 async fn mail(state: &AppState) -> Result<(), AppError> {
     let now = state.clock.now();
     let origin = &state.auth.public_origin;
-    let rows = repo::unmailed(&state.db, 500).await?;
+    let rows = repo::unmailed(&state.db, 500, now).await?;
     let mut digests: std::collections::BTreeMap<String, Vec<&repo::UnmailedRow>> =
         Default::default();
     for n in &rows {
@@ -98,8 +98,11 @@ async fn mail(state: &AppState) -> Result<(), AppError> {
         }
     }
     for (user, items) in digests {
-        let last = items[0].last_digest_at;
-        if last.is_some_and(|t| now - t < Duration::hours(24)) {
+        if let Some(last) = items[0].last_digest_at
+            && now - last < Duration::hours(24)
+        {
+            let ids: Vec<String> = items.iter().map(|n| n.id.clone()).collect();
+            repo::defer_mail(&state.db, &ids, last + Duration::hours(24)).await?;
             continue;
         }
         let mut body = String::from("What happened on Pairwise since your last summary:\n\n");

@@ -96,7 +96,8 @@ pub async fn save_mentor_settings(
          IF $paused {{
             FOR $r IN (SELECT id, learner FROM mentoring_request
                        WHERE mentor = $user AND state IN ['sent', 'viewed']) {{
-                UPDATE $r.id SET state = 'declined', message = $message, answered_at = $now;
+                UPDATE $r.id SET state = 'declined', message = $message, answered_at = $now,
+                    paused_decline = true;
                 {}
             }};
          }};
@@ -152,7 +153,7 @@ const MENTOR_FIELDS: &str = "record::id(user) AS id, user.display_name AS name, 
     (SELECT VALUE stars FROM feedback WHERE subject = $parent.user AND about = 'mentor') AS stars,
     (SELECT VALUE time::unix(answered_at) - time::unix(created_at) FROM mentoring_request
         WHERE mentor = $parent.user AND state IN ['accepted', 'declined'] AND answered_at != NONE
-        AND message = NONE) AS response_secs";
+        AND paused_decline = false) AS response_secs";
 
 pub async fn mentors(db: &Db) -> Result<Vec<MentorRow>, AppError> {
     let mut res = db
@@ -672,7 +673,7 @@ pub async fn reschedule_booking(
          IF array::len((SELECT VALUE id FROM slot_hold WHERE key IN $holds)) > 0 {{
             THROW 'pw:slot_taken';
          }};
-         UPDATE $b SET starts_at = $start, ends_at = $end, reminded = [];
+         UPDATE $b SET starts_at = $start, ends_at = $end, reminded = [], joined = [];
          FOR $k IN $holds {{ CREATE slot_hold SET key = $k, booking = $b; }};
          {}
          COMMIT TRANSACTION;",
@@ -746,15 +747,27 @@ pub async fn remind(
     .await
 }
 
-/// Someone entered a booked session's room: they attended (rating opens for them).
-pub async fn note_joined(db: &Db, room: &str, user: &str) -> Result<(), AppError> {
+/// Someone entered a booked session's room while it is on (from 15 minutes before its start
+/// to its end): they attended, and rating opens for them. Entering days early counts nothing.
+pub async fn note_joined(
+    db: &Db,
+    room: &str,
+    user: &str,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
     let res = db
         .query(
             "UPDATE booking SET joined = array::union(joined, [$u])
-             WHERE room = $room AND state = 'booked' AND $u NOT IN joined",
+             WHERE room = $room AND state = 'booked' AND $u NOT IN joined
+                AND starts_at <= $early AND ends_at > $now",
         )
         .bind(("room", RecordId::new("room", room)))
         .bind(("u", user_rec(user)))
+        .bind((
+            "early",
+            now + chrono::Duration::minutes(crate::mentoring::model::JOIN_EARLY_MINUTES),
+        ))
+        .bind(("now", now))
         .await
         .map_err(internal("note joined"))?;
     fail_on_errors(res, "note joined", Problem::TitleEmpty)
@@ -860,7 +873,9 @@ pub async fn add_post(
 ) -> Result<(), AppError> {
     let query = format!(
         "BEGIN TRANSACTION;
-         IF $parent != NONE AND (SELECT VALUE mentorship FROM ONLY $parent) != $m {{
+         -- A reply answers a question of this mentorship (threads are one level deep).
+         IF $parent != NONE AND ((SELECT VALUE mentorship FROM ONLY $parent) != $m
+                OR (SELECT VALUE parent FROM ONLY $parent) != NONE) {{
             THROW 'pw:post_empty';
          }};
          CREATE mentorship_post SET mentorship = $m, author = $author, parent = $parent,
@@ -923,22 +938,30 @@ pub struct UnmailedRow {
     pub created_at: DateTime<Utc>,
 }
 
-pub async fn unmailed(db: &Db, limit: u32) -> Result<Vec<UnmailedRow>, AppError> {
+pub async fn unmailed(
+    db: &Db,
+    limit: u32,
+    now: DateTime<Utc>,
+) -> Result<Vec<UnmailedRow>, AppError> {
     let mut res = db
         .query(
             "SELECT record::id(id) AS id, record::id(user) AS user, user.email AS email,
                 user.email_prefs ?? [] AS prefs, user.last_digest_at AS last_digest_at, kind,
                 text, link, created_at
-             FROM notification WHERE mailed = false ORDER BY created_at LIMIT $limit",
+             FROM notification WHERE mailed = false AND (mail_after = NONE OR mail_after <= $now)
+             ORDER BY created_at LIMIT $limit",
         )
         .bind(("limit", i64::from(limit)))
+        .bind(("now", now))
         .await
         .map_err(internal("unmailed"))?;
     res.take(0).map_err(internal("unmailed"))
 }
 
 /// Marks notifications mailed and queues `mail` (if any) in the outbox, in one transaction:
-/// a crash between the two can neither lose the mail nor send it twice.
+/// a crash between the two can neither lose the mail nor send it twice. The claim is
+/// conditional (only rows still unmailed, and for a digest only if none went out in the last
+/// 24 hours), so two app servers running the job at once send it once.
 pub async fn mail_notifications(
     db: &Db,
     ids: &[String],
@@ -954,10 +977,15 @@ pub async fn mail_notifications(
     write_with_retry("mail notifications", Problem::TitleEmpty, || {
         db.query(
             "BEGIN TRANSACTION;
-             UPDATE $ids SET mailed = true;
-             IF $send { CREATE outbox SET to = $to, subject = $subject, body = $body,
-                created_at = $now, attempts = 0; };
-             IF $digest != NONE { UPDATE $digest SET last_digest_at = $now; };
+             LET $due = $digest = NONE OR ($digest.last_digest_at ?? d'1970-01-01T00:00:00Z') <= $cutoff;
+             IF $due {
+                LET $got = (UPDATE $ids SET mailed = true WHERE mailed = false RETURN AFTER);
+                IF array::len($got) = array::len($ids) {
+                    IF $send { CREATE outbox SET to = $to, subject = $subject, body = $body,
+                        created_at = $now, attempts = 0; };
+                    IF $digest != NONE { UPDATE $digest SET last_digest_at = $now; };
+                };
+             };
              COMMIT TRANSACTION;",
         )
         .bind(("ids", records.clone()))
@@ -966,10 +994,27 @@ pub async fn mail_notifications(
         .bind(("subject", subject.to_string()))
         .bind(("body", body.to_string()))
         .bind(("digest", digest_user.map(user_rec)))
+        .bind(("cutoff", now - chrono::Duration::hours(24)))
         .bind(("now", now))
         .into_future()
     })
     .await
+}
+
+/// Daily-summary notifications wait until their owner's next summary is due, so the mailer
+/// does not read them again every round (and cannot be held up by them).
+pub async fn defer_mail(db: &Db, ids: &[String], until: DateTime<Utc>) -> Result<(), AppError> {
+    let records: Vec<RecordId> = ids
+        .iter()
+        .map(|i| RecordId::new("notification", i.as_str()))
+        .collect();
+    let res = db
+        .query("UPDATE $ids SET mail_after = $until WHERE mailed = false")
+        .bind(("ids", records))
+        .bind(("until", until))
+        .await
+        .map_err(internal("defer mail"))?;
+    fail_on_errors(res, "defer mail", Problem::TitleEmpty)
 }
 
 pub async fn mark_notification_read(db: &Db, user: &str, id: &str) -> Result<(), AppError> {
