@@ -473,11 +473,6 @@ pub const ENDPOINTS: &[Endpoint] = &[
         access: Access::User,
         args: &[],
     },
-    Endpoint {
-        path: "/api/unread_notifications",
-        access: Access::User,
-        args: &[],
-    },
 ];
 
 #[test]

@@ -140,8 +140,8 @@ async fn sent_state(app: &TestApp, l: &Browser) -> String {
 }
 
 async fn unread(app: &TestApp, who: &Browser) -> u64 {
-    ok(app.call(who, "unread_notifications", &[]).await, "unread")
-        .await
+    // get_notifications answers (latest, unread count).
+    ok(app.call(who, "get_notifications", &[]).await, "unread").await[1]
         .as_u64()
         .unwrap_or(0)
 }

@@ -44,6 +44,14 @@ pub mod backend {
         who.user.roles.contains(&Role::Admin)
     }
 
+    /// The mentor's weekly windows in their zone.
+    pub fn availability(m: &MentorRow) -> Availability {
+        Availability {
+            timezone: zone(&m.timezone),
+            windows: stored_windows(&m.windows),
+        }
+    }
+
     pub fn facts(m: &MentorRow) -> MentorFacts {
         let mut secs = m.response_secs.clone();
         secs.sort_unstable();
@@ -60,10 +68,7 @@ pub mod backend {
             id: m.id.clone(),
             skills: m.skills.0.clone(),
             languages: m.languages.clone(),
-            availability: Availability {
-                timezone: zone(&m.timezone),
-                windows: stored_windows(&m.windows),
-            },
+            availability: availability(m),
             rating_sum: m.stars.iter().sum::<i64>() as f64,
             rating_count: m.stars.len() as u32,
             active_mentees: u32::try_from(m.active_mentees).unwrap_or(0),
@@ -262,12 +267,8 @@ pub mod backend {
                 }
             }
         }
-        let avail = Availability {
-            timezone: zone(&mentor.timezone),
-            windows: stored_windows(&mentor.windows),
-        };
         Ok(open_slots(
-            &avail,
+            &availability(mentor),
             u32::try_from(mentor.session_minutes).unwrap_or(60),
             from,
             until,
@@ -420,7 +421,7 @@ pub async fn mentor_directory(
         })
         .filter(|m| {
             day.is_none_or(|d| {
-                let avail = facts(m).availability;
+                let avail = availability(m);
                 avail.utc_intervals(now).iter().any(|(s, e)| {
                     use chrono::Datelike;
                     s.with_timezone(&reader).weekday() == d
@@ -459,7 +460,7 @@ pub async fn mentor_page(id: String) -> Result<MentorPageView, AppError> {
         .await?
         .then(|| repo::mentorship_key(&m.id, me));
     Ok(MentorPageView {
-        windows_local: windows_in(&facts(&m).availability, reader, state.clock.now()),
+        windows_local: windows_in(&availability(&m), reader, state.clock.now()),
         viewer_zone: reader.name().to_string(),
         bio: m.bio.clone(),
         session_minutes: u32::try_from(m.session_minutes).unwrap_or(60),
@@ -1108,13 +1109,4 @@ pub async fn rotate_calendar_feed() -> Result<(), AppError> {
         crate::courses::repo::new_key()
     );
     repo::rotate_feed(&state.db, &who.user.id.0, &token, state.clock.now()).await
-}
-
-/// How many of the caller's notifications are unread (the navigation's badge).
-#[server(endpoint = "unread_notifications")]
-pub async fn unread_notifications() -> Result<u32, AppError> {
-    let state = AppState::get()?;
-    let who = require_user().await?;
-    let n = crate::exercises::repo::unread_count(&state.db, &who.user.id).await?;
-    Ok(u32::try_from(n).unwrap_or(0))
 }

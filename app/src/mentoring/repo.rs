@@ -481,7 +481,7 @@ pub async fn mentorships_of(db: &Db, user: &str) -> Result<Vec<MentorshipRow>, A
     res.take(0).map_err(internal("mentorships"))
 }
 
-/// Mentor ids `user` learns from (for the mentors who may read their submissions).
+/// Whether `mentor` mentors `learner` now (such a mentor may review their submissions).
 pub async fn is_mentor_of(db: &Db, mentor: &str, learner: &str) -> Result<bool, AppError> {
     let mut res = db
         .query("SELECT VALUE active FROM ONLY $m")
