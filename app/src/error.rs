@@ -77,6 +77,7 @@ pub enum Problem {
     PostTooLong,
     MessageTooLong,
     NotMentored,
+    NoMentor,
 }
 
 impl Problem {
@@ -121,6 +122,7 @@ impl Problem {
             Problem::GradingBusy => s.exercises.err_grading_busy,
             Problem::RoomClosed => s.rooms.err_room_closed,
             Problem::RoomFull => s.rooms.err_room_full,
+            Problem::NoMentor => s.pairing.err_no_mentor,
             Problem::NoSuchUser => s.rooms.err_no_such_user,
             Problem::WindowsInvalid => s.mentoring.err_windows_invalid,
             Problem::CapacityInvalid => s.mentoring.err_capacity_invalid,
@@ -217,7 +219,8 @@ impl AppError {
                     | Problem::NoticeTooShort
                     | Problem::BookingCancelled
                     | Problem::FeedbackTooEarly
-                    | Problem::AlreadyRated,
+                    | Problem::AlreadyRated
+                    | Problem::NoMentor,
             } => 409,
             AppError::Invalid {
                 problem: Problem::NotMentored,

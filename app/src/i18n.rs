@@ -197,6 +197,7 @@ pub struct Strings {
     pub rooms: &'static crate::rooms::text::RoomStrings,
     /// Mentoring's own strings.
     pub mentoring: &'static crate::mentoring::text::MentoringStrings,
+    pub pairing: &'static crate::pairing::text::PairStrings,
 }
 
 pub static EN: Strings = Strings {
@@ -303,6 +304,7 @@ pub static EN: Strings = Strings {
     exercises: &crate::exercises::text::EXERCISES_EN,
     rooms: &crate::rooms::text::ROOMS_EN,
     mentoring: &crate::mentoring::text::MENTORING_EN,
+    pairing: &crate::pairing::text::PAIR_EN,
 };
 
 pub static ZH_HANS: Strings = Strings {
@@ -409,6 +411,7 @@ pub static ZH_HANS: Strings = Strings {
     exercises: &crate::exercises::text::EXERCISES_ZH_HANS,
     rooms: &crate::rooms::text::ROOMS_ZH_HANS,
     mentoring: &crate::mentoring::text::MENTORING_ZH_HANS,
+    pairing: &crate::pairing::text::PAIR_ZH_HANS,
 };
 
 #[cfg(test)]

@@ -38,6 +38,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "mentoring",
         include_str!("../migrations/0006_mentoring.surql"),
     ),
+    (
+        7,
+        "pairing",
+        include_str!("../migrations/0007_pairing.surql"),
+    ),
 ];
 
 /// Opens the database named by the configuration: embedded SurrealKV (every commit synced to

@@ -15,6 +15,10 @@ use app::{
     accounts::session::Authenticated,
     error::AppError,
     ids::{UserId, is_record_key},
+    pairing::{
+        live::{FrameError, Sender},
+        validate::Refused,
+    },
     rooms::{
         api::backend::commit_chat,
         hub::{Outgoing, RoomLive, encode},
@@ -64,6 +68,14 @@ pub struct JoinQuery {
     /// This client's previous peer id in the room, taken over at once.
     replaces: Option<String>,
 }
+
+/// A shared-code update at its largest, with the protocol's few bytes of framing.
+const MAX_FRAME_BYTES: usize = app::pairing::doc::MAX_UPDATE_BYTES + 64;
+
+/// Shared-code frames: a keystroke and a cursor move each make one, so typing fast with a
+/// partner sends ~20 a second; bursts cover a reconnect's catch-up.
+const CODE_FRAMES_PER_SECOND: f64 = 60.0;
+const CODE_FRAME_BURST: f64 = 600.0;
 
 /// Membership and the room's state are re-read every this many heartbeats (10 s).
 const RECHECK_TICKS: u32 = 5;
@@ -118,11 +130,12 @@ pub async fn upgrade(
         ice,
     };
     // Small buffers: tungstenite's defaults (128 KiB each way) would cost ~256 KiB per idle
-    // socket; messages here are at most a few KiB and every send is flushed at once.
+    // socket; messages here are at most a few KiB and every send is flushed at once. The
+    // message cap is the shared code's (a pasted file); JSON text is held to its own below.
     ws.read_buffer_size(8 * 1024)
         .write_buffer_size(8 * 1024)
-        .max_message_size(MAX_ROOM_MESSAGE_BYTES)
-        .max_frame_size(MAX_ROOM_MESSAGE_BYTES)
+        .max_message_size(MAX_FRAME_BYTES)
+        .max_frame_size(MAX_FRAME_BYTES)
         .on_upgrade(move |socket| serve(ctx.state, socket, who, join))
 }
 
@@ -193,6 +206,7 @@ async fn serve(state: AppState, socket: WebSocket, who: Authenticated, join: Joi
             let Some(next) = next else { break };
             let msg = match next {
                 Outgoing::Text(text) => Message::Text(text.as_ref().into()),
+                Outgoing::Binary(bytes) => Message::Binary(bytes.to_vec().into()),
                 Outgoing::Ping => Message::Ping(Default::default()),
             };
             match tokio::time::timeout(WRITE_TIMEOUT, sink.send(msg)).await {
@@ -285,12 +299,29 @@ async fn serve(state: AppState, socket: WebSocket, who: Authenticated, join: Joi
             {
                 tracing::warn!(error = %e, "could not record attendance");
             }
+            // The shared code: the server's state vector (the client answers with what it
+            // typed offline), everyone's cursors, the language.
+            match app::pairing::live::join(&state, &live, &join.room_id).await {
+                Ok((frames, language, exercise)) => {
+                    for frame in frames {
+                        let _ = tx.try_send(Outgoing::Binary(frame.into()));
+                    }
+                    let _ = tx.try_send(Outgoing::Text(encode(&RoomServerMessage::CodeLanguage {
+                        language,
+                        exercise,
+                        by: None,
+                    })));
+                }
+                // Chat and the call still work; the editor's own SyncStep1 retries the load.
+                Err(e) => tracing::warn!(error = %e, "could not load the shared code"),
+            }
             let session = Session {
                 state: &state,
                 live: &live,
                 room_id: &join.room_id,
                 peer_id: &peer_id,
                 user: &who.user.id,
+                name: &who.user.display_name,
                 tx: &tx,
             };
             if let Some(code) = session.read(&mut stream, &mut killed).await {
@@ -323,6 +354,7 @@ async fn serve(state: AppState, socket: WebSocket, who: Authenticated, join: Joi
         Err(code) => live.kick_peer(&peer_id, code),
     }
     live.leave(&peer_id);
+    app::pairing::live::leave(&state, &live, &join.room_id, &peer_id).await;
     drop(live);
     state.rooms.release(&join.room_id);
     drop(tx);
@@ -337,6 +369,7 @@ fn close_reason(code: u16) -> &'static str {
         close::REMOVED => "removed from the room",
         close::REPLACED => "joined again elsewhere",
         close::ROOM_FULL => "the room is full",
+        close::SERVER_ERROR => "the server could not keep a change",
         _ => "closing",
     }
 }
@@ -411,6 +444,7 @@ struct Session<'a> {
     room_id: &'a str,
     peer_id: &'a str,
     user: &'a UserId,
+    name: &'a str,
     tx: &'a mpsc::Sender<Outgoing>,
 }
 
@@ -423,6 +457,8 @@ impl Session<'_> {
     ) -> Option<u16> {
         let mut bucket =
             TokenBucket::new(ROOM_MESSAGES_PER_SECOND, ROOM_MESSAGE_BURST, Instant::now());
+        let mut code_bucket =
+            TokenBucket::new(CODE_FRAMES_PER_SECOND, CODE_FRAME_BURST, Instant::now());
         let mut heartbeat = tokio::time::interval(Duration::from_secs(HEARTBEAT_SECS));
         let mut ticks = 0u32;
         let mut last_heard = Instant::now();
@@ -460,6 +496,10 @@ impl Session<'_> {
             };
             last_heard = Instant::now();
             let text = match msg {
+                Message::Text(text) if text.len() > MAX_ROOM_MESSAGE_BYTES => {
+                    self.error(bad("that message is too large"), None);
+                    return Some(close::TOO_BIG);
+                }
                 Message::Text(text) => text,
                 Message::Close(_) => return None,
                 // Our pings' answers; a client's own pings count against its rate.
@@ -471,9 +511,20 @@ impl Session<'_> {
                     }
                     continue;
                 }
-                Message::Binary(_) => {
-                    self.error(bad("send JSON text messages"), None);
-                    return Some(close::POLICY);
+                Message::Binary(frame) => {
+                    if let Err(retry_after_secs) = code_bucket.take(Instant::now()) {
+                        self.error(AppError::RateLimited { retry_after_secs }, None);
+                        return Some(close::POLICY);
+                    }
+                    match repo::membership(&self.state.db, self.room_id, self.user).await {
+                        Ok(Some(_)) => {}
+                        Ok(None) => return Some(close::REMOVED),
+                        Err(_) => return Some(close::POLICY),
+                    }
+                    if let Err(code) = self.code_frame(&frame).await {
+                        return Some(code);
+                    }
+                    continue;
                 }
             };
             if let Err(retry_after_secs) = bucket.take(Instant::now()) {
@@ -496,6 +547,33 @@ impl Session<'_> {
             }
             if let Err(code) = self.handle(msg).await {
                 return Some(code);
+            }
+        }
+    }
+
+    /// A Yjs frame for the shared code.
+    async fn code_frame(&self, frame: &[u8]) -> Result<(), u16> {
+        let from = Sender {
+            peer_id: self.peer_id,
+            user: self.user,
+            name: self.name,
+        };
+        match app::pairing::live::receive(self.state, self.live, self.room_id, &from, frame).await {
+            Ok(replies) => {
+                for reply in replies {
+                    self.tx
+                        .try_send(Outgoing::Binary(reply.into()))
+                        .map_err(|_| close::POLICY)?;
+                }
+                Ok(())
+            }
+            Err(FrameError::Refused(Refused(why))) => {
+                self.error(bad(&format!("that code change was refused: {why}")), None);
+                Err(close::POLICY)
+            }
+            Err(FrameError::Failed(e)) => {
+                self.error(e, None);
+                Err(close::SERVER_ERROR)
             }
         }
     }
@@ -570,6 +648,34 @@ impl Session<'_> {
                 })
             }
             RoomClientMessage::Ping { seq } => self.send(&RoomServerMessage::Pong { seq }),
+            RoomClientMessage::SetLanguage { language } => {
+                if let Err(e) = app::pairing::live::set_language(
+                    self.state,
+                    self.live,
+                    self.room_id,
+                    language,
+                    self.name,
+                )
+                .await
+                {
+                    self.error(e, None);
+                }
+                Ok(())
+            }
+            RoomClientMessage::Run { report } => {
+                match report.checked() {
+                    Ok(report) => self.live.broadcast(
+                        &RoomServerMessage::RunResult {
+                            by_user: self.user.0.clone(),
+                            by_name: self.name.to_string(),
+                            report,
+                        },
+                        None,
+                    ),
+                    Err(e) => self.error(e, None),
+                }
+                Ok(())
+            }
         }
     }
 }

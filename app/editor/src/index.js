@@ -27,8 +27,9 @@
 // focus. If Escape is used by something else first (closing the search panel, collapsing a
 // multiple selection), press it once more. In read-only mode Tab is not bound at all.
 
-import { Annotation, Compartment, EditorState, Transaction } from "@codemirror/state";
+import { Annotation, Compartment, EditorState, StateEffect, StateField, Transaction } from "@codemirror/state";
 import {
+  Decoration,
   EditorView,
   crosshairCursor,
   drawSelection,
@@ -53,6 +54,7 @@ import { defaultKeymap, history, historyKeymap, indentWithTab } from "@codemirro
 import { highlightSelectionMatches, searchKeymap } from "@codemirror/search";
 import { closeBrackets, closeBracketsKeymap } from "@codemirror/autocomplete";
 import { tags as t } from "@lezer/highlight";
+import { Collab, Replay } from "./collab.js";
 import { javascript } from "@codemirror/lang-javascript";
 import { python } from "@codemirror/lang-python";
 import { rust } from "@codemirror/lang-rust";
@@ -61,7 +63,8 @@ import { css } from "@codemirror/lang-css";
 import { sql } from "@codemirror/lang-sql";
 
 /** Bundle version: bump when this file or the pinned CodeMirror versions change. */
-export const version = "pairwise-editor 1.0.0 (@codemirror/view 6.43.15, @codemirror/state 6.7.6)";
+export const version =
+  "pairwise-editor 1.1.0 (@codemirror/view 6.43.15, @codemirror/state 6.7.6, yjs 13.6.33, y-codemirror.next 0.3.6)";
 
 // ---------------------------------------------------------------------------------------------
 // Languages
@@ -174,6 +177,29 @@ const readOnlyExtension = (readOnly) =>
        EditorView.contentAttributes.of({ tabindex: "0" })] // aria-readonly: set by CodeMirror
     : [EditorState.readOnly.of(false), EditorView.editable.of(true)];
 
+// One highlighted range (the replay's last change), drawn with a class (CSP: no style attributes).
+const setMarkEffect = StateEffect.define();
+const markField = StateField.define({
+  create: () => Decoration.none,
+  update(marks, tr) {
+    for (const e of tr.effects) {
+      if (e.is(setMarkEffect)) {
+        const r = e.value;
+        const len = tr.state.doc.length;
+        marks = r && r.to > r.from && r.to <= len
+          ? Decoration.set([Decoration.mark({ class: "cm-pw-changed" }).range(r.from, r.to)])
+          : Decoration.none;
+      }
+    }
+    return marks.map(tr.changes);
+  },
+  provide: (f) => EditorView.decorations.from(f),
+});
+const markTheme = EditorView.baseTheme({
+  ".cm-pw-changed": { backgroundColor: "#fff8c5", outline: "1px solid #9a6700" },
+  "&dark .cm-pw-changed": { backgroundColor: "#bb800966", outline: "1px solid #d29922" },
+});
+
 /** Marks transactions made by `setValue`, which must not call `onChange`. */
 const silent = Annotation.define();
 
@@ -185,7 +211,12 @@ function pageNonce() {
 }
 
 export class Editor {
-  constructor(parent, doc, language, readOnly, dark, label, onChange, nonce) {
+  /**
+   * `extra.extensions` are added (the Yjs binding); `extra.history === false` leaves out
+   * CodeMirror's own undo history (a shared document undoes through Yjs, per user).
+   */
+  constructor(parent, doc, language, readOnly, dark, label, onChange, nonce, extra) {
+    const ownHistory = !(extra && extra.history === false);
     this._language = new Compartment();
     this._theme = new Compartment();
     this._readOnly = new Compartment();
@@ -201,7 +232,7 @@ export class Editor {
       lineNumbers(),
       highlightActiveLineGutter(),
       highlightSpecialChars(),
-      history(),
+      ownHistory ? history() : [],
       foldGutter(),
       drawSelection(),
       dropCursor(),
@@ -217,7 +248,7 @@ export class Editor {
         ...closeBracketsKeymap,
         ...defaultKeymap,
         ...searchKeymap,
-        ...historyKeymap,
+        ...(ownHistory ? historyKeymap : []),
         ...foldKeymap,
         indentWithTab,
       ]),
@@ -231,6 +262,9 @@ export class Editor {
       this._language.of(languageExtension(language)),
       this._theme.of(themeExtension(this._isDark)),
       this._readOnly.of(readOnlyExtension(this._isReadOnly)),
+      markField,
+      markTheme,
+      (extra && extra.extensions) || [],
       EditorView.updateListener.of((update) => {
         if (!this._onChange || !update.docChanged) return;
         if (update.transactions.every((tr) => !tr.docChanged || tr.annotation(silent))) return;
@@ -263,6 +297,11 @@ export class Editor {
       selection: { anchor: Math.min(state.selection.main.head, text.length) },
       annotations: [silent.of(true), Transaction.addToHistory.of(false)],
     });
+  }
+
+  /** Highlights `{from, to}` (or nothing, for null). */
+  setMark(range) {
+    this.view.dispatch({ effects: setMarkEffect.of(range || null) });
   }
 
   setReadOnly(readOnly) {
@@ -315,4 +354,20 @@ export class Editor {
  */
 export function create(parent, doc, language, readOnly, dark, label, onChange, nonce) {
   return new Editor(parent, doc, language, readOnly, dark, label, onChange, nonce);
+}
+
+/**
+ * A shared (pair-programming) editor in `parent`: a Collab whose `editor` is an Editor and
+ * whose `receive`/`connected`/`disconnected` carry the Yjs protocol (see collab.js).
+ */
+export function createCollab(parent, language, dark, label, nonce, name) {
+  return new Collab(
+    (extensions) => new Editor(parent, "", language, false, dark, label, null, nonce, { extensions, history: false }),
+    name,
+  );
+}
+
+/** A read-only editor replaying `steps` (`[{update: base64}]`); `seek(k)` shows step k. */
+export function createReplay(parent, steps, language, dark, label, nonce) {
+  return new Replay(new Editor(parent, "", language, true, dark, label, null, nonce), steps);
 }

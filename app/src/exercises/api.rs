@@ -10,7 +10,7 @@ use crate::{
 };
 
 #[cfg(feature = "ssr")]
-mod backend {
+pub mod backend {
     pub use crate::{
         accounts::session::{self, Authenticated, require_user},
         courses::{

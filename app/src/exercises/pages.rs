@@ -181,6 +181,10 @@ fn Workbench(exercise: ExerciseView) -> impl IntoView {
         });
     };
 
+    let open_session = ServerAction::<crate::pairing::api::OpenInSession>::new();
+    let open_error = action_error(open_session, locale);
+    let pair_s = move || locale.get().strings().pairing;
+    let open_lesson = exercise.lesson_id.clone();
     let lesson_id = exercise.lesson_id.clone();
     let hidden_count = exercise.hidden_count;
     let submissions = exercise.submissions.clone();
@@ -229,6 +233,20 @@ fn Workbench(exercise: ExerciseView) -> impl IntoView {
                     }
                 })}
             </div>
+            {exercise.can_submit.then(|| view! {
+                // Stuck: the code on screen and the visible tests go to a room with the mentor.
+                <ActionForm action=open_session attr:class="form inline-form" attr:data-testid="open-in-session">
+                    <input type="hidden" name="lesson_id" value=open_lesson.clone()/>
+                    <input type="hidden" name="code" value=editor.text.get_untracked()
+                        prop:value=move || editor.text.get()/>
+                    <button type="submit" class="button" data-testid="open-in-session-button"
+                        disabled=move || open_session.pending().get()>
+                        {move || pair_s().open_in_session}
+                    </button>
+                    <span class="muted">" " {move || pair_s().open_in_session_hint}</span>
+                    <FormMessage error=open_error testid="open-in-session"/>
+                </ActionForm>
+            })}
             <h3>{move || s().visible_tests}</h3>
             <ul class="test-list" data-testid="visible-tests">
                 {visible.get_value().into_iter().map(|t| view! {

@@ -17,6 +17,10 @@ pub const MAX_UPDATE_BYTES: usize = 256 * 1024;
 /// The largest document kept (characters of text, deleted history garbage-collected).
 pub const MAX_TEXT_CHARS: u32 = 1_000_000;
 
+/// The refusal of an update that made the document too large (it was applied in memory:
+/// the caller drops that copy and reloads the stored one).
+pub const TOO_LARGE: Refused = Refused("the document is too large");
+
 pub struct SharedDoc {
     doc: Doc,
     text: TextRef,
@@ -71,7 +75,7 @@ impl SharedDoc {
         if self.text.len(&txn) > MAX_TEXT_CHARS {
             // Too late to take it back (applying is not atomic), but the room stops growing:
             // the caller closes it and reloads the last snapshot.
-            return Err(Refused("the document is too large"));
+            return Err(TOO_LARGE);
         }
         Ok(())
     }

@@ -168,7 +168,9 @@ pub async fn get_room(id: String) -> Result<RoomAccess, AppError> {
         .collect();
     let last_seq = u64::try_from(room.chat_seq).unwrap_or(0);
     let recent = repo::chat_before(&state.db, &room.id, last_seq + 1, HISTORY_PAGE).await?;
+    let code = crate::pairing::api::backend::code_view(&state, &room.id).await?;
     Ok(RoomAccess::Member(RoomView {
+        code,
         more_before: recent.first().is_some_and(|m| m.seq > 1),
         recent,
         form_key: crate::courses::repo::new_key(),

@@ -298,19 +298,25 @@ fn connect(client: &Shared) {
         c.generation += 1;
         c.generation
     };
+    // Shared-code frames arrive as ArrayBuffers, handed to the editor as they are.
+    ws.set_binary_type(web_sys::BinaryType::Arraybuffer);
     let weak = Rc::downgrade(client);
     let on_message = Closure::<dyn FnMut(JsValue)>::new(move |ev: JsValue| {
         let Some(client) = weak.upgrade() else { return };
         if client.borrow().generation != generation {
             return;
         }
-        let Some(text) = ev
-            .dyn_ref::<MessageEvent>()
-            .and_then(|m| m.data().as_string())
-        else {
+        let Some(data) = ev.dyn_ref::<MessageEvent>().map(MessageEvent::data) else {
             return;
         };
         client.borrow_mut().last_heard = now_ms();
+        if let Some(buf) = data.dyn_ref::<js_sys::ArrayBuffer>() {
+            crate::pairing::client::receive(&js_sys::Uint8Array::new(buf));
+            return;
+        }
+        let Some(text) = data.as_string() else {
+            return;
+        };
         match serde_json::from_str::<RoomServerMessage>(&text) {
             Ok(msg) => handle(&client, msg),
             Err(e) => warn!("room socket: unreadable message: {e}"),
@@ -341,6 +347,7 @@ fn connect(client: &Shared) {
 }
 
 fn closed(client: &Shared, code: u16) {
+    crate::pairing::client::disconnected();
     let ended = matches!(
         code,
         close::ROOM_CLOSED | close::REMOVED | close::REPLACED | close::ROOM_FULL
@@ -392,12 +399,21 @@ fn schedule_reconnect(client: &Shared) {
 
 /// The browser is back online: do not wait for the backoff.
 fn reconnect_now(client: &Shared) {
-    let open = client
-        .borrow()
-        .ws
-        .as_ref()
-        .is_some_and(|ws| ws.ready_state() == WebSocket::OPEN);
+    let (open, welcomed, heard_ms) = {
+        let c = client.borrow();
+        (
+            c.ws.as_ref()
+                .is_some_and(|ws| ws.ready_state() == WebSocket::OPEN),
+            c.peer_id.is_some(),
+            now_ms() - c.last_heard,
+        )
+    };
     if open {
+        // A short drop can leave the socket working (TCP carried it through): then it is
+        // live again as soon as it has been heard from; a dead one is caught by the heartbeat.
+        if welcomed && heard_ms < SILENCE_MS {
+            client.borrow().ui.conn.set(Conn::Live);
+        }
         return;
     }
     if let (Some(w), Some(t)) = (
@@ -558,7 +574,61 @@ fn handle(client: &Shared, msg: RoomServerMessage) {
             }
         }
         RoomServerMessage::Pong { .. } => {}
+        RoomServerMessage::CodeLanguage {
+            language, exercise, ..
+        } => {
+            let code = client.borrow().ui.code;
+            code.language.set(language);
+            crate::pairing::client::set_language(language.key());
+            if code.exercise.get_untracked() != exercise {
+                code.exercise.set(exercise);
+                // Another exercise was opened here: its visible tests are what Run checks.
+                let room = client.borrow().room.clone();
+                spawn_local(async move {
+                    if let Ok(view) = crate::pairing::api::room_code(room).await {
+                        code.tests.set(view.tests);
+                        code.limits.set(view.limits);
+                    }
+                });
+            }
+        }
+        RoomServerMessage::RunResult {
+            by_name, report, ..
+        } => client.borrow().ui.code.add_run(by_name, report),
     }
+}
+
+/// Sends a shared-code frame on the current socket; false when it is not open (the editor
+/// keeps the change and syncs on reconnect).
+pub fn send_binary(bytes: &js_sys::Uint8Array) -> bool {
+    with_client(|client| {
+        let c = client.borrow();
+        c.ws.as_ref()
+            .filter(|ws| ws.ready_state() == WebSocket::OPEN)
+            .is_some_and(|ws| ws.send_with_array_buffer_view(bytes).is_ok())
+    })
+    .unwrap_or(false)
+}
+
+/// Whether the room socket is open and welcomed now.
+pub fn is_open() -> bool {
+    with_client(|client| {
+        let c = client.borrow();
+        c.ui.conn.get_untracked() == Conn::Live
+            && c.ws
+                .as_ref()
+                .is_some_and(|ws| ws.ready_state() == WebSocket::OPEN)
+    })
+    .unwrap_or(false)
+}
+
+/// Shares a Run's result with the room; false when the socket is not open.
+pub fn send_run(report: crate::pairing::model::RunReport) -> bool {
+    with_client(|client| send(client, &RoomClientMessage::Run { report })).unwrap_or(false)
+}
+
+pub fn send_language(language: crate::pairing::model::CodeLanguage) {
+    with_client(|client| send(client, &RoomClientMessage::SetLanguage { language }));
 }
 
 fn welcome(
@@ -597,6 +667,8 @@ fn welcome(
             },
         );
     }
+    // The shared editor syncs both ways (what it typed offline goes up).
+    crate::pairing::client::connected();
     if in_call {
         let media = client.borrow().media;
         // Media first: the others learn we are in the call before our offers arrive.

@@ -19,6 +19,8 @@ use crate::rooms::model::{
 #[derive(Clone, Debug)]
 pub enum Outgoing {
     Text(Arc<str>),
+    /// A Yjs sync or awareness frame (pair programming).
+    Binary(Arc<[u8]>),
     Ping,
 }
 
@@ -36,6 +38,8 @@ pub struct RoomLive {
     /// Held while a chat message commits and fans out, and while a joiner reads the backlog:
     /// every member receives the room's messages exactly once, in sequence order.
     pub chat: tokio::sync::Mutex<()>,
+    /// The shared code, loaded on first use; its lock orders the room's code updates.
+    pub pair: tokio::sync::Mutex<Option<crate::pairing::live::PairState>>,
 }
 
 /// The room is at [`MAX_ROOM_CONNECTIONS`] (or the call at [`MAX_PEERS`]); a refused join gets
@@ -58,6 +62,7 @@ impl RoomLive {
         RoomLive {
             peers: Mutex::new(BTreeMap::new()),
             chat: tokio::sync::Mutex::new(()),
+            pair: tokio::sync::Mutex::new(None),
         }
     }
 
@@ -123,6 +128,15 @@ impl RoomLive {
     pub fn broadcast(&self, msg: &RoomServerMessage, except: Option<&str>) {
         let text = encode(msg);
         deliver_all(&self.peers(), &text, except);
+    }
+
+    /// Sends a binary frame to everyone, or everyone but `except`.
+    pub fn broadcast_binary(&self, frame: Arc<[u8]>, except: Option<&str>) {
+        for peer in self.peers().values() {
+            if Some(peer.info.peer_id.as_str()) != except {
+                deliver_outgoing(peer, Outgoing::Binary(frame.clone()));
+            }
+        }
     }
 
     /// Records a media change and tells the others; joining a full call is refused.
@@ -216,7 +230,11 @@ fn deliver_all(peers: &BTreeMap<String, Peer>, text: &Arc<str>, except: Option<&
 }
 
 fn deliver(peer: &Peer, text: Arc<str>) {
-    if let Err(mpsc::error::TrySendError::Full(_)) = peer.tx.try_send(Outgoing::Text(text)) {
+    deliver_outgoing(peer, Outgoing::Text(text));
+}
+
+fn deliver_outgoing(peer: &Peer, msg: Outgoing) {
+    if let Err(mpsc::error::TrySendError::Full(_)) = peer.tx.try_send(msg) {
         tracing::info!(peer = %peer.info.peer_id, "room client reads too slowly: disconnecting it");
         let _ = peer.kill.send(Some(close::POLICY));
     }

@@ -7,7 +7,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::AppError;
+use crate::{
+    error::AppError,
+    pairing::model::{CodeLanguage, RunReport},
+};
 
 /// The largest message either side may send on a room socket: an SDP (≤ 16 KiB) plus its
 /// envelope. Bigger closes the socket.
@@ -43,6 +46,8 @@ pub const MAX_TITLE_CHARS: usize = 120;
 pub mod close {
     pub const POLICY: u16 = 1008;
     pub const TOO_BIG: u16 = 1009;
+    /// The server could not keep a change: reconnect (the editor resends it).
+    pub const SERVER_ERROR: u16 = 1011;
     /// The host closed the room, or removed this participant.
     pub const ROOM_CLOSED: u16 = 4000;
     pub const REMOVED: u16 = 4001;
@@ -132,6 +137,14 @@ pub enum RoomClientMessage {
     Ping {
         seq: u32,
     },
+    /// Sets the shared code's language for everyone.
+    SetLanguage {
+        language: CodeLanguage,
+    },
+    /// I ran the shared code (in my browser's sandbox): show everyone the result.
+    Run {
+        report: RunReport,
+    },
 }
 
 /// A participant connected to the room right now.
@@ -219,6 +232,19 @@ pub enum RoomServerMessage {
     },
     Pong {
         seq: u32,
+    },
+    /// The shared code's language (and the exercise it came from), after a join or a change;
+    /// `by` is who changed it (`None`: the server, seeding from an exercise).
+    CodeLanguage {
+        language: CodeLanguage,
+        exercise: Option<String>,
+        by: Option<String>,
+    },
+    /// Someone ran the shared code.
+    RunResult {
+        by_user: String,
+        by_name: String,
+        report: RunReport,
     },
     /// A message that was refused; for chat, `key` says which one.
     Error {
@@ -388,6 +414,8 @@ pub struct RoomView {
     pub more_before: bool,
     /// An idempotency key for the no-JavaScript chat form (a double submit stores once).
     pub form_key: String,
+    /// The shared code as it stands.
+    pub code: crate::pairing::model::CodeView,
 }
 
 /// A line in "my rooms".

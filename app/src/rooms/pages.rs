@@ -87,6 +87,7 @@ pub struct CallUi {
     pub cameras: RwSignal<Vec<(String, String)>>,
     pub me: StoredValue<String>,
     pub locale: RwSignal<Locale>,
+    pub code: crate::pairing::pages::CodeUi,
 }
 
 /// `/rooms`: the rooms I am in, and (for mentors) a form to open one.
@@ -220,6 +221,7 @@ fn LiveRoom(room: RoomView) -> impl IntoView {
         cameras: RwSignal::new(Vec::new()),
         me: StoredValue::new(room.me.clone()),
         locale,
+        code: crate::pairing::pages::CodeUi::new(&room.code),
     };
     let open = room.state == RoomState::Open;
     let hydrated = RwSignal::new(false);
@@ -250,6 +252,12 @@ fn LiveRoom(room: RoomView) -> impl IntoView {
         Conn::Ended(_) => s().ended_policy,
     };
     let title = room.title.clone();
+    let my_name = room
+        .members
+        .iter()
+        .find(|m| m.user_id == room.me)
+        .map(|m| m.name.clone())
+        .unwrap_or_default();
     view! {
         <Title text=title.clone()/>
         <section class="room" data-testid="room" data-room=room.id.clone()
@@ -268,6 +276,9 @@ fn LiveRoom(room: RoomView) -> impl IntoView {
                 </Show>
                 <ChatPanel ui room_id=room.id.clone() form_key=room.form_key.clone() open/>
             </div>
+            <crate::pairing::pages::SharedCode room_id=room.id.clone() code=room.code.clone()
+                ui=ui.code live=Signal::derive(move || ui.conn.get() == Conn::Live) hydrated
+                my_name=my_name/>
             <People room=room.clone() ui/>
         </section>
     }

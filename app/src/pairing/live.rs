@@ -1,0 +1,426 @@
+//! A room's shared code while anyone is connected (server only): the document in memory,
+//! who is where in it (Yjs awareness), and the frames the room's socket exchanges.
+//!
+//! One lock per room orders everything: an update is checked, applied in memory, appended to
+//! the log and only then relayed, so every participant receives the room's updates in the
+//! order they are stored. If the store fails, the in-memory copy is dropped (the next frame
+//! reloads it from the log) and the sender is disconnected: its editor keeps the change and
+//! sends it again when it reconnects, so nothing it typed is lost.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value};
+
+use crate::{
+    error::AppError,
+    ids::UserId,
+    pairing::{
+        doc::SharedDoc,
+        model::CodeLanguage,
+        protocol::{self, AwarenessEntry, Frame},
+        repo,
+        validate::Refused,
+    },
+    rooms::{hub::RoomLive, model::RoomServerMessage},
+    state::AppState,
+};
+
+/// Updates between snapshots: loading replays at most this many after the snapshot.
+pub const COMPACT_EVERY: u64 = 500;
+/// Presence entries one connection may hold (an editor has one; a few spare for reloads).
+pub const MAX_PRESENCE_PER_PEER: usize = 4;
+/// The largest presence state (a name, a colour and a cursor take ~300 bytes).
+pub const MAX_PRESENCE_STATE_BYTES: usize = 2 * 1024;
+
+/// The live copy of a room's shared code.
+#[derive(Debug)]
+pub struct PairState {
+    doc: SharedDoc,
+    pub language: CodeLanguage,
+    pub exercise: Option<String>,
+    seq: u64,
+    snapshot_seq: u64,
+    presence: BTreeMap<u64, Presence>,
+}
+
+#[derive(Debug)]
+struct Presence {
+    peer: String,
+    clock: u64,
+    state: Option<String>,
+}
+
+impl PairState {
+    pub fn text(&self) -> String {
+        self.doc.text()
+    }
+
+    pub fn seq(&self) -> u64 {
+        self.seq
+    }
+}
+
+/// Why a frame ended the connection.
+#[derive(Debug)]
+pub enum FrameError {
+    /// The client sent something the server does not accept: close with a policy code.
+    Refused(Refused),
+    /// The server could not keep the change: close so the client resends it on reconnect.
+    Failed(AppError),
+}
+
+impl From<Refused> for FrameError {
+    fn from(r: Refused) -> Self {
+        FrameError::Refused(r)
+    }
+}
+
+impl From<AppError> for FrameError {
+    fn from(e: AppError) -> Self {
+        FrameError::Failed(e)
+    }
+}
+
+/// Who sent a frame.
+pub struct Sender<'a> {
+    pub peer_id: &'a str,
+    pub user: &'a UserId,
+    pub name: &'a str,
+}
+
+/// The loaded state behind `slot`, reading it from the store if this process has none.
+async fn loaded<'s>(
+    state: &AppState,
+    room: &str,
+    slot: &'s mut Option<PairState>,
+) -> Result<&'s mut PairState, AppError> {
+    if slot.is_none() {
+        let stored = repo::load(&state.db, room, state.clock.now()).await?;
+        let mut doc = SharedDoc::from_snapshot(&stored.snapshot).map_err(|r| {
+            tracing::error!(room, reason = r.0, "a stored snapshot does not load");
+            AppError::Internal
+        })?;
+        for (seq, update) in &stored.tail {
+            // Each was checked when it arrived and applies in the same order now; one that
+            // does not (a damaged row) is skipped rather than losing the room.
+            if let Err(r) = doc.apply(update) {
+                tracing::error!(room, seq, reason = r.0, "a stored update does not apply");
+            }
+        }
+        *slot = Some(PairState {
+            doc,
+            language: stored.language,
+            exercise: stored.exercise,
+            seq: stored.seq,
+            snapshot_seq: stored.snapshot_seq,
+            presence: BTreeMap::new(),
+        });
+    }
+    slot.as_mut().ok_or(AppError::Internal)
+}
+
+/// The frames a joining connection starts with: the server's state vector (the client
+/// answers with whatever it has that the server lacks: edits made offline) and everyone's
+/// presence. Also the document's language and exercise.
+pub async fn join(
+    state: &AppState,
+    live: &RoomLive,
+    room: &str,
+) -> Result<(Vec<Vec<u8>>, CodeLanguage, Option<String>), AppError> {
+    let mut slot = live.pair.lock().await;
+    let pair = loaded(state, room, &mut slot).await?;
+    let mut frames = vec![protocol::sync_step1(&pair.doc.state_vector())];
+    let present: Vec<AwarenessEntry> = pair
+        .presence
+        .iter()
+        .filter(|(_, p)| p.state.is_some())
+        .map(|(client, p)| AwarenessEntry {
+            client: *client,
+            clock: p.clock,
+            state: p.state.clone(),
+        })
+        .collect();
+    if !present.is_empty() {
+        frames.push(protocol::awareness(&present));
+    }
+    Ok((frames, pair.language, pair.exercise.clone()))
+}
+
+/// Handles one binary frame from a participant; returns what to send back to it.
+pub async fn receive(
+    state: &AppState,
+    live: &RoomLive,
+    room: &str,
+    from: &Sender<'_>,
+    frame: &[u8],
+) -> Result<Vec<Vec<u8>>, FrameError> {
+    let frame = protocol::parse(frame)?;
+    let mut slot = live.pair.lock().await;
+    let pair = loaded(state, room, &mut slot).await?;
+    match frame {
+        Frame::SyncStep1(sv) => Ok(vec![protocol::sync_step2(&pair.doc.missing_for(sv)?)]),
+        Frame::SyncStep2(update) | Frame::Update(update) => {
+            if is_empty_update(update) {
+                return Ok(Vec::new());
+            }
+            if let Err(refused) = pair.doc.apply(update) {
+                if refused == crate::pairing::doc::TOO_LARGE {
+                    // Applied in memory, but not kept: start again from the store.
+                    *slot = None;
+                }
+                return Err(refused.into());
+            }
+            match repo::append(&state.db, room, Some(from.user), update, state.clock.now()).await {
+                Ok(seq) => {
+                    pair.seq = seq;
+                    live.broadcast_binary(protocol::update(update).into(), Some(from.peer_id));
+                    compact_if_due(state, room, pair).await;
+                    Ok(Vec::new())
+                }
+                Err(e) => {
+                    *slot = None;
+                    Err(e.into())
+                }
+            }
+        }
+        Frame::Awareness(entries) => {
+            let sanitised = presence(pair, from, entries)?;
+            if !sanitised.is_empty() {
+                live.broadcast_binary(protocol::awareness(&sanitised).into(), Some(from.peer_id));
+            }
+            Ok(Vec::new())
+        }
+    }
+}
+
+/// Yjs sends a two-byte update (no structs, no deletions) when it has nothing to add.
+fn is_empty_update(update: &[u8]) -> bool {
+    update == [0, 0]
+}
+
+async fn compact_if_due(state: &AppState, room: &str, pair: &mut PairState) {
+    if pair.seq >= pair.snapshot_seq + COMPACT_EVERY {
+        snapshot(state, room, pair).await;
+    }
+}
+
+async fn snapshot(state: &AppState, room: &str, pair: &mut PairState) {
+    if pair.seq <= pair.snapshot_seq {
+        return;
+    }
+    let bytes = pair.doc.snapshot();
+    match repo::save_snapshot(&state.db, room, &bytes, pair.seq, state.clock.now()).await {
+        Ok(()) => pair.snapshot_seq = pair.seq,
+        // The log still has everything: a failed snapshot only makes the next load longer.
+        Err(e) => tracing::warn!(room, error = %e, "could not store a shared-code snapshot"),
+    }
+}
+
+/// A colour per user, the same in every room and on every screen (WCAG AA on white for the
+/// name label's text, the light variant for selections).
+pub fn colours(user: &UserId) -> (&'static str, &'static str) {
+    const PALETTE: [(&str, &str); 8] = [
+        ("#0969da", "#0969da33"),
+        ("#cf222e", "#cf222e33"),
+        ("#1a7f37", "#1a7f3733"),
+        ("#8250df", "#8250df33"),
+        ("#bc4c00", "#bc4c0033"),
+        ("#bf3989", "#bf398933"),
+        ("#0a7ea4", "#0a7ea433"),
+        ("#6e7781", "#6e778133"),
+    ];
+    // FNV-1a: stable across builds and processes, unlike the std hasher.
+    let hash = user.0.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    PALETTE[(hash % PALETTE.len() as u64) as usize]
+}
+
+/// Takes a connection's presence entries: only its own client ids, a bounded number, each an
+/// object or a departure; the `user` field (name and colour) is the server's, so nobody can
+/// appear under someone else's name. Returns the entries to relay.
+fn presence(
+    pair: &mut PairState,
+    from: &Sender<'_>,
+    entries: Vec<AwarenessEntry>,
+) -> Result<Vec<AwarenessEntry>, Refused> {
+    let (colour, light) = colours(from.user);
+    let mut out = Vec::with_capacity(entries.len());
+    for entry in entries {
+        if let Some(p) = pair.presence.get(&entry.client)
+            && p.peer != from.peer_id
+        {
+            return Err(Refused("that presence belongs to another connection"));
+        }
+        let state = match entry.state {
+            None => None,
+            Some(json) => {
+                if json.len() > MAX_PRESENCE_STATE_BYTES {
+                    return Err(Refused("the presence state is too large"));
+                }
+                let mut obj: Map<String, Value> = serde_json::from_str(&json)
+                    .map_err(|_| Refused("a presence state must be a JSON object"))?;
+                let mut user = Map::new();
+                user.insert("name".into(), Value::String(from.name.to_string()));
+                user.insert("color".into(), Value::String(colour.into()));
+                user.insert("colorLight".into(), Value::String(light.into()));
+                obj.insert("user".into(), Value::Object(user));
+                Some(Value::Object(obj).to_string())
+            }
+        };
+        let mine = pair
+            .presence
+            .values()
+            .filter(|p| p.peer == from.peer_id)
+            .count();
+        if !pair.presence.contains_key(&entry.client) && mine >= MAX_PRESENCE_PER_PEER {
+            return Err(Refused("too many presences for one connection"));
+        }
+        pair.presence.insert(
+            entry.client,
+            Presence {
+                peer: from.peer_id.to_string(),
+                clock: entry.clock,
+                state: state.clone(),
+            },
+        );
+        out.push(AwarenessEntry {
+            client: entry.client,
+            clock: entry.clock,
+            state,
+        });
+    }
+    Ok(out)
+}
+
+/// A connection left: its cursors disappear for everyone (a newer clock with no state, as
+/// Yjs expects), and when the room empties the document is compacted for the next load.
+pub async fn leave(state: &AppState, live: &RoomLive, room: &str, peer_id: &str) {
+    let mut slot = live.pair.lock().await;
+    let Some(pair) = slot.as_mut() else { return };
+    let gone: Vec<AwarenessEntry> = pair
+        .presence
+        .iter()
+        .filter(|(_, p)| p.peer == peer_id)
+        .map(|(client, p)| AwarenessEntry {
+            client: *client,
+            clock: p.clock + 1,
+            state: None,
+        })
+        .collect();
+    for e in &gone {
+        pair.presence.remove(&e.client);
+    }
+    if !gone.is_empty() {
+        live.broadcast_binary(protocol::awareness(&gone).into(), None);
+    }
+    if live.is_empty() {
+        snapshot(state, room, pair).await;
+    }
+}
+
+/// Replaces the room's code with `text` as the server's own edit (seeding from an exercise),
+/// sets its language and exercise, and tells whoever is connected.
+pub async fn seed(
+    state: &AppState,
+    room: &str,
+    text: &str,
+    language: CodeLanguage,
+    exercise: Option<&str>,
+) -> Result<(), AppError> {
+    let live = state.rooms.room(room);
+    let seeded = seed_in(state, &live, room, text, language, exercise).await;
+    drop(live);
+    state.rooms.release(room);
+    seeded
+}
+
+async fn seed_in(
+    state: &AppState,
+    live: &RoomLive,
+    room: &str,
+    text: &str,
+    language: CodeLanguage,
+    exercise: Option<&str>,
+) -> Result<(), AppError> {
+    let mut slot = live.pair.lock().await;
+    let pair = loaded(state, room, &mut slot).await?;
+    if pair.doc.text() != text {
+        let update = pair.doc.replace_text(text);
+        match repo::append(&state.db, room, None, &update, state.clock.now()).await {
+            Ok(seq) => pair.seq = seq,
+            Err(e) => {
+                *slot = None;
+                return Err(e);
+            }
+        }
+        live.broadcast_binary(protocol::update(&update).into(), None);
+    }
+    repo::set_language(&state.db, room, language, exercise, state.clock.now()).await?;
+    pair.language = language;
+    if let Some(ex) = exercise {
+        pair.exercise = Some(ex.to_string());
+    }
+    live.broadcast(
+        &RoomServerMessage::CodeLanguage {
+            language,
+            exercise: pair.exercise.clone(),
+            by: None,
+        },
+        None,
+    );
+    Ok(())
+}
+
+/// A participant chose the document's language.
+pub async fn set_language(
+    state: &AppState,
+    live: &RoomLive,
+    room: &str,
+    language: CodeLanguage,
+    by: &str,
+) -> Result<(), AppError> {
+    let mut slot = live.pair.lock().await;
+    let pair = loaded(state, room, &mut slot).await?;
+    repo::set_language(&state.db, room, language, None, state.clock.now()).await?;
+    pair.language = language;
+    live.broadcast(
+        &RoomServerMessage::CodeLanguage {
+            language,
+            exercise: pair.exercise.clone(),
+            by: Some(by.to_string()),
+        },
+        None,
+    );
+    Ok(())
+}
+
+/// The text now (for the page the server renders before the editor loads), its language,
+/// exercise and how many changes are stored.
+pub async fn current_text(
+    state: &AppState,
+    room: &str,
+) -> Result<(String, CodeLanguage, Option<String>, u64), AppError> {
+    let live = state.rooms.room(room);
+    let text = {
+        let mut slot = live.pair.lock().await;
+        loaded(state, room, &mut slot)
+            .await
+            .map(|p| (p.doc.text(), p.language, p.exercise.clone(), p.seq))
+    };
+    drop(live);
+    state.rooms.release(room);
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn colours_are_stable_per_user() {
+        let a = colours(&UserId("ada".into()));
+        assert_eq!(a, colours(&UserId("ada".into())));
+        assert!(a.0.starts_with('#') && a.1.ends_with("33"));
+    }
+}

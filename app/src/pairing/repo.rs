@@ -1,0 +1,286 @@
+//! Shared-code queries (server only): the update log, the compacted snapshot, the language.
+
+use base64::Engine as _;
+use chrono::{DateTime, Utc};
+use surrealdb::types::{RecordId, SurrealValue};
+
+use crate::{
+    accounts::repo::{fail_on_errors, internal},
+    courses::repo::user_record,
+    error::{AppError, Problem},
+    ids::UserId,
+    pairing::model::{CodeLanguage, MAX_REPLAY_STEPS, ReplayStep},
+    rooms::repo::room_record,
+    state::Db,
+};
+
+fn doc_record(room: &str) -> RecordId {
+    RecordId::new("pair_doc", room)
+}
+
+fn b64() -> base64::engine::GeneralPurpose {
+    base64::engine::general_purpose::STANDARD
+}
+
+/// What a server needs to bring a room's document into memory.
+#[derive(Debug)]
+pub struct Stored {
+    pub language: CodeLanguage,
+    pub exercise: Option<String>,
+    pub seq: u64,
+    pub snapshot_seq: u64,
+    pub snapshot: Vec<u8>,
+    /// Updates after the snapshot, in order.
+    pub tail: Vec<(u64, Vec<u8>)>,
+}
+
+#[derive(Debug, SurrealValue)]
+struct DocRow {
+    language: String,
+    exercise: Option<String>,
+    seq: i64,
+    snapshot: String,
+    snapshot_seq: i64,
+}
+
+#[derive(Debug, SurrealValue)]
+struct UpdateRow {
+    seq: i64,
+    bytes: String,
+}
+
+fn seq_of(n: i64) -> u64 {
+    u64::try_from(n).unwrap_or(0)
+}
+
+fn decode(b: &str) -> Result<Vec<u8>, AppError> {
+    b64().decode(b).map_err(|e| {
+        tracing::error!(error = %e, "a stored shared-code update is not base64");
+        AppError::Internal
+    })
+}
+
+/// The room's document as stored (made empty on first use): the snapshot and what came after.
+pub async fn load(db: &Db, room: &str, now: DateTime<Utc>) -> Result<Stored, AppError> {
+    let mut res = db
+        .query(
+            "IF !record::exists($doc) {
+                CREATE $doc SET room = $room, language = 'javascript', updated_at = $now
+             };
+             SELECT language, exercise, seq, snapshot, snapshot_seq FROM ONLY $doc;
+             SELECT seq, bytes FROM pair_update
+                WHERE room = $room AND seq > $doc.snapshot_seq ORDER BY seq;",
+        )
+        .bind(("doc", doc_record(room)))
+        .bind(("room", room_record(room)))
+        .bind(("now", now))
+        .await
+        .map_err(internal("load shared code"))?;
+    let row: Option<DocRow> = res.take(1).map_err(internal("load shared code"))?;
+    let tail: Vec<UpdateRow> = res.take(2).map_err(internal("load shared code"))?;
+    let row = row.ok_or(AppError::Internal)?;
+    Ok(Stored {
+        language: CodeLanguage::parse(&row.language).unwrap_or_default(),
+        exercise: row.exercise,
+        seq: seq_of(row.seq),
+        snapshot_seq: seq_of(row.snapshot_seq),
+        snapshot: decode(&row.snapshot)?,
+        tail: tail
+            .into_iter()
+            .map(|u| Ok((seq_of(u.seq), decode(&u.bytes)?)))
+            .collect::<Result<_, AppError>>()?,
+    })
+}
+
+/// Appends one update to the log; returns its sequence number. The number comes from the
+/// document row in the same transaction, so two servers writing one room cannot reuse one.
+pub async fn append(
+    db: &Db,
+    room: &str,
+    author: Option<&UserId>,
+    update: &[u8],
+    now: DateTime<Utc>,
+) -> Result<u64, AppError> {
+    let mut res = db
+        .query(
+            "BEGIN TRANSACTION;
+             LET $seq = (UPDATE ONLY $doc SET seq += 1, updated_at = $now RETURN VALUE seq);
+             CREATE pair_update SET room = $room, seq = $seq, author = $author,
+                bytes = $bytes, at = $now RETURN seq;
+             COMMIT TRANSACTION;",
+        )
+        .bind(("doc", doc_record(room)))
+        .bind(("room", room_record(room)))
+        .bind(("author", author.map(user_record)))
+        .bind(("bytes", b64().encode(update)))
+        .bind(("now", now))
+        .await
+        .map_err(internal("append shared code"))?;
+    let errors = res.take_errors();
+    if let Some(e) = errors.values().next() {
+        // A missing document row (never: `load` makes it) or the store failing.
+        tracing::error!(error = %e, "database: append shared code");
+        return Err(AppError::Internal);
+    }
+    // The CREATE's row (whether BEGIN/COMMIT count as statements differs between versions).
+    let seq = (0..res.num_statements())
+        .rev()
+        .find_map(|i| res.take::<Option<i64>>((i, "seq")).ok().flatten());
+    seq.map(seq_of).ok_or_else(|| {
+        tracing::error!(
+            room,
+            "an appended shared-code update has no sequence number"
+        );
+        AppError::Internal
+    })
+}
+
+/// Stores the compacted document as of update `seq` (the log stays, for the replay).
+pub async fn save_snapshot(
+    db: &Db,
+    room: &str,
+    snapshot: &[u8],
+    seq: u64,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let res = db
+        .query(
+            "UPDATE $doc SET snapshot = $snapshot, snapshot_seq = $seq, updated_at = $now
+             WHERE snapshot_seq < $seq",
+        )
+        .bind(("doc", doc_record(room)))
+        .bind(("snapshot", b64().encode(snapshot)))
+        .bind(("seq", i64::try_from(seq).unwrap_or(i64::MAX)))
+        .bind(("now", now))
+        .await
+        .map_err(internal("save shared-code snapshot"))?;
+    fail_on_errors(res, "save shared-code snapshot", Problem::TitleEmpty)
+}
+
+pub async fn set_language(
+    db: &Db,
+    room: &str,
+    language: CodeLanguage,
+    exercise: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let res = db
+        .query(
+            "UPDATE $doc SET language = $language, updated_at = $now,
+                exercise = IF $set_exercise { $exercise } ELSE { exercise }",
+        )
+        .bind(("doc", doc_record(room)))
+        .bind(("language", language.key()))
+        .bind(("set_exercise", exercise.is_some()))
+        .bind(("exercise", exercise.map(str::to_string)))
+        .bind(("now", now))
+        .await
+        .map_err(internal("shared-code language"))?;
+    fail_on_errors(res, "shared-code language", Problem::TitleEmpty)
+}
+
+#[derive(Debug, SurrealValue)]
+struct StepRow {
+    seq: i64,
+    at: DateTime<Utc>,
+    author_id: Option<String>,
+    author_name: Option<String>,
+    bytes: String,
+}
+
+/// The update log for the replay, oldest first (at most [`MAX_REPLAY_STEPS`], the latest).
+pub async fn replay(db: &Db, room: &str) -> Result<Vec<ReplayStep>, AppError> {
+    let mut res = db
+        .query(
+            "SELECT * FROM (
+                SELECT seq, at, record::id(author) AS author_id, author.display_name AS author_name,
+                    bytes
+                FROM pair_update WHERE room = $room ORDER BY seq DESC LIMIT $limit
+             ) ORDER BY seq",
+        )
+        .bind(("room", room_record(room)))
+        .bind(("limit", MAX_REPLAY_STEPS as i64))
+        .await
+        .map_err(internal("shared-code replay"))?;
+    let rows: Vec<StepRow> = res.take(0).map_err(internal("shared-code replay"))?;
+    Ok(rows
+        .into_iter()
+        .map(|r| ReplayStep {
+            seq: seq_of(r.seq),
+            at: r.at.to_rfc3339(),
+            author_name: r.author_name.unwrap_or_default(),
+            author_id: r.author_id,
+            update: r.bytes,
+        })
+        .collect())
+}
+
+/// The newest open room `learner` shares with one of `mentors` (the mentor as its host).
+pub async fn shared_open_room(
+    db: &Db,
+    learner: &UserId,
+    mentors: &[&str],
+) -> Result<Option<String>, AppError> {
+    let mentors: Vec<RecordId> = mentors
+        .iter()
+        .map(|m| user_record(&UserId((*m).to_string())))
+        .collect();
+    let mut res = db
+        .query(
+            "SELECT VALUE record::id(id) FROM (
+                SELECT id, created_at FROM room
+                WHERE state = 'open' AND owner IN $mentors
+                    AND id IN (SELECT VALUE room FROM room_member WHERE user = $learner)
+                ORDER BY created_at DESC LIMIT 1
+             )",
+        )
+        .bind(("mentors", mentors))
+        .bind(("learner", user_record(learner)))
+        .await
+        .map_err(internal("shared room"))?;
+    let rooms: Vec<String> = res.take(0).map_err(internal("shared room"))?;
+    Ok(rooms.into_iter().next())
+}
+
+/// A room hosted by `mentor` with `learner` in it, and a notice to the mentor: one
+/// transaction, so a room never exists without both people.
+pub async fn create_pair_room(
+    db: &Db,
+    mentor: &UserId,
+    learner: &UserId,
+    title: &str,
+    notice: &str,
+    now: DateTime<Utc>,
+) -> Result<String, AppError> {
+    let id = crate::courses::repo::new_key();
+    let title: String = title
+        .chars()
+        .take(crate::rooms::model::MAX_TITLE_CHARS)
+        .collect();
+    let res = db
+        .query(
+            "BEGIN TRANSACTION;
+             CREATE $room SET owner = $mentor, title = $title, state = 'open', chat_seq = 0,
+                created_at = $now;
+             CREATE type::record('room_member', $mkey) SET room = $room, user = $mentor,
+                host = true, added_at = $now;
+             CREATE type::record('room_member', $lkey) SET room = $room, user = $learner,
+                host = false, added_at = $now;
+             CREATE notification SET user = $mentor, kind = 'room', text = $notice,
+                link = $link, read = false, created_at = $now;
+             COMMIT TRANSACTION;",
+        )
+        .bind(("room", room_record(&id)))
+        .bind(("mkey", format!("{id}_{}", mentor.0)))
+        .bind(("lkey", format!("{id}_{}", learner.0)))
+        .bind(("mentor", user_record(mentor)))
+        .bind(("learner", user_record(learner)))
+        .bind(("title", title))
+        .bind(("notice", notice.to_string()))
+        .bind(("link", format!("/rooms/{id}")))
+        .bind(("now", now))
+        .await
+        .map_err(internal("create pair room"))?;
+    fail_on_errors(res, "create pair room", Problem::TitleEmpty)?;
+    Ok(id)
+}
