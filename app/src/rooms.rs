@@ -3,7 +3,7 @@
 
 pub mod api;
 #[cfg(feature = "hydrate")]
-mod call;
+pub mod call;
 #[cfg(feature = "ssr")]
 pub mod hub;
 pub mod model;
