@@ -18,12 +18,12 @@ use crate::helpers::{Browser, free_port, server_binary};
 
 const GOOD: &str = "a perfectly fine passphrase";
 
-struct Server {
-    child: Child,
-    base: String,
+pub(crate) struct Server {
+    pub(crate) child: Child,
+    pub(crate) base: String,
 }
 
-fn command(data: &Path, port: u16) -> Command {
+pub(crate) fn command(data: &Path, port: u16) -> Command {
     let mut cmd = Command::new(server_binary());
     cmd.env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
@@ -38,8 +38,14 @@ fn command(data: &Path, port: u16) -> Command {
 }
 
 async fn start(data: &Path) -> Server {
+    start_with(data, &[]).await
+}
+
+/// The binary on `data` with extra settings, once it answers `/readyz`.
+pub(crate) async fn start_with(data: &Path, extra: &[(&str, &str)]) -> Server {
     let port = free_port();
     let child = command(data, port)
+        .envs(extra.iter().copied())
         .arg("serve")
         .stdout(Stdio::null())
         .spawn()
@@ -57,7 +63,7 @@ async fn start(data: &Path) -> Server {
     panic!("the server did not become ready");
 }
 
-async fn post(
+pub(crate) async fn post(
     client: &Browser,
     base: &str,
     name: &str,

@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::{Browser, TestApp, body_json, spawn_app, spawn_app_with};
 
-fn test_case(name: &str, call: &str, expected: Value, hidden: bool) -> TestCase {
+pub(crate) fn test_case(name: &str, call: &str, expected: Value, hidden: bool) -> TestCase {
     TestCase {
         name: name.into(),
         call: call.into(),
@@ -29,7 +29,7 @@ fn test_case(name: &str, call: &str, expected: Value, hidden: bool) -> TestCase 
 }
 
 /// A published course whose one lesson is an exercise with `tests`, authored by `author`.
-async fn exercise_course(
+pub(crate) async fn exercise_course(
     app: &TestApp,
     slug: &str,
     author: Option<&app::ids::UserId>,
@@ -87,7 +87,7 @@ async fn exercise_course(
         .to_string()
 }
 
-async fn enrolled_learner(app: &TestApp, email: &str, slug: &str) -> Browser {
+pub(crate) async fn enrolled_learner(app: &TestApp, email: &str, slug: &str) -> Browser {
     let who = app.user_with_roles(email, &[]).await;
     let res = app.call(&who, "enrol_course", &[("slug", slug)]).await;
     assert_eq!(res.status(), StatusCode::OK);

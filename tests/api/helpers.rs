@@ -239,31 +239,7 @@ impl TestApp {
         browser: &Browser,
         origin: Option<&str>,
     ) -> Result<WsStream, (u16, String)> {
-        use tokio_tungstenite::tungstenite::{Error, client::IntoClientRequest};
-        let mut req = format!("{}{path}", self.base.replacen("http", "ws", 1))
-            .into_client_request()
-            .expect("a WebSocket request");
-        let h = req.headers_mut();
-        h.insert(
-            "origin",
-            origin.unwrap_or(&self.base).parse().expect("origin"),
-        );
-        let cookies = browser.cookie_header();
-        if !cookies.is_empty() {
-            h.insert("cookie", cookies.parse().expect("cookie header"));
-        }
-        match tokio_tungstenite::connect_async(req).await {
-            Ok((ws, _)) => Ok(ws),
-            Err(Error::Http(res)) => {
-                let body = res
-                    .body()
-                    .as_ref()
-                    .map(|b| String::from_utf8_lossy(b).into_owned())
-                    .unwrap_or_default();
-                Err((res.status().as_u16(), body))
-            }
-            Err(e) => panic!("WebSocket handshake failed: {e}"),
-        }
+        websocket_at(&self.base, path, browser, origin).await
     }
 
     pub async fn stop(mut self) {
@@ -594,5 +570,37 @@ impl ManualClock {
 impl app::state::Clock for ManualClock {
     fn now(&self) -> chrono::DateTime<chrono::Utc> {
         *self.0.lock().expect("clock")
+    }
+}
+
+/// A WebSocket to `path` on the server at `base`, as `browser` (its cookies), from `origin`
+/// (the server's own by default).
+pub async fn websocket_at(
+    base: &str,
+    path: &str,
+    browser: &Browser,
+    origin: Option<&str>,
+) -> Result<WsStream, (u16, String)> {
+    use tokio_tungstenite::tungstenite::{Error, client::IntoClientRequest};
+    let mut req = format!("{}{path}", base.replacen("http", "ws", 1))
+        .into_client_request()
+        .expect("a WebSocket request");
+    let h = req.headers_mut();
+    h.insert("origin", origin.unwrap_or(base).parse().expect("origin"));
+    let cookies = browser.cookie_header();
+    if !cookies.is_empty() {
+        h.insert("cookie", cookies.parse().expect("cookie header"));
+    }
+    match tokio_tungstenite::connect_async(req).await {
+        Ok((ws, _)) => Ok(ws),
+        Err(Error::Http(res)) => {
+            let body = res
+                .body()
+                .as_ref()
+                .map(|b| String::from_utf8_lossy(b).into_owned())
+                .unwrap_or_default();
+            Err((res.status().as_u16(), body))
+        }
+        Err(e) => panic!("WebSocket handshake failed: {e}"),
     }
 }

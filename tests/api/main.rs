@@ -13,6 +13,7 @@ mod helpers;
 mod mail;
 mod mentoring;
 mod operations;
+mod pairing;
 mod realtime;
 mod rooms;
 mod security;

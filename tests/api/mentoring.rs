@@ -27,7 +27,7 @@ async fn status_and_words(res: reqwest::Response) -> (StatusCode, String) {
     (status, res.text().await.unwrap_or_default())
 }
 
-async fn profile(app: &TestApp, who: &Browser, name: &str, skills: &str, tz: &str) {
+pub(crate) async fn profile(app: &TestApp, who: &Browser, name: &str, skills: &str, tz: &str) {
     let res = app
         .call(
             who,
@@ -52,7 +52,7 @@ async fn user_id(app: &TestApp, who: &Browser) -> String {
 }
 
 /// A mentor (Berlin) free all week for 60-minute sessions, with `capacity` places.
-async fn mentor(app: &TestApp, tag: &str, capacity: &str) -> (Browser, String) {
+pub(crate) async fn mentor(app: &TestApp, tag: &str, capacity: &str) -> (Browser, String) {
     let m = app
         .user_with_roles(&format!("{tag}@example.org"), &["mentor"])
         .await;
@@ -105,7 +105,7 @@ async fn home(app: &TestApp, who: &Browser) -> Value {
 }
 
 /// Learner sends, mentor accepts: the mentorship key.
-async fn mentored(app: &TestApp, m: &Browser, mentor_id: &str, l: &Browser) -> String {
+pub(crate) async fn mentored(app: &TestApp, m: &Browser, mentor_id: &str, l: &Browser) -> String {
     ok(
         app.call(
             l,

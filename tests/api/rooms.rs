@@ -17,10 +17,10 @@ use reqwest::StatusCode;
 
 use crate::helpers::{Browser, RoomReceived, RoomSocket, TestApp, body_json, spawn_app};
 
-struct Room {
-    id: String,
-    host: Browser,
-    guest: Browser,
+pub(crate) struct Room {
+    pub(crate) id: String,
+    pub(crate) host: Browser,
+    pub(crate) guest: Browser,
 }
 
 async fn room_id_of(app: &TestApp, who: &Browser, title: &str) -> String {
@@ -36,7 +36,7 @@ async fn room_id_of(app: &TestApp, who: &Browser, title: &str) -> String {
 }
 
 /// A mentor's room with one invited guest.
-async fn room(app: &TestApp, tag: &str) -> Room {
+pub(crate) async fn room(app: &TestApp, tag: &str) -> Room {
     let host = app
         .user_with_roles(&format!("host-{tag}@pairwise.test"), &["mentor"])
         .await;

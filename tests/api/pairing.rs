@@ -1,0 +1,552 @@
+//! Pair programming over the real room socket: Yjs clients (yrs, as a browser runs Yjs)
+//! editing at once with disconnects converge with the server; crafted, malformed and
+//! oversized frames are refused and close only the sender; the code survives a SIGKILL and
+//! loads in one step; "Open in a session" seeds a room with the learner's mentor.
+
+use std::time::Duration;
+
+use app::{
+    pairing::protocol::{self, AwarenessEntry, Frame},
+    rooms::model::{RoomServerMessage, close},
+};
+use futures_util::{SinkExt, StreamExt};
+use rand::{Rng, SeedableRng, rngs::StdRng};
+use reqwest::StatusCode;
+use tokio_tungstenite::tungstenite::Message;
+use yrs::{
+    ClientID, Doc, GetString, OffsetKind, Options, ReadTxn, StateVector, Text, TextRef, Transact,
+    Update,
+    updates::{decoder::Decode, encoder::Encode},
+};
+
+use crate::{
+    helpers::{Browser, TestApp, WsStream, body_json, spawn_app, websocket_at},
+    rooms::room,
+};
+
+/// What a room socket gave.
+#[derive(Debug)]
+enum Got {
+    Json(RoomServerMessage),
+    Bin(Vec<u8>),
+    Closed(Option<u16>),
+}
+
+async fn next(ws: &mut WsStream, secs: f64) -> Option<Got> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs_f64(secs);
+    loop {
+        let msg = tokio::time::timeout_at(deadline, ws.next()).await.ok()?;
+        return Some(match msg {
+            Some(Ok(Message::Text(t))) => Got::Json(serde_json::from_str(&t).expect("room JSON")),
+            Some(Ok(Message::Binary(b))) => Got::Bin(b.to_vec()),
+            Some(Ok(Message::Close(f))) => Got::Closed(f.map(|f| u16::from(f.code))),
+            Some(Ok(_)) => continue,
+            Some(Err(_)) | None => Got::Closed(None),
+        });
+    }
+}
+
+/// A browser's shared editor, as Yjs runs it: its own document, kept while offline.
+struct YClient {
+    doc: Doc,
+    text: TextRef,
+    ws: Option<WsStream>,
+    browser: Browser,
+    base: String,
+    room: String,
+}
+
+impl YClient {
+    fn new(id: u64, base: &str, room: &str, browser: Browser) -> Self {
+        let doc = Doc::with_options(Options {
+            client_id: ClientID::new(id),
+            offset_kind: OffsetKind::Utf16,
+            ..Options::default()
+        });
+        let text = doc.get_or_insert_text("code");
+        YClient {
+            doc,
+            text,
+            ws: None,
+            browser,
+            base: base.into(),
+            room: room.into(),
+        }
+    }
+
+    fn text(&self) -> String {
+        self.text.get_string(&self.doc.transact())
+    }
+
+    fn len(&self) -> u32 {
+        self.text.len(&self.doc.transact())
+    }
+
+    async fn send(&mut self, frame: Vec<u8>) {
+        if let Some(ws) = self.ws.as_mut() {
+            let _ = ws.send(Message::Binary(frame.into())).await;
+        }
+    }
+
+    /// Opens the socket and syncs both ways (what was typed offline goes up).
+    async fn connect(&mut self) {
+        let ws = websocket_at(
+            &self.base,
+            &format!("/rooms/{}/ws", self.room),
+            &self.browser,
+            None,
+        )
+        .await
+        .expect("the room socket opens");
+        self.ws = Some(ws);
+        let sv = self.doc.transact().state_vector().encode_v1();
+        self.send(protocol::sync_step1(&sv)).await;
+        // Until the server's answer to our state vector has been applied.
+        loop {
+            match self.read(5.0).await {
+                Some(Frame2::Step2) => break,
+                Some(Frame2::Other) => {}
+                None => panic!("no SyncStep2 from the server"),
+            }
+        }
+    }
+
+    fn disconnect(&mut self) {
+        self.ws = None;
+    }
+
+    /// Reads one message and acts on it like y-protocols would.
+    async fn read(&mut self, secs: f64) -> Option<Frame2> {
+        let got = next(self.ws.as_mut()?, secs).await?;
+        match got {
+            Got::Bin(bytes) => match protocol::parse(&bytes).expect("a server frame parses") {
+                Frame::SyncStep1(sv) => {
+                    let sv = StateVector::decode_v1(sv).expect("state vector");
+                    let diff = self.doc.transact().encode_diff_v1(&sv);
+                    self.send(protocol::sync_step2(&diff)).await;
+                    Some(Frame2::Other)
+                }
+                Frame::SyncStep2(u) => {
+                    self.apply(u);
+                    Some(Frame2::Step2)
+                }
+                Frame::Update(u) => {
+                    self.apply(u);
+                    Some(Frame2::Other)
+                }
+                Frame::Awareness(_) => Some(Frame2::Other),
+            },
+            Got::Json(RoomServerMessage::Error { error, .. }) => {
+                panic!("the server refused an honest client: {error:?}")
+            }
+            Got::Json(_) => Some(Frame2::Other),
+            Got::Closed(code) => panic!("closed ({code:?}) under an honest client"),
+        }
+    }
+
+    fn apply(&self, update: &[u8]) {
+        let u = Update::decode_v1(update).expect("a relayed update decodes");
+        self.doc
+            .transact_mut()
+            .apply_update(u)
+            .expect("a relayed update applies");
+    }
+
+    /// Reads until nothing arrives for `quiet` seconds.
+    async fn drain(&mut self, quiet: f64) {
+        while self.ws.is_some() && self.read(quiet).await.is_some() {}
+    }
+
+    async fn edit(&mut self, f: impl FnOnce(&TextRef, &mut yrs::TransactionMut)) {
+        let update = {
+            let mut txn = self.doc.transact_mut();
+            f(&self.text, &mut txn);
+            txn.encode_update_v1()
+        };
+        self.send(protocol::update(&update)).await;
+    }
+}
+
+enum Frame2 {
+    Step2,
+    Other,
+}
+
+async fn code_text(app: &TestApp, who: &Browser, room: &str) -> serde_json::Value {
+    let res = app.call(who, "room_code", &[("room", room)]).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    body_json(res).await
+}
+
+#[tokio::test]
+async fn seeded_concurrent_editing_over_the_socket_with_disconnects_converges() {
+    let app = spawn_app().await;
+    let r = room(&app, "pair-converge").await;
+    let seed: u64 = std::env::var("PAIRWISE_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(20261127);
+    let mut rng = StdRng::seed_from_u64(seed);
+    // The host in two tabs and the guest: three editors.
+    let mut clients = vec![
+        YClient::new(101, &app.base, &r.id, r.host.clone()),
+        YClient::new(202, &app.base, &r.id, r.guest.clone()),
+        YClient::new(303, &app.base, &r.id, r.host.clone()),
+    ];
+    for c in clients.iter_mut() {
+        c.connect().await;
+    }
+    let alphabet: Vec<char> = "abcdefghij XYZ\n(){};é中ß".chars().collect();
+    for _ in 0..240 {
+        let i = rng.random_range(0..clients.len());
+        let roll = rng.random_range(0..100);
+        if roll < 8 {
+            // Drop off (typing goes on offline) or come back (and sync).
+            if clients[i].ws.is_some() {
+                clients[i].disconnect();
+            } else {
+                clients[i].connect().await;
+            }
+        } else if roll < 75 || clients[i].len() == 0 {
+            let at = rng.random_range(0..=clients[i].len());
+            let n = rng.random_range(1..5);
+            let s: String = (0..n)
+                .map(|_| alphabet[rng.random_range(0..alphabet.len())])
+                .collect();
+            clients[i].edit(|t, txn| t.insert(txn, at, &s)).await;
+        } else {
+            let len = clients[i].len();
+            let at = rng.random_range(0..len);
+            let n = rng.random_range(1..=(len - at).min(6));
+            clients[i].edit(|t, txn| t.remove_range(txn, at, n)).await;
+        }
+        // Everyone online reads what has arrived (no waiting: edits cross in flight).
+        for c in clients.iter_mut() {
+            c.drain(0.005).await;
+        }
+    }
+    for c in clients.iter_mut() {
+        if c.ws.is_none() {
+            c.connect().await;
+        }
+    }
+    for _ in 0..3 {
+        for c in clients.iter_mut() {
+            c.drain(0.3).await;
+        }
+    }
+    let texts: Vec<String> = clients.iter().map(YClient::text).collect();
+    assert!(
+        texts[0].len() > 20,
+        "the run typed something: {:?}",
+        texts[0]
+    );
+    assert!(
+        texts.iter().all(|t| t == &texts[0]),
+        "seed {seed}: clients differ: {texts:#?}"
+    );
+    let server = code_text(&app, &r.guest, &r.id).await;
+    assert_eq!(server["text"], texts[0], "seed {seed}: the server differs");
+    assert!(server["changes"].as_u64().unwrap() > 100);
+    app.stop().await;
+}
+
+/// The next message that is an error, then the close code.
+async fn refused(ws: &mut WsStream) -> (String, Option<u16>) {
+    let mut words = String::new();
+    loop {
+        match next(ws, 5.0).await.expect("an answer") {
+            Got::Json(RoomServerMessage::Error { error, .. }) => words = error.to_string(),
+            Got::Closed(code) => return (words, code),
+            _ => {}
+        }
+    }
+}
+
+async fn open(app: &TestApp, who: &Browser, room: &str) -> WsStream {
+    websocket_at(&app.base, &format!("/rooms/{room}/ws"), who, None)
+        .await
+        .expect("opens")
+}
+
+#[tokio::test]
+async fn crafted_malformed_and_oversized_frames_close_only_their_sender() {
+    let app = spawn_app().await;
+    let r = room(&app, "pair-refuse").await;
+    let mut honest = YClient::new(7, &app.base, &r.id, r.guest.clone());
+    honest.connect().await;
+    honest.edit(|t, txn| t.insert(txn, 0, "fn ok() {}")).await;
+    honest.drain(0.2).await;
+
+    // Not a Yjs message.
+    let mut ws = open(&app, &r.host, &r.id).await;
+    ws.send(Message::Binary(vec![9, 9, 9].into()))
+        .await
+        .unwrap();
+    let (words, code) = refused(&mut ws).await;
+    assert_eq!(code, Some(close::POLICY));
+    assert!(words.contains("not a Yjs"), "{words}");
+
+    // A well-formed update for another shared type (which the server never decodes).
+    let other = Doc::with_options(Options {
+        client_id: ClientID::new(99),
+        ..Options::default()
+    });
+    let map = other.get_or_insert_map("settings");
+    let update = {
+        let mut txn = other.transact_mut();
+        yrs::Map::insert(&map, &mut txn, "k", 1);
+        txn.encode_update_v1()
+    };
+    let mut ws = open(&app, &r.host, &r.id).await;
+    ws.send(Message::Binary(protocol::update(&update).into()))
+        .await
+        .unwrap();
+    let (words, code) = refused(&mut ws).await;
+    assert_eq!(code, Some(close::POLICY));
+    assert!(words.contains("refused"), "{words}");
+
+    // An update whose section repeats a client (made yrs loop forever): refused in time.
+    let mut repeated = vec![2u8];
+    for _ in 0..2 {
+        // one struct from client 5 at clock 0: a 1-character string into root "code"
+        repeated.extend_from_slice(&[1, 5, 0, 4, 1, 4, b'c', b'o', b'd', b'e', 1, b'x']);
+    }
+    repeated.push(0);
+    let mut ws = open(&app, &r.host, &r.id).await;
+    ws.send(Message::Binary(protocol::update(&repeated).into()))
+        .await
+        .unwrap();
+    let (_, code) = refused(&mut ws).await;
+    assert_eq!(code, Some(close::POLICY));
+
+    // Bigger than any update may be: the socket refuses it before reading it all.
+    let mut ws = open(&app, &r.host, &r.id).await;
+    let huge = protocol::update(&vec![0u8; app::pairing::doc::MAX_UPDATE_BYTES + 1024]);
+    let _ = ws.send(Message::Binary(huge.into())).await;
+    let (_, code) = refused(&mut ws).await;
+    // The close frame can be lost in the reset of a connection still sending: then the
+    // socket is simply gone, which is also a refusal.
+    assert!(matches!(code, Some(close::TOO_BIG) | None), "{code:?}");
+
+    // Someone else's cursor cannot be taken over.
+    let mut a = open(&app, &r.host, &r.id).await;
+    let mine = |state: &str| {
+        protocol::awareness(&[AwarenessEntry {
+            client: 4242,
+            clock: 1,
+            state: Some(state.into()),
+        }])
+    };
+    a.send(Message::Binary(mine(r#"{"cursor":null}"#).into()))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut b = open(&app, &r.host, &r.id).await;
+    // b's join shows a's presence, with the name the server gave it.
+    let seen = loop {
+        if let Got::Bin(f) = next(&mut b, 5.0).await.expect("frames") {
+            if let Ok(Frame::Awareness(e)) = protocol::parse(&f) {
+                break e;
+            }
+        }
+    };
+    assert_eq!(seen[0].client, 4242);
+    assert!(seen[0].state.as_deref().unwrap().contains("\"name\""));
+    b.send(Message::Binary(
+        mine(r#"{"user":{"name":"Impostor"}}"#).into(),
+    ))
+    .await
+    .unwrap();
+    let (words, code) = refused(&mut b).await;
+    assert_eq!(code, Some(close::POLICY));
+    assert!(words.contains("another connection"), "{words}");
+
+    // The honest editor was never disturbed and the document is intact.
+    honest
+        .edit(|t, txn| {
+            let n = t.len(txn);
+            t.insert(txn, n, " // still here")
+        })
+        .await;
+    honest.drain(0.3).await;
+    let server = code_text(&app, &r.guest, &r.id).await;
+    assert_eq!(server["text"], "fn ok() {} // still here");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn only_participants_read_a_rooms_code_and_replay() {
+    let app = spawn_app().await;
+    let r = room(&app, "pair-authz").await;
+    let stranger = app
+        .user_with_roles("pair-stranger@pairwise.test", &[])
+        .await;
+    for endpoint in ["room_code", "room_replay"] {
+        for (who, want) in [
+            (&r.host, StatusCode::OK),
+            (&r.guest, StatusCode::OK),
+            (&stranger, StatusCode::FORBIDDEN),
+            (&app.browser(), StatusCode::UNAUTHORIZED),
+        ] {
+            let res = app.call(who, endpoint, &[("room", &r.id)]).await;
+            assert_eq!(res.status(), want, "{endpoint}");
+        }
+        let res = app.call(&r.host, endpoint, &[("room", "nosuchroom")]).await;
+        assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn open_in_a_session_seeds_the_room_with_the_code_and_visible_tests() {
+    use crate::{exercises, mentoring};
+    let app = spawn_app().await;
+    let lesson = exercises::exercise_course(
+        &app,
+        "pair-open",
+        None,
+        vec![
+            exercises::test_case("answers", "answer()", serde_json::json!(42), false),
+            exercises::test_case("secret", "answer() + 1", serde_json::json!(43), true),
+        ],
+        app::exercises::model::Limits::DEFAULT,
+    )
+    .await;
+    let learner = exercises::enrolled_learner(&app, "pair-open-l@example.org", "pair-open").await;
+    let code = "function answer() { return 41; }";
+    // No mentor yet: told what to do, nothing created.
+    let res = app
+        .call(
+            &learner,
+            "open_in_session",
+            &[("lesson_id", &lesson), ("code", code)],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert!(res.text().await.unwrap().contains("no_mentor"));
+
+    mentoring::profile(&app, &learner, "Lena", "", "Europe/Berlin").await;
+    let (mentor, mentor_id) = mentoring::mentor(&app, "pair-open-m", "5").await;
+    mentoring::mentored(&app, &mentor, &mentor_id, &learner).await;
+    let res = app
+        .call(
+            &learner,
+            "open_in_session",
+            &[("lesson_id", &lesson), ("code", code)],
+        )
+        .await;
+    assert!(res.status().is_success() || res.status().is_redirection());
+    let rooms = body_json(app.call(&learner, "my_rooms", &[]).await).await;
+    let room_id = rooms[0]["id"].as_str().expect("a room").to_string();
+    // The mentor hosts it and sees the code with the visible tests (not the hidden one).
+    let view = code_text(&app, &mentor, &room_id).await;
+    let text = view["text"].as_str().unwrap();
+    assert!(text.starts_with(code), "{text}");
+    assert!(text.contains("answer() → 42"), "{text}");
+    assert!(!text.contains("43"), "a hidden test leaked: {text}");
+    assert_eq!(view["exercise"], lesson);
+    assert_eq!(view["tests"].as_array().unwrap().len(), 1);
+    let rooms = body_json(app.call(&mentor, "my_rooms", &[]).await).await;
+    assert_eq!(rooms[0]["id"], room_id);
+    assert_eq!(rooms[0]["is_host"], true);
+
+    // Again with newer code: the same room, the code replaced.
+    let res = app
+        .call(
+            &learner,
+            "open_in_session",
+            &[
+                ("lesson_id", &lesson),
+                ("code", "function answer() { return 42; }"),
+            ],
+        )
+        .await;
+    assert!(res.status().is_success() || res.status().is_redirection());
+    let rooms = body_json(app.call(&learner, "my_rooms", &[]).await).await;
+    assert_eq!(rooms.as_array().unwrap().len(), 1);
+    let view = code_text(&app, &mentor, &room_id).await;
+    assert!(view["text"].as_str().unwrap().contains("return 42"));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_shared_code_survives_a_sigkill_and_a_late_joiner_loads_it_in_one_step() {
+    use crate::durability::{post, start_with};
+    let dir = tempfile::tempdir().expect("temp dir");
+    let demo = [("PAIRWISE_DEMO", "true")];
+    let mut server = start_with(dir.path(), &demo).await;
+    let mentor = Browser::new();
+    let signed_in = post(
+        &mentor,
+        &server.base,
+        "sign_in",
+        &[
+            ("email", "mentor@pairwise.test"),
+            ("password", "pairwise-mentor-demo"),
+        ],
+    )
+    .await
+    .expect("signs in");
+    assert_eq!(signed_in.status(), StatusCode::OK);
+    post(
+        &mentor,
+        &server.base,
+        "create_room",
+        &[("title", "Kill me")],
+    )
+    .await
+    .expect("creates");
+    let rooms = post(&mentor, &server.base, "my_rooms", &[]).await.unwrap();
+    let rooms = body_json(rooms).await;
+    let room = rooms[0]["id"].as_str().unwrap().to_string();
+
+    let mut writer = YClient::new(11, &server.base, &room, mentor.clone());
+    let mut watcher = YClient::new(12, &server.base, &room, mentor.clone());
+    writer.connect().await;
+    watcher.connect().await;
+    let mut typed = String::new();
+    for word in ["let ", "x ", "= ", "1;\n", "// é中", " done"] {
+        writer
+            .edit(|t, txn| {
+                let n = t.len(txn);
+                t.insert(txn, n, word)
+            })
+            .await;
+        typed.push_str(word);
+    }
+    // Relayed means stored (the server logs an update before relaying it).
+    for _ in 0..50 {
+        watcher.drain(0.05).await;
+        if watcher.text() == typed {
+            break;
+        }
+    }
+    assert_eq!(watcher.text(), typed);
+    server.child.kill().await.expect("SIGKILL");
+
+    let mut server = start_with(dir.path(), &demo).await;
+    let mut late = YClient::new(13, &server.base, &room, mentor.clone());
+    late.ws = Some(
+        websocket_at(&server.base, &format!("/rooms/{room}/ws"), &mentor, None)
+            .await
+            .expect("opens"),
+    );
+    late.send(protocol::sync_step1(&StateVector::default().encode_v1()))
+        .await;
+    // One SyncStep2 carries the whole document.
+    loop {
+        match next(late.ws.as_mut().unwrap(), 5.0).await.expect("frames") {
+            Got::Bin(f) => {
+                if let Ok(Frame::SyncStep2(u)) = protocol::parse(&f) {
+                    late.apply(u);
+                    break;
+                }
+            }
+            Got::Closed(c) => panic!("closed {c:?}"),
+            Got::Json(_) => {}
+        }
+    }
+    assert_eq!(late.text(), typed);
+    server.child.kill().await.expect("stop");
+}
