@@ -113,3 +113,9 @@ command -v chromium >/dev/null && node bench/call-setup.mjs "$BASE" 20
 # bookings per second under contention through the server.
 CARGO_TARGET_DIR=$TARGET cargo run --quiet --release -p app --example rank_mentors
 node bench/bookings.mjs "$BASE"
+
+# Pair programming: keystroke → rendered in the other browser through the server (Chromium,
+# two contexts), then the server's apply path against bare yrs and memory per open document
+# (in-process, a seeded editing trace).
+command -v chromium >/dev/null && node bench/pair-latency.mjs "$BASE" 300
+CARGO_TARGET_DIR=$TARGET cargo run --quiet --release -p app --features ssr --example pair_apply
