@@ -550,3 +550,59 @@ async fn the_shared_code_survives_a_sigkill_and_a_late_joiner_loads_it_in_one_st
     assert_eq!(late.text(), typed);
     server.child.kill().await.expect("stop");
 }
+
+async fn snapshot_seq(app: &TestApp, room: &str) -> i64 {
+    let mut res = app
+        .state
+        .db
+        .query("SELECT VALUE snapshot_seq FROM ONLY type::record('pair_doc', $room)")
+        .bind(("room", room.to_string()))
+        .await
+        .unwrap();
+    res.take::<Option<i64>>(0).unwrap().unwrap_or(-1)
+}
+
+#[tokio::test]
+async fn a_long_session_is_compacted_and_reloads_from_its_snapshot_with_the_log_kept() {
+    use app::pairing::live::COMPACT_EVERY;
+    let app = spawn_app().await;
+    let r = room(&app, "pair-compact").await;
+    let mut c = YClient::new(5, &app.base, &r.id, r.guest.clone());
+    c.connect().await;
+    let total = COMPACT_EVERY + 20;
+    for i in 0..total {
+        let ch = char::from(b'a' + (i % 26) as u8).to_string();
+        c.edit(|t, txn| {
+            let n = t.len(txn);
+            t.insert(txn, n, &ch)
+        })
+        .await;
+    }
+    // The server has taken every change once it answers a later state-vector request.
+    c.send(protocol::sync_step1(&StateVector::default().encode_v1()))
+        .await;
+    loop {
+        if let Some(Frame2::Step2) = c.read(5.0).await {
+            break;
+        }
+    }
+    assert_eq!(snapshot_seq(&app, &r.id).await, COMPACT_EVERY as i64);
+    // The last one out leaves a snapshot of everything.
+    c.disconnect();
+    let mut seq = 0;
+    for _ in 0..50 {
+        seq = snapshot_seq(&app, &r.id).await;
+        if seq == total as i64 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(seq, total as i64);
+    // Loaded again from the snapshot (nobody is connected): the same text; the log is whole.
+    let view = code_text(&app, &r.host, &r.id).await;
+    assert_eq!(view["text"], c.text());
+    assert_eq!(view["changes"], total);
+    let replay = body_json(app.call(&r.host, "room_replay", &[("room", &r.id)]).await).await;
+    assert_eq!(replay["steps"].as_array().unwrap().len(), total as usize);
+    app.stop().await;
+}

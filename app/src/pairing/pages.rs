@@ -162,31 +162,10 @@ pub fn SharedCode(
     }
     #[cfg(not(feature = "hydrate"))]
     let _ = my_name;
-    let run = move |_| {
-        if ui.running.get_untracked() {
-            return;
-        }
+    let run = move |_: leptos::ev::MouseEvent| {
         #[cfg(feature = "hydrate")]
-        {
-            let Some(text) = super::client::value() else {
-                return;
-            };
-            let tests =
-                if ui.exercise.get_untracked().is_some() && !ui.tests.get_untracked().is_empty() {
-                    ui.tests.get_untracked()
-                } else {
-                    vec![program_test()]
-                };
-            let limits = ui.limits.get_untracked().unwrap_or(Limits::DEFAULT);
-            ui.running.set(true);
-            let judged = tests.clone();
-            crate::exercises::run::run_in_browser(text, tests, limits, move |runs| {
-                let report = report_of(&judged, &runs);
-                // Everyone (me included) sees it when the room relays it; offline, only me.
-                if !crate::rooms::call::send_run(report.clone()) {
-                    ui.add_run(String::new(), report);
-                }
-            });
+        if !ui.running.get_untracked() {
+            start_run(ui);
         }
     };
     let choose = move |ev: leptos::ev::Event| {
@@ -255,6 +234,30 @@ pub fn SharedCode(
             </ol>
         </section>
     }
+}
+
+/// Runs the shared code in this browser's sandbox (the exercise's visible tests, or the code
+/// as a program) and shares the result with the room.
+#[cfg(feature = "hydrate")]
+fn start_run(ui: CodeUi) {
+    let Some(text) = super::client::value() else {
+        return;
+    };
+    let tests = if ui.exercise.get_untracked().is_some() && !ui.tests.get_untracked().is_empty() {
+        ui.tests.get_untracked()
+    } else {
+        vec![program_test()]
+    };
+    let limits = ui.limits.get_untracked().unwrap_or(Limits::DEFAULT);
+    ui.running.set(true);
+    let judged = tests.clone();
+    crate::exercises::run::run_in_browser(text, tests, limits, move |runs| {
+        let report = report_of(&judged, &runs);
+        // Everyone (me included) sees it when the room relays it; offline, only me.
+        if !crate::rooms::call::send_run(report.clone()) {
+            ui.add_run(String::new(), report);
+        }
+    });
 }
 
 #[component]

@@ -256,4 +256,53 @@ mod tests {
         let not_utf8 = [1, 6, 1, 42, 1, 2, 0xc3, 0x28];
         assert!(parse(&not_utf8).is_err());
     }
+
+    /// Random mutations of real frames (a bounded fuzz run): parsing answers every byte string
+    /// without panicking, and what it accepts re-encodes to the same bytes.
+    #[test]
+    fn mutated_frames_never_panic_and_accepted_ones_round_trip() {
+        let mut x = 0x2026_1127_u64;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let seeds = [
+            sync_step1(&[2, 1, 3, 7, 9]),
+            sync_step2(&[
+                1, 1, 1, 0, 4, 1, 4, b'c', b'o', b'd', b'e', 2, b'h', b'i', 0,
+            ]),
+            update(&[0, 0]),
+            awareness(&[AwarenessEntry {
+                client: 77,
+                clock: 2,
+                state: Some(r#"{"cursor":{"anchor":1}}"#.into()),
+            }]),
+        ];
+        for _ in 0..50_000 {
+            let mut bytes = seeds[(next() % seeds.len() as u64) as usize].clone();
+            for _ in 0..=next() % 4 {
+                let at = (next() % (bytes.len() as u64 + 1)) as usize;
+                match next() % 3 {
+                    0 if at < bytes.len() => bytes[at] = next() as u8,
+                    1 => bytes.insert(at, next() as u8),
+                    _ if at < bytes.len() => {
+                        bytes.remove(at);
+                    }
+                    _ => {}
+                }
+            }
+            if let Ok(frame) = parse(&bytes) {
+                let again = match frame {
+                    Frame::SyncStep1(p) => sync_step1(p),
+                    Frame::SyncStep2(p) => sync_step2(p),
+                    Frame::Update(p) => update(p),
+                    Frame::Awareness(e) => awareness(&e),
+                };
+                // Numbers may be written longer than needed; what they say must not change.
+                assert!(parse(&again).is_ok());
+            }
+        }
+    }
 }

@@ -14,6 +14,34 @@
 
 use std::collections::HashMap;
 
+/// The most clients a state vector may list (a room's editors over its whole life stay far
+/// below: each browser tab that ever typed is one).
+pub const MAX_STATE_VECTOR_CLIENTS: u64 = 10_000;
+
+/// Checks a state vector before yrs decodes it: yrs reserves room for as many entries as the
+/// first number claims, so five bytes could make it reserve gigabytes. Each entry is a client
+/// id below 2^53 and a clock, and the whole message is read exactly.
+pub fn check_state_vector(sv: &[u8]) -> Result<(), Refused> {
+    let mut r = Reader { buf: sv, at: 0 };
+    let n = r.varint()?;
+    // Every entry takes at least two bytes.
+    if n > MAX_STATE_VECTOR_CLIENTS || n > (sv.len() as u64) / 2 {
+        return Err(Refused(
+            "the state vector claims more clients than it holds",
+        ));
+    }
+    for _ in 0..n {
+        r.client()?;
+        if r.varint()? > u64::from(u32::MAX) {
+            return Err(Refused("a clock in the state vector is out of range"));
+        }
+    }
+    if r.at != sv.len() {
+        return Err(Refused("the state vector has trailing bytes"));
+    }
+    Ok(())
+}
+
 /// Why an update was refused (the socket tells the client, then closes).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Refused(pub &'static str);
@@ -204,5 +232,26 @@ mod tests {
         ];
         assert!(check_text_update(&gap, "code", &|_| 0).is_err());
         assert_eq!(check_text_update(&gap, "code", &|_| 5), Ok(()));
+    }
+
+    #[test]
+    fn state_vectors_that_claim_more_than_they_hold_are_refused() {
+        assert_eq!(check_state_vector(&[0]), Ok(()));
+        // Two clients: (1, clock 3) and (2^40, clock 0).
+        assert_eq!(
+            check_state_vector(&[2, 1, 3, 0x80, 0x80, 0x80, 0x80, 0x80, 0x20, 0]),
+            Ok(())
+        );
+        for bad in [
+            &[][..],
+            // "Two billion clients" in five bytes: yrs would reserve gigabytes for it.
+            &[0xff, 0xff, 0xff, 0xff, 0x07][..],
+            &[1, 1][..],
+            &[1, 1, 3, 9][..],
+            // A client id beyond 53 bits.
+            &[1, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01, 0][..],
+        ] {
+            assert!(check_state_vector(bad).is_err(), "{bad:?}");
+        }
     }
 }
