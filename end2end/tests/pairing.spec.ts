@@ -223,3 +223,32 @@ test.describe('pair programming', () => {
     for (const p of [mentor, learner]) await p.context.close();
   });
 });
+
+test('without JavaScript the room shows the shared code as it stands', async ({ browser }, testInfo) => {
+  test.skip(testInfo.project.name !== 'no-javascript', 'written for the no-JavaScript project');
+  test.setTimeout(90_000);
+  const learnerEmail = uniqueEmail(testInfo, 'pair-nojs');
+  const mentor = await person(browser, { javaScriptEnabled: true }, (app) =>
+    app.signIn(MENTOR.email, MENTOR.password),
+  );
+  // The learner signs up without JavaScript (plain forms); the mentor invites them and types.
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const page = await context.newPage();
+  const learner = new PairwiseApp(page, false);
+  await learner.signUp(learnerEmail, 'Nora NoScript', PASSWORD);
+  const path = await openRoom(mentor.app, learnerEmail, `No-JS pair ${Date.now()}`);
+  await editorReady(mentor.page);
+  await toEnd(mentor.page);
+  await mentor.page.keyboard.type('console.log("<b>hi</b>");');
+  await expect.poll(() => shared(mentor.page)).toBe('console.log("<b>hi</b>");');
+  // Stored before it is relayed: a fresh page load has it.
+  await expect
+    .poll(async () => {
+      await learner.goto(path);
+      return page.getByTestId('code-static').innerText();
+    })
+    .toBe('console.log("<b>hi</b>");');
+  await expect(page.getByTestId('code-replay')).toBeVisible();
+  await mentor.context.close();
+  await context.close();
+});
