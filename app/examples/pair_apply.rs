@@ -11,6 +11,10 @@
 //!
 //! Run: `cargo run --release -p app --features ssr --example pair_apply`.
 
+// A benchmark over a generated trace: if the trace does not apply, stopping with the reason is
+// the right outcome.
+#![allow(clippy::expect_used)]
+
 use std::time::Instant;
 
 use app::pairing::doc::{ROOT, SharedDoc};

@@ -211,6 +211,9 @@ export class Collab {
     this.synced = false;
     const others = Array.from(this.awareness.getStates().keys()).filter((c) => c !== this.doc.clientID);
     awarenessProtocol.removeAwarenessStates(this.awareness, others, this);
+    // Forget their clocks too: the server's snapshot after the reconnect carries the clocks
+    // they had, which Awareness would otherwise ignore as old until each cursor moves.
+    for (const c of others) this.awareness.meta.delete(c);
   }
 
   /** One binary frame from the server. */
