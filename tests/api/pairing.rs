@@ -188,7 +188,7 @@ async fn seeded_concurrent_editing_over_the_socket_with_disconnects_converges() 
         .unwrap_or(20261127);
     let mut rng = StdRng::seed_from_u64(seed);
     // The host in two tabs and the guest: three editors.
-    let mut clients = vec![
+    let mut clients = [
         YClient::new(101, &app.base, &r.id, r.host.clone()),
         YClient::new(202, &app.base, &r.id, r.guest.clone()),
         YClient::new(303, &app.base, &r.id, r.host.clone()),
@@ -345,10 +345,10 @@ async fn crafted_malformed_and_oversized_frames_close_only_their_sender() {
     let mut b = open(&app, &r.host, &r.id).await;
     // b's join shows a's presence, with the name the server gave it.
     let seen = loop {
-        if let Got::Bin(f) = next(&mut b, 5.0).await.expect("frames") {
-            if let Ok(Frame::Awareness(e)) = protocol::parse(&f) {
-                break e;
-            }
+        if let Got::Bin(f) = next(&mut b, 5.0).await.expect("frames")
+            && let Ok(Frame::Awareness(e)) = protocol::parse(&f)
+        {
+            break e;
         }
     };
     assert_eq!(seen[0].client, 4242);
