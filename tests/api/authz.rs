@@ -313,6 +313,21 @@ pub const ENDPOINTS: &[Endpoint] = &[
         args: &[("title", "")],
     },
     Endpoint {
+        path: "/api/room_code",
+        access: Access::User,
+        args: &[("room", "nosuchroom")],
+    },
+    Endpoint {
+        path: "/api/room_replay",
+        access: Access::User,
+        args: &[("room", "nosuchroom")],
+    },
+    Endpoint {
+        path: "/api/open_in_session",
+        access: Access::User,
+        args: &[("lesson_id", "nosuchlesson"), ("code", "let x = 1;")],
+    },
+    Endpoint {
         path: "/api/get_room",
         access: Access::User,
         args: &[("id", "nosuchroom")],
