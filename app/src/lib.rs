@@ -12,6 +12,7 @@ pub mod i18n;
 pub mod ids;
 pub mod mentoring;
 pub mod pairing;
+pub mod progress;
 pub mod realtime;
 pub mod rooms;
 #[cfg(feature = "ssr")]
