@@ -150,16 +150,21 @@ test.describe('pair programming', () => {
     expect(await shared(mentor.page)).not.toContain('typedOffline();');
     expect(await shared(learner.page)).not.toContain('typedMeanwhile();');
     await learner.context.setOffline(false);
+    // Typing goes on through the reconnect: nothing typed in that moment is refused or lost.
+    await learner.page.keyboard.type(' keptTyping();', { delay: 30 });
     await expect(learner.page.getByTestId('room')).toHaveAttribute('data-conn', 'live', { timeout: 30_000 });
+    await learner.page.keyboard.type(' andAfter();');
     text = await converged(mentor.page, learner.page);
-    expect(text).toContain('typedOffline();');
+    expect(text).toContain('typedOffline(); keptTyping(); andAfter();');
     expect(text).toContain('typedMeanwhile();');
     expect(text).toContain('mentorLine();');
 
     // Run: the mentor runs, both see the result labelled with who ran it.
     await toEnd(mentor.page);
     await mentor.page.keyboard.press('Enter');
-    await mentor.page.keyboard.type('function typedOffline() {} function typedMeanwhile() {} function mentorLine() {}');
+    await mentor.page.keyboard.type(
+      'function typedOffline() {} function typedMeanwhile() {} function mentorLine() {} function keptTyping() {} function andAfter() {}',
+    );
     await converged(mentor.page, learner.page);
     await mentor.page.getByTestId('code-run').click();
     for (const page of [mentor.page, learner.page]) {

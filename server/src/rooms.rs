@@ -76,6 +76,10 @@ const MAX_FRAME_BYTES: usize = app::pairing::doc::MAX_UPDATE_BYTES + 64;
 /// partner sends ~20 a second; bursts cover a reconnect's catch-up.
 const CODE_FRAMES_PER_SECOND: f64 = 60.0;
 const CODE_FRAME_BURST: f64 = 600.0;
+/// And bytes: typing is a few dozen bytes a keystroke; a pasted file or a reconnect's catch-up
+/// fits the burst. Every byte accepted is kept in the room's log, so this bounds its growth.
+const CODE_BYTES_PER_SECOND: f64 = 64.0 * 1024.0;
+const CODE_BYTES_BURST: f64 = 4.0 * 1024.0 * 1024.0;
 
 /// Membership and the room's state are re-read every this many heartbeats (10 s).
 const RECHECK_TICKS: u32 = 5;
@@ -459,6 +463,8 @@ impl Session<'_> {
             TokenBucket::new(ROOM_MESSAGES_PER_SECOND, ROOM_MESSAGE_BURST, Instant::now());
         let mut code_bucket =
             TokenBucket::new(CODE_FRAMES_PER_SECOND, CODE_FRAME_BURST, Instant::now());
+        let mut code_bytes =
+            TokenBucket::new(CODE_BYTES_PER_SECOND, CODE_BYTES_BURST, Instant::now());
         let mut heartbeat = tokio::time::interval(Duration::from_secs(HEARTBEAT_SECS));
         let mut ticks = 0u32;
         let mut last_heard = Instant::now();
@@ -512,7 +518,11 @@ impl Session<'_> {
                     continue;
                 }
                 Message::Binary(frame) => {
-                    if let Err(retry_after_secs) = code_bucket.take(Instant::now()) {
+                    let now = Instant::now();
+                    if let Err(retry_after_secs) = code_bucket
+                        .take(now)
+                        .and_then(|()| code_bytes.take_n(frame.len() as f64, now))
+                    {
                         self.error(AppError::RateLimited { retry_after_secs }, None);
                         return Some(close::POLICY);
                     }

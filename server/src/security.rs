@@ -219,14 +219,19 @@ impl TokenBucket {
 
     /// Takes one token; on refusal, the whole seconds until one is available.
     pub fn take(&mut self, now: Instant) -> Result<(), u64> {
+        self.take_n(1.0, now)
+    }
+
+    /// Takes `n` tokens (e.g. bytes); on refusal, the whole seconds until they are available.
+    pub fn take_n(&mut self, n: f64, now: Instant) -> Result<(), u64> {
         self.tokens =
             (self.tokens + now.duration_since(self.at).as_secs_f64() * self.rate).min(self.burst);
         self.at = now;
-        if self.tokens >= 1.0 {
-            self.tokens -= 1.0;
+        if self.tokens >= n {
+            self.tokens -= n;
             Ok(())
         } else {
-            Err(((1.0 - self.tokens) / self.rate.max(f64::EPSILON)).ceil() as u64)
+            Err(((n - self.tokens) / self.rate.max(f64::EPSILON)).ceil() as u64)
         }
     }
 }

@@ -101,12 +101,15 @@ impl YClient {
         self.ws = Some(ws);
         let sv = self.doc.transact().state_vector().encode_v1();
         self.send(protocol::sync_step1(&sv)).await;
-        // Until the server's answer to our state vector has been applied.
-        loop {
+        // Until the server's answer to our state vector has been applied and its own state
+        // vector answered (with what we typed offline), as Yjs does before live changes.
+        let (mut got_step2, mut answered) = (false, false);
+        while !(got_step2 && answered) {
             match self.read(5.0).await {
-                Some(Frame2::Step2) => break,
+                Some(Frame2::Step2) => got_step2 = true,
+                Some(Frame2::Step1) => answered = true,
                 Some(Frame2::Other) => {}
-                None => panic!("no SyncStep2 from the server"),
+                None => panic!("the server did not sync"),
             }
         }
     }
@@ -124,7 +127,7 @@ impl YClient {
                     let sv = StateVector::decode_v1(sv).expect("state vector");
                     let diff = self.doc.transact().encode_diff_v1(&sv);
                     self.send(protocol::sync_step2(&diff)).await;
-                    Some(Frame2::Other)
+                    Some(Frame2::Step1)
                 }
                 Frame::SyncStep2(u) => {
                     self.apply(u);
@@ -168,6 +171,7 @@ impl YClient {
 }
 
 enum Frame2 {
+    Step1,
     Step2,
     Other,
 }
@@ -342,7 +346,9 @@ async fn crafted_malformed_and_oversized_frames_close_only_their_sender() {
         .await
         .unwrap();
     tokio::time::sleep(Duration::from_millis(200)).await;
-    let mut b = open(&app, &r.host, &r.id).await;
+    // (Another connection of the same person may take it over: a reload racing the old
+    // socket's goodbye. Someone else may not.)
+    let mut b = open(&app, &r.guest, &r.id).await;
     // b's join shows a's presence, with the name the server gave it.
     let seen = loop {
         if let Got::Bin(f) = next(&mut b, 5.0).await.expect("frames")
@@ -604,5 +610,36 @@ async fn a_long_session_is_compacted_and_reloads_from_its_snapshot_with_the_log_
     assert_eq!(view["changes"], total);
     let replay = body_json(app.call(&r.host, "room_replay", &[("room", &r.id)]).await).await;
     assert_eq!(replay["steps"].as_array().unwrap().len(), total as usize);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn an_editor_id_belongs_to_its_first_writer_and_resends_change_nothing() {
+    let app = spawn_app().await;
+    let r = room(&app, "pair-owner").await;
+    let mut guest = YClient::new(31, &app.base, &r.id, r.guest.clone());
+    guest.connect().await;
+    guest.edit(|t, txn| t.insert(txn, 0, "mine")).await;
+    guest.drain(0.2).await;
+    // The same update again (a resend) is taken without a new log entry.
+    let all = guest.doc.transact().encode_diff_v1(&StateVector::default());
+    guest.send(protocol::update(&all)).await;
+    guest.drain(0.2).await;
+    assert_eq!(code_text(&app, &r.host, &r.id).await["changes"], 1);
+    // The host writes new text under the guest's editor id: refused, nothing changes.
+    let mut host = YClient::new(31, &app.base, &r.id, r.host.clone());
+    host.ws = Some(open(&app, &r.host, &r.id).await);
+    host.apply(&all);
+    let forged = {
+        let mut txn = host.doc.transact_mut();
+        let n = host.text.len(&txn);
+        host.text.insert(&mut txn, n, " (not yours)");
+        txn.encode_update_v1()
+    };
+    host.send(protocol::update(&forged)).await;
+    let (words, code) = refused(host.ws.as_mut().unwrap()).await;
+    assert_eq!(code, Some(close::POLICY));
+    assert!(words.contains("belongs to someone else"), "{words}");
+    assert_eq!(code_text(&app, &r.host, &r.id).await["text"], "mine");
     app.stop().await;
 }

@@ -128,8 +128,13 @@ function remoteCursors(ytext, awareness) {
           if (client === awareness.clientID || !state || !state.cursor) return;
           const { anchor, head } = state.cursor;
           if (!anchor || !head) return;
-          const a = Y.createAbsolutePositionFromRelativePosition(Y.createRelativePositionFromJSON(anchor), doc);
-          const h = Y.createAbsolutePositionFromRelativePosition(Y.createRelativePositionFromJSON(head), doc);
+          let a, h;
+          try {
+            a = Y.createAbsolutePositionFromRelativePosition(Y.createRelativePositionFromJSON(anchor), doc);
+            h = Y.createAbsolutePositionFromRelativePosition(Y.createRelativePositionFromJSON(head), doc);
+          } catch (e) {
+            return; // a malformed cursor from one peer must not take everyone's cursors down
+          }
           if (!a || !h || a.type !== ytext || h.type !== ytext) return;
           const len = update.state.doc.length;
           const from = Math.min(a.index, h.index, len);
@@ -163,6 +168,10 @@ export class Collab {
     this.awareness.setLocalStateField("user", { name: String(name || "") });
     this.undoManager = new Y.UndoManager(this.text);
     this._send = null;
+    // Live changes wait until this side has answered the server's state vector: that answer
+    // carries everything typed before it (offline edits included), in the order the server
+    // needs; a keystroke sent earlier would skip what the server has not seen and be refused.
+    this._ready = false;
     this.synced = false;
     const extensions = [
       yCollab(this.text, null, { undoManager: this.undoManager }),
@@ -173,7 +182,7 @@ export class Collab {
     this.editor = makeEditor(extensions);
     this._onUpdate = (update, origin) => {
       // Remote updates are applied with this object as their origin: only local ones go out.
-      if (origin === this || !this._send) return;
+      if (origin === this || !this._send || !this._ready) return;
       const enc = encoding.createEncoder();
       encoding.writeVarUint(enc, MESSAGE_SYNC);
       syncProtocol.writeUpdate(enc, update);
@@ -197,17 +206,22 @@ export class Collab {
   /** The socket is open: `send(Uint8Array)` sends one binary frame. */
   connected(send) {
     this._send = send;
+    this._ready = false;
     this.synced = false;
     const enc = encoding.createEncoder();
     encoding.writeVarUint(enc, MESSAGE_SYNC);
     syncProtocol.writeSyncStep1(enc, this.doc);
     send(encoding.toUint8Array(enc));
-    if (this.awareness.getLocalState() !== null) this._sendAwareness([this.doc.clientID]);
+    // Re-set the local state: a newer clock than the removal the server sent when the old
+    // connection left, so the others show this cursor again at once.
+    const local = this.awareness.getLocalState();
+    if (local !== null) this.awareness.setLocalState({ ...local });
   }
 
   /** The socket is gone: keep editing locally; forget the others' cursors until we are back. */
   disconnected() {
     this._send = null;
+    this._ready = false;
     this.synced = false;
     const others = Array.from(this.awareness.getStates().keys()).filter((c) => c !== this.doc.clientID);
     awarenessProtocol.removeAwarenessStates(this.awareness, others, this);
@@ -226,6 +240,8 @@ export class Collab {
       const step = syncProtocol.readSyncMessage(dec, enc, this.doc, this);
       if (step === syncProtocol.messageYjsSyncStep2) this.synced = true;
       if (encoding.length(enc) > 1 && this._send) this._send(encoding.toUint8Array(enc));
+      // Our answer to the server's state vector is on its way: live changes may follow it.
+      if (step === syncProtocol.messageYjsSyncStep1 && this._send) this._ready = true;
     } else if (type === MESSAGE_AWARENESS) {
       awarenessProtocol.applyAwarenessUpdate(this.awareness, decoding.readVarUint8Array(dec), this);
     }
@@ -270,12 +286,14 @@ export class Replay {
   /**
    * @param {Editor} editor  a read-only editor showing the text
    * @param {Array<{update: string}>} steps  base64 updates, oldest first
+   * @param {?string} base  base64 of the document before the first step
    */
-  constructor(editor, steps) {
+  constructor(editor, steps, base) {
     this.editor = editor;
     this.updates = steps.map((s) => b64bytes(s.update));
-    this.checkpoints = new Map([[0, null]]);
-    this._fresh();
+    // The document before the first step (older history left out), or nothing.
+    this.checkpoints = new Map([[0, base ? b64bytes(base) : null]]);
+    this._fresh(this.checkpoints.get(0));
     this.at = 0;
   }
 

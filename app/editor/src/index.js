@@ -367,7 +367,10 @@ export function createCollab(parent, language, dark, label, nonce, name) {
   );
 }
 
-/** A read-only editor replaying `steps` (`[{update: base64}]`); `seek(k)` shows step k. */
-export function createReplay(parent, steps, language, dark, label, nonce) {
-  return new Replay(new Editor(parent, "", language, true, dark, label, null, nonce), steps);
+/**
+ * A read-only editor replaying `steps` (`[{update: base64}]`) from `base` (base64, the document
+ * before the first step, or null); `seek(k)` shows step k.
+ */
+export function createReplay(parent, steps, base, language, dark, label, nonce) {
+  return new Replay(new Editor(parent, "", language, true, dark, label, null, nonce), steps, base);
 }

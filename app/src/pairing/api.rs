@@ -91,13 +91,14 @@ pub async fn room_replay(room: String) -> Result<ReplayView, AppError> {
     let who = require_user().await?;
     let (row, _) = participant_room(&state, &room, &who).await?;
     let code = backend::code_view(&state, &row.id).await?;
-    let steps = crate::pairing::repo::replay(&state.db, &row.id).await?;
+    let (steps, base) = crate::pairing::repo::replay(&state.db, &row.id).await?;
     Ok(ReplayView {
         room_id: row.id,
         title: row.title,
         language: code.language,
         final_text: code.text,
         steps,
+        base,
     })
 }
 

@@ -29,10 +29,10 @@ export function collab_receive(c, bytes) {
 export function collab_value(c) { return c.value(); }
 export function collab_language(c, lang) { c.editor.setLanguage(lang); }
 export function collab_destroy(c) { c.destroy(); }
-export function replay_mount(host, steps, language, label, onReady) {
+export function replay_mount(host, steps, base, language, label, onReady) {
   import('/editor/codemirror.js').then((m) => {
     if (!host.isConnected) { onReady(null); return; }
-    onReady(m.createReplay(host, steps, language, dark(), label, null));
+    onReady(m.createReplay(host, steps, base, language, dark(), label, null));
   }).catch((e) => { console.warn('replay unavailable', e); onReady(null); });
 }
 export function replay_seek(r, k) { r.seek(k); }
@@ -55,6 +55,7 @@ extern "C" {
     fn replay_mount(
         host: &web_sys::HtmlElement,
         steps: &JsValue,
+        base: Option<String>,
         language: &str,
         label: &str,
         on_ready: &JsValue,
@@ -168,6 +169,7 @@ pub fn set_language(lang: &str) {
 pub fn mount_replay(
     host: web_sys::HtmlElement,
     steps: &[crate::pairing::model::ReplayStep],
+    base: Option<String>,
     language: &str,
     label: &str,
     ready: impl FnOnce(Option<ReplayHandle>) + 'static,
@@ -181,7 +183,7 @@ pub fn mount_replay(
     let on_ready = Closure::once_into_js(move |r: JsValue| {
         ready((!r.is_null() && !r.is_undefined()).then_some(ReplayHandle(r)));
     });
-    replay_mount(&host, &list, language, label, &on_ready);
+    replay_mount(&host, &list, base, language, label, &on_ready);
 }
 
 /// The replay's JavaScript object.

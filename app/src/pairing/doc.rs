@@ -8,12 +8,14 @@ use yrs::{
     updates::{decoder::Decode, encoder::Encode},
 };
 
-use crate::pairing::validate::{Refused, check_text_update};
+use crate::pairing::validate::{Checked, Refused, check_text_update};
 
 /// The shared text's name in the document (the client binds the same name).
 pub const ROOT: &str = "code";
 /// The largest update accepted in one message; a whole pasted file fits many times over.
 pub const MAX_UPDATE_BYTES: usize = 256 * 1024;
+/// The largest stored snapshot loaded (a whole document, with its deletion history).
+pub const MAX_STORED_BYTES: usize = 64 * 1024 * 1024;
 /// The largest document kept (characters of text, deleted history garbage-collected).
 pub const MAX_TEXT_CHARS: u32 = 1_000_000;
 
@@ -52,21 +54,31 @@ impl Default for SharedDoc {
 impl SharedDoc {
     /// A document from a stored snapshot (written by [`SharedDoc::snapshot`]); stored bytes
     /// pass the same check as a client's, so a damaged row cannot reach the library either.
+    /// A snapshot may be larger than one client update (a whole day's document).
     pub fn from_snapshot(snapshot: &[u8]) -> Result<Self, Refused> {
         let mut d = SharedDoc::default();
         if !snapshot.is_empty() {
-            d.apply(snapshot)?;
+            d.check_within(snapshot, MAX_STORED_BYTES)?;
+            d.apply_checked(snapshot)?;
         }
         Ok(d)
     }
 
-    /// Applies a client's update. On success the same bytes are what to relay to the others.
-    pub fn apply(&mut self, update: &[u8]) -> Result<(), Refused> {
-        if update.len() > MAX_UPDATE_BYTES {
+    /// Checks a client's update against this document without applying it: what it brings.
+    pub fn check(&self, update: &[u8]) -> Result<Checked, Refused> {
+        self.check_within(update, MAX_UPDATE_BYTES)
+    }
+
+    fn check_within(&self, update: &[u8], cap: usize) -> Result<Checked, Refused> {
+        if update.len() > cap {
             return Err(Refused("the change is too large; send it in smaller parts"));
         }
         let sv = self.doc.transact().state_vector();
-        check_text_update(update, ROOT, &|c| u64::from(sv.get(&ClientID::new(c))))?;
+        check_text_update(update, ROOT, &|c| u64::from(sv.get(&ClientID::new(c))))
+    }
+
+    /// Applies an update that passed [`SharedDoc::check`] against this document as it is.
+    pub fn apply_checked(&mut self, update: &[u8]) -> Result<(), Refused> {
         let decoded =
             Update::decode_v1(update).map_err(|_| Refused("the update does not decode"))?;
         let mut txn = self.doc.transact_mut();
@@ -74,10 +86,16 @@ impl SharedDoc {
             .map_err(|_| Refused("the update does not fit the document"))?;
         if self.text.len(&txn) > MAX_TEXT_CHARS {
             // Too late to take it back (applying is not atomic), but the room stops growing:
-            // the caller closes it and reloads the last snapshot.
+            // the caller drops this copy and reloads the stored one.
             return Err(TOO_LARGE);
         }
         Ok(())
+    }
+
+    /// Checks and applies a client's update. On success the same bytes are what to relay.
+    pub fn apply(&mut self, update: &[u8]) -> Result<(), Refused> {
+        self.check(update)?;
+        self.apply_checked(update)
     }
 
     /// What a client whose state vector is `client_sv` (v1-encoded) is missing.

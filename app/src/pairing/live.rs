@@ -41,11 +41,15 @@ pub struct PairState {
     seq: u64,
     snapshot_seq: u64,
     presence: BTreeMap<u64, Presence>,
+    /// Who first wrote new text under each Yjs client id (ids are random per browser tab):
+    /// nobody else may write under it, or the two would silently drop each other's text.
+    writers: std::collections::HashMap<u64, String>,
 }
 
 #[derive(Debug)]
 struct Presence {
     peer: String,
+    user: String,
     clock: u64,
     state: Option<String>,
 }
@@ -95,11 +99,16 @@ async fn loaded<'s>(
     slot: &'s mut Option<PairState>,
 ) -> Result<&'s mut PairState, AppError> {
     if slot.is_none() {
-        let stored = repo::load(&state.db, room, state.clock.now()).await?;
-        let mut doc = SharedDoc::from_snapshot(&stored.snapshot).map_err(|r| {
-            tracing::error!(room, reason = r.0, "a stored snapshot does not load");
-            AppError::Internal
-        })?;
+        let mut stored = repo::load(&state.db, room, state.clock.now()).await?;
+        let mut doc = match SharedDoc::from_snapshot(&stored.snapshot) {
+            Ok(doc) => doc,
+            Err(r) => {
+                // The log has everything the snapshot had: rebuild from the start.
+                tracing::error!(room, reason = r.0, "a stored snapshot does not load");
+                stored.tail = repo::updates_after(&state.db, room, 0).await?;
+                SharedDoc::default()
+            }
+        };
         for (seq, update) in &stored.tail {
             // Each was checked when it arrived and applies in the same order now; one that
             // does not (a damaged row) is skipped rather than losing the room.
@@ -114,14 +123,14 @@ async fn loaded<'s>(
             seq: stored.seq,
             snapshot_seq: stored.snapshot_seq,
             presence: BTreeMap::new(),
+            writers: Default::default(),
         });
     }
     slot.as_mut().ok_or(AppError::Internal)
 }
 
-/// The frames a joining connection starts with: the server's state vector (the client
-/// answers with whatever it has that the server lacks: edits made offline) and everyone's
-/// presence. Also the document's language and exercise.
+/// The frames a joining connection starts with: everyone's presence. Also the document's
+/// language and exercise. (Syncing starts with the client's state vector: see `receive`.)
 pub async fn join(
     state: &AppState,
     live: &RoomLive,
@@ -129,7 +138,7 @@ pub async fn join(
 ) -> Result<(Vec<Vec<u8>>, CodeLanguage, Option<String>), AppError> {
     let mut slot = live.pair.lock().await;
     let pair = loaded(state, room, &mut slot).await?;
-    let mut frames = vec![protocol::sync_step1(&pair.doc.state_vector())];
+    let mut frames = Vec::new();
     let present: Vec<AwarenessEntry> = pair
         .presence
         .iter()
@@ -158,17 +167,34 @@ pub async fn receive(
     let mut slot = live.pair.lock().await;
     let pair = loaded(state, room, &mut slot).await?;
     match frame {
-        Frame::SyncStep1(sv) => Ok(vec![protocol::sync_step2(&pair.doc.missing_for(sv)?)]),
+        // What the client lacks, then the server's own state vector: the client answers that
+        // with what the server lacks (edits made offline) before it sends live changes.
+        Frame::SyncStep1(sv) => Ok(vec![
+            protocol::sync_step2(&pair.doc.missing_for(sv)?),
+            protocol::sync_step1(&pair.doc.state_vector()),
+        ]),
         Frame::SyncStep2(update) | Frame::Update(update) => {
-            if is_empty_update(update) {
+            let checked = pair.doc.check(update)?;
+            if checked.changes_nothing() {
                 return Ok(Vec::new());
             }
-            if let Err(refused) = pair.doc.apply(update) {
+            let user = &from.user.0;
+            if checked
+                .new_clients
+                .iter()
+                .any(|c| pair.writers.get(c).is_some_and(|owner| owner != user))
+            {
+                return Err(Refused("that editor id belongs to someone else").into());
+            }
+            if let Err(refused) = pair.doc.apply_checked(update) {
                 if refused == crate::pairing::doc::TOO_LARGE {
                     // Applied in memory, but not kept: start again from the store.
                     *slot = None;
                 }
                 return Err(refused.into());
+            }
+            for c in checked.new_clients {
+                pair.writers.entry(c).or_insert_with(|| user.clone());
             }
             match repo::append(&state.db, room, Some(from.user), update, state.clock.now()).await {
                 Ok(seq) => {
@@ -191,11 +217,6 @@ pub async fn receive(
             Ok(Vec::new())
         }
     }
-}
-
-/// Yjs sends a two-byte update (no structs, no deletions) when it has nothing to add.
-fn is_empty_update(update: &[u8]) -> bool {
-    update == [0, 0]
 }
 
 async fn compact_if_due(state: &AppState, room: &str, pair: &mut PairState) {
@@ -247,8 +268,11 @@ fn presence(
     let (colour, light) = colours(from.user);
     let mut out = Vec::with_capacity(entries.len());
     for entry in entries {
+        // Another connection of the same person (a reload racing its old socket's goodbye)
+        // takes the presence over; someone else's is refused.
         if let Some(p) = pair.presence.get(&entry.client)
             && p.peer != from.peer_id
+            && p.user != from.user.0
         {
             return Err(Refused("that presence belongs to another connection"));
         }
@@ -280,6 +304,7 @@ fn presence(
             entry.client,
             Presence {
                 peer: from.peer_id.to_string(),
+                user: from.user.0.clone(),
                 clock: entry.clock,
                 state: state.clone(),
             },

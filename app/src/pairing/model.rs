@@ -91,6 +91,8 @@ pub struct ReplayView {
     pub language: CodeLanguage,
     pub final_text: String,
     pub steps: Vec<ReplayStep>,
+    /// When older changes are left out: the document before the first step (base64 update).
+    pub base: Option<String>,
 }
 
 /// One line of a Run's result as the runner's browser judged it.

@@ -329,6 +329,7 @@ fn Replay(view: crate::pairing::model::ReplayView) -> impl IntoView {
     #[cfg(feature = "hydrate")]
     {
         let handle = StoredValue::new_local(None::<super::client::ReplayHandle>);
+        let base = StoredValue::new(view.base.clone());
         let language = view.language;
         Effect::new(move |done: Option<()>| {
             if done.is_some() {
@@ -339,6 +340,7 @@ fn Replay(view: crate::pairing::model::ReplayView) -> impl IntoView {
                     super::client::mount_replay(
                         el.into(),
                         steps,
+                        base.get_value(),
                         language.key(),
                         s().code_label,
                         move |h| {

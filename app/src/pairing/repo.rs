@@ -92,6 +92,26 @@ pub async fn load(db: &Db, room: &str, now: DateTime<Utc>) -> Result<Stored, App
     })
 }
 
+/// The log after `after`, in order (rebuilding a document whose snapshot does not load).
+pub async fn updates_after(
+    db: &Db,
+    room: &str,
+    after: u64,
+) -> Result<Vec<(u64, Vec<u8>)>, AppError> {
+    let mut res = db
+        .query(
+            "SELECT seq, bytes FROM pair_update WHERE room = $room AND seq > $after ORDER BY seq",
+        )
+        .bind(("room", room_record(room)))
+        .bind(("after", i64::try_from(after).unwrap_or(i64::MAX)))
+        .await
+        .map_err(internal("shared-code log"))?;
+    let rows: Vec<UpdateRow> = res.take(0).map_err(internal("shared-code log"))?;
+    rows.into_iter()
+        .map(|u| Ok((seq_of(u.seq), decode(&u.bytes)?)))
+        .collect()
+}
+
 /// Appends one update to the log; returns its sequence number. The number comes from the
 /// document row in the same transaction, so two servers writing one room cannot reuse one.
 pub async fn append(
@@ -188,22 +208,51 @@ struct StepRow {
     bytes: String,
 }
 
-/// The update log for the replay, oldest first (at most [`MAX_REPLAY_STEPS`], the latest).
-pub async fn replay(db: &Db, room: &str) -> Result<Vec<ReplayStep>, AppError> {
+/// The most base64 the replay sends (about 12 MiB of updates: hours of typing).
+pub const MAX_REPLAY_BYTES: i64 = 16 * 1024 * 1024;
+
+#[derive(Debug, SurrealValue)]
+struct SizeRow {
+    seq: i64,
+    n: i64,
+}
+
+/// The update log for the replay, oldest first: the latest changes up to
+/// [`MAX_REPLAY_STEPS`] and [`MAX_REPLAY_BYTES`]. With the state before the first of them
+/// when older changes are left out (base64 of a whole-document update), built from the log.
+pub async fn replay(db: &Db, room: &str) -> Result<(Vec<ReplayStep>, Option<String>), AppError> {
+    // Sizes first (small rows), so the cut is made before any update is read.
     let mut res = db
         .query(
-            "SELECT * FROM (
-                SELECT seq, at, record::id(author) AS author_id, author.display_name AS author_name,
-                    bytes
-                FROM pair_update WHERE room = $room ORDER BY seq DESC LIMIT $limit
-             ) ORDER BY seq",
+            "SELECT seq, string::len(bytes) AS n FROM pair_update WHERE room = $room
+             ORDER BY seq DESC LIMIT $limit",
         )
         .bind(("room", room_record(room)))
         .bind(("limit", MAX_REPLAY_STEPS as i64))
         .await
         .map_err(internal("shared-code replay"))?;
+    let sizes: Vec<SizeRow> = res.take(0).map_err(internal("shared-code replay"))?;
+    let mut total = 0i64;
+    let mut first = sizes.last().map_or(1, |r| r.seq);
+    for row in &sizes {
+        if total + row.n > MAX_REPLAY_BYTES {
+            break;
+        }
+        total += row.n;
+        first = row.seq;
+    }
+    let mut res = db
+        .query(
+            "SELECT seq, at, record::id(author) AS author_id, author.display_name AS author_name,
+                bytes
+             FROM pair_update WHERE room = $room AND seq >= $first ORDER BY seq",
+        )
+        .bind(("room", room_record(room)))
+        .bind(("first", first))
+        .await
+        .map_err(internal("shared-code replay"))?;
     let rows: Vec<StepRow> = res.take(0).map_err(internal("shared-code replay"))?;
-    Ok(rows
+    let steps = rows
         .into_iter()
         .map(|r| ReplayStep {
             seq: seq_of(r.seq),
@@ -212,7 +261,47 @@ pub async fn replay(db: &Db, room: &str) -> Result<Vec<ReplayStep>, AppError> {
             author_id: r.author_id,
             update: r.bytes,
         })
-        .collect())
+        .collect();
+    let base = if first > 1 {
+        Some(b64().encode(state_before(db, room, seq_of(first)).await?))
+    } else {
+        None
+    };
+    Ok((steps, base))
+}
+
+/// The document as it was before update `seq`, rebuilt from the log a page at a time.
+async fn state_before(db: &Db, room: &str, seq: u64) -> Result<Vec<u8>, AppError> {
+    const PAGE: i64 = 500;
+    let mut doc = crate::pairing::doc::SharedDoc::default();
+    let mut after = 0i64;
+    loop {
+        let mut res = db
+            .query(
+                "SELECT seq, bytes FROM pair_update
+                 WHERE room = $room AND seq > $after AND seq < $before ORDER BY seq LIMIT $page",
+            )
+            .bind(("room", room_record(room)))
+            .bind(("after", after))
+            .bind(("before", i64::try_from(seq).unwrap_or(i64::MAX)))
+            .bind(("page", PAGE))
+            .await
+            .map_err(internal("shared-code replay base"))?;
+        let rows: Vec<UpdateRow> = res.take(0).map_err(internal("shared-code replay base"))?;
+        let Some(last) = rows.last() else { break };
+        after = last.seq;
+        for row in &rows {
+            if let Err(r) = doc.apply(&decode(&row.bytes)?) {
+                tracing::error!(
+                    room,
+                    seq = row.seq,
+                    reason = r.0,
+                    "a stored update does not apply"
+                );
+            }
+        }
+    }
+    Ok(doc.snapshot())
 }
 
 /// The newest open room `learner` shares with one of `mentors` (the mentor as its host).

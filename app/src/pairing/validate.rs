@@ -104,6 +104,22 @@ const CONTENT_STRING: u8 = 4;
 /// Yjs clocks are 32-bit in practice; anything beyond is an attack on arithmetic.
 const MAX_CLOCK: u64 = u32::MAX as u64;
 
+/// What an update that passed the check brings.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Checked {
+    /// Clients whose changes go past what the server has (new text under their ids).
+    pub new_clients: Vec<u64>,
+    /// It deletes something (perhaps already deleted).
+    pub deletes: bool,
+}
+
+impl Checked {
+    /// Nothing new: a resend of what the server has, or Yjs's empty update.
+    pub fn changes_nothing(&self) -> bool {
+        self.new_clients.is_empty() && !self.deletes
+    }
+}
+
 /// Checks `update` against the server document, of which `known(client)` is the next clock
 /// the server expects from `client` (its state vector), for a document whose only root is
 /// the text named `root`.
@@ -111,7 +127,7 @@ pub fn check_text_update(
     update: &[u8],
     root: &str,
     known: &dyn Fn(u64) -> u64,
-) -> Result<(), Refused> {
+) -> Result<Checked, Refused> {
     let mut r = Reader { buf: update, at: 0 };
     // Client → clock after this update's section; references that must resolve.
     let mut upto: HashMap<u64, u64> = HashMap::new();
@@ -192,7 +208,16 @@ pub fn check_text_update(
             "the update refers to text the server does not have",
         ));
     }
-    Ok(())
+    let mut new_clients: Vec<u64> = upto
+        .iter()
+        .filter(|(client, to)| **to > known(**client))
+        .map(|(client, _)| *client)
+        .collect();
+    new_clients.sort_unstable();
+    Ok(Checked {
+        new_clients,
+        deletes: delete_clients > 0,
+    })
 }
 
 #[cfg(test)]
@@ -224,14 +249,26 @@ mod tests {
         let ok = [
             1, 1, 1, 0, 4, 1, 4, b'c', b'o', b'd', b'e', 2, b'h', b'i', 0,
         ];
-        assert_eq!(check_text_update(&ok, "code", &|_| 0), Ok(()));
+        assert_eq!(
+            check_text_update(&ok, "code", &|_| 0),
+            Ok(Checked {
+                new_clients: vec![1],
+                deletes: false
+            })
+        );
+        // The same again once the server has it: nothing new.
+        assert!(
+            check_text_update(&ok, "code", &|_| 2)
+                .unwrap()
+                .changes_nothing()
+        );
         assert!(check_text_update(&ok, "notes", &|_| 0).is_err());
         // Starting at clock 5 when the server has nothing of client 1: it would be pending.
         let gap = [
             1, 1, 1, 5, 4, 1, 4, b'c', b'o', b'd', b'e', 2, b'h', b'i', 0,
         ];
         assert!(check_text_update(&gap, "code", &|_| 0).is_err());
-        assert_eq!(check_text_update(&gap, "code", &|_| 5), Ok(()));
+        assert!(check_text_update(&gap, "code", &|_| 5).is_ok());
     }
 
     #[test]

@@ -294,6 +294,8 @@ fn connect(client: &Shared) {
             old.set_onmessage(None);
             old.set_onclose(None);
             let _ = old.close();
+            // The shared editor stops sending on it (it syncs again on the welcome).
+            crate::pairing::client::disconnected();
         }
         c.generation += 1;
         c.generation

@@ -433,7 +433,7 @@ pub struct RoomSummary {
 /// What the room page gets: the room, or why this user may not enter.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum RoomAccess {
-    Member(RoomView),
+    Member(Box<RoomView>),
     /// Signed in, but not invited (the page explains whom to ask).
     NotInvited,
 }

@@ -168,7 +168,7 @@ pub fn RoomPage() -> impl IntoView {
         <Suspense fallback=move || view! { <p class="muted">{move || locale.get().strings().loading}</p> }>
             {move || Suspend::new(async move {
                 match room.await {
-                    Ok(RoomAccess::Member(view)) => view! { <LiveRoom room=view/> }.into_any(),
+                    Ok(RoomAccess::Member(view)) => view! { <LiveRoom room=*view/> }.into_any(),
                     Ok(RoomAccess::NotInvited) => {
                         respond_with(403);
                         view! {
