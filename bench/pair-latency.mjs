@@ -6,40 +6,12 @@
 // clock, sub-millisecond). Every keystroke passes the server: checked, applied, appended to
 // SurrealDB (synced to disk) and relayed. Prints p50/p95/p99 and worst.
 // Usage: node bench/pair-latency.mjs http://127.0.0.1:3200 [keystrokes]
-import { chromium } from '../end2end/node_modules/playwright-core/index.mjs';
+import { launch, mentorRoom } from './browser.mjs';
 
 const base = process.argv[2] ?? 'http://127.0.0.1:3200';
 const n = Number(process.argv[3] ?? 300);
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-});
-
-async function signedIn(email, password) {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  await page.goto(`${base}/signin`);
-  await page.locator('html[data-hydrated="true"]').waitFor();
-  const form = page.getByTestId('sign-in-form');
-  await form.getByTestId('input-email').fill(email);
-  await form.getByTestId('input-password').fill(password);
-  await form.getByTestId('submit').click();
-  await page.waitForURL((u) => !u.pathname.startsWith('/signin'));
-  return page;
-}
-
-const mentor = await signedIn('mentor@pairwise.test', 'pairwise-mentor-demo');
-const learner = await signedIn('learner@pairwise.test', 'pairwise-learner-demo');
-await mentor.goto(`${base}/rooms`);
-await mentor.locator('html[data-hydrated="true"]').waitFor();
-await mentor.getByTestId('room-title').fill(`Latency ${Date.now()}`);
-await mentor.getByTestId('create-room').click();
-await mentor.getByTestId('room').waitFor();
-await mentor.locator('html[data-hydrated="true"]').waitFor();
-await mentor.getByTestId('invite-email').fill('learner@pairwise.test');
-await mentor.getByTestId('invite-submit').click();
-await mentor.getByTestId('invited').waitFor();
-const path = new URL(mentor.url()).pathname;
+const browser = await launch();
+const { mentor, learner, path } = await mentorRoom(browser, base, 'Latency');
 await learner.goto(`${base}${path}`);
 for (const p of [mentor, learner]) {
   await p.locator('[data-testid=room][data-conn=live]').waitFor();

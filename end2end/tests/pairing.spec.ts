@@ -1,35 +1,6 @@
-import type { Browser, BrowserContext, Page } from '@playwright/test';
+import type { Page } from '@playwright/test';
 import { test, expect, uniqueEmail, PASSWORD, PairwiseApp } from './fixtures/app';
-
-const MENTOR = { email: 'mentor@pairwise.test', password: 'pairwise-mentor-demo', name: 'Maya Mentor' };
-
-async function person(
-  browser: Browser,
-  options: Parameters<Browser['newContext']>[0],
-  signIn: (app: PairwiseApp) => Promise<void>,
-): Promise<{ context: BrowserContext; page: Page; app: PairwiseApp }> {
-  const context = await browser.newContext(options);
-  const page = await context.newPage();
-  if (process.env.ROOM_DEBUG) {
-    page.on('console', (m) => console.log(`[${m.type()}] ${m.text()}`));
-  }
-  const app = new PairwiseApp(page, true);
-  await signIn(app);
-  await expect(app.nav('nav-sign-out')).toBeVisible();
-  return { context, page, app };
-}
-
-async function openRoom(mentor: PairwiseApp, guestEmail: string, title: string): Promise<string> {
-  await mentor.goto('/rooms');
-  await mentor.page.getByTestId('room-title').fill(title);
-  await mentor.page.getByTestId('create-room').click();
-  await expect(mentor.page.getByTestId('room')).toBeVisible();
-  await mentor.hydrated();
-  await mentor.page.getByTestId('invite-email').fill(guestEmail);
-  await mentor.page.getByTestId('invite-submit').click();
-  await expect(mentor.page.getByTestId('invited')).toBeVisible();
-  return new URL(mentor.page.url()).pathname;
-}
+import { MENTOR, openRoom, person } from './fixtures/rooms';
 
 /** The shared text as this page's Yjs document holds it (what its editor shows). */
 function shared(page: Page): Promise<string> {

@@ -1,37 +1,6 @@
-import type { Browser, BrowserContext, Page } from '@playwright/test';
+import type { Page } from '@playwright/test';
 import { test, expect, uniqueEmail, PASSWORD, PairwiseApp } from './fixtures/app';
-
-const MENTOR = { email: 'mentor@pairwise.test', password: 'pairwise-mentor-demo' };
-
-/** A signed-in page in a context of its own (its own cookies, camera and network). */
-async function person(
-  browser: Browser,
-  options: Parameters<Browser['newContext']>[0],
-  signIn: (app: PairwiseApp) => Promise<void>,
-): Promise<{ context: BrowserContext; page: Page; app: PairwiseApp }> {
-  const context = await browser.newContext(options);
-  const page = await context.newPage();
-  if (process.env.ROOM_DEBUG) {
-    page.on('console', (m) => console.log(`[${m.type()}] ${m.text()}`));
-  }
-  const app = new PairwiseApp(page, true);
-  await signIn(app);
-  await expect(app.nav('nav-sign-out')).toBeVisible();
-  return { context, page, app };
-}
-
-/** The mentor opens a room and invites `guestEmail`; returns the room's address. */
-async function openRoom(mentor: PairwiseApp, guestEmail: string, title: string): Promise<string> {
-  await mentor.goto('/rooms');
-  await mentor.page.getByTestId('room-title').fill(title);
-  await mentor.page.getByTestId('create-room').click();
-  await expect(mentor.page.getByTestId('room')).toBeVisible();
-  await mentor.hydrated();
-  await mentor.page.getByTestId('invite-email').fill(guestEmail);
-  await mentor.page.getByTestId('invite-submit').click();
-  await expect(mentor.page.getByTestId('invited')).toBeVisible();
-  return new URL(mentor.page.url()).pathname;
-}
+import { MENTOR, openRoom, person } from './fixtures/rooms';
 
 async function joinCall(page: Page) {
   await expect(page.getByTestId('room')).toHaveAttribute('data-conn', 'live');

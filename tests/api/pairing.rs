@@ -21,7 +21,7 @@ use yrs::{
 
 use crate::{
     helpers::{Browser, TestApp, WsStream, body_json, spawn_app, websocket_at},
-    rooms::room,
+    rooms::{Room, room},
 };
 
 /// What a room socket gave.
@@ -267,6 +267,17 @@ async fn refused(ws: &mut WsStream) -> (String, Option<u16>) {
     }
 }
 
+/// An app, a room, and its guest's editor connected with `text` typed and stored.
+async fn guest_typing(tag: &str, id: u64, text: &str) -> (TestApp, Room, YClient) {
+    let app = spawn_app().await;
+    let r = room(&app, tag).await;
+    let mut guest = YClient::new(id, &app.base, &r.id, r.guest.clone());
+    guest.connect().await;
+    guest.edit(|t, txn| t.insert(txn, 0, text)).await;
+    guest.drain(0.2).await;
+    (app, r, guest)
+}
+
 async fn open(app: &TestApp, who: &Browser, room: &str) -> WsStream {
     websocket_at(&app.base, &format!("/rooms/{room}/ws"), who, None)
         .await
@@ -275,12 +286,7 @@ async fn open(app: &TestApp, who: &Browser, room: &str) -> WsStream {
 
 #[tokio::test]
 async fn crafted_malformed_and_oversized_frames_close_only_their_sender() {
-    let app = spawn_app().await;
-    let r = room(&app, "pair-refuse").await;
-    let mut honest = YClient::new(7, &app.base, &r.id, r.guest.clone());
-    honest.connect().await;
-    honest.edit(|t, txn| t.insert(txn, 0, "fn ok() {}")).await;
-    honest.drain(0.2).await;
+    let (app, r, mut honest) = guest_typing("pair-refuse", 7, "fn ok() {}").await;
 
     // Not a Yjs message.
     let mut ws = open(&app, &r.host, &r.id).await;
@@ -615,12 +621,7 @@ async fn a_long_session_is_compacted_and_reloads_from_its_snapshot_with_the_log_
 
 #[tokio::test]
 async fn an_editor_id_belongs_to_its_first_writer_and_resends_change_nothing() {
-    let app = spawn_app().await;
-    let r = room(&app, "pair-owner").await;
-    let mut guest = YClient::new(31, &app.base, &r.id, r.guest.clone());
-    guest.connect().await;
-    guest.edit(|t, txn| t.insert(txn, 0, "mine")).await;
-    guest.drain(0.2).await;
+    let (app, r, mut guest) = guest_typing("pair-owner", 31, "mine").await;
     // The same update again (a resend) is taken without a new log entry.
     let all = guest.doc.transact().encode_diff_v1(&StateVector::default());
     guest.send(protocol::update(&all)).await;
