@@ -104,6 +104,12 @@ async fn home(app: &TestApp, who: &Browser) -> Value {
     ok(app.call(who, "mentoring_home", &[]).await, "mentoring home").await
 }
 
+/// The learner books `start` in the mentorship `ms`.
+async fn book(app: &TestApp, who: &Browser, ms: &str, start: &str) -> reqwest::Response {
+    app.call(who, "book_session", &[("mentorship", ms), ("start", start)])
+        .await
+}
+
 /// Learner sends, mentor accepts: the mentorship key.
 pub(crate) async fn mentored(app: &TestApp, m: &Browser, mentor_id: &str, l: &Browser) -> String {
     ok(
@@ -331,39 +337,14 @@ async fn a_request_goes_from_ranking_to_a_booked_rated_session_and_only_its_peop
     )
     .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let (status, _) = status_and_words(
-        app.call(
-            &l,
-            "book_session",
-            &[("mentorship", &ms_id), ("start", "2020-01-01T10:00:00Z")],
-        )
-        .await,
-    )
-    .await;
+    let (status, _) = status_and_words(book(&app, &l, &ms_id, "2020-01-01T10:00:00Z").await).await;
     assert_eq!(
         status,
         StatusCode::UNPROCESSABLE_ENTITY,
         "a past start is refused"
     );
-    ok(
-        app.call(
-            &l,
-            "book_session",
-            &[("mentorship", &ms_id), ("start", &start)],
-        )
-        .await,
-        "book",
-    )
-    .await;
-    let (status, _) = status_and_words(
-        app.call(
-            &l,
-            "book_session",
-            &[("mentorship", &ms_id), ("start", &start)],
-        )
-        .await,
-    )
-    .await;
+    ok(book(&app, &l, &ms_id, &start).await, "book").await;
+    let (status, _) = status_and_words(book(&app, &l, &ms_id, &start).await).await;
     assert_eq!(
         status,
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -555,15 +536,7 @@ async fn fifty_concurrent_attempts_at_one_slot_make_exactly_one_booking() {
     let app = Arc::new(app);
     let attempts = learners.into_iter().map(|(l, ms)| {
         let (app, start) = (app.clone(), start.clone());
-        tokio::spawn(async move {
-            app.call(
-                &l,
-                "book_session",
-                &[("mentorship", &ms), ("start", &start)],
-            )
-            .await
-            .status()
-        })
+        tokio::spawn(async move { book(&app, &l, &ms, &start).await.status() })
     });
     let mut statuses = Vec::new();
     for a in attempts {
@@ -834,16 +807,7 @@ async fn both_people_are_reminded_a_day_and_a_quarter_hour_before_once_each() {
         })
         .expect("a start 36 h ahead")
         .to_string();
-    ok(
-        app.call(
-            &l,
-            "book_session",
-            &[("mentorship", &ms), ("start", &start)],
-        )
-        .await,
-        "book",
-    )
-    .await;
+    ok(book(&app, &l, &ms, &start).await, "book").await;
     let reminders = |who: &Browser| {
         let (app, who) = (&app, who.clone());
         async move {
@@ -953,16 +917,7 @@ async fn daily_summaries_go_out_once_a_day_and_concurrent_mailers_send_each_mail
         .as_str()
         .expect("slot")
         .to_string();
-    ok(
-        app.call(
-            &l,
-            "book_session",
-            &[("mentorship", &ms), ("start", &start)],
-        )
-        .await,
-        "book",
-    )
-    .await;
+    ok(book(&app, &l, &ms, &start).await, "book").await;
     let runs: Vec<_> = (0..4)
         .map(|_| {
             let state = app.state.clone();

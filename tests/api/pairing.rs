@@ -410,6 +410,15 @@ async fn only_participants_read_a_rooms_code_and_replay() {
     app.stop().await;
 }
 
+async fn open_in(app: &TestApp, who: &Browser, lesson: &str, code: &str) -> reqwest::Response {
+    app.call(
+        who,
+        "open_in_session",
+        &[("lesson_id", lesson), ("code", code)],
+    )
+    .await
+}
+
 #[tokio::test]
 async fn open_in_a_session_seeds_the_room_with_the_code_and_visible_tests() {
     use crate::{exercises, mentoring};
@@ -428,26 +437,14 @@ async fn open_in_a_session_seeds_the_room_with_the_code_and_visible_tests() {
     let learner = exercises::enrolled_learner(&app, "pair-open-l@example.org", "pair-open").await;
     let code = "function answer() { return 41; }";
     // No mentor yet: told what to do, nothing created.
-    let res = app
-        .call(
-            &learner,
-            "open_in_session",
-            &[("lesson_id", &lesson), ("code", code)],
-        )
-        .await;
+    let res = open_in(&app, &learner, &lesson, code).await;
     assert_eq!(res.status(), StatusCode::CONFLICT);
     assert!(res.text().await.unwrap().contains("no_mentor"));
 
     mentoring::profile(&app, &learner, "Lena", "", "Europe/Berlin").await;
     let (mentor, mentor_id) = mentoring::mentor(&app, "pair-open-m", "5").await;
     mentoring::mentored(&app, &mentor, &mentor_id, &learner).await;
-    let res = app
-        .call(
-            &learner,
-            "open_in_session",
-            &[("lesson_id", &lesson), ("code", code)],
-        )
-        .await;
+    let res = open_in(&app, &learner, &lesson, code).await;
     assert!(res.status().is_success() || res.status().is_redirection());
     let rooms = body_json(app.call(&learner, "my_rooms", &[]).await).await;
     let room_id = rooms[0]["id"].as_str().expect("a room").to_string();
@@ -464,16 +461,7 @@ async fn open_in_a_session_seeds_the_room_with_the_code_and_visible_tests() {
     assert_eq!(rooms[0]["is_host"], true);
 
     // Again with newer code: the same room, the code replaced.
-    let res = app
-        .call(
-            &learner,
-            "open_in_session",
-            &[
-                ("lesson_id", &lesson),
-                ("code", "function answer() { return 42; }"),
-            ],
-        )
-        .await;
+    let res = open_in(&app, &learner, &lesson, "function answer() { return 42; }").await;
     assert!(res.status().is_success() || res.status().is_redirection());
     let rooms = body_json(app.call(&learner, "my_rooms", &[]).await).await;
     assert_eq!(rooms.as_array().unwrap().len(), 1);
