@@ -119,3 +119,19 @@ node bench/bookings.mjs "$BASE"
 # (in-process, a seeded editing trace).
 command -v chromium >/dev/null && node bench/pair-latency.mjs "$BASE" 300
 CARGO_TARGET_DIR=$TARGET cargo run --quiet --release -p app --features ssr --example pair_apply
+
+# Progress: recommendations evaluated offline (precision@5/recall@5 against popularity) and a
+# full recomputation for 10,000 learners × 500 courses (in-process), then the dashboard page
+# at 64 connections on a second server whose database holds 10,000 learners' history
+# (`pairwise seed-history`, seeded while that server is stopped).
+CARGO_TARGET_DIR=$TARGET cargo run --quiet --release -p app --example recommend_eval
+HISTORY=$(mktemp -d)
+SEEDPORT=$((PORT + 1))
+PAIRWISE_DATA_DIR=$HISTORY PAIRWISE_LOG=warn "$BIN" seed-history --learners 10000 --courses 500
+PAIRWISE_ADDR=127.0.0.1:$SEEDPORT PAIRWISE_DATA_DIR=$HISTORY PAIRWISE_SITE_ROOT=$SITE \
+  PAIRWISE_LOG=warn PAIRWISE_WRITE_RATE=100000000 PAIRWISE_WRITE_BURST=100000000 "$BIN" serve &
+HISTORY_SERVER=$!
+for _ in $(seq 1 600); do curl -fs "http://127.0.0.1:$SEEDPORT/readyz" >/dev/null && break; sleep 0.1; done
+node bench/dashboard.mjs "http://127.0.0.1:$SEEDPORT" 15 64
+kill $HISTORY_SERVER && wait $HISTORY_SERVER 2>/dev/null || true
+rm -rf "$HISTORY"

@@ -117,6 +117,11 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/requests/:id") view=crate::mentoring::pages::RequestPage ssr=SsrMode::Async/>
                     <Route path=path!("/mentorships/:id") view=crate::mentoring::pages::MentorshipPage ssr=SsrMode::Async/>
                     <Route path=path!("/bookings/:id") view=crate::mentoring::pages::BookingPage ssr=SsrMode::Async/>
+                    <Route path=path!("/progress") view=crate::progress::pages::ProgressPage ssr=SsrMode::Async/>
+                    <Route path=path!("/progress/learners/:id") view=crate::progress::pages::LearnerProgressPage ssr=SsrMode::Async/>
+                    <Route path=path!("/progress/mentees") view=crate::progress::pages::MentorProgressPage ssr=SsrMode::Async/>
+                    <Route path=path!("/leaderboard") view=crate::progress::pages::LeaderboardPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/analytics") view=crate::progress::pages::AnalyticsPage ssr=SsrMode::Async/>
                 </Routes>
                 </ErrorBoundary>
             </Frame>
@@ -147,6 +152,7 @@ fn Nav() -> impl IntoView {
                         let is_admin = u.roles.can_administer();
                         view! {
                             <a href="/my/courses" data-testid="nav-my-courses">{move || s().courses.my_courses}</a>
+                            <a href="/progress" data-testid="nav-progress">{move || s().progress.nav}</a>
                             <a href="/mentoring" data-testid="nav-mentoring">{move || s().mentoring.nav_mentoring}</a>
                             <crate::ui::bell::NotificationBell label=Signal::derive(move || s().exercises.notifications)/>
                             <a href="/rooms" data-testid="nav-rooms">{move || s().rooms.nav_rooms}</a>

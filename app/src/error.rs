@@ -78,6 +78,8 @@ pub enum Problem {
     MessageTooLong,
     NotMentored,
     NoMentor,
+    WeightsInvalid,
+    TryAgain,
 }
 
 impl Problem {
@@ -123,6 +125,8 @@ impl Problem {
             Problem::RoomClosed => s.rooms.err_room_closed,
             Problem::RoomFull => s.rooms.err_room_full,
             Problem::NoMentor => s.pairing.err_no_mentor,
+            Problem::WeightsInvalid => s.progress.err_weights_invalid,
+            Problem::TryAgain => s.progress.err_try_again,
             Problem::NoSuchUser => s.rooms.err_no_such_user,
             Problem::WindowsInvalid => s.mentoring.err_windows_invalid,
             Problem::CapacityInvalid => s.mentoring.err_capacity_invalid,
@@ -220,7 +224,8 @@ impl AppError {
                     | Problem::BookingCancelled
                     | Problem::FeedbackTooEarly
                     | Problem::AlreadyRated
-                    | Problem::NoMentor,
+                    | Problem::NoMentor
+                    | Problem::TryAgain,
             } => 409,
             AppError::Invalid {
                 problem: Problem::NotMentored,

@@ -198,6 +198,7 @@ pub struct Strings {
     /// Mentoring's own strings.
     pub mentoring: &'static crate::mentoring::text::MentoringStrings,
     pub pairing: &'static crate::pairing::text::PairStrings,
+    pub progress: &'static crate::progress::text::ProgressStrings,
 }
 
 pub static EN: Strings = Strings {
@@ -305,6 +306,7 @@ pub static EN: Strings = Strings {
     rooms: &crate::rooms::text::ROOMS_EN,
     mentoring: &crate::mentoring::text::MENTORING_EN,
     pairing: &crate::pairing::text::PAIR_EN,
+    progress: &crate::progress::text::PROGRESS_EN,
 };
 
 pub static ZH_HANS: Strings = Strings {
@@ -412,6 +414,7 @@ pub static ZH_HANS: Strings = Strings {
     rooms: &crate::rooms::text::ROOMS_ZH_HANS,
     mentoring: &crate::mentoring::text::MENTORING_ZH_HANS,
     pairing: &crate::pairing::text::PAIR_ZH_HANS,
+    progress: &crate::progress::text::PROGRESS_ZH_HANS,
 };
 
 #[cfg(test)]

@@ -54,6 +54,8 @@ pub struct AppState {
     pub mentoring: Arc<MentoringSettings>,
     /// Live sockets to poke when a user gets a notification (this process).
     pub notifier: Arc<Notifier>,
+    /// The trained recommendation model (this process's copy, retrained on a schedule).
+    pub recommender: Arc<crate::progress::service::Recommender>,
 }
 
 /// Mentoring rules an operator sets by environment (see the README).

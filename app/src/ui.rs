@@ -1,6 +1,7 @@
 //! Reusable components. They know no feature: they take plain data as props.
 
 pub mod bell;
+pub mod chart;
 pub mod editor;
 pub mod form;
 #[cfg(feature = "ssr")]

@@ -43,6 +43,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "pairing",
         include_str!("../migrations/0007_pairing.surql"),
     ),
+    (
+        8,
+        "progress",
+        include_str!("../migrations/0008_progress.surql"),
+    ),
 ];
 
 /// Opens the database named by the configuration: embedded SurrealKV (every commit synced to

@@ -13,6 +13,7 @@ pub mod realtime;
 pub mod rooms;
 pub mod sandbox;
 pub mod security;
+pub mod seed;
 pub mod startup;
 pub mod telemetry;
 pub mod uploads;

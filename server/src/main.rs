@@ -44,6 +44,16 @@ enum Command {
         #[command(subcommand)]
         command: CourseCommand,
     },
+    /// Fill the database with a synthetic learning history for the benchmarks (stop the
+    /// server first): LEARNERS learners of COURSES courses, generated from SEED.
+    SeedHistory {
+        #[arg(long, default_value_t = 10_000)]
+        learners: u32,
+        #[arg(long, default_value_t = 500)]
+        courses: u32,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -121,6 +131,26 @@ async fn main() -> anyhow::Result<()> {
             };
             startup::close_db(state.db).await;
             result
+        }
+        Command::SeedHistory {
+            learners,
+            courses,
+            seed,
+        } => {
+            let mut cfg = config;
+            cfg.demo = false;
+            let origin = cfg.public_origin().to_string();
+            let state = startup::build_state(&cfg, origin, Default::default()).await?;
+            let started = std::time::Instant::now();
+            let result = server::seed::history(&state, learners, courses, seed).await;
+            if let Ok((l, c, e, rows)) = &result {
+                println!(
+                    "seeded {l} learners, {c} courses, {e} enrolments ({rows} rows) in {:.1} s",
+                    started.elapsed().as_secs_f64()
+                );
+            }
+            startup::close_db(state.db).await;
+            result.map(|_| ())
         }
         Command::Backup { file } => {
             let db = db::connect_db(&config.database).await?;

@@ -187,6 +187,7 @@ pub async fn build_state(
         rooms: Arc::new(app::rooms::hub::Hub::default()),
         mentoring: Arc::new(config.mentoring.clone()),
         notifier: Arc::new(app::state::Notifier::default()),
+        recommender: Arc::new(app::progress::service::Recommender::default()),
     };
     if config.demo {
         state.demo_accounts = Arc::new(demo::ensure_demo_accounts(&state).await?);
@@ -336,6 +337,9 @@ async fn mentoring_jobs(state: AppState, interval: Duration) {
         tick.tick().await;
         if let Err(e) = app::mentoring::jobs::run_once(&state).await {
             tracing::warn!(error = %e, "mentoring jobs failed; will retry");
+        }
+        if let Err(e) = app::progress::service::run_once(&state).await {
+            tracing::warn!(error = %e, "progress jobs failed; will retry");
         }
     }
 }

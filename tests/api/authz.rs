@@ -488,6 +488,46 @@ pub const ENDPOINTS: &[Endpoint] = &[
         access: Access::User,
         args: &[],
     },
+    Endpoint {
+        path: "/api/learner_dashboard",
+        access: Access::User,
+        args: &[("days", "30")],
+    },
+    Endpoint {
+        path: "/api/mentor_dashboard",
+        access: Access::Mentor,
+        args: &[("days", "30")],
+    },
+    Endpoint {
+        path: "/api/analytics",
+        access: Access::Admin,
+        args: &[("days", "30")],
+    },
+    Endpoint {
+        path: "/api/set_course_weights",
+        access: Access::Admin,
+        args: &[
+            ("course", "nosuchcourse"),
+            ("watched", "0.5"),
+            ("passed", "0.3"),
+            ("feedback", "0.2"),
+        ],
+    },
+    Endpoint {
+        path: "/api/leaderboard",
+        access: Access::User,
+        args: &[("period", "week")],
+    },
+    Endpoint {
+        path: "/api/set_leaderboard_visibility",
+        access: Access::User,
+        args: &[],
+    },
+    Endpoint {
+        path: "/api/mark_helpful",
+        access: Access::User,
+        args: &[("post", "nosuchpost")],
+    },
 ];
 
 #[test]

@@ -14,6 +14,7 @@ mod mail;
 mod mentoring;
 mod operations;
 mod pairing;
+mod progress;
 mod realtime;
 mod rooms;
 mod security;

@@ -414,6 +414,7 @@ fn AdminUsers() -> impl IntoView {
     view! {
         <section class="panel">
             <h1>{move || s().admin_title}</h1>
+            <p><a href="/admin/analytics" data-testid="analytics-link">{move || s().progress.analytics}</a></p>
             <h2>{move || s().admin_users}</h2>
             <Transition fallback=move || view! { <p class="muted">{move || s().loading}</p> }>
                 {move || Suspend::new(async move {

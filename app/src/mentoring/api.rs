@@ -770,6 +770,8 @@ pub async fn get_mentorship(id: String) -> Result<MentorshipView, AppError> {
         body_html: crate::ui::markdown::render(&p.body),
         at: local_label(p.created_at, reader),
         replies: Vec::new(),
+        helpful: p.helpful,
+        can_mark_helpful: false,
     };
     let posts = rows
         .iter()
@@ -779,7 +781,10 @@ pub async fn get_mentorship(id: String) -> Result<MentorshipView, AppError> {
             v.replies = rows
                 .iter()
                 .filter(|r| r.parent.as_deref() == Some(q.id.as_str()))
-                .map(post)
+                .map(|r| PostView {
+                    can_mark_helpful: &q.author == me && &r.author != me && !r.helpful,
+                    ..post(r)
+                })
                 .collect();
             v
         })

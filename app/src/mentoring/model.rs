@@ -560,6 +560,10 @@ pub struct PostView {
     pub body_html: String,
     pub at: String,
     pub replies: Vec<PostView>,
+    /// The person who asked marked this answer helpful.
+    pub helpful: bool,
+    /// The reader asked the question this answers (and did not write the answer).
+    pub can_mark_helpful: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

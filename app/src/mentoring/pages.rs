@@ -441,7 +441,8 @@ pub fn MentoringPage() -> impl IntoView {
                     {h.is_mentor.then(|| view! {
                         <section>
                             <h2>{move || s().received_title}</h2>
-                            <p><a href="/mentoring/profile">{move || s().settings_title}</a></p>
+                            <p><a href="/mentoring/profile">{move || s().settings_title}</a>
+                                " · " <a href="/progress/mentees" data-testid="mentees-progress-link">{move || locale.get().strings().progress.mentor_title}</a></p>
                             {if h.received.is_empty() {
                                 view! { <p class="muted">{move || s().no_requests}</p> }.into_any()
                             } else {
@@ -602,6 +603,7 @@ fn post_item(
     p: PostView,
     mentorship: String,
     reply: ServerAction<PostQuestion>,
+    helpful: ServerAction<crate::progress::api::MarkHelpful>,
     locale: RwSignal<Locale>,
 ) -> impl IntoView {
     let s = move || ms(locale);
@@ -612,8 +614,16 @@ fn post_item(
             <ul class="replies">
                 {p.replies.into_iter().map(|r| view! {
                     <li class="post reply" data-testid="answer">
-                        <p class="muted small">{r.author_name.clone()} " · " {r.at.clone()}</p>
+                        <p class="muted small">{r.author_name.clone()} " · " {r.at.clone()}
+                            {r.helpful.then(|| view! { " · " <span class="badge" data-testid="helpful-badge">{move || locale.get().strings().progress.marked_helpful}</span> })}
+                        </p>
                         <div class="markdown" inner_html=r.body_html.clone()></div>
+                        {r.can_mark_helpful.then(|| view! {
+                            <ActionForm action=helpful attr:class="inline-form">
+                                <input type="hidden" name="post" value=r.id.clone()/>
+                                <button type="submit" class="button small subtle" data-testid="mark-helpful">{move || locale.get().strings().progress.helpful}</button>
+                            </ActionForm>
+                        })}
                     </li>
                 }).collect_view()}
             </ul>
@@ -636,9 +646,12 @@ pub fn MentorshipPage() -> impl IntoView {
     let params = use_params_map();
     let book = ServerAction::<BookSession>::new();
     let ask = ServerAction::<PostQuestion>::new();
+    let helpful = ServerAction::<crate::progress::api::MarkHelpful>::new();
     let book_error = action_error(book, locale);
     let ask_error = action_error(ask, locale);
-    let done = Memo::new(move |_| successes(ask).get());
+    let asked = successes(ask);
+    let marked = successes(helpful);
+    let done = Memo::new(move |_| asked.get() + marked.get());
     let page = Resource::new(
         move || (params.read().get("id").unwrap_or_default(), done.get()),
         |(id, _)| get_mentorship(id),
@@ -714,7 +727,7 @@ pub fn MentorshipPage() -> impl IntoView {
                     <section id="questions">
                         <h2>{move || s().questions_title}</h2>
                         <ul class="posts" data-testid="questions">
-                            {m.posts.into_iter().map(|p| post_item(p, id.clone(), ask, locale)).collect_view()}
+                            {m.posts.into_iter().map(|p| post_item(p, id.clone(), ask, helpful, locale)).collect_view()}
                         </ul>
                         <ActionForm action=ask attr:class="stack" attr:data-testid="ask-form">
                             <input type="hidden" name="mentorship" value=id_ask/>

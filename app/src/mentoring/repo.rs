@@ -841,6 +841,8 @@ pub async fn rate(
 pub struct PostRow {
     pub id: String,
     pub parent: Option<String>,
+    pub author: String,
+    pub helpful: bool,
     pub author_name: String,
     pub body: String,
     pub created_at: DateTime<Utc>,
@@ -850,6 +852,7 @@ pub async fn posts(db: &Db, mentorship: &str) -> Result<Vec<PostRow>, AppError> 
     let mut res = db
         .query(
             "SELECT record::id(id) AS id, IF parent != NONE { record::id(parent) } AS parent,
+                record::id(author) AS author, helpful ?? false AS helpful,
                 author.display_name AS author_name, body, created_at
              FROM mentorship_post WHERE mentorship = $m ORDER BY created_at LIMIT 500",
         )

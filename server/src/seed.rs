@@ -1,0 +1,189 @@
+//! `pairwise seed-history`: fills a database with a synthetic but realistic learning history
+//! for the benchmarks: `courses` published courses of six lessons (two videos), `learners`
+//! learners whose enrolments, completions and ratings come from
+//! `progress::recommend::synthetic_interactions` (seeded, documented there), lesson progress
+//! and points for their first two courses, and 14 days of score snapshots for those courses.
+//! Every learner can sign in as `bench-learner-<n>@example.org` with `BENCH_PASSWORD`.
+//!
+//! Rows are written as SurrealQL literals in batches of 1,000 (every key is generated here, so
+//! nothing user-typed reaches the query text).
+
+use anyhow::Context;
+use chrono::{DateTime, Duration, Utc};
+
+use app::{
+    accounts::model::Password, progress::recommend::synthetic_interactions, state::AppState,
+};
+
+pub const BENCH_PASSWORD: &str = "bench passphrase for pairwise";
+const LESSONS: u32 = 6;
+const VIDEO_SECS: f64 = 600.0;
+const DAYS: i64 = 14;
+const BATCH: usize = 1_000;
+
+fn at(t: DateTime<Utc>) -> String {
+    format!("d\"{}\"", t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+}
+
+async fn insert(state: &AppState, head: &str, rows: &[String]) -> anyhow::Result<()> {
+    for chunk in rows.chunks(BATCH) {
+        let q = format!("{head} [{}];", chunk.join(","));
+        state
+            .db
+            .query(q)
+            .await
+            .with_context(|| format!("seeding: {head}"))?
+            .check()
+            .with_context(|| format!("seeding: {head}"))?;
+    }
+    Ok(())
+}
+
+/// Writes the history; returns (learners, courses, enrolments, rows written).
+pub async fn history(
+    state: &AppState,
+    learners: u32,
+    courses: u32,
+    seed: u64,
+) -> anyhow::Result<(u32, u32, usize, usize)> {
+    let now = state.clock.now();
+    let topics = ["web", "data", "devops", "systems"];
+    let mut written = 0;
+
+    let mut rows = Vec::new();
+    let mut sections = Vec::new();
+    let mut lessons = Vec::new();
+    for c in 0..courses {
+        let topic = topics[((c / 5) % 4) as usize];
+        rows.push(format!(
+            "{{id: course:bc{c}, slug: 'bench-course-{c}', title: 'Bench course {c}', summary: '',
+              description: '', tags: ['{topic}'], search_tags: '{topic}', level: 'beginner',
+              language: 'en', published: true, authors: [], enrolled_count: 0,
+              created_at: {t}, updated_at: {t}}}",
+            t = at(now - Duration::days(60))
+        ));
+        sections.push(format!(
+            "{{id: section:bc{c}s, course: course:bc{c}, title: 'Part one', position: 0}}"
+        ));
+        for l in 0..LESSONS {
+            let video = l < 2;
+            lessons.push(format!(
+                "{{id: lesson:bc{c}l{l}, course: course:bc{c}, section: section:bc{c}s, position: {l},
+                  title: 'Lesson {l}', kind: '{kind}', body: 'Synthetic lesson.'{secs}}}",
+                kind = if video { "video" } else { "text" },
+                secs = if video {
+                    format!(", video_secs: {VIDEO_SECS:.1}")
+                } else {
+                    String::new()
+                }
+            ));
+        }
+    }
+    insert(state, "INSERT INTO course", &rows).await?;
+    insert(state, "INSERT INTO section", &sections).await?;
+    insert(state, "INSERT INTO lesson", &lessons).await?;
+    written += rows.len() + sections.len() + lessons.len();
+
+    let password = Password::parse(BENCH_PASSWORD).map_err(|p| anyhow::anyhow!("{p:?}"))?;
+    let hash = state
+        .hasher
+        .hash(&password)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let users: Vec<String> = (0..learners)
+        .map(|u| {
+            format!(
+                "{{id: user:bl{u}, email: 'bench-learner-{u}@example.org', display_name: 'Bench learner {u}',
+                  password_hash: '{hash}', roles: ['learner'], email_verified: true,
+                  created_at: {t}, updated_at: {t}}}",
+                t = at(now - Duration::days(60))
+            )
+        })
+        .collect();
+    insert(state, "INSERT INTO user", &users).await?;
+    written += users.len();
+
+    let data = synthetic_interactions(seed, learners, courses);
+    let mut enrolled = Vec::new();
+    let mut rated = Vec::new();
+    let mut progress = Vec::new();
+    let mut awards = Vec::new();
+    let mut days = Vec::new();
+    let mut taken: Vec<u32> = vec![0; learners as usize];
+    for (i, x) in data.iter().enumerate() {
+        let (u, c) = (x.user, x.item);
+        let enrolled_at = now - Duration::days(40) + Duration::minutes(i as i64 % 50_000);
+        let completed = if x.engagement.completed {
+            format!(", completed_at: {}", at(enrolled_at + Duration::days(7)))
+        } else {
+            String::new()
+        };
+        enrolled.push(format!(
+            "{{in: user:bl{u}, out: course:bc{c}, at: {}{completed}}}",
+            at(enrolled_at)
+        ));
+        if let Some(stars) = x.engagement.stars {
+            rated.push(format!(
+                "{{in: user:bl{u}, out: course:bc{c}, stars: {stars}, at: {}}}",
+                at(enrolled_at + Duration::days(8))
+            ));
+        }
+        // Detailed history for each learner's first two courses.
+        let n = &mut taken[u as usize];
+        *n += 1;
+        if *n > 2 {
+            continue;
+        }
+        let finished = if x.engagement.completed { LESSONS } else { LESSONS / 2 };
+        for l in 0..LESSONS {
+            let done = l < finished;
+            let watched = if l < 2 && done { VIDEO_SECS } else { 0.0 };
+            let done_at = enrolled_at + Duration::days(i64::from(l));
+            progress.push(format!(
+                "{{id: lesson_progress:bl{u}c{c}l{l}, user: user:bl{u}, course: course:bc{c},
+                  lesson: lesson:bc{c}l{l}, done: {done}{done_at}, watched_secs: {watched:.1},
+                  updated_at: {t}}}",
+                done_at = if done {
+                    format!(", done_at: {}", at(done_at))
+                } else {
+                    String::new()
+                },
+                t = at(done_at)
+            ));
+            if done {
+                awards.push(format!(
+                    "{{id: award:lesson_bl{u}c{c}l{l}, user: user:bl{u}, kind: 'lesson',
+                      points: 10, at: {}}}",
+                    at(done_at)
+                ));
+            }
+        }
+        for d in 0..DAYS {
+            let day = (now - Duration::days(DAYS - d)).format("%Y-%m-%d").to_string();
+            let share = ((d + 1) as f64 / DAYS as f64) * f64::from(finished) / f64::from(LESSONS);
+            days.push(format!(
+                "{{id: score_day:bl{u}_bc{c}_{key}, user: user:bl{u}, course: course:bc{c}, day: '{day}',
+                  score: {share:.4}, watched: {w:.1}, watched_total: {total:.1}, passed: 0,
+                  passed_total: 0, feedback: 0.0, feedback_total: 0.0, at: {t}}}",
+                key = day.replace('-', ""),
+                w = share * 2.0 * VIDEO_SECS,
+                total = 2.0 * VIDEO_SECS,
+                t = at(now - Duration::days(DAYS - d))
+            ));
+        }
+    }
+    insert(state, "INSERT RELATION INTO enrolled", &enrolled).await?;
+    insert(state, "INSERT RELATION INTO rated", &rated).await?;
+    insert(state, "INSERT INTO lesson_progress", &progress).await?;
+    insert(state, "INSERT INTO award", &awards).await?;
+    insert(state, "INSERT INTO score_day", &days).await?;
+    written += enrolled.len() + rated.len() + progress.len() + awards.len() + days.len();
+    state
+        .db
+        .query("UPDATE course SET enrolled_count = count(<-enrolled) WHERE string::starts_with(slug, 'bench-course-')")
+        .await
+        .context("counting enrolments")?
+        .check()
+        .context("counting enrolments")?;
+    Ok((learners, courses, enrolled.len(), written))
+}
