@@ -62,8 +62,7 @@ async fn badge_rows(app: &TestApp, user: &str) -> (i64, i64, i64) {
         .bind(("uid", user.to_string()))
         .await
         .expect("counts");
-    let v: Option<Vec<i64>> = res.take(1).expect("counts");
-    let v = v.expect("three counts");
+    let v: Vec<i64> = res.take(1).expect("counts");
     (v[0], v[1], v[2])
 }
 

@@ -461,8 +461,7 @@ pub async fn active_since(
         .bind(("now", now))
         .await
         .map_err(internal("active since"))?;
-    let users: Option<Vec<String>> = res.take(0).map_err(internal("active since"))?;
-    Ok(users.unwrap_or_default())
+    res.take(0).map_err(internal("active since"))
 }
 
 #[derive(Clone, Debug, SurrealValue)]
@@ -789,9 +788,9 @@ pub async fn training_data(db: &Db) -> Result<TrainingData, AppError> {
 pub async fn interaction_count(db: &Db) -> Result<i64, AppError> {
     let mut res = db
         .query(
-            "RETURN ((SELECT VALUE count() FROM enrolled GROUP ALL)[0] ?? 0)
-                + ((SELECT VALUE count() FROM rated GROUP ALL)[0] ?? 0)
-                + ((SELECT VALUE count() FROM feedback WHERE about = 'mentor' GROUP ALL)[0] ?? 0)",
+            "RETURN ((SELECT count() AS n FROM enrolled GROUP ALL)[0].n ?? 0)
+                + ((SELECT count() AS n FROM rated GROUP ALL)[0].n ?? 0)
+                + ((SELECT count() AS n FROM feedback WHERE about = 'mentor' GROUP ALL)[0].n ?? 0)",
         )
         .await
         .map_err(internal("interaction count"))?;

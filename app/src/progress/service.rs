@@ -822,7 +822,8 @@ mod tests {
         assert_eq!(finished, vec![("c1".to_string(), at("2026-11-03T09:00:00Z"))]);
         assert_eq!(facts.courses_finished, 1);
         assert_eq!(facts.submissions, 3);
-        assert_eq!(facts.best_daily_streak, 4);
+        // Progress on 2, 3 and 5 November: the longest run is two days.
+        assert_eq!(facts.best_daily_streak, 2);
     }
 
     #[test]
