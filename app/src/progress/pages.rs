@@ -222,20 +222,14 @@ fn CourseCard(c: CourseScore, index: usize) -> impl IntoView {
     }
 }
 
+/// Points, streak, badges and the leaderboard switch. `vis` belongs to the dashboard, which
+/// reloads after it succeeds (so the switch shows the stored state).
 #[component]
-fn Engagement(d: LearnerProgress) -> impl IntoView {
+fn Engagement(d: LearnerProgress, vis: ServerAction<SetLeaderboardVisibility>) -> impl IntoView {
     let locale = use_locale();
     let s = ps(locale);
-    let vis = ServerAction::<SetLeaderboardVisibility>::new();
-    let changed = successes(vis);
     let error = action_error(vis, locale);
-    let hidden = Signal::derive(move || {
-        match vis.value().get() {
-            Some(Ok(())) => vis.input().get().map_or(d.leaderboard_opt_out, |i| i.hide.is_some()),
-            _ => d.leaderboard_opt_out,
-        }
-    });
-    let _ = changed;
+    let hidden = d.leaderboard_opt_out;
     let text = chart_text(
         s,
         "points-by-week".into(),
@@ -273,7 +267,7 @@ fn Engagement(d: LearnerProgress) -> impl IntoView {
             </ul>
             <p><a href="/leaderboard" data-testid="leaderboard-link">{s.leaderboard}</a></p>
             <ActionForm action=vis attr:class="inline-form" attr:data-testid="visibility-form">
-                {move || if hidden.get() {
+                {if hidden {
                     view! {
                         <p class="muted" data-testid="opted-out">{s.opted_out_note}</p>
                         <button type="submit" class="button subtle">{s.opt_in}</button>
@@ -296,7 +290,12 @@ fn Dashboard(#[prop(into)] learner: Signal<String>, path: Signal<String>) -> imp
     let locale = use_locale();
     let q = use_query_map();
     let days = move || q.read().get("days").unwrap_or_default();
-    let data = Resource::new(move || (learner.get(), days()), |(l, d)| learner_dashboard(l, d));
+    let vis = ServerAction::<SetLeaderboardVisibility>::new();
+    let changed = successes(vis);
+    let data = Resource::new(
+        move || (learner.get(), days(), changed.get()),
+        |(l, d, _)| learner_dashboard(l, d),
+    );
     view! {
         <Suspense fallback=move || loading(locale)>
             {move || Suspend::new(async move {
@@ -319,7 +318,7 @@ fn Dashboard(#[prop(into)] learner: Signal<String>, path: Signal<String>) -> imp
                             </div>
                         }.into_any()
                     }}
-                    <Engagement d=d.clone()/>
+                    <Engagement d=d.clone() vis=vis/>
                     {d.own.then(|| view! {
                         <section class="panel">
                             <h2>{s.recommended}</h2>

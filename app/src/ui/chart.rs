@@ -33,7 +33,8 @@ impl Scale {
         let min = points.iter().map(|p| p.value).fold(0.0_f64, f64::min);
         match self {
             Scale::Percent => (0.0, 1.0),
-            Scale::Count => (0.0, nice_ceiling(max)),
+            // At least 2, so the middle gridline is a whole number.
+            Scale::Count => (0.0, nice_ceiling(max).max(2.0)),
             Scale::Change => {
                 let m = max.abs().max(min.abs()).max(0.05);
                 (-m, m)
