@@ -3,10 +3,11 @@
 // the server-rendered `/progress` page (scores computed from the records, today's snapshot,
 // the 30-day trend, points and badges, recommendations from the trained model) back to back
 // for the given seconds after a warm-up. Prints requests/s and p50/p90/p99 latency.
-// Usage: node bench/dashboard.mjs http://127.0.0.1:3200 [seconds] [connections]
+// Usage: node bench/dashboard.mjs http://127.0.0.1:3200 [seconds] [connections] [learners seeded]
 const base = process.argv[2] ?? 'http://127.0.0.1:3200';
 const SECONDS = Number(process.argv[3] ?? 15);
 const CONNECTIONS = Number(process.argv[4] ?? 64);
+const LEARNERS = Number(process.argv[5] ?? 10_000);
 const PASSWORD = 'bench passphrase for pairwise';
 
 async function signIn(i) {
@@ -31,7 +32,7 @@ async function page(cookie) {
 // so sign in sequentially, a few hundred ms apart if refused).
 const cookies = [];
 for (let i = 0; i < CONNECTIONS; i++) {
-  const learner = (i * 149) % 10_000;
+  const learner = (i * 149) % LEARNERS;
   for (let attempt = 0; ; attempt++) {
     try {
       cookies.push(await signIn(learner));

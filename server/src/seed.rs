@@ -22,7 +22,10 @@ const DAYS: i64 = 14;
 const BATCH: usize = 1_000;
 
 fn at(t: DateTime<Utc>) -> String {
-    format!("d\"{}\"", t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+    format!(
+        "d\"{}\"",
+        t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    )
 }
 
 async fn insert(state: &AppState, head: &str, rows: &[String]) -> anyhow::Result<()> {
@@ -134,7 +137,11 @@ pub async fn history(
         if *n > 2 {
             continue;
         }
-        let finished = if x.engagement.completed { LESSONS } else { LESSONS / 2 };
+        let finished = if x.engagement.completed {
+            LESSONS
+        } else {
+            LESSONS / 2
+        };
         for l in 0..LESSONS {
             let done = l < finished;
             let watched = if l < 2 && done { VIDEO_SECS } else { 0.0 };
@@ -159,7 +166,9 @@ pub async fn history(
             }
         }
         for d in 0..DAYS {
-            let day = (now - Duration::days(DAYS - d)).format("%Y-%m-%d").to_string();
+            let day = (now - Duration::days(DAYS - d))
+                .format("%Y-%m-%d")
+                .to_string();
             let share = ((d + 1) as f64 / DAYS as f64) * f64::from(finished) / f64::from(LESSONS);
             days.push(format!(
                 "{{id: score_day:bl{u}_bc{c}_{key}, user: user:bl{u}, course: course:bc{c}, day: '{day}',

@@ -13,7 +13,11 @@ use crate::{
 
 async fn dashboard(app: &TestApp, who: &Browser, learner: &str) -> (StatusCode, Value) {
     let res = app
-        .call(who, "learner_dashboard", &[("learner", learner), ("days", "30")])
+        .call(
+            who,
+            "learner_dashboard",
+            &[("learner", learner), ("days", "30")],
+        )
         .await;
     let status = res.status();
     let text = res.text().await.expect("body");
@@ -30,7 +34,12 @@ async fn submit(app: &TestApp, who: &Browser, lesson: &str, code: &str) {
             &[("lesson_id", lesson), ("code", code)],
         )
         .await;
-    assert_eq!(res.status(), StatusCode::OK, "{}", res.text().await.unwrap());
+    assert_eq!(
+        res.status(),
+        StatusCode::OK,
+        "{}",
+        res.text().await.unwrap()
+    );
 }
 
 async fn user_id(app: &TestApp, who: &Browser) -> String {
@@ -116,7 +125,10 @@ async fn the_score_follows_the_records_and_replayed_events_never_award_twice() {
         .filter(|b| !b["earned_on"].is_null())
         .map(|b| b["key"].as_str().unwrap())
         .collect();
-    assert_eq!(earned, vec!["first-submission", "first-pass", "course-finished"]);
+    assert_eq!(
+        earned,
+        vec!["first-submission", "first-pass", "course-finished"]
+    );
     let before = badge_rows(&app, &me).await;
     assert_eq!(before, (2, 3, 3));
 
@@ -138,14 +150,22 @@ async fn the_score_follows_the_records_and_replayed_events_never_award_twice() {
     assert_eq!(badge_rows(&app, &me).await, before);
 
     // The leaderboard shows the week's points; opting out takes the learner off it.
-    let board = body_json(app.call(&learner, "leaderboard", &[("period", "week")]).await).await;
+    let board = body_json(
+        app.call(&learner, "leaderboard", &[("period", "week")])
+            .await,
+    )
+    .await;
     assert_eq!(board["top"][0]["user"], me.as_str());
     assert_eq!(board["top"][0]["points"], 30);
     let res = app
         .call(&learner, "set_leaderboard_visibility", &[("hide", "yes")])
         .await;
     assert!(res.status().is_success());
-    let board = body_json(app.call(&learner, "leaderboard", &[("period", "all")]).await).await;
+    let board = body_json(
+        app.call(&learner, "leaderboard", &[("period", "all")])
+            .await,
+    )
+    .await;
     assert!(board["top"].as_array().unwrap().is_empty(), "{board}");
     assert_eq!(board["opted_out"], true);
     app.stop().await;
@@ -186,10 +206,19 @@ async fn weights_outside_zero_to_one_are_refused_and_valid_ones_change_the_score
             .call(
                 &admin,
                 "set_course_weights",
-                &[("course", &course), ("watched", w), ("passed", p), ("feedback", f)],
+                &[
+                    ("course", &course),
+                    ("watched", w),
+                    ("passed", p),
+                    ("feedback", f),
+                ],
             )
             .await;
-        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{w} {p} {f}");
+        assert_eq!(
+            res.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{w} {p} {f}"
+        );
         assert!(res.text().await.unwrap().contains("weights_invalid"));
     }
     let a = body_json(app.call(&admin, "analytics", &[("days", "30")]).await).await;
@@ -205,12 +234,20 @@ async fn weights_outside_zero_to_one_are_refused_and_valid_ones_change_the_score
         .call(
             &admin,
             "set_course_weights",
-            &[("course", &course), ("watched", "0.2"), ("passed", "0,8"), ("feedback", "0")],
+            &[
+                ("course", &course),
+                ("watched", "0.2"),
+                ("passed", "0,8"),
+                ("feedback", "0"),
+            ],
         )
         .await;
     assert!(res.status().is_success());
     let (_, d) = dashboard(&app, &learner, "").await;
-    assert_eq!(d["courses"][0]["weights"], serde_json::json!([0.2, 0.8, 0.0]));
+    assert_eq!(
+        d["courses"][0]["weights"],
+        serde_json::json!([0.2, 0.8, 0.0])
+    );
     // The funnel counts the learner who finished the only lesson.
     let a = body_json(
         app.call(
@@ -256,7 +293,11 @@ async fn a_dashboard_is_seen_by_its_learner_their_mentors_and_admins_only() {
     assert_eq!(d["own"], false);
     assert!(d["courses_next"].as_array().unwrap().is_empty());
 
-    let m = body_json(app.call(&mentor, "mentor_dashboard", &[("days", "30")]).await).await;
+    let m = body_json(
+        app.call(&mentor, "mentor_dashboard", &[("days", "30")])
+            .await,
+    )
+    .await;
     let names: Vec<&str> = m["mentees"]
         .as_array()
         .unwrap()
@@ -294,7 +335,8 @@ async fn recommendations_follow_what_similar_learners_took_and_say_why() {
     }
     // Three learners took Git and CI; one took SQL alone.
     for i in 0..3 {
-        let who = exercises::enrolled_learner(&app, &format!("rec-{i}@example.org"), "rec-git").await;
+        let who =
+            exercises::enrolled_learner(&app, &format!("rec-{i}@example.org"), "rec-git").await;
         let res = app.call(&who, "enrol_course", &[("slug", "rec-ci")]).await;
         assert_eq!(res.status(), StatusCode::OK);
     }

@@ -81,10 +81,12 @@ pub async fn learner_dashboard(
         _ => return Err(AppError::NotFound),
     };
     let own = learner == me;
-    if !own && !is_admin(&who) && !repo::mentees(&state.db, &me)
-        .await?
-        .iter()
-        .any(|m| m.learner == learner)
+    if !own
+        && !is_admin(&who)
+        && !repo::mentees(&state.db, &me)
+            .await?
+            .iter()
+            .any(|m| m.learner == learner)
     {
         return Err(AppError::Forbidden);
     }
@@ -161,9 +163,7 @@ pub async fn learner_dashboard(
 
 /// The mentor's view of their mentees and of their own effectiveness.
 #[server(endpoint = "mentor_dashboard")]
-pub async fn mentor_dashboard(
-    #[server(default)] days: String,
-) -> Result<MentorProgress, AppError> {
+pub async fn mentor_dashboard(#[server(default)] days: String) -> Result<MentorProgress, AppError> {
     let state = AppState::get()?;
     let who = require_role(Role::Mentor).await?;
     let me = &who.user.id.0;
@@ -302,7 +302,12 @@ pub async fn set_course_weights(
     let weights = if reset.is_some() {
         None
     } else {
-        let num = |s: &str| s.trim().replace(',', ".").parse::<f64>().unwrap_or(f64::NAN);
+        let num = |s: &str| {
+            s.trim()
+                .replace(',', ".")
+                .parse::<f64>()
+                .unwrap_or(f64::NAN)
+        };
         let w = Weights::new(num(&watched), num(&passed), num(&feedback))
             .map_err(|_| AppError::from(Problem::WeightsInvalid))?;
         use crate::progress::score::Measure;

@@ -12,12 +12,11 @@ use crate::{
     i18n::{Locale, use_locale},
     progress::{
         api::{
-            SetCourseWeights, SetLeaderboardVisibility, analytics, leaderboard,
-            learner_dashboard, mentor_dashboard,
+            SetCourseWeights, SetLeaderboardVisibility, analytics, leaderboard, learner_dashboard,
+            mentor_dashboard,
         },
         model::{
-            CourseScore, LearnerProgress, MentorProgress, Period, Point, Range, Suggestion,
-            Why,
+            CourseScore, LearnerProgress, MentorProgress, Period, Point, Range, Suggestion, Why,
         },
         text::{ProgressStrings, badge_words, fill},
     },
@@ -64,7 +63,11 @@ fn chart_text(
 
 /// The "last N days" picker: a GET form to `path`; with JavaScript the page updates in place.
 #[component]
-fn RangePicker(path: String, days: u32, #[prop(optional)] extra: Option<(&'static str, String)>) -> impl IntoView {
+fn RangePicker(
+    path: String,
+    days: u32,
+    #[prop(optional)] extra: Option<(&'static str, String)>,
+) -> impl IntoView {
     let locale = use_locale();
     let s = move || ps(locale);
     let navigate = use_navigate();
@@ -121,7 +124,10 @@ fn why_text(s: &'static ProgressStrings, why: &Why) -> String {
         Why::Skill { skill } => fill(s.why_skill, &[("{s}", skill)]),
         Why::RatedByLikeYou { learners, stars } => fill(
             s.why_rated,
-            &[("{n}", &learners.to_string()), ("{x}", &format!("{stars:.1}"))],
+            &[
+                ("{n}", &learners.to_string()),
+                ("{x}", &format!("{stars:.1}")),
+            ],
         ),
     }
 }
@@ -161,7 +167,11 @@ fn CourseCard(c: CourseScore, index: usize) -> impl IntoView {
             ),
             c.weights.0,
             c.effective[0],
-            if c.watched.1 > 0.0 { c.watched.0 / c.watched.1 } else { 0.0 },
+            if c.watched.1 > 0.0 {
+                c.watched.0 / c.watched.1
+            } else {
+                0.0
+            },
         ),
         (
             s.tests,
@@ -169,7 +179,11 @@ fn CourseCard(c: CourseScore, index: usize) -> impl IntoView {
             format!("{} / {}", c.passed.0, c.passed.1),
             c.weights.1,
             c.effective[1],
-            if c.passed.1 > 0 { f64::from(c.passed.0) / f64::from(c.passed.1) } else { 0.0 },
+            if c.passed.1 > 0 {
+                f64::from(c.passed.0) / f64::from(c.passed.1)
+            } else {
+                0.0
+            },
         ),
         (
             s.feedback,
@@ -177,12 +191,14 @@ fn CourseCard(c: CourseScore, index: usize) -> impl IntoView {
             format!("{:.0} / {:.0} {}", c.feedback.0, c.feedback.1, s.stars),
             c.weights.2,
             c.effective[2],
-            if c.feedback.1 > 0.0 { c.feedback.0 / c.feedback.1 } else { 0.0 },
+            if c.feedback.1 > 0.0 {
+                c.feedback.0 / c.feedback.1
+            } else {
+                0.0
+            },
         ),
     ];
-    let score = c
-        .score
-        .map_or_else(|| s.not_measured.to_string(), percent);
+    let score = c.score.map_or_else(|| s.not_measured.to_string(), percent);
     let text = chart_text(
         s,
         format!("trend-{index}"),
@@ -418,7 +434,8 @@ fn mentor_view(d: MentorProgress, locale: RwSignal<Locale>) -> impl IntoView {
         false,
     );
     change_text.label_heading = s.mentee;
-    let fmt_change = |c: Option<f64>| c.map_or_else(|| "—".to_string(), |c| Scale::Change.format(c));
+    let fmt_change =
+        |c: Option<f64>| c.map_or_else(|| "—".to_string(), |c| Scale::Change.format(c));
     view! {
         <h1>{s.mentor_title}</h1>
         <p class="lead">{s.mentor_lead}</p>

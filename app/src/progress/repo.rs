@@ -207,11 +207,7 @@ pub async fn trends(db: &Db, users: &[String], since: &str) -> Result<Vec<TrendR
 }
 
 /// A learner's snapshots on their first day at or after `from` (the baseline of a change).
-pub async fn first_day_from(
-    db: &Db,
-    user: &str,
-    from: &str,
-) -> Result<Vec<TrendRow>, AppError> {
+pub async fn first_day_from(db: &Db, user: &str, from: &str) -> Result<Vec<TrendRow>, AppError> {
     let mut res = db
         .query(
             "LET $first = (SELECT VALUE day FROM score_day WHERE user = $u AND day >= $from
@@ -294,7 +290,11 @@ pub struct AwardInputs {
     pub badges: Vec<BadgeRow>,
 }
 
-pub async fn award_inputs(db: &Db, user: &str, now: DateTime<Utc>) -> Result<AwardInputs, AppError> {
+pub async fn award_inputs(
+    db: &Db,
+    user: &str,
+    now: DateTime<Utc>,
+) -> Result<AwardInputs, AppError> {
     let mut res = db
         .query(
             "LET $courses = SELECT VALUE out FROM enrolled WHERE in = $u;
@@ -579,7 +579,11 @@ pub struct MentorFacts {
 }
 
 /// The mentor's ratings from learners and the sessions they held (ended, both joined).
-pub async fn mentor_facts(db: &Db, mentor: &str, now: DateTime<Utc>) -> Result<MentorFacts, AppError> {
+pub async fn mentor_facts(
+    db: &Db,
+    mentor: &str,
+    now: DateTime<Utc>,
+) -> Result<MentorFacts, AppError> {
     let mut res = db
         .query(
             "SELECT VALUE stars FROM feedback WHERE subject = $m AND about = 'mentor';

@@ -112,13 +112,35 @@ pub async fn course_scores(
     let now = state.clock.now();
     let enrolled = repo::enrolled(&state.db, user).await?;
     let courses: Vec<String> = enrolled.iter().map(|e| e.course.clone()).collect();
-    let scored = score_and_snapshot(state, user, &enrolled, now).await?;
     let trends = repo::trends(
         &state.db,
         &[user.to_string()],
         &since.format("%Y-%m-%d").to_string(),
     )
     .await?;
+    let today = day_of(now);
+    let stored: HashMap<&str, Option<f64>> = trends
+        .iter()
+        .filter(|t| t.day == today)
+        .map(|t| (t.course.as_str(), t.score))
+        .collect();
+    let scored = score_and_snapshot(state, user, &enrolled, &stored, now).await?;
+    // The trend ends with today's score as computed now (stored or not).
+    let trends: Vec<repo::TrendRow> = trends
+        .into_iter()
+        .filter(|t| t.day != today)
+        .chain(
+            enrolled
+                .iter()
+                .zip(&scored)
+                .map(|(e, (p, w))| repo::TrendRow {
+                    user: user.to_string(),
+                    course: e.course.clone(),
+                    day: today.clone(),
+                    score: score(p, *w).map(|s| s.value),
+                }),
+        )
+        .collect();
     Ok(enrolled
         .iter()
         .zip(scored)
@@ -148,8 +170,7 @@ pub async fn course_scores(
                     weights.get(Measure::Passed),
                     weights.get(Measure::Feedback),
                 ),
-                effective: Measure::ALL
-                    .map(|m| s.and_then(|s| s.term(m)).map(|t| t.weight)),
+                effective: Measure::ALL.map(|m| s.and_then(|s| s.term(m)).map(|t| t.weight)),
                 trend,
             }
         })
@@ -157,11 +178,14 @@ pub async fn course_scores(
         .collect())
 }
 
-/// Computes the learner's parts and weights per enrolled course and stores today's snapshot.
+/// Computes the learner's parts and weights per enrolled course and stores today's snapshot
+/// where it is missing or differs from `stored` (today's stored scores by course), so
+/// viewing a dashboard again writes nothing.
 async fn score_and_snapshot(
     state: &AppState,
     user: &str,
     enrolled: &[EnrolledRow],
+    stored: &HashMap<&str, Option<f64>>,
     now: DateTime<Utc>,
 ) -> Result<Vec<(Parts, Weights)>, AppError> {
     let courses: Vec<String> = enrolled.iter().map(|e| e.course.clone()).collect();
@@ -177,13 +201,18 @@ async fn score_and_snapshot(
             feedback: Fraction::new(0.0, 0.0),
         });
         let w = weights_of(e.weights.as_ref());
+        let value = score(&p, w).map(|s| s.value);
+        if stored.get(e.course.as_str()) == Some(&value) {
+            out.push((p, w));
+            continue;
+        }
         rows.push((
             repo::day_key(user, &e.course, &today),
             DayRow {
                 user: surrealdb::types::RecordId::new("user", user),
                 course: surrealdb::types::RecordId::new("course", e.course.as_str()),
                 day: today.clone(),
-                score: score(&p, w).map(|s| s.value),
+                score: value,
                 watched: p.watched.done,
                 watched_total: p.watched.total,
                 passed: i64::from(p.passed.done),
@@ -211,7 +240,7 @@ pub async fn snapshot_everyone(state: &AppState) -> Result<u32, AppError> {
         };
         for user in &page {
             let enrolled = repo::enrolled(&state.db, user).await?;
-            score_and_snapshot(state, user, &enrolled, now).await?;
+            score_and_snapshot(state, user, &enrolled, &HashMap::new(), now).await?;
             done += 1;
         }
         after = last;
@@ -222,12 +251,12 @@ pub async fn snapshot_everyone(state: &AppState) -> Result<u32, AppError> {
 // ---------------------------------------------------------------------------------------------
 // Awards
 
+/// What a person's records earn: awards, finished courses with when, and the badge facts.
+pub type Due = (Vec<repo::NewAward>, Vec<(String, DateTime<Utc>)>, Facts);
+
 /// The awards a person's records earn, each keyed by the event it rewards, and the courses
 /// they have finished (every lesson done) with when.
-pub fn due_awards(
-    user: &str,
-    inputs: &AwardInputs,
-) -> (Vec<repo::NewAward>, Vec<(String, DateTime<Utc>)>, Facts) {
+pub fn due_awards(user: &str, inputs: &AwardInputs) -> Due {
     let mut awards = Vec::new();
     for p in &inputs.progress {
         if let Some(at) = p.done_at {
@@ -248,7 +277,9 @@ pub fn due_awards(
         .iter()
         .filter(|s| s.tests_total > 0 && s.tests_passed == s.tests_total)
     {
-        let at = first_pass.entry(s.exercise.as_str()).or_insert(s.created_at);
+        let at = first_pass
+            .entry(s.exercise.as_str())
+            .or_insert(s.created_at);
         *at = (*at).min(s.created_at);
     }
     for (exercise, at) in &first_pass {
@@ -326,10 +357,8 @@ pub fn due_awards(
         submissions: u32::try_from(inputs.submissions.len()).unwrap_or(u32::MAX),
         lessons_finished: u32::try_from(inputs.progress.len()).unwrap_or(u32::MAX),
         exercises_passed: u32::try_from(first_pass.len()).unwrap_or(u32::MAX),
-        courses_finished: u32::try_from(
-            finished.len().max(inputs.completed.len()),
-        )
-        .unwrap_or(u32::MAX),
+        courses_finished: u32::try_from(finished.len().max(inputs.completed.len()))
+            .unwrap_or(u32::MAX),
         learners_helped: u32::try_from(helped.len()).unwrap_or(u32::MAX),
         sessions_attended: u32::try_from(sessions.len()).unwrap_or(u32::MAX),
         best_daily_streak: engage::best_daily_streak(&progress_days),
@@ -490,7 +519,8 @@ impl Trained {
     ) -> Vec<Suggestion> {
         let profile = self.profile(user, enrolled);
         // Only published courses are suggested (the model may know unpublished ones).
-        let picks = recommend::recommend_courses(&self.cf, &profile, wanted, &self.catalogue, n * 2);
+        let picks =
+            recommend::recommend_courses(&self.cf, &profile, wanted, &self.catalogue, n * 2);
         picks
             .into_iter()
             .filter_map(|r| {
@@ -526,13 +556,16 @@ impl Trained {
         n: usize,
     ) -> Vec<Suggestion> {
         let profile = self.profile(user, enrolled);
-        let others: Vec<(String, Profile<String>)> = self
-            .learners
+        // The learner's own row is among the learners (most similar to itself): leaving out
+        // their own ratings keeps them from recommending their mentors to themselves, without
+        // copying 10,000 rows per request.
+        let ratings: Vec<MentorRating<String, String>> = self
+            .mentor_ratings
             .iter()
-            .filter(|(u, _)| u != user)
+            .filter(|r| r.learner != user)
             .cloned()
             .collect();
-        recommend::recommend_mentors(&profile, &others, &self.mentor_ratings, 50, n * 3)
+        recommend::recommend_mentors(&profile, &self.learners, &ratings, 50, n * 3)
             .into_iter()
             .filter(|m| m.mentor != user && !exclude.contains(&m.mentor))
             .filter_map(|m| {
@@ -819,7 +852,10 @@ mod tests {
         let (again, _, _) = due_awards("me", &inputs);
         let again: Vec<String> = again.iter().map(|a| a.key.clone()).collect();
         assert_eq!(keys, again);
-        assert_eq!(finished, vec![("c1".to_string(), at("2026-11-03T09:00:00Z"))]);
+        assert_eq!(
+            finished,
+            vec![("c1".to_string(), at("2026-11-03T09:00:00Z"))]
+        );
         assert_eq!(facts.courses_finished, 1);
         assert_eq!(facts.submissions, 3);
         // Progress on 2, 3 and 5 November: the longest run is two days.
@@ -829,7 +865,11 @@ mod tests {
     #[test]
     fn counting_per_day_and_week_fills_gaps() {
         let today = NaiveDate::from_ymd_opt(2026, 12, 3).unwrap();
-        let pts = per_day(["2026-12-01", "2026-12-03", "2026-12-03"].into_iter(), today, 3);
+        let pts = per_day(
+            ["2026-12-01", "2026-12-03", "2026-12-03"].into_iter(),
+            today,
+            3,
+        );
         let got: Vec<f64> = pts.iter().map(|p| p.value).collect();
         assert_eq!(got, vec![1.0, 0.0, 2.0]);
         assert_eq!(pts[0].label, "2026-12-01");

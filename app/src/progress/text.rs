@@ -207,13 +207,33 @@ pub static PROGRESS_EN: ProgressStrings = ProgressStrings {
     helpful: "Helpful",
     marked_helpful: "Marked helpful",
     badges: &[
-        ("first-submission", "First submission", "Submitted an exercise for grading."),
-        ("first-pass", "First pass", "Passed every test of an exercise."),
+        (
+            "first-submission",
+            "First submission",
+            "Submitted an exercise for grading.",
+        ),
+        (
+            "first-pass",
+            "First pass",
+            "Passed every test of an exercise.",
+        ),
         ("ten-lessons", "Ten lessons", "Finished ten lessons."),
-        ("streak-7-days", "Seven-day streak", "Made progress seven days in a row."),
-        ("course-finished", "Course finished", "Finished every lesson of a course."),
+        (
+            "streak-7-days",
+            "Seven-day streak",
+            "Made progress seven days in a row.",
+        ),
+        (
+            "course-finished",
+            "Course finished",
+            "Finished every lesson of a course.",
+        ),
         ("first-session", "First session", "Attended a live session."),
-        ("helped-10", "Helped ten learners", "Helped ten different learners in sessions or with answers."),
+        (
+            "helped-10",
+            "Helped ten learners",
+            "Helped ten different learners in sessions or with answers.",
+        ),
     ],
 };
 
@@ -325,7 +345,11 @@ pub static PROGRESS_ZH_HANS: ProgressStrings = ProgressStrings {
         ("streak-7-days", "七天连续", "连续七天有进展。"),
         ("course-finished", "完成课程", "完成了一门课程的所有课时。"),
         ("first-session", "首次会话", "参加了一次实时会话。"),
-        ("helped-10", "帮助十位学员", "在会话或回答中帮助了十位不同的学员。"),
+        (
+            "helped-10",
+            "帮助十位学员",
+            "在会话或回答中帮助了十位不同的学员。",
+        ),
     ],
 };
 
