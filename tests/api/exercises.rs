@@ -100,7 +100,7 @@ async fn user_id(app: &TestApp, who: &Browser) -> app::ids::UserId {
 }
 
 /// Submits `code` and returns the stored submission as the learner sees it.
-async fn submit(app: &TestApp, who: &Browser, lesson: &str, code: &str) -> Value {
+pub(crate) async fn submit(app: &TestApp, who: &Browser, lesson: &str, code: &str) -> Value {
     let res = app
         .call(
             who,

@@ -44,7 +44,7 @@ pub(crate) async fn profile(app: &TestApp, who: &Browser, name: &str, skills: &s
     ok(res, "update profile").await;
 }
 
-async fn user_id(app: &TestApp, who: &Browser) -> String {
+pub(crate) async fn user_id(app: &TestApp, who: &Browser) -> String {
     body_json(app.call(who, "current_user", &[]).await).await["id"]
         .as_str()
         .expect("id")

@@ -26,29 +26,6 @@ async fn dashboard(app: &TestApp, who: &Browser, learner: &str) -> (StatusCode, 
 
 const PASSING: &str = "function answer() { return 42; }\nfunction double(x) { return 2 * x; }";
 
-async fn submit(app: &TestApp, who: &Browser, lesson: &str, code: &str) {
-    let res = app
-        .call(
-            who,
-            "submit_exercise",
-            &[("lesson_id", lesson), ("code", code)],
-        )
-        .await;
-    assert_eq!(
-        res.status(),
-        StatusCode::OK,
-        "{}",
-        res.text().await.unwrap()
-    );
-}
-
-async fn user_id(app: &TestApp, who: &Browser) -> String {
-    body_json(app.call(who, "current_user", &[]).await).await["id"]
-        .as_str()
-        .expect("id")
-        .to_string()
-}
-
 fn two_tests() -> Vec<app::exercises::model::TestCase> {
     vec![
         exercises::test_case("answers", "answer()", serde_json::json!(42), false),
@@ -88,7 +65,7 @@ async fn the_score_follows_the_records_and_replayed_events_never_award_twice() {
     .await;
     let learner =
         exercises::enrolled_learner(&app, "progress-l@example.org", "progress-score").await;
-    let me = user_id(&app, &learner).await;
+    let me = mentoring::user_id(&app, &learner).await;
 
     // Enrolled, nothing done: tests are the only measure (no video, no feedback), 0 of 2.
     let (status, d) = dashboard(&app, &learner, "").await;
@@ -99,13 +76,13 @@ async fn the_score_follows_the_records_and_replayed_events_never_award_twice() {
     assert_eq!(c["effective"], serde_json::json!([null, 1.0, null]));
 
     // One test of two: half, and no points yet (the exercise is not passed).
-    submit(&app, &learner, &lesson, "function answer() { return 42; }").await;
+    exercises::submit(&app, &learner, &lesson, "function answer() { return 42; }").await;
     let (_, d) = dashboard(&app, &learner, "").await;
     assert_eq!(d["courses"][0]["passed"], serde_json::json!([1, 2]));
     assert_eq!(d["courses"][0]["score"], 0.5);
     assert_eq!(d["points_total"], 0);
 
-    submit(&app, &learner, &lesson, PASSING).await;
+    exercises::submit(&app, &learner, &lesson, PASSING).await;
     let (_, d) = dashboard(&app, &learner, "").await;
     assert_eq!(d["courses"][0]["passed"], serde_json::json!([2, 2]));
     assert_eq!(d["courses"][0]["score"], 1.0);
@@ -134,7 +111,7 @@ async fn the_score_follows_the_records_and_replayed_events_never_award_twice() {
 
     // Passing again earns nothing; replaying the sweep, the sync and the dashboard, also
     // concurrently, changes no row.
-    submit(&app, &learner, &lesson, PASSING).await;
+    exercises::submit(&app, &learner, &lesson, PASSING).await;
     let syncs = (0..6).map(|_| app::progress::service::sync_awards(&app.state, &me));
     for r in futures_util::future::join_all(syncs).await {
         r.expect("sync");
@@ -171,6 +148,18 @@ async fn the_score_follows_the_records_and_replayed_events_never_award_twice() {
     app.stop().await;
 }
 
+/// The course's row in the admin's weights list.
+async fn weights_row(app: &TestApp, admin: &Browser, slug: &str) -> Value {
+    let a = body_json(app.call(admin, "analytics", &[("days", "30")]).await).await;
+    a["courses"]
+        .as_array()
+        .expect("courses")
+        .iter()
+        .find(|c| c["slug"] == slug)
+        .expect("course listed")
+        .clone()
+}
+
 #[tokio::test]
 async fn weights_outside_zero_to_one_are_refused_and_valid_ones_change_the_score() {
     let app = spawn_app().await;
@@ -184,16 +173,9 @@ async fn weights_outside_zero_to_one_are_refused_and_valid_ones_change_the_score
     .await;
     let learner =
         exercises::enrolled_learner(&app, "progress-w@example.org", "progress-weights").await;
-    submit(&app, &learner, &lesson, PASSING).await;
+    exercises::submit(&app, &learner, &lesson, PASSING).await;
     let admin = app.admin().await;
-    let a = body_json(app.call(&admin, "analytics", &[("days", "30")]).await).await;
-    let row = a["courses"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["slug"] == "progress-weights")
-        .expect("course listed")
-        .clone();
+    let row = weights_row(&app, &admin, "progress-weights").await;
     let course = row["course"].as_str().unwrap().to_string();
     assert_eq!(row["custom"], false);
     for (w, p, f) in [
@@ -221,14 +203,7 @@ async fn weights_outside_zero_to_one_are_refused_and_valid_ones_change_the_score
         );
         assert!(res.text().await.unwrap().contains("weights_invalid"));
     }
-    let a = body_json(app.call(&admin, "analytics", &[("days", "30")]).await).await;
-    let row = a["courses"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["slug"] == "progress-weights")
-        .unwrap()
-        .clone();
+    let row = weights_row(&app, &admin, "progress-weights").await;
     assert_eq!(row["custom"], false, "a refused change changed nothing");
     let res = app
         .call(
@@ -272,8 +247,8 @@ async fn a_dashboard_is_seen_by_its_learner_their_mentors_and_admins_only() {
     let (mentor, mentor_id) = mentoring::mentor(&app, "progress-m", "5").await;
     let (other_mentor, _) = mentoring::mentor(&app, "progress-n", "5").await;
     mentoring::mentored(&app, &mentor, &mentor_id, &a).await;
-    let a_id = user_id(&app, &a).await;
-    let b_id = user_id(&app, &b).await;
+    let a_id = mentoring::user_id(&app, &a).await;
+    let b_id = mentoring::user_id(&app, &b).await;
     let admin = app.admin().await;
 
     for (who, learner, want) in [

@@ -124,6 +124,27 @@ pub struct ChartText {
     pub show_numbers: &'static str,
 }
 
+/// The figure around a chart's drawing: the SVG labelled by its title and description, a
+/// caption, and the table of its numbers.
+fn figure(text: ChartText, points: Vec<Point>, scale: Scale, drawing: AnyView) -> impl IntoView {
+    let title_id = format!("{}-title", text.id);
+    let desc_id = format!("{}-desc", text.id);
+    let labelled = format!("{title_id} {desc_id}");
+    view! {
+        <figure class="chart" data-testid=text.id.clone()>
+            <svg viewBox=format!("0 0 {W} {H}") role="img" aria-labelledby=labelled class="chart-svg">
+                <title id=title_id>{text.title.clone()}</title>
+                <desc id=desc_id>{text.desc.clone()}</desc>
+                {axis(scale, scale.bounds(&points))}
+                {drawing}
+            </svg>
+            <figcaption>{text.title.clone()}</figcaption>
+            <DataTable points=points scale=scale caption=text.title label_heading=text.label_heading
+                value_heading=text.value_heading summary=text.show_numbers/>
+        </figure>
+    }
+}
+
 /// A line over time (oldest first), with a dot per point.
 #[component]
 pub fn LineChart(text: ChartText, points: Vec<Point>, scale: Scale) -> impl IntoView {
@@ -152,25 +173,13 @@ pub fn LineChart(text: ChartText, points: Vec<Point>, scale: Scale) -> impl Into
             view! { <circle class="chart-dot" cx=x_of(i) cy=y_of(p.value, bounds) r="3"><title>{label}</title></circle> }
         })
         .collect_view();
-    let title_id = format!("{}-title", text.id);
-    let desc_id = format!("{}-desc", text.id);
-    let labelled = format!("{title_id} {desc_id}");
-    view! {
-        <figure class="chart" data-testid=text.id.clone()>
-            <svg viewBox=format!("0 0 {W} {H}") role="img" aria-labelledby=labelled class="chart-svg">
-                <title id=title_id>{text.title.clone()}</title>
-                <desc id=desc_id>{text.desc.clone()}</desc>
-                {axis(scale, bounds)}
-                <polyline class="chart-line" points=line/>
-                {dots}
-                <text class="chart-label" x=LEFT y=H - 6.0>{first}</text>
-                <text class="chart-label" x=W - RIGHT y=H - 6.0 text-anchor="end">{last}</text>
-            </svg>
-            <figcaption>{text.title.clone()}</figcaption>
-            <DataTable points=points scale=scale caption=text.title label_heading=text.label_heading
-                value_heading=text.value_heading summary=text.show_numbers/>
-        </figure>
-    }
+    let drawing = view! {
+        <polyline class="chart-line" points=line/>
+        {dots}
+        <text class="chart-label" x=LEFT y=H - 6.0>{first}</text>
+        <text class="chart-label" x=W - RIGHT y=H - 6.0 text-anchor="end">{last}</text>
+    };
+    figure(text, points, scale, drawing.into_any())
 }
 
 /// One bar per point, labelled under the bar when there is room.
@@ -201,22 +210,7 @@ pub fn BarChart(text: ChartText, points: Vec<Point>, scale: Scale) -> impl IntoV
             }
         })
         .collect_view();
-    let title_id = format!("{}-title", text.id);
-    let desc_id = format!("{}-desc", text.id);
-    let labelled = format!("{title_id} {desc_id}");
-    view! {
-        <figure class="chart" data-testid=text.id.clone()>
-            <svg viewBox=format!("0 0 {W} {H}") role="img" aria-labelledby=labelled class="chart-svg">
-                <title id=title_id>{text.title.clone()}</title>
-                <desc id=desc_id>{text.desc.clone()}</desc>
-                {axis(scale, bounds)}
-                {bars}
-            </svg>
-            <figcaption>{text.title.clone()}</figcaption>
-            <DataTable points=points scale=scale caption=text.title label_heading=text.label_heading
-                value_heading=text.value_heading summary=text.show_numbers/>
-        </figure>
-    }
+    figure(text, points, scale, bars.into_any())
 }
 
 #[cfg(test)]
