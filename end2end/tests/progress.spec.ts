@@ -96,3 +96,16 @@ test('the dashboard fits a 360 px screen', async ({ app, page }, testInfo) => {
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   expect(overflow).toBeLessThanOrEqual(0);
 });
+
+test("another learner's dashboard is refused in words", async ({ app, page }, testInfo) => {
+  await app.signUp(uniqueEmail(testInfo, 'owner'), 'Own Er', PASSWORD);
+  await expect(page).toHaveURL(/\/profile$/);
+  const res = await page.request.post('/api/current_user', { headers: { Accept: 'application/json', Origin: new URL(page.url()).origin } });
+  const owner = (await res.json()).id as string;
+  await app.signOut();
+  await app.signUp(uniqueEmail(testInfo, 'peeker'), 'Pee Ker', PASSWORD);
+  await expect(page).toHaveURL(/\/profile$/);
+  const view = await page.goto(`/progress/learners/${owner}`);
+  expect(view?.status()).toBe(403);
+  await expect(page.getByTestId('page-error')).toContainText('permission');
+});

@@ -338,3 +338,75 @@ async fn recommendations_follow_what_similar_learners_took_and_say_why() {
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn only_the_asker_marks_an_answer_helpful_and_its_author_earns_once() {
+    let app = spawn_app().await;
+    let learner = app.user_with_roles("helpful-l@example.org", &[]).await;
+    mentoring::profile(&app, &learner, "Hel", "", "Europe/Berlin").await;
+    let (mentor, mentor_id) = mentoring::mentor(&app, "helpful-m", "5").await;
+    let ms = mentoring::mentored(&app, &mentor, &mentor_id, &learner).await;
+    let post = |who: &Browser, parent: &str, body: &str| {
+        let form = vec![
+            ("mentorship".to_string(), ms.clone()),
+            ("parent".to_string(), parent.to_string()),
+            ("body".to_string(), body.to_string()),
+        ];
+        let app = &app;
+        let who = who.clone();
+        async move {
+            let pairs: Vec<(&str, &str)> =
+                form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            let res = app.call(&who, "post_question", &pairs).await;
+            assert!(res.status().is_success(), "{}", res.text().await.unwrap());
+        }
+    };
+    post(&learner, "", "Why does my borrow outlive the loop?").await;
+    let view = body_json(app.call(&learner, "get_mentorship", &[("id", &ms)]).await).await;
+    let question = view["posts"][0]["id"]
+        .as_str()
+        .expect("question")
+        .to_string();
+    post(
+        &mentor,
+        &question,
+        "Because the vector owns it; clone or restructure.",
+    )
+    .await;
+    let view = body_json(app.call(&learner, "get_mentorship", &[("id", &ms)]).await).await;
+    let answer = &view["posts"][0]["replies"][0];
+    assert_eq!(answer["can_mark_helpful"], true);
+    let answer = answer["id"].as_str().unwrap().to_string();
+
+    // The mentor cannot mark their own answer; a stranger neither; a missing post is 404.
+    let res = app
+        .call(&mentor, "mark_helpful", &[("post", &answer)])
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let stranger = app.user_with_roles("helpful-s@example.org", &[]).await;
+    let res = app
+        .call(&stranger, "mark_helpful", &[("post", &answer)])
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let res = app
+        .call(&learner, "mark_helpful", &[("post", "nosuchpost")])
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+
+    // The asker marks it, twice: 15 points for the mentor, once.
+    for _ in 0..2 {
+        let res = app
+            .call(&learner, "mark_helpful", &[("post", &answer)])
+            .await;
+        assert!(res.status().is_success());
+    }
+    app::progress::service::run_once(&app.state)
+        .await
+        .expect("jobs");
+    let (_, d) = dashboard(&app, &mentor, "").await;
+    assert_eq!(d["points_total"], 15, "{d}");
+    let view = body_json(app.call(&learner, "get_mentorship", &[("id", &ms)]).await).await;
+    assert_eq!(view["posts"][0]["replies"][0]["helpful"], true);
+    assert_eq!(view["posts"][0]["replies"][0]["can_mark_helpful"], false);
+    app.stop().await;
+}
