@@ -347,7 +347,7 @@ async fn only_the_asker_marks_an_answer_helpful_and_its_author_earns_once() {
     let (mentor, mentor_id) = mentoring::mentor(&app, "helpful-m", "5").await;
     let ms = mentoring::mentored(&app, &mentor, &mentor_id, &learner).await;
     let post = |who: &Browser, parent: &str, body: &str| {
-        let form = vec![
+        let form = [
             ("mentorship".to_string(), ms.clone()),
             ("parent".to_string(), parent.to_string()),
             ("body".to_string(), body.to_string()),
