@@ -118,6 +118,7 @@ impl Application {
         } = self;
         let cleaner = tokio::spawn(expire_sessions(state.clone()));
         let jobs = tokio::spawn(mentoring_jobs(state.clone(), jobs_interval));
+        let progress = tokio::spawn(progress_jobs(state.clone(), jobs_interval));
         let mailer = relay.map(|relay| tokio::spawn(relay.run(state.clone())));
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let serve = axum::serve(
@@ -145,6 +146,7 @@ impl Application {
         }
         cleaner.abort();
         jobs.abort();
+        progress.abort();
         if let Some(mailer) = mailer {
             mailer.abort();
         }
@@ -338,6 +340,17 @@ async fn mentoring_jobs(state: AppState, interval: Duration) {
         if let Err(e) = app::mentoring::jobs::run_once(&state).await {
             tracing::warn!(error = %e, "mentoring jobs failed; will retry");
         }
+    }
+}
+
+/// Awards, daily score snapshots and the recommender's retraining, every `interval`, in a
+/// task of their own: the once-a-day pass over every learner must not hold up a session
+/// reminder. Each step is idempotent, so several app servers can run it at once.
+async fn progress_jobs(state: AppState, interval: Duration) {
+    let mut tick = tokio::time::interval(interval);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
         if let Err(e) = app::progress::service::run_once(&state).await {
             tracing::warn!(error = %e, "progress jobs failed; will retry");
         }

@@ -175,19 +175,31 @@ pub async fn mentor_dashboard(#[server(default)] days: String) -> Result<MentorP
     let from = since(today, range).format("%Y-%m-%d").to_string();
     let trends = repo::trends(&state.db, &ids, &from).await?;
     let mut rows = Vec::with_capacity(mentees.len());
+    let today_label = day_of(now);
     for m in mentees {
-        let trend = mean_per_day(trends.iter().filter(|t| t.user == m.learner));
+        let theirs: Vec<&repo::TrendRow> = trends.iter().filter(|t| t.user == m.learner).collect();
+        let trend = mean_per_day(theirs.iter().copied());
         let baseline = repo::first_day_from(&state.db, &m.learner, &day_of(m.started_at)).await?;
-        let start = mean_per_day(baseline.iter()).first().map(|p| p.value);
-        let score = trend
-            .last()
-            .filter(|p| p.label == day_of(now))
-            .map(|p| p.value);
+        let now_rows: Vec<&repo::TrendRow> = theirs
+            .iter()
+            .copied()
+            .filter(|t| t.day == today_label)
+            .collect();
+        let score = mean(&now_rows.iter().filter_map(|t| t.score).collect::<Vec<_>>());
+        // Per course present on both days, then averaged: a course joined since (scoring
+        // near 0) or left does not count as a loss.
+        let per_course: Vec<f64> = now_rows
+            .iter()
+            .filter_map(|t| {
+                let then = baseline.iter().find(|b| b.course == t.course)?.score?;
+                Some(t.score? - then)
+            })
+            .collect();
         rows.push(MenteeRow {
             learner: m.learner,
             name: m.name,
             score,
-            change: score.zip(start).map(|(now, then)| now - then),
+            change: mean(&per_course),
             trend,
         });
     }
@@ -344,11 +356,13 @@ pub async fn leaderboard(#[server(default)] period: String) -> Result<Leaderboar
             .collect(),
     );
     let opted_out = repo::opted_out(&state.db, &who.user.id.0).await?;
+    // Shown below the ten when the reader is not among them (a tie can put rank 10 at
+    // position 12, so it is the position that counts).
     let me = ranked
         .iter()
-        .find(|s| s.user == who.user.id.0)
-        .filter(|s| s.rank > 10)
-        .cloned();
+        .position(|s| s.user == who.user.id.0)
+        .filter(|i| *i >= 10)
+        .map(|i| ranked[i].clone());
     let top: Vec<Standing> = ranked.into_iter().take(10).collect();
     Ok(LeaderboardView {
         period,

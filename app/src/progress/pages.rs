@@ -282,19 +282,22 @@ fn Engagement(d: LearnerProgress, vis: ServerAction<SetLeaderboardVisibility>) -
                 }).collect_view()}
             </ul>
             <p><a href="/leaderboard" data-testid="leaderboard-link">{s.leaderboard}</a></p>
-            <ActionForm action=vis attr:class="inline-form" attr:data-testid="visibility-form">
-                {if hidden {
-                    view! {
-                        <p class="muted" data-testid="opted-out">{s.opted_out_note}</p>
-                        <button type="submit" class="button subtle">{s.opt_in}</button>
-                    }.into_any()
-                } else {
-                    view! {
-                        <input type="hidden" name="hide" value="yes"/>
-                        <button type="submit" class="button subtle" data-testid="opt-out">{s.opt_out}</button>
-                    }.into_any()
-                }}
-            </ActionForm>
+            // Only the learner's own switch: a mentor looking at a mentee must not flip their own.
+            {d.own.then(|| view! {
+                <ActionForm action=vis attr:class="inline-form" attr:data-testid="visibility-form">
+                    {if hidden {
+                        view! {
+                            <p class="muted" data-testid="opted-out">{s.opted_out_note}</p>
+                            <button type="submit" class="button subtle">{s.opt_in}</button>
+                        }.into_any()
+                    } else {
+                        view! {
+                            <input type="hidden" name="hide" value="yes"/>
+                            <button type="submit" class="button subtle" data-testid="opt-out">{s.opt_out}</button>
+                        }.into_any()
+                    }}
+                </ActionForm>
+            })}
             <FormMessage error=error testid="visibility"/>
         </section>
     }

@@ -222,21 +222,11 @@ pub async fn first_day_from(db: &Db, user: &str, from: &str) -> Result<Vec<Trend
     res.take(1).map_err(internal("first day"))
 }
 
-/// A page of learner ids with at least one enrolment, after `after` in id order (the daily
-/// job walks them in pages so its memory stays bounded).
-pub async fn enrolled_users_after(
-    db: &Db,
-    after: &str,
-    limit: usize,
-) -> Result<Vec<String>, AppError> {
+/// Every learner with at least one enrolment (one pass over the edges; ids only, so 10,000
+/// learners are a few hundred KB).
+pub async fn enrolled_users(db: &Db) -> Result<Vec<String>, AppError> {
     let mut res = db
-        .query(
-            "SELECT VALUE record::id(id) FROM user
-             WHERE ($after = NONE OR id > $after) AND count(->enrolled) > 0
-             ORDER BY id LIMIT $limit",
-        )
-        .bind(("after", (!after.is_empty()).then(|| user_rec(after))))
-        .bind(("limit", limit as i64))
+        .query("RETURN array::distinct(SELECT VALUE record::id(in) FROM enrolled)")
         .await
         .map_err(internal("enrolled users"))?;
     res.take(0).map_err(internal("enrolled users"))
@@ -255,6 +245,8 @@ pub struct BookingFact {
 #[derive(Clone, Debug, SurrealValue)]
 pub struct AnswerFact {
     pub key: String,
+    /// The question it answers: one helpful answer per question earns points.
+    pub question: String,
     pub helpful_at: Option<DateTime<Utc>>,
     pub asker: String,
 }
@@ -312,8 +304,9 @@ pub async fn award_inputs(
              SELECT record::id(id) AS key, ends_at, record::id(learner) AS learner FROM booking
                 WHERE mentor = $u AND state = 'booked' AND ends_at <= $now
                 AND $u IN joined AND learner IN joined;
-             SELECT record::id(id) AS key, helpful_at, record::id(parent.author) AS asker
-                FROM mentorship_post WHERE author = $u AND helpful = true;
+             SELECT record::id(id) AS key, record::id(parent) AS question, helpful_at,
+                record::id(parent.author) AS asker
+                FROM mentorship_post WHERE author = $u AND helpful = true ORDER BY helpful_at;
              SELECT record::id(id) AS key, kind, points, at FROM award WHERE user = $u;
              SELECT badge, at FROM badge_award WHERE user = $u;",
         )

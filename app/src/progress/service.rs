@@ -124,7 +124,7 @@ pub async fn course_scores(
         .filter(|t| t.day == today)
         .map(|t| (t.course.as_str(), t.score))
         .collect();
-    let scored = score_and_snapshot(state, user, &enrolled, &stored, now).await?;
+    let scored = score_and_snapshot(state, user, &enrolled, &stored, &today, now).await?;
     // The trend ends with today's score as computed now (stored or not).
     let trends: Vec<repo::TrendRow> = trends
         .into_iter()
@@ -186,12 +186,12 @@ async fn score_and_snapshot(
     user: &str,
     enrolled: &[EnrolledRow],
     stored: &HashMap<&str, Option<f64>>,
+    day: &str,
     now: DateTime<Utc>,
 ) -> Result<Vec<(Parts, Weights)>, AppError> {
     let courses: Vec<String> = enrolled.iter().map(|e| e.course.clone()).collect();
     let inputs = repo::score_inputs(&state.db, user, &courses).await?;
     let parts = parts_by_course(&inputs, &courses);
-    let today = day_of(now);
     let mut out = Vec::with_capacity(enrolled.len());
     let mut rows = Vec::with_capacity(enrolled.len());
     for e in enrolled {
@@ -207,11 +207,11 @@ async fn score_and_snapshot(
             continue;
         }
         rows.push((
-            repo::day_key(user, &e.course, &today),
+            repo::day_key(user, &e.course, day),
             DayRow {
                 user: surrealdb::types::RecordId::new("user", user),
                 course: surrealdb::types::RecordId::new("course", e.course.as_str()),
-                day: today.clone(),
+                day: day.to_string(),
                 score: value,
                 watched: p.watched.done,
                 watched_total: p.watched.total,
@@ -228,22 +228,22 @@ async fn score_and_snapshot(
     Ok(out)
 }
 
-/// Snapshots every enrolled learner's scores for today, a page of learners at a time.
-pub async fn snapshot_everyone(state: &AppState) -> Result<u32, AppError> {
+/// Snapshots every enrolled learner's scores under `day` (the daily job passes the day that
+/// just ended: its row is the score at the end of that day). A learner whose records cannot be
+/// read is logged and skipped, not allowed to stop everyone else's snapshot.
+pub async fn snapshot_everyone(state: &AppState, day: &str) -> Result<u32, AppError> {
     let now = state.clock.now();
-    let mut after = String::new();
     let mut done = 0u32;
-    loop {
-        let page = repo::enrolled_users_after(&state.db, &after, 200).await?;
-        let Some(last) = page.last().cloned() else {
-            break;
-        };
-        for user in &page {
-            let enrolled = repo::enrolled(&state.db, user).await?;
-            score_and_snapshot(state, user, &enrolled, &HashMap::new(), now).await?;
-            done += 1;
+    for user in repo::enrolled_users(&state.db).await? {
+        let result = async {
+            let enrolled = repo::enrolled(&state.db, &user).await?;
+            score_and_snapshot(state, &user, &enrolled, &HashMap::new(), day, now).await
         }
-        after = last;
+        .await;
+        match result {
+            Ok(_) => done += 1,
+            Err(e) => tracing::warn!(%user, error = %e, "score snapshot skipped"),
+        }
     }
     Ok(done)
 }
@@ -305,11 +305,17 @@ pub fn due_awards(user: &str, inputs: &AwardInputs) -> Due {
             ));
         }
     }
+    // One helpful answer per question earns points (an asker marking every reply helpful
+    // cannot inflate the board): keyed by the question, the first marked wins.
+    let mut questions: HashSet<&str> = HashSet::new();
     for a in &inputs.answers {
         let kind = AwardKind::Answer;
-        if let Some(at) = a.helpful_at {
+        if let Some(at) = a
+            .helpful_at
+            .filter(|_| questions.insert(a.question.as_str()))
+        {
             awards.push(repo::NewAward::new(
-                &format!("answer_{}", a.key),
+                &format!("answer_{}_{user}", a.question),
                 user,
                 kind.as_str(),
                 kind.points(),
@@ -595,6 +601,9 @@ impl Trained {
 #[derive(Default)]
 pub struct Recommender {
     model: RwLock<Option<Arc<Trained>>>,
+    /// One training at a time: concurrent first requests wait for it instead of each reading
+    /// every enrolment and training their own.
+    training: tokio::sync::Mutex<()>,
 }
 
 impl std::fmt::Debug for Recommender {
@@ -632,6 +641,10 @@ impl Recommender {
 
     /// The model, trained first if there is none yet.
     pub async fn get(&self, state: &AppState) -> Result<Arc<Trained>, AppError> {
+        if let Some(t) = self.current() {
+            return Ok(t);
+        }
+        let _one = self.training.lock().await;
         match self.current() {
             Some(t) => Ok(t),
             None => self.retrain(state).await,
@@ -656,14 +669,18 @@ pub async fn run_once(state: &AppState) -> Result<(), AppError> {
     // Overlap by a minute: a write committed just before the mark with an older timestamp
     // is still seen. Awards are idempotent, so seeing an event twice costs nothing.
     for user in repo::active_since(&state.db, since - Duration::minutes(1), now).await? {
-        sync_awards(state, &user).await?;
+        if let Err(e) = sync_awards(state, &user).await {
+            tracing::warn!(%user, error = %e, "awards sweep skipped a person; next round retries");
+        }
     }
     repo::set_job_mark(&state.db, "awards", now).await?;
 
+    // Once per UTC day, on the first round after midnight: every learner's row for the day
+    // that just ended (their score at its end, whether or not they looked).
     let today = day_of(now);
     let last = repo::job_mark(&state.db, "scores").await?;
     if last.map(day_of).as_deref() != Some(today.as_str()) {
-        snapshot_everyone(state).await?;
+        snapshot_everyone(state, &day_of(now - Duration::days(1))).await?;
         repo::set_job_mark(&state.db, "scores", now).await?;
     }
 
