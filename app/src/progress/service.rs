@@ -880,6 +880,30 @@ mod tests {
     }
 
     #[test]
+    fn one_helpful_answer_per_question_earns_points() {
+        use crate::progress::repo::AnswerFact;
+        let answer = |key: &str, question: &str, when: &str| AnswerFact {
+            key: key.into(),
+            question: question.into(),
+            helpful_at: Some(at(when)),
+            asker: "learner".into(),
+        };
+        let inputs = AwardInputs {
+            answers: vec![
+                answer("a1", "q1", "2026-11-01T10:00:00Z"),
+                answer("a2", "q1", "2026-11-01T11:00:00Z"),
+                answer("a3", "q2", "2026-11-02T10:00:00Z"),
+            ],
+            ..Default::default()
+        };
+        let (awards, _, facts) = due_awards("mentor", &inputs);
+        let keys: Vec<&str> = awards.iter().map(|a| a.key.as_str()).collect();
+        assert_eq!(keys, vec!["answer_q1_mentor", "answer_q2_mentor"]);
+        assert!(awards.iter().all(|a| a.points == 15));
+        assert_eq!(facts.learners_helped, 1);
+    }
+
+    #[test]
     fn counting_per_day_and_week_fills_gaps() {
         let today = NaiveDate::from_ymd_opt(2026, 12, 3).unwrap();
         let pts = per_day(
