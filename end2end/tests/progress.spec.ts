@@ -109,3 +109,54 @@ test("another learner's dashboard is refused in words", async ({ app, page }, te
   expect(view?.status()).toBe(403);
   await expect(page.getByTestId('page-error')).toContainText('permission');
 });
+
+/** A signed-in API client of its own (its own cookies). */
+async function client(playwright: import('@playwright/test').PlaywrightWorkerArgs['playwright'], baseURL: string) {
+  const api = await playwright.request.newContext({ baseURL, extraHTTPHeaders: { Origin: baseURL, Accept: 'application/json' } });
+  const call = async (name: string, form: Record<string, string>) => {
+    const res = await api.post(`/api/${name}`, { form });
+    expect(res.ok(), `${name}: ${res.status()} ${await res.text()}`).toBeTruthy();
+    return res.headers()['content-type']?.includes('json') ? res.json() : null;
+  };
+  return { api, call };
+}
+
+test("a mentor sees their mentee's progress and their own effectiveness", async ({ app, page, playwright }, testInfo) => {
+  test.setTimeout(90_000);
+  const baseURL = new URL(testInfo.project.use.baseURL ?? page.url()).origin;
+  const admin = await client(playwright, baseURL);
+  await admin.call('sign_in', { email: 'admin@pairwise.test', password: 'pairwise-admin-demo' });
+  const mentorEmail = uniqueEmail(testInfo, 'coach');
+  const mentor = await client(playwright, baseURL);
+  await mentor.call('sign_up', { email: mentorEmail, display_name: 'Coach Kim', password: PASSWORD });
+  const mentorId = (await mentor.call('current_user', {})).id as string;
+  await admin.call('set_user_role', { user_id: mentorId, role: 'mentor', granted: 'true' });
+  await mentor.call('update_profile', { display_name: 'Coach Kim', bio: '', skills: 'Rust: expert', languages: 'en', timezone: 'UTC' });
+  await mentor.call('save_mentor_settings', { headline: 'Rust', capacity: '5', session_minutes: '30', windows: 'mon 09:00-17:00' });
+  const learner = await client(playwright, baseURL);
+  await learner.call('sign_up', { email: uniqueEmail(testInfo, 'mentee'), display_name: 'Mentee Mo', password: PASSWORD });
+  await learner.call('enrol_course', { slug: 'git-for-teams' });
+  await learner.call('learner_dashboard', { days: '30' });
+  await learner.call('send_request', { mentor: mentorId, goals: 'Rust', skills: 'Rust: beginner', languages: 'en', windows: 'mon 10:00-12:00', timezone: 'UTC' });
+  const home = await mentor.call('mentoring_home', {});
+  await mentor.call('answer_request', { id: home.received[0].id, accept: 'true' });
+
+  await app.signIn(mentorEmail, PASSWORD);
+  await expect(app.nav('nav-sign-out')).toBeVisible();
+  await app.goto('/progress/mentees');
+  const dash = page.getByTestId('mentor-dashboard');
+  await expect(dash.getByTestId('mentee')).toHaveCount(1);
+  await expect(dash.getByTestId('mentee')).toContainText('Mentee Mo');
+  await expect(dash.getByTestId('sessions-by-week').locator('svg[role="img"] > title')).toHaveText('Sessions held per week');
+  await dash.getByTestId('view-mentee').click();
+  await expect(page.getByTestId('dashboard-title')).toHaveText('Progress of Mentee Mo');
+  await expect(page.getByTestId('course-score')).toHaveCount(1);
+  // Their switch is theirs: a mentor looking at a mentee has none.
+  await expect(page.getByTestId('visibility-form')).toHaveCount(0);
+  if (app.jsEnabled) {
+    await app.goto('/progress/mentees');
+    await app.hydrated();
+    expect(await axeViolations(page)).toEqual([]);
+  }
+  await Promise.all([admin.api.dispose(), mentor.api.dispose(), learner.api.dispose()]);
+});
