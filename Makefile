@@ -56,7 +56,7 @@ tools:
 
 test-tools:
 	@command -v chromium >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium)
-	@[ -d end2end/node_modules/@playwright/test ] || (cd end2end && npm ci --no-audit --no-fund)
+	@[ -d end2end/node_modules/@playwright/test ] && [ -d end2end/node_modules/axe-core ] || (cd end2end && npm ci --no-audit --no-fund)
 
 # cargo-leptos adds `--cfg erase_components` to RUSTFLAGS itself: passing ours too would double
 # the flag and rebuild everything.

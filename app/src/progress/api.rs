@@ -17,7 +17,7 @@ mod backend {
     pub use crate::{
         accounts::{
             model::Role,
-            session::{Authenticated, require_role, require_user},
+            session::{require_role, require_user},
         },
         error::Problem,
         ids::is_record_key,
@@ -30,10 +30,8 @@ mod backend {
         },
         state::AppState,
     };
-
-    pub fn is_admin(who: &Authenticated) -> bool {
-        who.user.roles.contains(&Role::Admin)
-    }
+    // One definition of "is an admin" for every feature's access checks.
+    pub use crate::mentoring::api::backend::is_admin;
 
     pub fn since(today: NaiveDate, range: Range) -> NaiveDate {
         today - Duration::days(i64::from(range.days()) - 1)
@@ -96,7 +94,8 @@ pub async fn learner_dashboard(
     let range = Range::parse(&days);
     let now = state.clock.now();
     let today = now.date_naive();
-    let courses = service::course_scores(&state, &learner, since(today, range)).await?;
+    let records = service::records(&state, &learner).await?;
+    let courses = service::course_scores(&state, &learner, since(today, range), &records).await?;
 
     let mut dash = LearnerProgress {
         learner: learner.clone(),
@@ -115,7 +114,7 @@ pub async fn learner_dashboard(
     };
     // Points and badges are shown to the learner (and their mentors); recommendations only to
     // the learner.
-    let inputs = service::sync_awards(&state, &learner).await?;
+    let inputs = service::sync_awards_from(&state, &learner, &records).await?;
     let week = engage::week_start(today);
     dash.points_total = inputs
         .awards

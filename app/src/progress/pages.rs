@@ -40,10 +40,6 @@ fn error_view(e: &crate::error::AppError, locale: RwSignal<Locale>) -> AnyView {
     view! { <p class="form-error" role="alert" data-testid="page-error">{msg}</p> }.into_any()
 }
 
-fn percent(v: f64) -> String {
-    format!("{:.0} %", v * 100.0)
-}
-
 fn chart_text(
     s: &'static ProgressStrings,
     id: String,
@@ -198,7 +194,9 @@ fn CourseCard(c: CourseScore, index: usize) -> impl IntoView {
             },
         ),
     ];
-    let score = c.score.map_or_else(|| s.not_measured.to_string(), percent);
+    let score = c
+        .score
+        .map_or_else(|| s.not_measured.to_string(), |v| Scale::Percent.format(v));
     let text = chart_text(
         s,
         format!("trend-{index}"),
@@ -467,7 +465,7 @@ fn mentor_view(d: MentorProgress, locale: RwSignal<Locale>) -> impl IntoView {
                         view! {
                             <li class="panel" data-testid="mentee">
                                 <h2>{m.name.clone()}</h2>
-                                <p>{s.score_now} ": " <strong>{m.score.map_or_else(|| s.not_measured.to_string(), percent)}</strong>
+                                <p>{s.score_now} ": " <strong>{m.score.map_or_else(|| s.not_measured.to_string(), |v| Scale::Percent.format(v))}</strong>
                                     " · " {s.change} ": " <strong>{fmt_change(m.change)}</strong></p>
                                 {(m.trend.len() > 1).then(|| view! { <LineChart text=text points=m.trend.clone() scale=Scale::Percent/> })}
                                 <a class="button" href=format!("/progress/learners/{}", m.learner) data-testid="view-mentee">{s.view}</a>

@@ -282,23 +282,18 @@ pub struct AwardInputs {
     pub badges: Vec<BadgeRow>,
 }
 
+/// A person's award inputs: the records the score is read from (`base`, of the courses in
+/// `enrolled`) plus what only awards need, read here.
 pub async fn award_inputs(
     db: &Db,
     user: &str,
     now: DateTime<Utc>,
+    enrolled: &[String],
+    base: &ScoreInputs,
 ) -> Result<AwardInputs, AppError> {
     let mut res = db
         .query(
-            "LET $courses = SELECT VALUE out FROM enrolled WHERE in = $u;
-             SELECT record::id(course) AS course, record::id(id) AS lesson, kind, video_secs
-                FROM lesson WHERE course IN $courses;
-             SELECT VALUE record::id(out) FROM enrolled WHERE in = $u;
-             SELECT VALUE record::id(out) FROM enrolled WHERE in = $u AND completed_at != NONE;
-             SELECT record::id(id) AS key, record::id(course) AS course,
-                record::id(lesson) AS lesson, watched_secs, done, done_at
-                FROM lesson_progress WHERE user = $u AND done = true;
-             SELECT record::id(exercise) AS exercise, tests_passed, tests_total, created_at
-                FROM submission WHERE learner = $u;
+            "SELECT VALUE record::id(out) FROM enrolled WHERE in = $u AND completed_at != NONE;
              SELECT record::id(id) AS key, ends_at, record::id(learner) AS learner FROM booking
                 WHERE learner = $u AND state = 'booked' AND ends_at <= $now AND $u IN joined;
              SELECT record::id(id) AS key, ends_at, record::id(learner) AS learner FROM booking
@@ -315,16 +310,16 @@ pub async fn award_inputs(
         .await
         .map_err(internal("award inputs"))?;
     Ok(AwardInputs {
-        lessons: res.take(1).map_err(internal("award lessons"))?,
-        enrolled: res.take(2).map_err(internal("award enrolled"))?,
-        completed: res.take(3).map_err(internal("award completed"))?,
-        progress: res.take(4).map_err(internal("award progress"))?,
-        submissions: res.take(5).map_err(internal("award submissions"))?,
-        sessions: res.take(6).map_err(internal("award sessions"))?,
-        mentored: res.take(7).map_err(internal("award mentored"))?,
-        answers: res.take(8).map_err(internal("award answers"))?,
-        awards: res.take(9).map_err(internal("award rows"))?,
-        badges: res.take(10).map_err(internal("award badges"))?,
+        lessons: base.lessons.clone(),
+        enrolled: enrolled.to_vec(),
+        completed: res.take(0).map_err(internal("award completed"))?,
+        progress: base.progress.iter().filter(|p| p.done).cloned().collect(),
+        submissions: base.submissions.clone(),
+        sessions: res.take(1).map_err(internal("award sessions"))?,
+        mentored: res.take(2).map_err(internal("award mentored"))?,
+        answers: res.take(3).map_err(internal("award answers"))?,
+        awards: res.take(4).map_err(internal("award rows"))?,
+        badges: res.take(5).map_err(internal("award badges"))?,
     })
 }
 

@@ -102,15 +102,26 @@ pub fn parts_by_course(inputs: &ScoreInputs, courses: &[String]) -> HashMap<Stri
         .collect()
 }
 
+/// A learner's enrolments and the records their scores (and awards) are read from: read once
+/// per dashboard view and shared by both.
+pub type Records = (Vec<EnrolledRow>, ScoreInputs);
+
+pub async fn records(state: &AppState, user: &str) -> Result<Records, AppError> {
+    let enrolled = repo::enrolled(&state.db, user).await?;
+    let courses: Vec<String> = enrolled.iter().map(|e| e.course.clone()).collect();
+    let inputs = repo::score_inputs(&state.db, user, &courses).await?;
+    Ok((enrolled, inputs))
+}
+
 /// The learner's score in each enrolled course with its trend since `since`; today's
 /// snapshot is written on the way, so the trend's last point is what the page shows.
 pub async fn course_scores(
     state: &AppState,
     user: &str,
     since: NaiveDate,
+    (enrolled, inputs): &Records,
 ) -> Result<Vec<CourseScore>, AppError> {
     let now = state.clock.now();
-    let enrolled = repo::enrolled(&state.db, user).await?;
     let courses: Vec<String> = enrolled.iter().map(|e| e.course.clone()).collect();
     let trends = repo::trends(
         &state.db,
@@ -124,7 +135,7 @@ pub async fn course_scores(
         .filter(|t| t.day == today)
         .map(|t| (t.course.as_str(), t.score))
         .collect();
-    let scored = score_and_snapshot(state, user, &enrolled, &stored, &today, now).await?;
+    let scored = score_and_snapshot(state, user, enrolled, inputs, &stored, &today, now).await?;
     // The trend ends with today's score as computed now (stored or not).
     let trends: Vec<repo::TrendRow> = trends
         .into_iter()
@@ -185,13 +196,13 @@ async fn score_and_snapshot(
     state: &AppState,
     user: &str,
     enrolled: &[EnrolledRow],
+    inputs: &ScoreInputs,
     stored: &HashMap<&str, Option<f64>>,
     day: &str,
     now: DateTime<Utc>,
 ) -> Result<Vec<(Parts, Weights)>, AppError> {
     let courses: Vec<String> = enrolled.iter().map(|e| e.course.clone()).collect();
-    let inputs = repo::score_inputs(&state.db, user, &courses).await?;
-    let parts = parts_by_course(&inputs, &courses);
+    let parts = parts_by_course(inputs, &courses);
     let mut out = Vec::with_capacity(enrolled.len());
     let mut rows = Vec::with_capacity(enrolled.len());
     for e in enrolled {
@@ -236,8 +247,8 @@ pub async fn snapshot_everyone(state: &AppState, day: &str) -> Result<u32, AppEr
     let mut done = 0u32;
     for user in repo::enrolled_users(&state.db).await? {
         let result = async {
-            let enrolled = repo::enrolled(&state.db, &user).await?;
-            score_and_snapshot(state, &user, &enrolled, &HashMap::new(), day, now).await
+            let (enrolled, inputs) = records(state, &user).await?;
+            score_and_snapshot(state, &user, &enrolled, &inputs, &HashMap::new(), day, now).await
         }
         .await;
         match result {
@@ -376,8 +387,18 @@ pub fn due_awards(user: &str, inputs: &AwardInputs) -> Due {
 /// Safe to run any number of times, concurrently too: every award is keyed by its event.
 /// Returns what the person has now.
 pub async fn sync_awards(state: &AppState, user: &str) -> Result<AwardInputs, AppError> {
+    sync_awards_from(state, user, &records(state, user).await?).await
+}
+
+/// [`sync_awards`] over records already read (the dashboard has them for the scores).
+pub async fn sync_awards_from(
+    state: &AppState,
+    user: &str,
+    (enrolled, base): &Records,
+) -> Result<AwardInputs, AppError> {
     let now = state.clock.now();
-    let inputs = repo::award_inputs(&state.db, user, now).await?;
+    let courses: Vec<String> = enrolled.iter().map(|e| e.course.clone()).collect();
+    let inputs = repo::award_inputs(&state.db, user, now, &courses, base).await?;
     let (awards, finished, facts) = due_awards(user, &inputs);
     let known: HashSet<&str> = inputs.awards.iter().map(|a| a.key.as_str()).collect();
     let awards: Vec<repo::NewAward> = awards
@@ -407,7 +428,7 @@ pub async fn sync_awards(state: &AppState, user: &str) -> Result<AwardInputs, Ap
     if new_badge {
         state.notifier.poke([user]);
     }
-    repo::award_inputs(&state.db, user, now).await
+    repo::award_inputs(&state.db, user, now, &courses, base).await
 }
 
 // ---------------------------------------------------------------------------------------------
