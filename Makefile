@@ -5,13 +5,11 @@ SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := run
 
-CARGO_LEPTOS_VERSION := 0.3.10
-# Must equal the `wasm-bindgen` version pinned in Cargo.toml (cargo-leptos never checks).
-WASM_BINDGEN_VERSION := $(shell sed -n 's/^wasm-bindgen = "=\(.*\)"/\1/p' Cargo.toml)
+# Tool versions are pinned in .ci/tools.sh, which installs what is missing (`make doctor` lists them).
 
 # A target directory outside the clone: a fresh clone on a reused machine builds warm.
 export CARGO_TARGET_DIR ?= $(HOME)/.cache/pairwise/target
-export PATH := $(HOME)/.cargo/bin:$(CURDIR)/app/node_modules/.bin:$(PATH)
+export PATH := $(or $(CARGO_HOME),$(HOME)/.cargo)/bin:$(CURDIR)/app/node_modules/.bin:$(PATH)
 # cargo-leptos builds debug code with exactly these variables; exporting them for plain
 # cargo commands (tests, clippy) lets both share one set of artifacts instead of two.
 export RUSTFLAGS := --cfg erase_components
@@ -32,7 +30,7 @@ GRADER_BUILD = cargo build -p server --bin pairwise-grader --no-default-features
 
 include app/editor/editor.mk
 
-.PHONY: run test tools test-tools build release check fmt clippy wasm-deps unit e2e bench clean
+.PHONY: run test tools test-tools doctor build release check fmt clippy wasm-deps deny unit e2e bench clean
 
 ## make run: install what is missing, build, and serve at http://127.0.0.1:3000 with demo data.
 run: tools build
@@ -43,20 +41,14 @@ test: tools test-tools check build unit e2e
 	@echo "make test: all checks passed"
 
 tools:
-	@rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
-	@rustup component list --installed | grep -q '^clippy' || rustup component add clippy rustfmt
-	@if ! cargo leptos --version 2>/dev/null | grep -q "$(CARGO_LEPTOS_VERSION)"; then \
-	  echo "installing cargo-leptos $(CARGO_LEPTOS_VERSION) (about 10 minutes, once)"; \
-	  CARGO_TARGET_DIR=$(HOME)/.cache/pairwise/tools CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 RUSTFLAGS= \
-	    cargo install cargo-leptos --locked --version $(CARGO_LEPTOS_VERSION) --features no_downloads; fi
-	@if ! wasm-bindgen --version 2>/dev/null | grep -q "$(WASM_BINDGEN_VERSION)"; then \
-	  echo "installing wasm-bindgen-cli $(WASM_BINDGEN_VERSION) (about 2 minutes, once)"; \
-	  CARGO_TARGET_DIR=$(HOME)/.cache/pairwise/tools RUSTFLAGS= cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION); fi
-	@[ -x app/node_modules/.bin/wasm-opt ] || (cd app && npm ci --no-audit --no-fund)
+	@.ci/tools.sh build
 
 test-tools:
-	@command -v chromium >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium)
-	@[ -d end2end/node_modules/@playwright/test ] && [ -d end2end/node_modules/axe-core ] || (cd end2end && npm ci --no-audit --no-fund)
+	@.ci/tools.sh test
+
+## make doctor: every tool the two commands use, its version, and whether it is the pinned one.
+doctor:
+	@.ci/tools.sh doctor
 
 # cargo-leptos adds `--cfg erase_components` to RUSTFLAGS itself: passing ours too would double
 # the flag and rebuild everything.
@@ -69,7 +61,7 @@ release: tools $(EDITOR_BUNDLE)
 	env -u RUSTFLAGS cargo leptos build --release
 	env -u RUSTFLAGS $(GRADER_BUILD) --release
 
-check: fmt clippy wasm-deps
+check: fmt clippy wasm-deps deny
 
 fmt:
 	cargo fmt --all -- --check
@@ -84,6 +76,12 @@ wasm-deps:
 	  if cargo tree -p hydrate --target wasm32-unknown-unknown -e normal -i $$dep 2>/dev/null | grep -q .; then \
 	    echo "the WASM build depends on $$dep:"; cargo tree -p hydrate --target wasm32-unknown-unknown -e normal -i $$dep; exit 1; fi; \
 	done; echo "WASM build depends on neither surrealdb nor tokio"
+
+# Licenses, banned duplicates and sources of every dependency (deny.toml says why each
+# exception is there). Advisories need GitHub's advisory database, which this network cannot
+# reach: see deny.toml.
+deny:
+	cargo deny --log-level error check licenses bans sources
 
 # Native crates only: the WASM entry crate would switch on `app/hydrate` in the native build.
 NATIVE := -p app -p server -p pairwise-tests

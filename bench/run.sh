@@ -21,8 +21,7 @@ PORT=${BENCH_PORT:-3200}
 BASE=http://127.0.0.1:$PORT
 DURATION=${BENCH_DURATION:-15s}
 
-command -v wrk >/dev/null || (apt-get update && apt-get install -y --no-install-recommends wrk)
-command -v brotli >/dev/null || (apt-get update && apt-get install -y --no-install-recommends brotli)
+.ci/tools.sh apt wrk brotli
 [ -x "$BIN" ] || { echo "no release binary at $BIN: run 'make release' first"; exit 1; }
 
 DATA=$(mktemp -d)

@@ -36,6 +36,8 @@ export default defineConfig({
   workers: 2,
   retries: 0,
   timeout: 60_000,
+  // A hung browser or server must not hang CI: the whole run stops (and fails) after this.
+  globalTimeout: 30 * 60_000,
   expect: { timeout: 15_000 },
   reporter: [['list']],
   use: {
