@@ -30,7 +30,7 @@ GRADER_BUILD = cargo build -p server --bin pairwise-grader --no-default-features
 
 include app/editor/editor.mk
 
-.PHONY: run test tools test-tools doctor build release check fmt clippy wasm-deps deny unit e2e bench clean
+.PHONY: run test tools test-tools doctor fixture build release check fmt clippy wasm-deps deny unit e2e bench clean
 
 ## make run: install what is missing, build, and serve at http://127.0.0.1:3000 with demo data.
 run: tools build
@@ -91,6 +91,11 @@ unit:
 
 e2e:
 	cd end2end && PAIRWISE_BIN=$(SERVER_BIN) PAIRWISE_SITE_ROOT=$(CURDIR)/$(LEPTOS_SITE_ROOT) npx playwright test
+
+## make fixture: after adding a migration, write the upgrade test's backup of a database at the
+## newest schema (tests/fixtures/schema-NNNN.surql) and commit it beside the older ones.
+fixture: tools build
+	cargo nextest run -p pairwise-tests --run-ignored only -E 'test(write_upgrade_fixture)'
 
 ## make bench: release build, then load figures (see bench/README.md).
 bench: release

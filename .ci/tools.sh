@@ -79,9 +79,9 @@ build_tools() {
   rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
   rustup component list --installed | grep -q '^clippy' || rustup component add clippy
   rustup component list --installed | grep -q '^rustfmt' || rustup component add rustfmt
-  cargo_install cargo-leptos "$CARGO_LEPTOS_VERSION" "cargo leptos" 15 --locked --features no_downloads
+  cargo_install cargo-leptos "$CARGO_LEPTOS_VERSION" "cargo leptos" 20 --locked --features no_downloads
   # Without --locked: its lock file names a dependency version the registry no longer has.
-  cargo_install wasm-bindgen-cli "$WASM_BINDGEN_VERSION" wasm-bindgen 2
+  cargo_install wasm-bindgen-cli "$WASM_BINDGEN_VERSION" wasm-bindgen 4
   npm_ci app node_modules/.package-lock.json
 }
 
@@ -107,8 +107,8 @@ check_chromium() {
 }
 
 test_tools() {
-  cargo_install cargo-nextest "$NEXTEST_VERSION" "cargo nextest" 6 --locked
-  cargo_install cargo-deny "$DENY_VERSION" "cargo deny" 6 --locked
+  cargo_install cargo-nextest "$NEXTEST_VERSION" "cargo nextest" 9 --locked
+  cargo_install cargo-deny "$DENY_VERSION" "cargo deny" 3 --locked
   [ "$CHROMIUM" = /usr/bin/chromium ] && apt_install chromium
   npm_ci end2end node_modules/.package-lock.json
   check_chromium

@@ -106,6 +106,28 @@ struct Applied {
     version: i64,
 }
 
+/// The newest schema version this binary knows.
+pub fn latest_version() -> i64 {
+    MIGRATIONS.last().map_or(0, |(v, _, _)| *v)
+}
+
+/// A database that a newer Pairwise has already migrated holds tables and fields this binary
+/// does not know; writing to it could lose their data, and migrations never run backwards. So
+/// an older binary refuses to start on it instead of serving half of it.
+fn check_not_newer(applied: &[Applied]) -> anyhow::Result<()> {
+    let known = latest_version();
+    if let Some(newest) = applied.iter().map(|a| a.version).max()
+        && newest > known
+    {
+        bail!(
+            "this database was written by a newer Pairwise (schema version {newest}; this program \
+             knows versions up to {known}). Run the newer Pairwise again, or restore a backup made \
+             by this version into an empty data directory. Nothing was changed."
+        );
+    }
+    Ok(())
+}
+
 /// Applies every migration not yet recorded, each in one transaction with its record.
 /// Returns how many were applied.
 pub async fn migrate(db: &Db) -> anyhow::Result<usize> {
@@ -124,6 +146,7 @@ pub async fn migrate(db: &Db) -> anyhow::Result<usize> {
         .await
         .context("reading applied migrations")?;
     let applied: Vec<Applied> = res.take(0).context("reading applied migrations")?;
+    check_not_newer(&applied)?;
     let mut count = 0;
     for (version, name, sql) in MIGRATIONS {
         if applied.iter().any(|a| a.version == *version) {
@@ -179,6 +202,41 @@ mod tests {
             .await?
             .check();
         assert!(bad.is_err());
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_database_from_a_newer_schema_is_refused_and_left_alone() -> anyhow::Result<()> {
+        let cfg = DatabaseConfig {
+            url: "mem://".into(),
+            user: None,
+            password: None,
+            namespace: "t".into(),
+            name: "newer".into(),
+        };
+        let db = connect_db(&cfg).await?;
+        migrate(&db).await?;
+        let future = latest_version() + 1;
+        db.query("CREATE migration CONTENT { version: $v, name: 'from_the_future', applied_at: time::now() }")
+            .bind(("v", future))
+            .await?
+            .check()?;
+        let err = migrate(&db).await.expect_err("a newer schema is refused");
+        let words = format!("{err:#}");
+        assert!(
+            words.contains(&format!("schema version {future}"))
+                && words.contains(&format!("up to {}", latest_version())),
+            "{words}"
+        );
+        let mut res = db
+            .query("SELECT VALUE version FROM migration ORDER BY version")
+            .await?;
+        let versions: Vec<i64> = res.take(0)?;
+        assert_eq!(
+            versions.len(),
+            MIGRATIONS.len() + 1,
+            "nothing was applied or removed"
+        );
         Ok(())
     }
 }

@@ -18,3 +18,4 @@ mod progress;
 mod realtime;
 mod rooms;
 mod security;
+mod upgrade;

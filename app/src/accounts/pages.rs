@@ -243,6 +243,7 @@ fn ProfileEditor() -> impl IntoView {
         let roles = p.roles.clone();
         let verified = p.email_verified;
         view! {
+            <leptos_meta::Title text=s().profile_title/>
             <section class="panel" data-testid="profile-summary">
                 <h1>{move || s().profile_title}</h1>
                 <p class="profile-name" data-testid="profile-name">{p.display_name.clone()}</p>
@@ -412,6 +413,7 @@ fn AdminUsers() -> impl IntoView {
     let set_role = ServerAction::<SetUserRole>::new();
     let users = Resource::new(move || set_role.version().get(), |_| list_users());
     view! {
+        <leptos_meta::Title text=s().admin_title/>
         <section class="panel">
             <h1>{move || s().admin_title}</h1>
             <p><a href="/admin/analytics" data-testid="analytics-link">{move || s().progress.analytics}</a></p>

@@ -27,10 +27,11 @@ pub fn Frame(
     }
 }
 
-/// A centred card, used by the short forms (sign in, sign up).
+/// A centred card, used by the short forms (sign in, sign up). Its title is the page's.
 #[component]
 pub fn Card(#[prop(into)] title: Signal<&'static str>, children: Children) -> impl IntoView {
     view! {
+        <leptos_meta::Title text=move || title.get()/>
         <section class="card">
             <h1>{title}</h1>
             {children()}
