@@ -51,14 +51,19 @@ doctor:
 	@.ci/tools.sh doctor
 
 # cargo-leptos adds `--cfg erase_components` to RUSTFLAGS itself: passing ours too would double
-# the flag and rebuild everything.
+# the flag and rebuild everything. The debug browser build holds every chunk's islands, once
+# (.ci/chunks.sh copies it under each chunk's name); `make release` builds each chunk apart.
+ALL_ISLANDS := --lib-features hydrate --lib-features chunk-exercise --lib-features chunk-room --lib-features chunk-author
 build: $(EDITOR_BUNDLE)
-	env -u RUSTFLAGS cargo leptos build
+	env -u RUSTFLAGS cargo leptos build $(ALL_ISLANDS)
+	.ci/chunks.sh
 	$(GRADER_BUILD)
 
 ## make release: the optimised build (about 22 minutes cold), used by the benchmarks.
 release: tools $(EDITOR_BUNDLE)
 	env -u RUSTFLAGS cargo leptos build --release
+	env -u RUSTFLAGS .ci/chunks.sh --release
+	node .ci/precompress.mjs $(LEPTOS_SITE_ROOT)
 	env -u RUSTFLAGS $(GRADER_BUILD) --release
 
 check: fmt clippy wasm-deps deny
@@ -68,7 +73,7 @@ fmt:
 
 clippy:
 	cargo clippy $(NATIVE) --all-targets -- -D warnings
-	cargo clippy -p app -p hydrate --no-default-features --features hydrate --target wasm32-unknown-unknown -- -D warnings
+	cargo clippy -p app -p hydrate --no-default-features --features hydrate,chunk-exercise,chunk-room,chunk-author --target wasm32-unknown-unknown -- -D warnings
 
 # The browser bundle must never pull in the database or the async runtime.
 wasm-deps:

@@ -1,7 +1,9 @@
 //! The document shell, the root component and the router: one `path!()` per page.
 
 use leptos::prelude::*;
-use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+#[cfg(feature = "ssr")]
+use leptos_meta::MetaTags;
+use leptos_meta::{Stylesheet, Title, provide_meta_context};
 use leptos_router::{
     SsrMode, StaticSegment,
     components::{Route, Router, Routes},
@@ -28,6 +30,7 @@ use crate::{
 };
 
 /// The HTML document around the app. Rendered on the server only.
+#[cfg(feature = "ssr")]
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     let lang = initial_locale().tag();
     view! {
@@ -40,8 +43,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="theme-color" content="#1f6feb"/>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
                 <link rel="manifest" href="/manifest.webmanifest"/>
-                <AutoReload options=options.clone()/>
-                <HydrationScripts options/>
+                <AutoReload options/>
+                // Not Leptos's own hydration script: only pages with islands load WebAssembly,
+                // and each loads just the chunk its islands are in.
+                <crate::ui::islands::IslandLoader/>
                 <MetaTags/>
             </head>
             <body>
@@ -61,29 +66,15 @@ pub fn App() -> impl IntoView {
     let user = Resource::new_blocking(move || epoch.0.get(), |_| get_current_user());
     provide_context(UserResource(user));
 
-    // Keep <html lang> in step when the language changes without a reload.
-    Effect::new(move |_| {
-        let tag = locale.get().tag();
-        #[cfg(feature = "hydrate")]
-        if let Some(el) = web_sys::window()
-            .and_then(|w| w.document())
-            .and_then(|d| d.document_element())
-        {
-            let _ = el.set_attribute("lang", tag);
-            // Lets browser tests prove that hydration ran, not just that SSR text is there.
-            let _ = el.set_attribute("data-hydrated", "true");
-        }
-        let _ = tag;
-    });
-
     view! {
-        <Stylesheet id="leptos" href="/pkg/pairwise.css"/>
+        <Stylesheet id="leptos" href=crate::ui::assets::asset_url("/pkg/pairwise.css")/>
         <Title formatter=|t: String| if t.is_empty() { "Pairwise".to_string() } else { format!("{t} · Pairwise") }/>
         <Router>
             <Frame
                 brand=Signal::derive(move || locale.get().strings().app_name)
                 menu_label=Signal::derive(move || locale.get().strings().nav_menu)
                 footer=Signal::derive(move || locale.get().strings().footer)
+                bar=Box::new(|| view! { <NavBar/> }.into_any())
                 nav=Box::new(|| view! { <Nav/> }.into_any())
             >
                 // Async SSR: every page arrives complete, so it reads and works before (or
@@ -129,6 +120,29 @@ pub fn App() -> impl IntoView {
     }
 }
 
+/// What stays in the header bar on a phone: the notifications (an island that keeps the
+/// count live) for a signed-in user, the way to sign in for anyone else.
+#[component]
+fn NavBar() -> impl IntoView {
+    let locale = use_locale();
+    let s = move || locale.get().strings();
+    let user = use_user().0;
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                match user.await {
+                    Ok(Some(_)) => view! {
+                        <crate::ui::bell::NotificationBell label=s().exercises.notifications.to_string()/>
+                    }.into_any(),
+                    _ => view! {
+                        <a href="/signin" data-testid="nav-sign-in">{move || s().nav_sign_in}</a>
+                    }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
 /// Navigation that reflects who is signed in, plus the language switch.
 #[component]
 fn Nav() -> impl IntoView {
@@ -154,7 +168,6 @@ fn Nav() -> impl IntoView {
                             <a href="/my/courses" data-testid="nav-my-courses">{move || s().courses.my_courses}</a>
                             <a href="/progress" data-testid="nav-progress">{move || s().progress.nav}</a>
                             <a href="/mentoring" data-testid="nav-mentoring">{move || s().mentoring.nav_mentoring}</a>
-                            <crate::ui::bell::NotificationBell label=Signal::derive(move || s().exercises.notifications)/>
                             <a href="/rooms" data-testid="nav-rooms">{move || s().rooms.nav_rooms}</a>
                             <a href="/profile" data-testid="nav-profile" title=move || s().signed_in_as>
                                 {u.display_name.clone()}
@@ -171,7 +184,6 @@ fn Nav() -> impl IntoView {
                         .into_any()
                     }
                     _ => view! {
-                        <a href="/signin" data-testid="nav-sign-in">{move || s().nav_sign_in}</a>
                         <a href="/signup" class="button small" data-testid="nav-sign-up">{move || s().nav_sign_up}</a>
                     }
                     .into_any(),

@@ -4,6 +4,8 @@
 pub mod api;
 pub mod bundle;
 pub mod editor;
+#[cfg(feature = "ssr")]
+pub mod index;
 pub mod model;
 pub mod pages;
 #[cfg(feature = "ssr")]

@@ -87,6 +87,18 @@ pub fn use_locale() -> RwSignal<Locale> {
     use_context::<RwSignal<Locale>>().unwrap_or_else(|| RwSignal::new(Locale::En))
 }
 
+/// In the browser: provides the page's language (its `<html lang>`, which the server set) to
+/// the islands, which cannot see the server's context.
+#[cfg(feature = "hydrate")]
+pub fn provide_page_locale() {
+    let tag = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.document_element())
+        .and_then(|el| el.get_attribute("lang"))
+        .unwrap_or_default();
+    provide_context(RwSignal::new(Locale::from_tag(&tag).unwrap_or_default()));
+}
+
 /// Every user-facing string of the interface.
 pub struct Strings {
     pub app_name: &'static str,

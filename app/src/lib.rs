@@ -16,7 +16,11 @@ pub mod progress;
 pub mod realtime;
 pub mod rooms;
 #[cfg(feature = "ssr")]
+pub mod search;
+#[cfg(feature = "ssr")]
 pub mod state;
 pub mod ui;
 
-pub use app::{App, shell};
+pub use app::App;
+#[cfg(feature = "ssr")]
+pub use app::shell;

@@ -39,11 +39,14 @@ pub struct AppState {
     pub db: Db,
     pub auth: Arc<AuthSettings>,
     pub hasher: crate::accounts::password::Hasher,
+    /// Sessions read recently, so a signed-in request does not always cost a query.
+    pub sessions: Arc<crate::accounts::session::SessionCache>,
     pub clock: Arc<dyn Clock>,
     /// Demo accounts to show on the home page (empty unless demo mode is on).
     pub demo_accounts: Arc<Vec<DemoAccount>>,
-    /// The catalog's filter menus (tags and languages of published courses).
-    pub facets: Arc<Cached<(Vec<String>, Vec<String>)>>,
+    /// The catalog's search index: published courses in memory, kept in step by the
+    /// course writes of this process.
+    pub catalog: Arc<crate::courses::index::CatalogIndex>,
     /// Runs learner code for grading (the server's process pool).
     pub grader: Arc<dyn Grader>,
     /// Gradings in flight per learner: one learner's burst cannot fill the pool.
@@ -180,45 +183,6 @@ pub trait Grader: Send + Sync + std::fmt::Debug {
         expressions: &'a [String],
         limits: crate::exercises::model::Limits,
     ) -> std::pin::Pin<Box<dyn Future<Output = Vec<crate::exercises::model::TestRun>> + Send + 'a>>;
-}
-
-/// A value computed from the database and kept for a short time. Every catalog page needs
-/// the filter menus, and computing them reads every published course; this process forgets
-/// them whenever it changes a course, other app servers within `ttl`.
-#[derive(Debug)]
-pub struct Cached<T> {
-    ttl: Duration,
-    value: std::sync::Mutex<Option<(std::time::Instant, T)>>,
-}
-
-impl<T: Clone> Cached<T> {
-    pub fn new(ttl: Duration) -> Self {
-        Self {
-            ttl,
-            value: std::sync::Mutex::new(None),
-        }
-    }
-
-    /// The kept value, if it is fresh.
-    pub fn get(&self) -> Option<T> {
-        let guard = self.value.lock().ok()?;
-        guard
-            .as_ref()
-            .filter(|(at, _)| at.elapsed() < self.ttl)
-            .map(|(_, v)| v.clone())
-    }
-
-    pub fn put(&self, value: T) {
-        if let Ok(mut guard) = self.value.lock() {
-            *guard = Some((std::time::Instant::now(), value));
-        }
-    }
-
-    pub fn forget(&self) {
-        if let Ok(mut guard) = self.value.lock() {
-            *guard = None;
-        }
-    }
 }
 
 impl AppState {

@@ -2,7 +2,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'smol-toml';
 import type { Page } from '@playwright/test';
-import { test, expect, uniqueEmail, PASSWORD, type PairwiseApp } from './fixtures/app';
+import { test, expect, uniqueEmail, PASSWORD, PairwiseApp } from './fixtures/app';
 
 const COURSE = join(__dirname, '..', '..', 'server', 'demo-courses', 'javascript-foundations');
 
@@ -223,14 +223,13 @@ test('a mentor comments on a line and the learner sees it beside the code', asyn
 
   const mentorContext = await browser.newContext();
   const mentor = await mentorContext.newPage();
-  await mentor.goto('/signin');
-  await expect(mentor.locator('html')).toHaveAttribute('data-hydrated', 'true');
+  const mentorApp = new PairwiseApp(mentor, true);
+  await mentorApp.goto('/signin');
   await mentor.getByTestId('sign-in-form').getByTestId('input-email').fill('mentor@pairwise.test');
   await mentor.getByTestId('sign-in-form').getByTestId('input-password').fill('pairwise-mentor-demo');
   await mentor.getByTestId('sign-in-form').getByTestId('submit').click();
   await expect(mentor).not.toHaveURL(/\/signin/);
-  await mentor.goto(url);
-  await expect(mentor.locator('html')).toHaveAttribute('data-hydrated', 'true');
+  await mentorApp.goto(url);
   await mentor.getByTestId('comment-line').fill('2');
   await mentor.getByTestId('comment-body').fill('An empty list is never right: start with `[1]` for n = 1.');
   await mentor.getByTestId('comment-submit').click();

@@ -9,7 +9,7 @@ async function mentorContext(browser: Browser): Promise<{ context: BrowserContex
   const context = await browser.newContext({ ...devices['Desktop Chrome'] });
   const app = new PairwiseApp(await context.newPage(), true);
   await app.signIn(MENTOR.email, MENTOR.password);
-  await expect(app.nav('nav-sign-out')).toBeVisible();
+  await app.expectSignedIn();
   return { context, app };
 }
 
@@ -69,7 +69,7 @@ test('bookable times are shown in the learner\'s own time zone', async ({ browse
   const learner = new PairwiseApp(await context.newPage(), true);
   const name = `Zoe ${Date.now()}`;
   await learner.signUp(uniqueEmail(testInfo, 'zone'), name, PASSWORD);
-  await expect(learner.nav('nav-sign-out')).toBeVisible();
+  await learner.expectSignedIn();
   await learner.goto('/profile');
   const form = learner.page.getByTestId('profile-form');
   await form.getByTestId('input-timezone').fill(zone);
@@ -117,7 +117,7 @@ test('on a phone: request, accept, book, join the room, rate', async ({ page, br
   const learner = new PairwiseApp(page, true);
   const name = `Pat ${Date.now()}`;
   await learner.signUp(uniqueEmail(testInfo, 'phone-mentee'), name, PASSWORD);
-  await expect(learner.nav('nav-sign-out')).toBeVisible();
+  await learner.expectSignedIn();
 
   await requestMentor(learner);
   await noSideways(page);
@@ -159,7 +159,7 @@ test('without JavaScript: the ranking and the request are plain forms', async ({
   test.skip(testInfo.project.name !== 'no-javascript', 'the no-JavaScript path');
   const learner = new PairwiseApp(page, false);
   await learner.signUp(uniqueEmail(testInfo, 'nojs-mentee'), `Noa ${Date.now()}`, PASSWORD);
-  await expect(learner.nav('nav-sign-out')).toBeVisible();
+  await learner.expectSignedIn();
   await requestMentor(learner);
   await expect(page.getByTestId('sent-requests').getByTestId('request-item')).toHaveAttribute('data-state', 'sent');
 });

@@ -1,21 +1,4 @@
-import { readFileSync } from 'node:fs';
-import type { Page } from '@playwright/test';
-import { test, expect, uniqueEmail, PASSWORD, PairwiseApp } from './fixtures/app';
-
-const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-
-/** axe-core's WCAG 2.1 A/AA rules over the page; injected through the DevTools protocol, so
- * the app's CSP (which forbids inline scripts, rightly) stays on. */
-async function axeViolations(page: Page): Promise<string[]> {
-  await page.evaluate(AXE);
-  return page.evaluate(async () => {
-    // @ts-expect-error axe is injected above
-    const result = await window.axe.run(document, { runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] });
-    return result.violations.map(
-      (v: { id: string; nodes: { target: string[] }[] }) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`,
-    );
-  });
-}
+import { test, expect, uniqueEmail, PASSWORD, PairwiseApp, axeViolations } from './fixtures/app';
 
 async function enrol(app: PairwiseApp, slug: string) {
   await app.goto(`/courses/${slug}`);
@@ -68,7 +51,7 @@ test('the leaderboard opt-out hides the learner', async ({ app, page }, testInfo
 
 test('an admin sees platform analytics as charts and tunes a course weights', async ({ app, page }) => {
   await app.signIn('admin@pairwise.test', 'pairwise-admin-demo');
-  await expect(app.nav('nav-sign-out')).toBeVisible();
+  await app.expectSignedIn();
   await app.goto('/admin/analytics');
   const a = page.getByTestId('analytics');
   for (const id of ['active-users', 'enrolments', 'gradings', 'sessions']) {
@@ -142,7 +125,7 @@ test("a mentor sees their mentee's progress and their own effectiveness", async 
   await mentor.call('answer_request', { id: home.received[0].id, accept: 'true' });
 
   await app.signIn(mentorEmail, PASSWORD);
-  await expect(app.nav('nav-sign-out')).toBeVisible();
+  await app.expectSignedIn();
   await app.goto('/progress/mentees');
   const dash = page.getByTestId('mentor-dashboard');
   await expect(dash.getByTestId('mentee')).toHaveCount(1);

@@ -135,7 +135,7 @@ test.describe('live room', () => {
     test.setTimeout(120_000);
     const email = uniqueEmail(testInfo, 'room-phone');
     await app.signUp(email, 'Pia Phone', PASSWORD);
-    await expect(app.nav('nav-sign-out')).toBeVisible();
+    await app.expectSignedIn();
     const mentor = await person(
       browser,
       { viewport: { width: 1280, height: 800 } },

@@ -290,6 +290,12 @@ pub async fn import(state: &AppState, media_dir: &Path, dir: &Path) -> anyhow::R
     repo::import_bundle(&state.db, &bundle, &authors, state.clock.now())
         .await
         .map_err(|e| anyhow::anyhow!("storing the course: {e}"))?;
+    // Imports are rare and may publish, unpublish or rewrite the course: index everything anew.
+    state
+        .catalog
+        .rebuild(&state.db)
+        .await
+        .map_err(|e| anyhow::anyhow!("indexing the catalog: {e}"))?;
     Ok(bundle.slug)
 }
 

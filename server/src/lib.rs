@@ -1,5 +1,6 @@
 //! The Pairwise server: configuration, database, HTTP, security and operations.
 
+pub mod assets;
 pub mod backup;
 pub mod calendar;
 pub mod config;

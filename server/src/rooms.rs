@@ -81,8 +81,8 @@ const CODE_FRAME_BURST: f64 = 600.0;
 const CODE_BYTES_PER_SECOND: f64 = 64.0 * 1024.0;
 const CODE_BYTES_BURST: f64 = 4.0 * 1024.0 * 1024.0;
 
-/// Membership and the room's state are re-read every this many heartbeats (10 s).
-const RECHECK_TICKS: u32 = 5;
+/// How often a room's membership and state are read again for its listening sockets.
+const RECHECK: Duration = Duration::from_secs(10);
 
 /// A write to the client that takes longer than this means it stopped reading.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
@@ -209,8 +209,8 @@ async fn serve(state: AppState, socket: WebSocket, who: Authenticated, join: Joi
             };
             let Some(next) = next else { break };
             let msg = match next {
-                Outgoing::Text(text) => Message::Text(text.as_ref().into()),
-                Outgoing::Binary(bytes) => Message::Binary(bytes.to_vec().into()),
+                Outgoing::Text(text) => Message::Text(text),
+                Outgoing::Binary(bytes) => Message::Binary(bytes),
                 Outgoing::Ping => Message::Ping(Default::default()),
             };
             match tokio::time::timeout(WRITE_TIMEOUT, sink.send(msg)).await {
@@ -231,11 +231,7 @@ async fn serve(state: AppState, socket: WebSocket, who: Authenticated, join: Joi
                 let Outgoing::Text(text) = queued else {
                     continue;
                 };
-                let sent = tokio::time::timeout_at(
-                    deadline,
-                    sink.send(Message::Text(text.as_ref().into())),
-                )
-                .await;
+                let sent = tokio::time::timeout_at(deadline, sink.send(Message::Text(text))).await;
                 if !matches!(sent, Ok(Ok(()))) {
                     break;
                 }
@@ -466,7 +462,6 @@ impl Session<'_> {
         let mut code_bytes =
             TokenBucket::new(CODE_BYTES_PER_SECOND, CODE_BYTES_BURST, Instant::now());
         let mut heartbeat = tokio::time::interval(Duration::from_secs(HEARTBEAT_SECS));
-        let mut ticks = 0u32;
         let mut last_heard = Instant::now();
         loop {
             let received = tokio::select! {
@@ -481,12 +476,18 @@ impl Session<'_> {
                         return Some(close::POLICY);
                     }
                     // A client that only listens is re-checked too: removed from the room
-                    // or the room closed (perhaps through another app server) ends it.
-                    ticks += 1;
-                    if ticks.is_multiple_of(RECHECK_TICKS)
-                        && let Err(code) = admitted(self.state, self.room_id, self.user).await
-                    {
-                        return Some(code);
+                    // or the room closed (perhaps through another app server) ends it. One
+                    // socket of the room does it for all, every RECHECK.
+                    if self.live.recheck_due(RECHECK) {
+                        match repo::state_and_members(&self.state.db, self.room_id).await {
+                            Ok((Some(state), members)) if state == RoomState::Open.key() => {
+                                self.live.keep_only(&members, close::REMOVED);
+                            }
+                            Ok((Some(_), _)) => self.live.kick(None, close::ROOM_CLOSED),
+                            Ok((None, _)) => self.live.kick(None, close::POLICY),
+                            // The database is away: try again at the next beat.
+                            Err(_) => {}
+                        }
                     }
                     continue;
                 }

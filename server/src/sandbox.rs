@@ -37,19 +37,40 @@ pub async fn run_page(Extension(CspNonce(nonce)): Extension<CspNonce>) -> Respon
 
 /// Receives `{id, script, timeoutMs, worker}` from the parent page, runs it in a
 /// fresh worker and answers `{id, run}`; only the parent window is listened to.
+/// `{warm, count}` starts `count` workers of that source ahead of time: starting a worker is
+/// most of a Run's time, so a Run takes ready ones (each still runs one test only and is then
+/// terminated) and new ones start in the background for the next Run.
 pub(crate) const SCRIPT: &str = r#"
 'use strict';
+const pool = [];
+let warmSource = null;
+let warmCount = 0;
+const spawn = (source) => {
+  const url = URL.createObjectURL(new Blob([source], { type: 'text/javascript' }));
+  try { return new Worker(url); } finally { URL.revokeObjectURL(url); }
+};
+const refill = () => {
+  while (warmSource !== null && pool.length < warmCount) {
+    try { pool.push(spawn(warmSource)); } catch (e) { return; }
+  }
+};
 addEventListener('message', (event) => {
   if (event.source !== parent) return;
-  const { id, script, timeoutMs, worker } = event.data || {};
+  const data = event.data || {};
+  if (typeof data.warm === 'string') {
+    warmSource = data.warm;
+    warmCount = Math.max(1, Math.min(16, data.count | 0));
+    refill();
+    return;
+  }
+  const { id, script, timeoutMs, worker } = data;
   if (typeof id !== 'number' || typeof worker !== 'string') return;
   const started = performance.now();
   const answer = (run) => parent.postMessage({ id, run }, '*');
   let w;
   try {
-    const url = URL.createObjectURL(new Blob([worker], { type: 'text/javascript' }));
-    w = new Worker(url);
-    URL.revokeObjectURL(url);
+    w = worker === warmSource && pool.length > 0 ? pool.shift() : spawn(worker);
+    setTimeout(refill, 0);
   } catch (e) {
     answer({ outcome: { status: 'threw', message: 'the sandbox could not start: ' + e.message }, console: '', micros: 0 });
     return;

@@ -8,6 +8,7 @@ use std::{
 };
 
 use app::error::AppError;
+use app::ui::form::DONE_PARAM;
 use axum::{
     body::{Body, to_bytes},
     extract::{ConnectInfo, Request, State},
@@ -127,6 +128,18 @@ pub async fn headers(
     for (name, value) in fixed {
         h.insert(name, HeaderValue::from_static(value));
     }
+    // Pages are made for one request (a nonce, maybe a signed-in user's data): never reused
+    // from a cache without asking, and never stored by a shared cache.
+    let is_html = h
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("text/html"));
+    if is_html && !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("private, no-cache"),
+        );
+    }
     if cfg.hsts {
         h.insert(
             header::STRICT_TRANSPORT_SECURITY,
@@ -136,10 +149,80 @@ pub async fn headers(
     res
 }
 
+/// Removes `done=` parameters from a URL's query (keeping its fragment).
+fn without_done(url: &str) -> String {
+    let (url, fragment) = match url.split_once('#') {
+        Some((u, f)) => (u, Some(f)),
+        None => (url, None),
+    };
+    let mut out = match url.split_once('?') {
+        Some((base, query)) => {
+            let kept: Vec<&str> = query
+                .split('&')
+                .filter(|kv| !kv.is_empty() && kv.split('=').next() != Some(DONE_PARAM))
+                .collect();
+            if kept.is_empty() {
+                base.to_string()
+            } else {
+                format!("{base}?{}", kept.join("&"))
+            }
+        }
+        None => url.to_string(),
+    };
+    if let Some(f) = fragment {
+        out.push('#');
+        out.push_str(f);
+    }
+    out
+}
+
+/// A form posted without JavaScript to a server function is redirected back to its page
+/// (server_fn's form redirects): on success, this adds `done=<function>` to that address so
+/// the page can say that it worked (see `app::ui::form::successes`). A function's own
+/// redirect elsewhere, and error redirects (`__err=`), are left as they are, but lose a
+/// stale `done`.
+fn mark_done(location: &str, referer: Option<&str>, function: &str) -> String {
+    let location_clean = without_done(location);
+    if location.contains("__err=")
+        || referer
+            .is_none_or(|r| without_done(r).split('#').next() != location_clean.split('#').next())
+    {
+        return location_clean;
+    }
+    let (base, fragment) = match location_clean.split_once('#') {
+        Some((b, f)) => (b.to_string(), format!("#{f}")),
+        None => (location_clean.clone(), String::new()),
+    };
+    let sep = if base.contains('?') { '&' } else { '?' };
+    format!("{base}{sep}{DONE_PARAM}={function}{fragment}")
+}
+
 /// Server functions answer errors with status 500 and the error in the body; this gives the
 /// response the status the `AppError` asks for (422, 401, 403, 429...), with `Retry-After`.
+/// Form posts that redirect back are marked `done` on success ([`mark_done`]).
 pub async fn server_fn_status(req: Request, next: Next) -> Response {
-    let res = next.run(req).await;
+    let function = req
+        .uri()
+        .path()
+        .strip_prefix("/api/")
+        .filter(|_| req.method() == Method::POST)
+        .map(str::to_string);
+    let referer = req
+        .headers()
+        .get(header::REFERER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let mut res = next.run(req).await;
+    if let Some(function) = function
+        && res.status().is_redirection()
+        && let Some(location) = res
+            .headers()
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+        && let Ok(v) = HeaderValue::from_str(&mark_done(location, referer.as_deref(), &function))
+    {
+        res.headers_mut().insert(header::LOCATION, v);
+    }
     if res.status() != StatusCode::INTERNAL_SERVER_ERROR
         || !res
             .headers()
@@ -302,6 +385,41 @@ mod tests {
                 ("sec-fetch-site", "same-origin")
             ])
         ));
+    }
+
+    #[test]
+    fn a_form_redirected_back_after_success_is_marked_done_and_nothing_else_is() {
+        let page = "http://127.0.0.1:3000/profile";
+        assert_eq!(
+            mark_done(page, Some(page), "update_profile"),
+            "http://127.0.0.1:3000/profile?done=update_profile"
+        );
+        // A second save from the marked page: one mark, not two.
+        let marked = "http://127.0.0.1:3000/profile?done=update_profile";
+        assert_eq!(
+            mark_done(marked, Some(marked), "update_profile"),
+            "http://127.0.0.1:3000/profile?done=update_profile"
+        );
+        // An error after a success loses the stale mark.
+        let failed = "http://127.0.0.1:3000/profile?done=update_profile&__err=x&__path=y";
+        assert_eq!(
+            mark_done(failed, Some(marked), "update_profile"),
+            "http://127.0.0.1:3000/profile?__err=x&__path=y"
+        );
+        // The function's own redirect elsewhere stays as it is.
+        assert_eq!(
+            mark_done("/submissions/abc", Some(page), "submit_exercise"),
+            "/submissions/abc"
+        );
+        // Other parameters and the fragment are kept.
+        assert_eq!(
+            mark_done(
+                "/courses?tag=rust#list",
+                Some("/courses?tag=rust"),
+                "enrol_course"
+            ),
+            "/courses?tag=rust&done=enrol_course#list"
+        );
     }
 
     #[test]

@@ -12,9 +12,8 @@ use app::{
 };
 use axum::{
     Router,
-    extract::DefaultBodyLimit,
-    extract::State,
-    http::{StatusCode, header},
+    extract::{DefaultBodyLimit, Request, State},
+    http::{StatusCode, Uri, header},
     middleware::{from_fn, from_fn_with_state},
     response::IntoResponse,
     routing::{get, post},
@@ -22,7 +21,10 @@ use axum::{
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, file_and_error_handler_with_context, generate_route_list};
 use tokio::net::TcpListener;
-use tower_http::{catch_panic::CatchPanicLayer, limit::RequestBodyLimitLayer, trace::TraceLayer};
+use tower_http::{
+    CompressionLevel, catch_panic::CatchPanicLayer, compression::CompressionLayer,
+    limit::RequestBodyLimitLayer, trace::TraceLayer,
+};
 
 use crate::{
     config::Config,
@@ -175,9 +177,13 @@ pub async fn build_state(
             public_origin,
         }),
         hasher: Hasher::new(std::thread::available_parallelism().map_or(2, |n| n.get())),
+        sessions: Arc::default(),
         clock,
         demo_accounts: Arc::new(Vec::new()),
-        facets: Arc::new(app::state::Cached::new(Duration::from_secs(60))),
+        catalog: Arc::new(
+            app::courses::index::CatalogIndex::new()
+                .map_err(|e| anyhow::anyhow!("creating the catalog index: {e}"))?,
+        ),
         grader: Arc::new(crate::grading::GraderPool::new(
             match &config.grader {
                 Some(path) => path.clone(),
@@ -195,6 +201,17 @@ pub async fn build_state(
         state.demo_accounts = Arc::new(demo::ensure_demo_accounts(&state).await?);
         course_files::ensure_demo_courses(&state, &config.media_dir()).await?;
     }
+    let started = std::time::Instant::now();
+    let courses = state
+        .catalog
+        .rebuild(&state.db)
+        .await
+        .map_err(|e| anyhow::anyhow!("building the catalog index: {e}"))?;
+    tracing::info!(
+        courses,
+        ms = started.elapsed().as_millis() as u64,
+        "catalog index built"
+    );
     Ok(state)
 }
 
@@ -218,11 +235,16 @@ fn router(
         .site_addr(addr)
         .build();
     let routes = generate_route_list(App);
+    // The compiled site (WASM chunks, JS, CSS, the editor bundle), served from memory under
+    // content-hashed names; the pages link to those names.
+    let assets = Arc::new(crate::assets::Assets::load(&config.site_root)?);
+    let asset_urls = assets.urls();
 
     let context = {
         let state = state.clone();
         move || {
             provide_context(state.clone());
+            provide_context(asset_urls.clone());
             // Scripts Leptos writes carry this response's nonce, the one in its CSP header.
             if let Some(nonce) = use_context::<http::request::Parts>()
                 .and_then(|p| p.extensions.get::<CspNonce>().map(|n| n.0.clone()))
@@ -273,9 +295,18 @@ fn router(
             let options = leptos_options.clone();
             move || shell(options.clone())
         })
-        .fallback(file_and_error_handler_with_context::<LeptosOptions, _>(
-            context, shell,
-        ))
+        .fallback({
+            let pages = file_and_error_handler_with_context::<LeptosOptions, _>(context, shell);
+            move |uri: Uri, options: State<LeptosOptions>, req: Request| {
+                let (assets, pages) = (assets.clone(), pages.clone());
+                async move {
+                    match assets.respond(req.method(), uri.path(), req.headers()) {
+                        Some(res) => res,
+                        None => pages(uri, options, req).await,
+                    }
+                }
+            }
+        })
         .with_state(leptos_options)
         .merge(ops)
         .merge(live)
@@ -310,6 +341,14 @@ fn router(
         .layer(from_fn_with_state(limiter, security::write_rate_limit))
         .layer(from_fn_with_state(security.clone(), security::same_origin))
         .layer(from_fn_with_state(security, security::headers))
+        // Pages and JSON are compressed on the fly for clients that accept it (static files
+        // arrive already compressed, and keep their encoding).
+        .layer(
+            CompressionLayer::new()
+                .br(true)
+                .gzip(true)
+                .quality(CompressionLevel::Precise(4)),
+        )
         .layer(TraceLayer::new_for_http())
         .layer(from_fn_with_state(metrics, metrics::track));
     Ok(app)

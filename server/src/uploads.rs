@@ -43,7 +43,9 @@ pub async fn upload_video(
         Ok(src) if wants_json => {
             (StatusCode::OK, Json(serde_json::json!({ "src": src }))).into_response()
         }
-        Ok(_) => Redirect::to(&format!("/lessons/{lesson_id}/edit")).into_response(),
+        Ok(_) => {
+            Redirect::to(&format!("/lessons/{lesson_id}/edit?done=upload_video")).into_response()
+        }
         Err(e) => error_response(e),
     }
 }

@@ -420,3 +420,49 @@ async fn the_verification_link_from_the_outbox_verifies_the_email_once() {
     );
     app.stop().await;
 }
+
+/// Sessions are cached for a few seconds so a signed-in request costs no query; ending one
+/// (or changing what it carries) must still take effect on the very next request.
+#[tokio::test]
+async fn a_session_ended_or_changed_is_seen_on_the_very_next_request_despite_the_cache() {
+    let app = spawn_app().await;
+    let browser = app.browser();
+    app.sign_up(&browser, "cache@example.org", GOOD).await;
+    let copy = crate::helpers::Browser::with_cookie_header(&browser.cookie_header());
+    // Warm the cache, then sign out: the copied cookie is refused at once.
+    let me = body_json(app.call(&copy, "current_user", &[]).await).await;
+    assert_eq!(me["email"], "cache@example.org");
+    assert_eq!(
+        app.call(&browser, "sign_out", &[]).await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        body_json(app.call(&copy, "current_user", &[]).await).await,
+        serde_json::Value::Null,
+        "a signed-out session is no longer anyone"
+    );
+
+    // A role granted is there on the next request, and so is a role taken away.
+    let mentor = app.user_with_roles("cache-mentor@example.org", &[]).await;
+    let me = body_json(app.call(&mentor, "current_user", &[]).await).await;
+    let id = me["id"].as_str().expect("id").to_string();
+    let admin = app.admin().await;
+    for granted in ["true", "false"] {
+        let res = app
+            .call(
+                &admin,
+                "set_user_role",
+                &[("user_id", &id), ("role", "mentor"), ("granted", granted)],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let me = body_json(app.call(&mentor, "current_user", &[]).await).await;
+        let has = me["roles"]
+            .as_array()
+            .expect("roles")
+            .iter()
+            .any(|r| r == "mentor");
+        assert_eq!(has.to_string(), granted);
+    }
+    app.stop().await;
+}

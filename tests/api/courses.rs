@@ -65,10 +65,16 @@ fn course(slug: &str, title: &str, summary: &str, description: &str) -> CourseBu
     }
 }
 
+/// Stores a course the way `pairwise course import` does: the bundle, then the catalog index.
 async fn store(app: &TestApp, bundle: &CourseBundle) {
     repo::import_bundle(&app.state.db, bundle, &[], chrono::Utc::now())
         .await
         .expect("course stored");
+    app.state
+        .catalog
+        .rebuild(&app.state.db)
+        .await
+        .expect("catalog indexed");
 }
 
 async fn search(app: &TestApp, pairs: &[(&str, &str)]) -> Value {

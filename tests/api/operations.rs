@@ -119,3 +119,94 @@ async fn demo_mode_creates_the_accounts_the_home_page_shows() {
     }
     app.stop().await;
 }
+
+/// The site's static files are served under names with a hash of their content, cached for a
+/// year as immutable, in the encoding the browser asks for; pages are never cached.
+#[tokio::test]
+async fn static_files_are_hashed_immutable_and_compressed_and_pages_are_not_cached() {
+    let site = tempfile::tempdir().expect("temp dir");
+    let pkg = site.path().join("pkg");
+    std::fs::create_dir_all(&pkg).expect("pkg");
+    let css = "body { color: black; }\n".repeat(40);
+    std::fs::write(pkg.join("pairwise.css"), &css).expect("css");
+    let root = site.path().display().to_string();
+    let app = spawn_app_with(&[("PAIRWISE_SITE_ROOT", &root)]).await;
+    let c = app.browser();
+
+    let page = c
+        .get(app.url("/courses"))
+        .header("accept-encoding", "br")
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(
+        page.headers()["content-encoding"],
+        "br",
+        "pages are compressed"
+    );
+    assert_eq!(page.headers()["cache-control"], "private, no-cache");
+    assert!(
+        page.headers()["vary"]
+            .to_str()
+            .unwrap_or_default()
+            .contains("accept-encoding")
+    );
+    let html = c
+        .get(app.url("/courses"))
+        .send()
+        .await
+        .expect("sent")
+        .text()
+        .await
+        .expect("html");
+    let href = html
+        .split("href=\"")
+        .filter_map(|s| s.split('"').next())
+        .find(|h| h.starts_with("/pkg/pairwise.") && h.ends_with(".css"))
+        .expect("the page links its stylesheet")
+        .to_string();
+    assert_ne!(href, "/pkg/pairwise.css", "the link names the hashed file");
+
+    let res = c
+        .get(app.url(&href))
+        .header("accept-encoding", "gzip, br")
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["content-encoding"], "br");
+    assert_eq!(
+        res.headers()["cache-control"],
+        "public, max-age=31536000, immutable"
+    );
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap_or_default()
+            .starts_with("text/css")
+    );
+    let compressed = res.bytes().await.expect("body").len();
+    assert!(
+        compressed < css.len() / 4,
+        "{compressed} bytes of {}",
+        css.len()
+    );
+    let res = c
+        .get(app.url(&href))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(res.headers()["content-encoding"], "gzip");
+    let plain = c.get(app.url(&href)).send().await.expect("sent");
+    assert!(plain.headers().get("content-encoding").is_none());
+    assert_eq!(plain.text().await.expect("css"), css);
+    // The plain name still answers, and must be revalidated.
+    let res = c
+        .get(app.url("/pkg/pairwise.css"))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(res.headers()["cache-control"], "no-cache");
+    app.stop().await;
+}

@@ -205,6 +205,9 @@ pub async fn sign_in(
         now,
     )
     .await?;
+    if let Some(old) = &presented {
+        state.sessions.forget(old);
+    }
     let entry = AuditEntry {
         user: Some(user_id.clone()),
         email: Some(email_key),
@@ -228,6 +231,7 @@ pub async fn sign_out() -> Result<(), AppError> {
     let state = AppState::get()?;
     if let Some(auth) = session::current().await? {
         repo::delete_session(&state.db, &auth.token_hash).await?;
+        state.sessions.forget(&auth.token_hash);
         let entry = AuditEntry {
             user: Some(auth.user.id),
             ip: client_ip(),
@@ -269,6 +273,8 @@ pub async fn update_profile(
     let state = AppState::get()?;
     let update = ProfileUpdate::parse(&display_name, &bio, &skills, &languages, &timezone)?;
     repo::update_profile(&state.db, &auth.user.id, &update, state.clock.now()).await?;
+    // The name is part of the signed-in user every page shows.
+    state.sessions.forget_user(&auth.user.id);
     repo::profile(&state.db, &auth.user.id)
         .await?
         .ok_or(AppError::NotFound)
@@ -291,6 +297,7 @@ pub async fn change_password(
     let hash = state.hasher.hash(&new_password).await?;
     let now = state.clock.now();
     repo::change_password(&state.db, &auth.user.id, &hash, &auth.token_hash, now).await?;
+    state.sessions.forget_user(&auth.user.id);
     let entry = AuditEntry {
         user: Some(auth.user.id),
         ip: client_ip(),
@@ -336,6 +343,7 @@ pub async fn verify_email(token: String) -> Result<(), AppError> {
         .await?
         .ok_or(AppError::from(Problem::TokenInvalid))?;
     repo::mark_email_verified(&state.db, &user, now).await?;
+    state.sessions.forget_user(&user);
     repo::audit(
         &state.db,
         AuditKind::EmailVerified,
@@ -374,6 +382,7 @@ pub async fn set_user_role(user_id: String, role: String, granted: bool) -> Resu
     if !repo::set_role(&state.db, &user, role, granted).await? {
         return Err(AppError::NotFound);
     }
+    state.sessions.forget_user(&user);
     let kind = if granted {
         AuditKind::RoleGranted
     } else {

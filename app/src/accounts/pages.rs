@@ -15,7 +15,7 @@ use crate::{
     error::{AppError, Problem},
     i18n::{Locale, use_locale},
     ui::{
-        form::{FormMessage, SubmitButton, TextArea, TextField, successes},
+        form::{FormMessage, SubmitButton, TextArea, TextField, succeeded, successes},
         layout::Card,
     },
 };
@@ -215,14 +215,22 @@ fn ProfileEditor() -> impl IntoView {
     let update_value: Signal<_> = update.value().into();
     let change_value: Signal<_> = change.value().into();
     let resend_value: Signal<_> = resend.value().into();
+    let (ok_update, ok_change, ok_resend) =
+        (succeeded(update), succeeded(change), succeeded(resend));
     let saved = Signal::derive(move || {
-        matches!(update_value.get(), Some(Ok(_))).then(|| locale.get().strings().profile_saved)
+        ok_update
+            .get()
+            .then(|| locale.get().strings().profile_saved)
     });
     let changed = Signal::derive(move || {
-        matches!(change_value.get(), Some(Ok(_))).then(|| locale.get().strings().password_changed)
+        ok_change
+            .get()
+            .then(|| locale.get().strings().password_changed)
     });
     let sent = Signal::derive(move || {
-        matches!(resend_value.get(), Some(Ok(_))).then(|| locale.get().strings().verify_email_sent)
+        ok_resend
+            .get()
+            .then(|| locale.get().strings().verify_email_sent)
     });
     let profile_fields: &'static [Problem] = &[
         Problem::NameEmpty,
@@ -356,7 +364,7 @@ fn ProfileEditor() -> impl IntoView {
             {move || Suspend::new(async move {
                 match profile.await {
                     Ok(p) => view_profile(p).into_any(),
-                    Err(e) => view! { <p class="alert alert-error">{e.message(locale.get())}</p> }.into_any(),
+                    Err(e) => view! { <crate::ui::layout::PageError error=e/> }.into_any(),
                 }
             })}
         </Transition>
@@ -372,8 +380,8 @@ pub fn VerifyEmailPage() -> impl IntoView {
     let action = ServerAction::<VerifyEmail>::new();
     let value: Signal<_> = action.value().into();
     let token = move || use_query_map().with(|q| q.get("token")).unwrap_or_default();
-    let done =
-        Signal::derive(move || matches!(value.get(), Some(Ok(_))).then(|| s().verify_email_done));
+    let ok = succeeded(action);
+    let done = Signal::derive(move || ok.get().then(|| s().verify_email_done));
     let failed = Signal::derive(move || {
         matches!(value.get(), Some(Err(_))).then(|| s().verify_email_failed.to_string())
     });
@@ -382,7 +390,7 @@ pub fn VerifyEmailPage() -> impl IntoView {
             <ActionForm action=action attr:class="form" attr:data-testid="verify-form">
                 <FormMessage error=failed success=done testid="verify"/>
                 <input type="hidden" name="token" value=token/>
-                <Show when=move || value.get().is_none()>
+                <Show when=move || value.get().is_none() && !ok.get()>
                     <button type="submit" class="button primary" data-testid="verify-submit">
                         {move || s().verify_email_confirm}
                     </button>
@@ -453,7 +461,7 @@ fn AdminUsers() -> impl IntoView {
                                 }).collect_view()}
                             </ul>
                         }.into_any(),
-                        Err(e) => view! { <p class="alert alert-error">{e.message(locale.get())}</p> }.into_any(),
+                        Err(e) => view! { <crate::ui::layout::PageError error=e/> }.into_any(),
                     }
                 })}
             </Transition>

@@ -183,8 +183,22 @@ fn errors_to_app(
 pub async fn write_with_retry<F, Fut>(
     context: &'static str,
     on_unique: Problem,
-    mut run: F,
+    run: F,
 ) -> Result<(), AppError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<surrealdb::IndexedResults, surrealdb::Error>>,
+{
+    transact_with_retry(context, on_unique, run).await.map(drop)
+}
+
+/// [`write_with_retry`] that hands back the committed transaction's results, for a writer
+/// that reads what it wrote in the same round trip.
+pub async fn transact_with_retry<F, Fut>(
+    context: &'static str,
+    on_unique: Problem,
+    mut run: F,
+) -> Result<surrealdb::IndexedResults, AppError>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<surrealdb::IndexedResults, surrealdb::Error>>,
@@ -193,13 +207,17 @@ where
     let mut attempt = 0;
     loop {
         attempt += 1;
-        let errors = run().await.map_err(internal(context))?.take_errors();
+        let mut res = run().await.map_err(internal(context))?;
+        let errors = res.take_errors();
+        if errors.is_empty() {
+            return Ok(res);
+        }
         let lost_a_race = !errors.values().any(|e| thrown_problem(e).is_some())
             && errors
                 .values()
                 .any(|e| e.message().contains("can be retried") || is_unique_violation(e));
-        if errors.is_empty() || !lost_a_race || attempt == ATTEMPTS {
-            return errors_to_app(errors, context, on_unique);
+        if !lost_a_race || attempt == ATTEMPTS {
+            return errors_to_app(errors, context, on_unique).map(|()| res);
         }
         // Spread the retries so colliding writers do not collide again.
         let jitter = u64::from(rand::random::<u8>() % 20);

@@ -111,6 +111,63 @@ pub fn is_live(
     now < expires_at && now < last_seen_at + idle
 }
 
+/// How long a session read from the database is trusted without reading it again. This
+/// process forgets a session the moment it ends one (sign-out, password change, role
+/// change); another app server sharing the database sees that within this time.
+pub const SESSION_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// At most this many sessions are kept; past it the cache starts over (it is only a cache).
+const SESSION_CACHE_MAX: usize = 100_000;
+
+#[derive(Clone, Debug)]
+struct CachedSession {
+    user: CurrentUser,
+    last_seen_at: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+    read_at: std::time::Instant,
+}
+
+/// Sessions recently read from the database, by token hash: every page and server function
+/// of a signed-in user needs its session, and reading it each time cost a query per request.
+#[derive(Debug, Default)]
+pub struct SessionCache {
+    entries: std::sync::Mutex<std::collections::HashMap<String, CachedSession>>,
+}
+
+impl SessionCache {
+    fn get(&self, token_hash: &str) -> Option<CachedSession> {
+        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries
+            .get(token_hash)
+            .filter(|c| c.read_at.elapsed() < SESSION_CACHE_TTL)
+            .cloned()
+    }
+
+    fn put(&self, token_hash: &str, session: CachedSession) {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if entries.len() >= SESSION_CACHE_MAX {
+            entries.retain(|_, c| c.read_at.elapsed() < SESSION_CACHE_TTL);
+            if entries.len() >= SESSION_CACHE_MAX {
+                entries.clear();
+            }
+        }
+        entries.insert(token_hash.to_string(), session);
+    }
+
+    /// The session with this token ended (signed out, rotated, expired).
+    pub fn forget(&self, token_hash: &str) {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries.remove(token_hash);
+    }
+
+    /// Something about this user changed (password, roles, suspension): every one of their
+    /// sessions is read again on its next request.
+    pub fn forget_user(&self, user: &crate::ids::UserId) {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries.retain(|_, c| c.user.id != *user);
+    }
+}
+
 /// Finds the user of the session cookie in `headers`; `None` when there is no live session.
 /// Used by server functions (through [`current`]) and by WebSocket upgrades alike.
 pub async fn authenticate(
@@ -125,16 +182,38 @@ pub async fn authenticate(
         return Ok(None);
     }
     let token_hash = hash_token(token);
-    let Some(found) = repo::find_session(&state.db, &token_hash).await? else {
-        return Ok(None);
+    let found = match state.sessions.get(&token_hash) {
+        Some(cached) => cached,
+        None => {
+            let Some(found) = repo::find_session(&state.db, &token_hash).await? else {
+                return Ok(None);
+            };
+            let cached = CachedSession {
+                user: found.user,
+                last_seen_at: found.last_seen_at,
+                expires_at: found.expires_at,
+                read_at: std::time::Instant::now(),
+            };
+            state.sessions.put(&token_hash, cached.clone());
+            cached
+        }
     };
     let now = state.clock.now();
     if !is_live(&state.auth, found.last_seen_at, found.expires_at, now) {
+        state.sessions.forget(&token_hash);
         repo::delete_session(&state.db, &token_hash).await?;
         return Ok(None);
     }
+    // Reads stay reads: `last_seen_at` is written at most once a minute per session.
     if (now - found.last_seen_at).num_seconds() >= TOUCH_EVERY_SECS {
         repo::touch_session(&state.db, &token_hash, now).await?;
+        state.sessions.put(
+            &token_hash,
+            CachedSession {
+                last_seen_at: now,
+                ..found.clone()
+            },
+        );
     }
     Ok(Some(Authenticated {
         user: found.user,

@@ -292,15 +292,9 @@ pub async fn search_courses(query: CatalogQuery) -> Result<CatalogPage, AppError
         .chars()
         .take(crate::courses::model::QUERY_MAX)
         .collect();
-    let (rows, total) = repo::search(&state.db, &query).await?;
-    let (all_tags, all_languages) = match state.facets.get() {
-        Some(facets) => facets,
-        None => {
-            let facets = repo::facets(&state.db).await?;
-            state.facets.put(facets.clone());
-            facets
-        }
-    };
+    // The in-process index answers the whole page: no database query.
+    let (rows, total) = state.catalog.search(&query)?;
+    let (all_tags, all_languages) = state.catalog.facets();
     Ok(CatalogPage {
         query,
         cards: rows.into_iter().map(card).collect(),
@@ -359,7 +353,9 @@ pub async fn enrol_course(slug: String) -> Result<(), AppError> {
     let who = require_user().await?;
     let state = AppState::get()?;
     let course = visible_course(&state, &slug, Some(&who)).await?;
-    repo::enrol(&state.db, &who.user.id, &course.id, state.clock.now()).await
+    repo::enrol(&state.db, &who.user.id, &course.id, state.clock.now()).await?;
+    state.catalog.refresh(&state.db, &course.id).await;
+    Ok(())
 }
 
 /// Leaves a course. Progress is kept for when the learner comes back.
@@ -368,7 +364,9 @@ pub async fn leave_course(slug: String) -> Result<(), AppError> {
     let who = require_user().await?;
     let state = AppState::get()?;
     let course = visible_course(&state, &slug, Some(&who)).await?;
-    repo::unenrol(&state.db, &who.user.id, &course.id).await
+    repo::unenrol(&state.db, &who.user.id, &course.id).await?;
+    state.catalog.refresh(&state.db, &course.id).await;
+    Ok(())
 }
 
 /// Rates a course the caller is enrolled in, 1 to 5.
@@ -391,7 +389,9 @@ pub async fn rate_course(slug: String, stars: String) -> Result<(), AppError> {
         stars,
         state.clock.now(),
     )
-    .await
+    .await?;
+    state.catalog.refresh(&state.db, &course.id).await;
+    Ok(())
 }
 
 /// The courses the caller is enrolled in, each with their progress.
@@ -774,7 +774,7 @@ pub async fn update_course(
         &ends_on,
     )?;
     repo::update_course(&state.db, &course.id, &input, state.clock.now()).await?;
-    state.facets.forget();
+    state.catalog.refresh(&state.db, &course.id).await;
     Ok(())
 }
 
@@ -784,7 +784,7 @@ pub async fn publish_course(slug: String, published: bool) -> Result<(), AppErro
     let state = AppState::get()?;
     let (_, course) = editable_course(&state, &slug).await?;
     repo::set_published(&state.db, &course.id, published).await?;
-    state.facets.forget();
+    state.catalog.refresh(&state.db, &course.id).await;
     Ok(())
 }
 

@@ -30,7 +30,8 @@ where
     T: leptos::server_fn::ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
     T::Output: Clone + Send + Sync + 'static,
 {
-    Signal::derive(move || matches!(action.value().get(), Some(Ok(_))).then(|| cs(locale).ed_saved))
+    let ok = crate::ui::form::succeeded(action);
+    Signal::derive(move || ok.get().then(|| cs(locale).ed_saved))
 }
 
 /// `/courses/new`: start a draft.
@@ -73,13 +74,11 @@ fn LevelSelect(current: Level) -> impl IntoView {
 }
 
 /// A Markdown textarea with a preview rendered by the server's own renderer, so the author
-/// sees exactly what learners will.
-#[component]
-fn MarkdownEditor(
-    name: &'static str,
-    #[prop(into)] label: Signal<&'static str>,
-    value: String,
-) -> impl IntoView {
+/// sees exactly what learners will. An island of the authoring chunk (a plain, never-called
+/// component in the other chunks' builds); without WASM it is a plain textarea.
+#[cfg_attr(any(feature = "ssr", feature = "chunk-author"), island)]
+#[cfg_attr(not(any(feature = "ssr", feature = "chunk-author")), component)]
+pub fn MarkdownEditor(name: String, label: String, value: String) -> impl IntoView {
     let locale = use_locale();
     let text = RwSignal::new(value.clone());
     let preview = RwSignal::new(String::new());
@@ -106,10 +105,14 @@ fn MarkdownEditor(
             pending.set_value(h);
         });
     }
+    let id = format!("field-{name}");
     view! {
-        // `input` bubbles from the textarea, so the wrapper hears every keystroke.
-        <div class="md-editor" on:input=move |ev| text.set(event_target_value(&ev))>
-            <TextArea name=name label=label value=value rows=12/>
+        <div class="md-editor">
+            <div class="field">
+                <label for=id.clone()>{label}</label>
+                <textarea id=id name=name.clone() rows=12 data-testid=format!("input-{name}")
+                    on:input=move |ev| text.set(event_target_value(&ev))>{value}</textarea>
+            </div>
             <div class="md-preview">
                 <p class="label">{move || cs(locale).ed_preview}</p>
                 <div class="markdown" inner_html=move || preview.get() data-testid=format!("preview-{name}")></div>
@@ -166,7 +169,7 @@ pub fn CourseEditPage() -> impl IntoView {
         <Suspense fallback=move || view! { <p class="muted">{move || locale.get().strings().loading}</p> }>
             {move || Suspend::new(async move {
                 match draft.await {
-                    Err(e) => view! { <p class="form-error" role="alert" data-testid="editor-error">{e.message(locale.get())}</p> }.into_any(),
+                    Err(e) => view! { <crate::ui::layout::PageError error=e testid="editor-error"/> }.into_any(),
                     Ok(d) => {
                         // Copy, so every form's (moved) children can read it.
                         let slug = StoredValue::new(d.slug.clone());
@@ -195,7 +198,7 @@ pub fn CourseEditPage() -> impl IntoView {
                                     <input type="hidden" name="slug" value=slug.get_value()/>
                                     <TextField name="title" label=Signal::derive(move || s().ed_title) value=input.title.clone()/>
                                     <TextField name="summary" label=Signal::derive(move || s().ed_summary) value=input.summary.clone()/>
-                                    <MarkdownEditor name="description" label=Signal::derive(move || s().ed_description) value=input.description.clone()/>
+                                    <MarkdownEditor name="description".to_string() label=s().ed_description.to_string() value=input.description.clone()/>
                                     <TextField name="tags" label=Signal::derive(move || s().ed_tags) value=input.tags.join(", ") hint=Signal::derive(move || s().ed_tags_hint)/>
                                     <LevelSelect current=input.level/>
                                     <TextField name="language" label=Signal::derive(move || s().ed_language_code) value=input.language.clone()/>
@@ -274,19 +277,19 @@ pub fn LessonEditPage() -> impl IntoView {
     let id = Memo::new(move |_| params.with(|p| p.get("id").unwrap_or_default()));
     let update = ServerAction::<UpdateLesson>::new();
     let delete = ServerAction::<DeleteLesson>::new();
-    let uploaded = RwSignal::new(0u32);
-    let (percent, message) = (RwSignal::new(None::<u32>), RwSignal::new(None::<String>));
     let saves = successes(update);
     let draft = Resource::new(
-        move || (id.get(), saves.get(), uploaded.get()),
-        |(id, ..)| get_lesson_draft(id),
+        move || (id.get(), saves.get()),
+        |(id, _)| get_lesson_draft(id),
     );
+    // The upload redirects back here with `done=upload_video`, with or without JavaScript.
+    let uploaded = crate::ui::form::done_in_address("upload_video");
     view! {
         <Title text=locale.get_untracked().strings().courses.ed_edit_lesson/>
         <Suspense fallback=move || view! { <p class="muted">{move || locale.get().strings().loading}</p> }>
             {move || Suspend::new(async move {
                 match draft.await {
-                    Err(e) => view! { <p class="form-error" role="alert" data-testid="editor-error">{e.message(locale.get())}</p> }.into_any(),
+                    Err(e) => view! { <crate::ui::layout::PageError error=e testid="editor-error"/> }.into_any(),
                     Ok(d) => {
                         let upload_action = format!("/upload/video/{}", d.id);
                         let lesson_id = StoredValue::new(d.id.clone());
@@ -302,7 +305,7 @@ pub fn LessonEditPage() -> impl IntoView {
                                     <FormMessage error=action_error(update, locale) success=saved(update, locale) testid="lesson-form"/>
                                     <input type="hidden" name="lesson_id" value=lesson_id.get_value()/>
                                     <TextField name="title" label=Signal::derive(move || s().ed_title) value=d.title.clone()/>
-                                    <MarkdownEditor name="body" label=Signal::derive(move || s().ed_body) value=d.body.clone()/>
+                                    <MarkdownEditor name="body".to_string() label=s().ed_body.to_string() value=d.body.clone()/>
                                     {(d.kind == LessonKind::Video).then(|| view! {
                                         <TextField name="video_secs" kind="number" label=Signal::derive(move || s().ed_video_secs)
                                             value=d.video_secs.map(|v| v.to_string()).unwrap_or_default()/>
@@ -314,7 +317,10 @@ pub fn LessonEditPage() -> impl IntoView {
                                     <button type="submit" class="button primary" data-testid="lesson-save">{move || s().ed_save}</button>
                                 </ActionForm>
                                 {(d.kind == LessonKind::Video).then(|| view! {
-                                    <VideoUpload action=upload_action.clone() current=d.video_src.clone() uploaded=uploaded percent=percent message=message/>
+                                    <Show when=move || uploaded>
+                                        <p class="alert alert-ok" role="status" data-testid="upload-message">{move || s().ed_upload_done}</p>
+                                    </Show>
+                                    <VideoUpload action=upload_action.clone() current=d.video_src.clone()/>
                                 })}
                                 <ActionForm action=delete attr:class="inline-form danger">
                                     <input type="hidden" name="lesson_id" value=lesson_id.get_value()/>
@@ -330,20 +336,16 @@ pub fn LessonEditPage() -> impl IntoView {
 }
 
 /// A multipart upload form: posted as is without WASM (the server redirects back); with
-/// WASM it goes through `XMLHttpRequest` so a progress bar can follow the upload.
-#[component]
-fn VideoUpload(
-    action: String,
-    current: Option<String>,
-    uploaded: RwSignal<u32>,
-    /// Owned by the page, so they survive the reload that a finished upload triggers.
-    percent: RwSignal<Option<u32>>,
-    message: RwSignal<Option<String>>,
-) -> impl IntoView {
+/// WASM it goes through `XMLHttpRequest` so a progress bar can follow the upload, and the
+/// page reloads as the redirect would have. An island of the authoring chunk.
+#[cfg_attr(any(feature = "ssr", feature = "chunk-author"), island)]
+#[cfg_attr(not(any(feature = "ssr", feature = "chunk-author")), component)]
+pub fn VideoUpload(action: String, current: Option<String>) -> impl IntoView {
     let locale = use_locale();
     let s = move || cs(locale);
+    let (percent, message) = (RwSignal::new(None::<u32>), RwSignal::new(None::<String>));
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
-        start_upload(ev, percent, message, uploaded, locale);
+        start_upload(ev, percent, message, locale);
     };
     view! {
         <form method="post" enctype="multipart/form-data" action=action class="form upload" on:submit=on_submit data-testid="upload-form">
@@ -366,7 +368,6 @@ fn start_upload(
     ev: leptos::ev::SubmitEvent,
     percent: RwSignal<Option<u32>>,
     message: RwSignal<Option<String>>,
-    uploaded: RwSignal<u32>,
     locale: RwSignal<Locale>,
 ) {
     use leptos::wasm_bindgen::{JsCast, closure::Closure};
@@ -405,7 +406,11 @@ fn start_upload(
         if (200..300).contains(&status) {
             percent.set(Some(100));
             message.set(Some(cs(locale).ed_upload_done.to_string()));
-            uploaded.update(|n| *n += 1);
+            if let Some(w) = web_sys::window() {
+                let location = w.location();
+                let path = location.pathname().unwrap_or_default();
+                let _ = location.assign(&format!("{path}?done=upload_video"));
+            }
         } else {
             let text = done.response_text().ok().flatten().unwrap_or_default();
             let words = serde_json::from_str::<AppError>(&text)
@@ -428,7 +433,6 @@ fn start_upload(
     _ev: leptos::ev::SubmitEvent,
     _percent: RwSignal<Option<u32>>,
     _message: RwSignal<Option<String>>,
-    _uploaded: RwSignal<u32>,
     _locale: RwSignal<Locale>,
 ) {
 }

@@ -19,7 +19,6 @@ use crate::{
         },
         text::CourseStrings,
     },
-    error::AppError,
     i18n::{Locale, use_locale},
     ui::form::{FormMessage, successes},
 };
@@ -43,10 +42,6 @@ pub(crate) fn kind_label(kind: LessonKind, s: &CourseStrings) -> &'static str {
         LessonKind::Quiz => s.kind_quiz,
         LessonKind::Exercise => s.kind_exercise,
     }
-}
-
-fn error_text(e: &AppError, locale: RwSignal<Locale>) -> String {
-    e.message(locale.get())
 }
 
 /// `mm:ss` (or `h:mm:ss`) for a number of seconds.
@@ -83,7 +78,7 @@ pub fn CatalogPage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match page.await {
                         Ok(p) => view! { <CatalogBody page=p/> }.into_any(),
-                        Err(e) => view! { <p class="form-error" role="alert">{error_text(&e, locale)}</p> }.into_any(),
+                        Err(e) => view! { <crate::ui::layout::PageError error=e/> }.into_any(),
                     }
                 })}
             </Suspense>
@@ -226,10 +221,9 @@ fn CourseCardView(
             {progress.map(|p| {
                 let pct = p.percent();
                 view! {
-                    <div class="bar" role="progressbar" aria-valuemin="0" aria-valuemax="100"
-                        aria-valuenow=pct.to_string() data-testid="card-progress" data-percent=pct.to_string()>
-                        <span style:width=format!("{pct}%")></span>
-                    </div>
+                    <progress class="meter" max="100" value=pct.to_string()
+                        aria-label=move || format!("{} {pct}%", s().progress)
+                        data-testid="card-progress" data-percent=pct.to_string()>{format!("{pct}%")}</progress>
                     <p class="meta muted">{p.lessons_done} " / " {p.lessons_total} " " {move || s().lessons_done}</p>
                 }
             })}
@@ -246,10 +240,9 @@ fn ProgressBox(progress: CourseProgress) -> impl IntoView {
     view! {
         <div class="progress-box" data-testid="course-progress">
             <h2>{move || s().progress}</h2>
-            <div class="bar" role="progressbar" aria-valuemin="0" aria-valuemax="100"
-                aria-valuenow=pct.to_string() data-testid="progress-bar" data-percent=pct.to_string()>
-                <span style:width=format!("{pct}%")></span>
-            </div>
+            <progress class="meter" max="100" value=pct.to_string()
+                aria-label=move || format!("{} {pct}%", s().progress)
+                data-testid="progress-bar" data-percent=pct.to_string()>{format!("{pct}%")}</progress>
             <ul class="figures">
                 <li>{progress.lessons_done} " / " {progress.lessons_total} " " {move || s().lessons_done}</li>
                 {(progress.video_secs > 0.0).then(|| view! {
@@ -291,7 +284,7 @@ pub fn CoursePage() -> impl IntoView {
             {move || Suspend::new(async move {
                 let signed_in = matches!(user.await, Ok(Some(_)));
                 match course.await {
-                    Err(e) => view! { <p class="form-error" role="alert" data-testid="course-error">{error_text(&e, locale)}</p> }.into_any(),
+                    Err(e) => view! { <crate::ui::layout::PageError error=e testid="course-error"/> }.into_any(),
                     Ok(c) => {
                         let slug_value = StoredValue::new(c.card.slug.clone());
                         let next_path = format!("/signin?next=/courses/{}", c.card.slug);
@@ -351,7 +344,7 @@ pub fn CoursePage() -> impl IntoView {
                                             {sec.lessons.iter().map(|l| {
                                                 let kind = l.kind;
                                                 view! {
-                                                    <li class:done=l.done data-testid="syllabus-lesson" data-done=l.done.to_string()>
+                                                    <li class:done=l.done data-testid="syllabus-lesson" data-done=l.done.to_string() data-kind=kind.key()>
                                                         <a href=format!("/lessons/{}", l.id)>{l.title.clone()}</a>
                                                         <span class="kind">{move || kind_label(kind, s())}</span>
                                                         {l.done.then(|| view! { <span class="check" aria-label=move || s().done>"✓"</span> })}
@@ -398,7 +391,7 @@ pub fn LessonPage() -> impl IntoView {
         <Suspense fallback=move || view! { <p class="muted">{move || locale.get().strings().loading}</p> }>
             {move || Suspend::new(async move {
                 match lesson.await {
-                    Err(e) => view! { <p class="form-error" role="alert" data-testid="lesson-error">{error_text(&e, locale)}</p> }.into_any(),
+                    Err(e) => view! { <crate::ui::layout::PageError error=e testid="lesson-error"/> }.into_any(),
                     Ok(l) => view! { <LessonBody lesson=l complete=complete quiz=quiz/> }.into_any(),
                 }
             })}
@@ -528,8 +521,9 @@ fn QuizForm(lesson: LessonView, action: ServerAction<SubmitQuiz>) -> impl IntoVi
 
 /// The HTML5 player. With WASM running, it reports what was really played (intervals of
 /// continuous playback) every 10 seconds, on pause, and on page hide through `sendBeacon`.
-#[component]
-fn VideoPlayer(lesson_id: String, video: VideoView, track: bool) -> impl IntoView {
+/// An island in the small chunk.
+#[island]
+pub fn VideoPlayer(lesson_id: String, video: VideoView, track: bool) -> impl IntoView {
     let locale = use_locale();
     let s = move || cs(locale);
     let watched = RwSignal::new(video.watched_secs);
@@ -661,7 +655,7 @@ pub fn MyCoursesPage() -> impl IntoView {
             <Suspense fallback=move || view! { <p class="muted">{move || locale.get().strings().loading}</p> }>
                 {move || Suspend::new(async move {
                     match courses.await {
-                        Err(e) => view! { <p class="form-error" role="alert">{error_text(&e, locale)}</p> }.into_any(),
+                        Err(e) => view! { <crate::ui::layout::PageError error=e/> }.into_any(),
                         Ok(list) if list.is_empty() => view! {
                             <p class="empty">{move || locale.get().strings().none_yet} " " <a href="/courses">{move || s().catalog_title}</a></p>
                         }.into_any(),

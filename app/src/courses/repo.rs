@@ -8,7 +8,7 @@ use crate::{
     accounts::repo::{fail_on_errors, internal, is_unique_violation, write_with_retry},
     courses::{
         bundle::{CourseBundle, LessonBundle, QuestionBundle, SectionBundle},
-        model::{CatalogQuery, CourseProgress, Intervals, LessonKind, PER_PAGE, Sort},
+        model::{CourseProgress, Intervals, LessonKind},
     },
     error::{AppError, Problem},
     ids::UserId,
@@ -62,89 +62,35 @@ const CARD_FIELDS: &str = "record::id(id) AS id, slug, title, summary, tags, lev
      enrolled_count, rating_sum, rating_count, published, created_at, \
      (IF rating_count > 0 THEN rating_sum / rating_count ELSE 0 END) AS rating";
 
-#[derive(Debug, SurrealValue)]
-struct CountRow {
-    count: i64,
+/// A published course as the catalog index keeps it.
+#[derive(Clone, Debug, SurrealValue)]
+pub struct IndexRow {
+    pub id: String,
+    pub slug: String,
+    pub title: String,
+    pub summary: String,
+    pub description: String,
+    pub tags: Vec<String>,
+    pub level: String,
+    pub language: String,
+    pub created_at: DateTime<Utc>,
+    pub enrolled_count: i64,
+    pub rating_sum: i64,
+    pub rating_count: i64,
 }
 
-/// One page of published courses matching `q`, and how many match in all.
-pub async fn search(db: &Db, q: &CatalogQuery) -> Result<(Vec<CardRow>, i64), AppError> {
-    let filters = "published = true
-        AND ($tag = NONE OR $tag IN tags)
-        AND ($level = NONE OR level = $level)
-        AND ($lang = NONE OR language = $lang)";
-    let text = !q.q.trim().is_empty();
-    // Title matches weigh most, then tags and summary, then the long description.
-    let (select, matches) = if text {
-        (
-            format!(
-                "SELECT {CARD_FIELDS},
-                    search::highlight('{MARK_OPEN}', '{MARK_CLOSE}', 0) AS title_hl,
-                    search::highlight('{MARK_OPEN}', '{MARK_CLOSE}', 1) AS summary_hl,
-                    (search::score(0) * 4 + search::score(1) * 2 + search::score(2)
-                      + search::score(3) * 2) AS score
-                 FROM course"
-            ),
-            "AND (title @0@ $q OR summary @1@ $q OR description @2@ $q OR search_tags @3@ $q)",
-        )
-    } else {
-        (
-            format!("SELECT {CARD_FIELDS}, NONE AS title_hl, NONE AS summary_hl FROM course"),
-            "",
-        )
-    };
-    let order = match (q.sort, text) {
-        (Sort::Relevance, true) => "score DESC, enrolled_count DESC",
-        (Sort::Relevance, false) | (Sort::Newest, _) => "created_at DESC",
-        (Sort::MostEnrolled, _) => "enrolled_count DESC, created_at DESC",
-        (Sort::BestRated, _) => "rating DESC, rating_count DESC, created_at DESC",
-    };
-    let count_matches = if text {
-        "AND (title @0@ $q OR summary @1@ $q OR description @2@ $q OR search_tags @3@ $q)"
-    } else {
-        ""
-    };
-    let sql = format!(
-        "{select} WHERE {filters} {matches} ORDER BY {order} LIMIT $limit START $start;
-         SELECT count() AS count FROM course WHERE {filters} {count_matches} GROUP ALL;"
-    );
-    let start = i64::from(q.page.saturating_sub(1)) * i64::from(PER_PAGE);
+/// Every published course for the catalog index (`only`: just that course, which comes back
+/// empty if it is not published).
+pub async fn index_rows(db: &Db, only: Option<&str>) -> Result<Vec<IndexRow>, AppError> {
+    let sql = "SELECT record::id(id) AS id, slug, title, summary, description, tags, level,
+            language, created_at, enrolled_count, rating_sum, rating_count
+         FROM course WHERE published = true AND ($only = NONE OR id = $only)";
     let mut res = db
         .query(sql)
-        .bind(("q", q.q.clone()))
-        .bind(("tag", q.tag.clone()))
-        .bind(("level", q.level.map(|l| l.key().to_string())))
-        .bind(("lang", q.language.clone()))
-        .bind(("limit", i64::from(PER_PAGE)))
-        .bind(("start", start))
+        .bind(("only", only.map(course_record)))
         .await
-        .map_err(internal("search courses"))?;
-    let cards: Vec<CardRow> = res.take(0).map_err(internal("search courses"))?;
-    let count: Option<CountRow> = res.take(1).map_err(internal("count courses"))?;
-    Ok((cards, count.map_or(0, |c| c.count)))
-}
-
-#[derive(Debug, SurrealValue)]
-struct FacetRow {
-    tags: Vec<String>,
-    languages: Vec<String>,
-}
-
-/// The tags and languages of published courses, for the filter menus.
-pub async fn facets(db: &Db) -> Result<(Vec<String>, Vec<String>), AppError> {
-    let mut res = db
-        .query(
-            "RETURN {
-                tags: array::sort(array::distinct(array::flatten(
-                    (SELECT VALUE tags FROM course WHERE published = true)))),
-                languages: array::sort(array::distinct(
-                    (SELECT VALUE language FROM course WHERE published = true)))
-             };",
-        )
-        .await
-        .map_err(internal("facets"))?;
-    let row: Option<FacetRow> = res.take(0).map_err(internal("facets"))?;
-    Ok(row.map_or_else(Default::default, |r| (r.tags, r.languages)))
+        .map_err(internal("catalog index rows"))?;
+    res.take(0).map_err(internal("catalog index rows"))
 }
 
 #[derive(Clone, Debug, SurrealValue)]
@@ -1161,6 +1107,11 @@ pub async fn users_by_email(db: &Db, emails: &[String]) -> Result<Vec<UserId>, A
         .map_err(internal("users by email"))?;
     let ids: Vec<String> = res.take(0).map_err(internal("users by email"))?;
     Ok(ids.into_iter().map(UserId).collect())
+}
+
+#[derive(Debug, SurrealValue)]
+struct CountRow {
+    count: i64,
 }
 
 pub async fn course_count(db: &Db) -> Result<i64, AppError> {

@@ -21,7 +21,7 @@ use crate::{
     },
     i18n::{Locale, use_locale},
     ui::{
-        editor::{CodeEditor, EditorHandle},
+        editor::{CodeEditor, EditorHandle, EditorPreload},
         form::{FormMessage, action_error, successes},
     },
 };
@@ -66,7 +66,7 @@ fn ResultItem(result: TestResult) -> impl IntoView {
     let console = (!result.console.is_empty()).then(|| {
         let text = result.console.clone();
         view! {
-            <details class="console"><summary>{move || s().console}</summary><pre>{text}</pre></details>
+            <details class="console"><summary>{move || s().console}</summary><pre tabindex="0">{text}</pre></details>
         }
     });
     view! {
@@ -92,16 +92,19 @@ pub fn ExercisePanel(lesson_id: String) -> impl IntoView {
         <Suspense fallback=move || view! { <p class="muted">{move || locale.get().strings().loading}</p> }>
             {move || Suspend::new(async move {
                 match exercise.await {
-                    Err(e) => view! { <p class="form-error" role="alert" data-testid="exercise-error">{e.message(locale.get())}</p> }.into_any(),
-                    Ok(x) => view! { <Workbench exercise=x/> }.into_any(),
+                    Err(e) => view! { <crate::ui::layout::PageError error=e testid="exercise-error"/> }.into_any(),
+                    Ok(x) => view! { <EditorPreload/><ExerciseWorkbench exercise=x/> }.into_any(),
                 }
             })}
         </Suspense>
     }
 }
 
-#[component]
-fn Workbench(exercise: ExerciseView) -> impl IntoView {
+/// The editor, Run, Submit and the attempts: an island of the exercise chunk (a plain,
+/// never-called component in the other chunks' builds).
+#[cfg_attr(any(feature = "ssr", feature = "chunk-exercise"), island)]
+#[cfg_attr(not(any(feature = "ssr", feature = "chunk-exercise")), component)]
+pub fn ExerciseWorkbench(exercise: ExerciseView) -> impl IntoView {
     let locale = use_locale();
     let s = move || es(locale);
     let submit = ServerAction::<SubmitExercise>::new();
@@ -127,7 +130,7 @@ fn Workbench(exercise: ExerciseView) -> impl IntoView {
         let key = draft_key.clone();
         Effect::new(move |_| {
             hydrated.set(true);
-            crate::exercises::run::warm_up();
+            crate::exercises::run::warm_up(visible.with_value(Vec::len));
             let storage = web_sys::window().and_then(|w| w.local_storage().ok().flatten());
             if let Some(draft) = storage.and_then(|st| st.get_item(&key).ok().flatten())
                 && draft != editor.text.get_untracked()
@@ -292,6 +295,40 @@ fn Attempts(list: Vec<SubmissionSummary>) -> impl IntoView {
     }
 }
 
+/// The exercise's TOML with Validate and Save, and the reference solution's results: an
+/// island of the authoring chunk (a plain, never-called component in the other chunks'
+/// builds).
+#[cfg_attr(any(feature = "ssr", feature = "chunk-author"), island)]
+#[cfg_attr(not(any(feature = "ssr", feature = "chunk-author")), component)]
+pub fn ExerciseValidator(lesson_id: String, toml: String) -> impl IntoView {
+    let locale = use_locale();
+    let s = move || es(locale);
+    let validate = ServerAction::<ValidateExercise>::new();
+    let error = action_error(validate, locale);
+    view! {
+        <ActionForm action=validate attr:class="form" attr:data-testid="exercise-form">
+            <input type="hidden" name="lesson_id" value=lesson_id/>
+            <textarea name="toml" class="code-fallback" rows="24" spellcheck="false" autocapitalize="off" data-testid="exercise-toml">{toml}</textarea>
+            <FormMessage error=error testid="validate"/>
+            <div class="actions">
+                <button type="submit" class="button" data-testid="validate">{move || s().validate}</button>
+                <button type="submit" name="save" value="on" class="button primary" data-testid="save-exercise">{move || s().save_exercise}</button>
+            </div>
+        </ActionForm>
+        <div aria-live="polite" data-testid="validation">
+            {move || validate.value().get().and_then(|r| r.ok()).map(|v| view! {
+                <p class=if v.all_passed { "alert alert-ok" } else { "alert alert-error" } data-testid="validation-summary" data-passed=v.all_passed.to_string() data-saved=v.saved.to_string()>
+                    {if v.all_passed { s().validation_passed } else { s().validation_failed }}
+                    {v.saved.then(|| format!(" {}", s().saved))}
+                </p>
+                <ul class="test-results">
+                    {v.results.into_iter().map(|r| view! { <ResultItem result=r/> }).collect_view()}
+                </ul>
+            })}
+        </div>
+    }
+}
+
 /// `/submissions/:id`: the verdict, the code with its line comments, and a diff picker.
 #[component]
 pub fn SubmissionPage() -> impl IntoView {
@@ -311,7 +348,7 @@ pub fn SubmissionPage() -> impl IntoView {
         <Suspense fallback=move || view! { <p class="muted">{move || locale.get().strings().loading}</p> }>
             {move || Suspend::new(async move {
                 match submission.await {
-                    Err(e) => view! { <p class="form-error" role="alert" data-testid="submission-error">{e.message(locale.get())}</p> }.into_any(),
+                    Err(e) => view! { <crate::ui::layout::PageError error=e testid="submission-error"/> }.into_any(),
                     Ok(v) => view! { <SubmissionBody view=v add=add update=update/> }.into_any(),
                 }
             })}
@@ -350,7 +387,7 @@ fn SubmissionBody(
             </ul>
             <h2>{move || s().code}</h2>
             <FormMessage error=update_error testid="update-comment"/>
-            <ol class="code-lines" data-testid="code-lines">
+            <ol class="code-lines" data-testid="code-lines" tabindex="0">
                 {lines.iter().enumerate().map(|(i, line)| {
                     let n = (i + 1) as u32;
                     let here: Vec<CommentView> = comments.get_value().into_iter().filter(|c| c.line == n).collect();
@@ -395,7 +432,7 @@ fn SubmissionBody(
             })}
             {view.diff.clone().map(|(_, diff)| view! {
                 <h3>{move || s().diff_title}</h3>
-                <pre class="diff" data-testid="diff">
+                <pre tabindex="0" class="diff" data-testid="diff">
                     {diff.into_iter().map(|d| match d {
                         DiffLine::Same(t) => view! { <span class="same">"  " {t} "\n"</span> }.into_any(),
                         DiffLine::Removed(t) => view! { <del class="removed">"- " {t} "\n"</del> }.into_any(),
@@ -456,27 +493,12 @@ pub fn ExerciseEditPage() -> impl IntoView {
     let s = move || es(locale);
     let params = use_params_map();
     let id = Memo::new(move |_| params.with(|p| p.get("id").unwrap_or_default()));
-    let validate = ServerAction::<ValidateExercise>::new();
-    // Counts saves (not validations), so each save reloads the "last validated" time.
-    let saved = Memo::new(move |previous: Option<&u32>| {
-        let n = previous.copied().unwrap_or(0);
-        let now_saved = validate.value().with(|v| {
-            v.as_ref()
-                .and_then(|r| r.as_ref().ok())
-                .is_some_and(|v| v.saved)
-        });
-        if now_saved { n + 1 } else { n }
-    });
-    let draft = Resource::new(
-        move || (id.get(), saved.get()),
-        |(id, _)| get_exercise_draft(id),
-    );
-    let error = action_error(validate, locale);
+    let draft = Resource::new(move || id.get(), get_exercise_draft);
     view! {
         <Suspense fallback=move || view! { <p class="muted">{move || locale.get().strings().loading}</p> }>
             {move || Suspend::new(async move {
                 match draft.await {
-                    Err(e) => view! { <p class="form-error" role="alert" data-testid="exercise-edit-error">{e.message(locale.get())}</p> }.into_any(),
+                    Err(e) => view! { <crate::ui::layout::PageError error=e testid="exercise-edit-error"/> }.into_any(),
                     Ok(d) => view! {
                         <Title text=format!("{} · {}", locale.get_untracked().strings().exercises.author_title, d.lesson_title)/>
                         <article class="exercise-edit" data-testid="exercise-edit">
@@ -484,26 +506,7 @@ pub fn ExerciseEditPage() -> impl IntoView {
                             <h1>{move || s().author_title}</h1>
                             <p class="muted">{move || s().author_help}</p>
                             {d.validated_at.clone().map(|t| view! { <p class="muted">{move || s().validated_at} ": " {short_time(&t)}</p> })}
-                            <ActionForm action=validate attr:class="form" attr:data-testid="exercise-form">
-                                <input type="hidden" name="lesson_id" value=d.lesson_id.clone()/>
-                                <textarea name="toml" class="code-fallback" rows="24" spellcheck="false" autocapitalize="off" data-testid="exercise-toml">{d.toml.clone()}</textarea>
-                                <FormMessage error=error testid="validate"/>
-                                <div class="actions">
-                                    <button type="submit" class="button" data-testid="validate">{move || s().validate}</button>
-                                    <button type="submit" name="save" value="on" class="button primary" data-testid="save-exercise">{move || s().save_exercise}</button>
-                                </div>
-                            </ActionForm>
-                            <div aria-live="polite" data-testid="validation">
-                                {move || validate.value().get().and_then(|r| r.ok()).map(|v| view! {
-                                    <p class=if v.all_passed { "alert alert-ok" } else { "alert alert-error" } data-testid="validation-summary" data-passed=v.all_passed.to_string() data-saved=v.saved.to_string()>
-                                        {if v.all_passed { s().validation_passed } else { s().validation_failed }}
-                                        {v.saved.then(|| format!(" {}", s().saved))}
-                                    </p>
-                                    <ul class="test-results">
-                                        {v.results.into_iter().map(|r| view! { <ResultItem result=r/> }).collect_view()}
-                                    </ul>
-                                })}
-                            </div>
+                            <ExerciseValidator lesson_id=d.lesson_id.clone() toml=d.toml.clone()/>
                         </article>
                     }.into_any(),
                 }
@@ -527,7 +530,7 @@ pub fn NotificationsPage() -> impl IntoView {
         <Suspense fallback=move || view! { <p class="muted">{move || locale.get().strings().loading}</p> }>
             {move || Suspend::new(async move {
                 match list.await {
-                    Err(e) => view! { <p class="form-error" role="alert">{e.message(locale.get())}</p> }.into_any(),
+                    Err(e) => view! { <crate::ui::layout::PageError error=e/> }.into_any(),
                     Ok((items, unread)) => view! {
                         <p data-testid="unread" data-unread=unread.to_string()>{unread} " " {move || s().unread}</p>
                         {if items.is_empty() {

@@ -28,10 +28,11 @@ pub fn parse_run(json: &str) -> TestRun {
         .unwrap_or_else(|_| unreadable("the sandbox sent an unreadable result"))
 }
 
-/// Loads the sandbox frame ahead of the first Run, so that Run is as quick as the next ones.
+/// Loads the sandbox frame ahead of the first Run and has it start `tests` workers, so that
+/// a Run finds them ready (and the frame starts fresh ones for the next Run).
 #[cfg(feature = "hydrate")]
-pub fn warm_up() {
-    let _ = client::ensure_frame();
+pub fn warm_up(tests: usize) {
+    client::warm(tests);
 }
 
 /// Runs `tests` after `code` and calls `done` once with one [`TestRun`] per test, in order.
@@ -192,6 +193,35 @@ mod client {
         on_message.forget();
     }
 
+    /// Posts to the frame now, or when it says it is ready.
+    fn send(message: JsValue) {
+        SANDBOX.with(|s| {
+            let mut s = s.borrow_mut();
+            if let Some(sb) = s.as_mut() {
+                if sb.ready {
+                    post(&sb.frame, &message);
+                } else {
+                    sb.queue.push(message);
+                }
+            }
+        });
+    }
+
+    /// Asks the frame (once it is ready) to keep `count` workers started.
+    pub fn warm(count: usize) {
+        if ensure_frame().is_none() {
+            return;
+        }
+        let message = Object::new();
+        let _ = Reflect::set(&message, &"warm".into(), &JsValue::from_str(&worker_js()));
+        let _ = Reflect::set(
+            &message,
+            &"count".into(),
+            &JsValue::from(u32::try_from(count).unwrap_or(16)),
+        );
+        send(message.into());
+    }
+
     pub fn run(code: String, tests: Vec<TestCase>, limits: Limits, done: Done) {
         let n = tests.len();
         let results: Rc<RefCell<Vec<Option<TestRun>>>> = Rc::new(RefCell::new(vec![None; n]));
@@ -247,17 +277,7 @@ mod client {
                 &JsValue::from(limits.test_ms),
             );
             let _ = Reflect::set(&message, &"worker".into(), &JsValue::from_str(&worker));
-            let message: JsValue = message.into();
-            SANDBOX.with(|s| {
-                let mut s = s.borrow_mut();
-                if let Some(sb) = s.as_mut() {
-                    if sb.ready {
-                        post(&sb.frame, &message);
-                    } else {
-                        sb.queue.push(message);
-                    }
-                }
-            });
+            send(message.into());
         }
         // A sandbox that never answers (blocked frame, browser without workers) still ends.
         let results_late = results.clone();

@@ -745,9 +745,9 @@ pub fn MentorshipPage() -> impl IntoView {
 }
 
 /// After hydration: says so when the browser's zone differs from the profile's, so nobody
-/// turns up an hour late after moving or travelling.
-#[component]
-fn ZoneCheck(zone: String) -> impl IntoView {
+/// turns up an hour late after moving or travelling. An island in the small chunk.
+#[island]
+pub fn ZoneCheck(zone: String) -> impl IntoView {
     let locale = use_locale();
     let browser = RwSignal::new(None::<String>);
     Effect::new(move |_| {

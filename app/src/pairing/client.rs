@@ -13,7 +13,7 @@ use web_sys::js_sys;
 #[wasm_bindgen(inline_js = "
 function dark() { return !!(window.matchMedia && window.matchMedia('(prefers-color-scheme: dark)').matches); }
 export function collab_mount(host, language, label, name, onReady, onPeers) {
-  import('/editor/codemirror.js').then((m) => {
+  import(document.getElementById('editor-bundle')?.href || '/editor/codemirror.js').then((m) => {
     if (!host.isConnected) { onReady(null); return; }
     const c = m.createCollab(host, language, dark(), label, null, name);
     c.awareness.on('change', () => onPeers(c.peers()));
@@ -30,7 +30,7 @@ export function collab_value(c) { return c.value(); }
 export function collab_language(c, lang) { c.editor.setLanguage(lang); }
 export function collab_destroy(c) { c.destroy(); }
 export function replay_mount(host, steps, base, language, label, onReady) {
-  import('/editor/codemirror.js').then((m) => {
+  import(document.getElementById('editor-bundle')?.href || '/editor/codemirror.js').then((m) => {
     if (!host.isConnected) { onReady(null); return; }
     onReady(m.createReplay(host, steps, base, language, dark(), label, null));
   }).catch((e) => { console.warn('replay unavailable', e); onReady(null); });

@@ -224,7 +224,7 @@ pub fn SharedCode(
                 data-ready=move || ui.editor_ready.get().to_string()>
                 <Show when=move || !ui.editor_ready.get()>
                     <p class="muted" class:visually-hidden=move || hydrated.get()>{move || s().no_js_code}</p>
-                    <pre class="code-static" data-testid="code-static"><code>{initial_text.clone()}</code></pre>
+                    <pre tabindex="0" class="code-static" data-testid="code-static"><code>{initial_text.clone()}</code></pre>
                 </Show>
             </div>
             <ol class="run-results" data-testid="run-results" aria-live="polite">
@@ -287,7 +287,7 @@ fn RunItem(entry: RunEntry) -> impl IntoView {
                 }).collect_view()}
             </ul>
             {(!console.is_empty()).then(|| view! {
-                <details><summary>{move || s().console}</summary><pre>{console.clone()}</pre></details>
+                <details><summary>{move || s().console}</summary><pre tabindex="0">{console.clone()}</pre></details>
             })}
         </li>
     }
@@ -310,14 +310,17 @@ pub fn ReplayPage() -> impl IntoView {
                     crate::rooms::pages::respond_with(e.status_code());
                     view! { <p class="form-error" role="alert" data-testid="replay-error">{e.message(locale.get())}</p> }.into_any()
                 }
-                Ok(view) => view! { <Replay view/> }.into_any(),
+                Ok(view) => view! { <crate::ui::editor::EditorPreload/><ReplayPlayer view/> }.into_any(),
             })}
         </Suspense>
     }
 }
 
-#[component]
-fn Replay(view: crate::pairing::model::ReplayView) -> impl IntoView {
+/// The player: an island of the room chunk (a plain, never-called component in the other
+/// chunks' builds).
+#[cfg_attr(any(feature = "ssr", feature = "chunk-room"), island)]
+#[cfg_attr(not(any(feature = "ssr", feature = "chunk-room")), component)]
+pub fn ReplayPlayer(view: crate::pairing::model::ReplayView) -> impl IntoView {
     let locale = use_locale();
     let s = move || ps(locale);
     let total = view.steps.len() as u32;
@@ -450,7 +453,7 @@ fn Replay(view: crate::pairing::model::ReplayView) -> impl IntoView {
             <div class="code-host" node_ref=host data-testid="replay-editor" data-ready=move || ready.get().to_string()>
                 <Show when=move || !ready.get()>
                     <p class="muted">{move || s().replay_no_js}</p>
-                    <pre class="code-static"><code>{final_text.clone()}</code></pre>
+                    <pre tabindex="0" class="code-static"><code>{final_text.clone()}</code></pre>
                 </Show>
             </div>
         </section>

@@ -15,12 +15,16 @@ use crate::rooms::model::{
     MAX_PEERS, MAX_ROOM_CONNECTIONS, MediaState, PeerInfo, RoomServerMessage, close,
 };
 
+/// A text frame serialised once and shared by every recipient's queue (cloning it is a
+/// reference count, and the socket sends it without another copy).
+pub type Frame = axum::extract::ws::Utf8Bytes;
+
 /// What a connection's writer sends.
 #[derive(Clone, Debug)]
 pub enum Outgoing {
-    Text(Arc<str>),
-    /// A Yjs sync or awareness frame (pair programming).
-    Binary(Arc<[u8]>),
+    Text(Frame),
+    /// A Yjs sync or awareness frame (pair programming), shared like text.
+    Binary(axum::body::Bytes),
     Ping,
 }
 
@@ -40,6 +44,8 @@ pub struct RoomLive {
     pub chat: tokio::sync::Mutex<()>,
     /// The shared code, loaded on first use; its lock orders the room's code updates.
     pub pair: tokio::sync::Mutex<Option<crate::pairing::live::PairState>>,
+    /// When the room's membership and state were last read again (see [`RoomLive::recheck_due`]).
+    checked_at: Mutex<std::time::Instant>,
 }
 
 /// The room is at [`MAX_ROOM_CONNECTIONS`] (or the call at [`MAX_PEERS`]); a refused join gets
@@ -47,12 +53,12 @@ pub struct RoomLive {
 #[derive(Debug)]
 pub struct RoomFull(pub watch::Sender<Option<u16>>);
 
-pub fn encode(msg: &RoomServerMessage) -> Arc<str> {
+pub fn encode(msg: &RoomServerMessage) -> Frame {
     match serde_json::to_string(msg) {
-        Ok(text) => text.into(),
+        Ok(text) => Frame::from(text),
         Err(e) => {
             tracing::error!(error = %e, "a room message did not serialise");
-            Arc::from("{}")
+            Frame::from_static("{}")
         }
     }
 }
@@ -63,6 +69,31 @@ impl RoomLive {
             peers: Mutex::new(BTreeMap::new()),
             chat: tokio::sync::Mutex::new(()),
             pair: tokio::sync::Mutex::new(None),
+            checked_at: Mutex::new(std::time::Instant::now()),
+        }
+    }
+
+    /// True for one caller every `every`: the room is re-checked once for all its sockets
+    /// (removed participants, a room closed through another app server), not once per socket.
+    pub fn recheck_due(&self, every: std::time::Duration) -> bool {
+        let mut at = self.checked_at.lock().unwrap_or_else(|e| e.into_inner());
+        if at.elapsed() >= every {
+            *at = std::time::Instant::now();
+            true
+        } else {
+            false
+        }
+    }
+
+    /// After a re-check: ends the connections of users no longer among `members`.
+    pub fn keep_only(&self, members: &[String], code: u16) {
+        let gone: Vec<String> = self
+            .present_users()
+            .into_iter()
+            .filter(|u| !members.contains(u))
+            .collect();
+        for user in gone {
+            self.kick(Some(&user), code);
         }
     }
 
@@ -131,7 +162,7 @@ impl RoomLive {
     }
 
     /// Sends a binary frame to everyone, or everyone but `except`.
-    pub fn broadcast_binary(&self, frame: Arc<[u8]>, except: Option<&str>) {
+    pub fn broadcast_binary(&self, frame: axum::body::Bytes, except: Option<&str>) {
         for peer in self.peers().values() {
             if Some(peer.info.peer_id.as_str()) != except {
                 deliver_outgoing(peer, Outgoing::Binary(frame.clone()));
@@ -221,7 +252,7 @@ impl RoomLive {
     }
 }
 
-fn deliver_all(peers: &BTreeMap<String, Peer>, text: &Arc<str>, except: Option<&str>) {
+fn deliver_all(peers: &BTreeMap<String, Peer>, text: &Frame, except: Option<&str>) {
     for peer in peers.values() {
         if Some(peer.info.peer_id.as_str()) != except {
             deliver(peer, text.clone());
@@ -229,7 +260,7 @@ fn deliver_all(peers: &BTreeMap<String, Peer>, text: &Arc<str>, except: Option<&
     }
 }
 
-fn deliver(peer: &Peer, text: Arc<str>) {
+fn deliver(peer: &Peer, text: Frame) {
     deliver_outgoing(peer, Outgoing::Text(text));
 }
 

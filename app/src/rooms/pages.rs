@@ -109,7 +109,7 @@ pub fn RoomsPage() -> impl IntoView {
                 let list = rooms.await;
                 view! {
                     {match list {
-                        Err(e) => view! { <p class="form-error" role="alert">{e.message(locale.get())}</p> }.into_any(),
+                        Err(e) => view! { <crate::ui::layout::PageError error=e/> }.into_any(),
                         Ok(list) if list.is_empty() => view! { <p class="muted" data-testid="no-rooms">{move || s().no_rooms}</p> }.into_any(),
                         Ok(list) => view! {
                             <ul class="room-list" data-testid="room-list">
@@ -145,16 +145,7 @@ pub fn RoomsPage() -> impl IntoView {
     }
 }
 
-/// The HTTP status of the server-rendered page (a refusal is a 4xx, not a 200 with words).
-pub fn respond_with(status: u16) {
-    #[cfg(feature = "ssr")]
-    if let Some(res) = use_context::<leptos_axum::ResponseOptions>()
-        && let Ok(code) = http::StatusCode::from_u16(status)
-    {
-        res.set_status(code);
-    }
-    let _ = status;
-}
+pub use crate::ui::layout::respond_with;
 
 /// `/rooms/:id`: the live room for its participants; a refusal in words for anyone else.
 #[component]
@@ -168,7 +159,11 @@ pub fn RoomPage() -> impl IntoView {
         <Suspense fallback=move || view! { <p class="muted">{move || locale.get().strings().loading}</p> }>
             {move || Suspend::new(async move {
                 match room.await {
-                    Ok(RoomAccess::Member(view)) => view! { <LiveRoom room=*view/> }.into_any(),
+                    Ok(RoomAccess::Member(view)) => view! {
+                        <Title text=view.title.clone()/>
+                        <crate::ui::editor::EditorPreload/>
+                        <LiveRoom room=*view/>
+                    }.into_any(),
                     Ok(RoomAccess::NotInvited) => {
                         respond_with(403);
                         view! {
@@ -199,8 +194,11 @@ pub fn RoomPage() -> impl IntoView {
     }
 }
 
-#[component]
-fn LiveRoom(room: RoomView) -> impl IntoView {
+/// The room: an island of the room chunk (a plain, never-called component in the other
+/// chunks' builds).
+#[cfg_attr(any(feature = "ssr", feature = "chunk-room"), island)]
+#[cfg_attr(not(any(feature = "ssr", feature = "chunk-room")), component)]
+pub fn LiveRoom(room: RoomView) -> impl IntoView {
     let locale = use_locale();
     let s = move || rs(locale);
     let chat: BTreeMap<u64, ChatMessage> = room.recent.iter().map(|m| (m.seq, m.clone())).collect();
@@ -259,7 +257,6 @@ fn LiveRoom(room: RoomView) -> impl IntoView {
         .map(|m| m.name.clone())
         .unwrap_or_default();
     view! {
-        <Title text=title.clone()/>
         <section class="room" data-testid="room" data-room=room.id.clone()
             data-conn=move || ui.conn.get().key() data-in-call=move || ui.in_call.get().to_string()>
             <header class="room-head">
@@ -553,7 +550,7 @@ fn render_pieces(body: &str) -> impl IntoView + use<> {
             ChatPiece::Text(t) => view! { <span class="chat-text">{t}</span> }.into_any(),
             ChatPiece::Code(c) => view! { <code>{c}</code> }.into_any(),
             ChatPiece::Block { language, code } => view! {
-                <pre class="chat-code" data-language=language><code>{code}</code></pre>
+                <pre tabindex="0" class="chat-code" data-language=language><code>{code}</code></pre>
             }
             .into_any(),
         })

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use surrealdb::types::{RecordId, SurrealValue};
 
 use crate::{
-    accounts::repo::{fail_on_errors, internal, write_with_retry},
+    accounts::repo::{fail_on_errors, internal, transact_with_retry, write_with_retry},
     courses::repo::{new_key, user_record},
     error::{AppError, Problem},
     ids::UserId,
@@ -125,6 +125,24 @@ pub async fn membership(db: &Db, room: &str, user: &UserId) -> Result<Option<boo
     res.take(0).map_err(internal("membership"))
 }
 
+/// The room's state (`None` if it is gone) and its participants' ids, in one round trip.
+pub async fn state_and_members(
+    db: &Db,
+    room: &str,
+) -> Result<(Option<String>, Vec<String>), AppError> {
+    let mut res = db
+        .query(
+            "SELECT VALUE state FROM ONLY $room;
+             SELECT VALUE record::id(user) FROM room_member WHERE room = $room;",
+        )
+        .bind(("room", room_record(room)))
+        .await
+        .map_err(internal("room state and members"))?;
+    let state: Option<String> = res.take(0).map_err(internal("room state"))?;
+    let members: Vec<String> = res.take(1).map_err(internal("room members"))?;
+    Ok((state, members))
+}
+
 pub async fn members(db: &Db, room: &str) -> Result<Vec<MemberRow>, AppError> {
     let mut res = db
         .query(
@@ -214,7 +232,10 @@ pub async fn rooms_of(db: &Db, user: &UserId) -> Result<Vec<RoomListRow>, AppErr
 
 /// Stores a chat message with the room's next sequence number, unless this author already
 /// sent one with `key` (a resend after a reconnect): either way the stored message comes
-/// back, so the sender is acked with the sequence number that was committed.
+/// back, with whether this call stored it, so the sender is acked with the sequence number
+/// that was committed. One round trip: the room must be open (`pw:room_closed` otherwise),
+/// and the key check, the sequence number and the message are one transaction (two app
+/// servers receiving the same resend race there; one commits, the other retries and finds it).
 pub async fn append_chat(
     db: &Db,
     room: &str,
@@ -223,58 +244,67 @@ pub async fn append_chat(
     body: &str,
     now: DateTime<Utc>,
 ) -> Result<(ChatMessage, bool), AppError> {
-    if let Some(existing) = chat_by_key(db, room, author, key).await? {
-        return Ok((existing, false));
-    }
-    // The check is repeated inside the transaction: two app servers receiving the same resend
-    // race there, one commits, the other conflicts, retries and finds it.
-    let query = "BEGIN TRANSACTION;
-         IF array::len(SELECT VALUE seq FROM chat_message
-                WHERE room = $room AND author = $author AND client_key = $key) = 0 {
+    let query = format!(
+        "BEGIN TRANSACTION;
+         IF (SELECT VALUE state FROM ONLY $room) != 'open' {{ THROW 'pw:room_closed'; }};
+         LET $old = (SELECT VALUE id FROM chat_message
+                WHERE room = $room AND author = $author AND client_key = $key LIMIT 1)[0];
+         IF $old = NONE {{
             LET $seq = (UPDATE ONLY $room SET chat_seq += 1 RETURN VALUE chat_seq);
-            CREATE chat_message SET room = $room, seq = $seq, author = $author,
+            CREATE $id SET room = $room, seq = $seq, author = $author,
                 client_key = $key, body = $body, created_at = $now;
-         };
-         COMMIT TRANSACTION;";
-    write_with_retry("append chat", Problem::TitleEmpty, || {
-        db.query(query)
+         }};
+         SELECT {CHAT_FIELDS}, $old = NONE AS new FROM ONLY ($old ?? $id);
+         COMMIT TRANSACTION;"
+    );
+    // The new message's key is chosen here so the transaction can read it back by key.
+    let id = RecordId::new("chat_message", new_key());
+    let mut res = transact_with_retry("append chat", Problem::RoomClosed, || {
+        db.query(query.as_str())
             .bind(("room", room_record(room)))
             .bind(("author", user_record(author)))
             .bind(("key", key.to_string()))
             .bind(("body", body.to_string()))
             .bind(("now", now))
+            .bind(("id", id.clone()))
             .into_future()
     })
     .await?;
-    let stored = chat_by_key(db, room, author, key).await?.ok_or_else(|| {
+    // BEGIN and COMMIT count as statements: the SELECT is the one before COMMIT.
+    let select = res.num_statements().saturating_sub(2);
+    let row: Option<StoredChatRow> = res.take(select).map_err(internal("append chat"))?;
+    let row = row.ok_or_else(|| {
         tracing::error!(room, "a committed chat message cannot be read back");
         AppError::Internal
     })?;
-    Ok((stored, true))
+    let new = row.new;
+    Ok((row.into_chat().view(), new))
+}
+
+#[derive(Debug, SurrealValue)]
+struct StoredChatRow {
+    seq: i64,
+    author_id: String,
+    author_name: String,
+    body: String,
+    created_at: DateTime<Utc>,
+    new: bool,
+}
+
+impl StoredChatRow {
+    fn into_chat(self) -> ChatRow {
+        ChatRow {
+            seq: self.seq,
+            author_id: self.author_id,
+            author_name: self.author_name,
+            body: self.body,
+            created_at: self.created_at,
+        }
+    }
 }
 
 const CHAT_FIELDS: &str = "seq, record::id(author) AS author_id,
     author.display_name AS author_name, body, created_at";
-
-async fn chat_by_key(
-    db: &Db,
-    room: &str,
-    author: &UserId,
-    key: &str,
-) -> Result<Option<ChatMessage>, AppError> {
-    let mut res = db
-        .query(format!(
-            "SELECT {CHAT_FIELDS} FROM chat_message
-             WHERE room = $room AND author = $author AND client_key = $key LIMIT 1"
-        ))
-        .bind(("room", room_record(room)))
-        .bind(("author", user_record(author)))
-        .bind(("key", key.to_string()))
-        .await
-        .map_err(internal("chat by key"))?;
-    let row: Option<ChatRow> = res.take(0).map_err(internal("chat by key"))?;
-    Ok(row.map(ChatRow::view))
-}
 
 /// Up to `limit` messages after `since`, oldest first.
 pub async fn chat_since(

@@ -6,8 +6,9 @@ use leptos::prelude::*;
 
 use crate::realtime::NotificationBrief;
 
-#[component]
-pub fn NotificationBell(#[prop(into)] label: Signal<&'static str>) -> impl IntoView {
+/// An island: signed-in pages that are otherwise plain HTML load the small WASM chunk for it.
+#[island]
+pub fn NotificationBell(label: String) -> impl IntoView {
     // The count arrives over the socket (first message after the welcome), so the server
     // and the hydrating client render the same markup: the link, with no count yet.
     let live = RwSignal::new(None::<u32>);
@@ -19,7 +20,7 @@ pub fn NotificationBell(#[prop(into)] label: Signal<&'static str>) -> impl IntoV
     }
     view! {
         <a href="/notifications" data-testid="nav-notifications" class="bell">
-            {move || label.get()}
+            {label}
             {move || live.get().filter(|n| *n > 0).map(|n| view! {
                 " " <span class="count" data-testid="unread-count">{n}</span>
             })}

@@ -6,6 +6,15 @@
 
 use leptos::prelude::*;
 
+/// In `<head>` of a page with an editor: fetches the editor bundle (at its versioned address)
+/// while the page's WASM loads, and tells the editor where the bundle is. Rendered by the
+/// server page around the island, never inside one.
+#[component]
+pub fn EditorPreload() -> impl IntoView {
+    let href = crate::ui::assets::asset_url("/editor/codemirror.js");
+    view! { <leptos_meta::Link rel="modulepreload" id="editor-bundle" href=href/> }
+}
+
 /// What a page may do with a mounted editor.
 #[derive(Clone, Copy)]
 pub struct EditorHandle {
@@ -90,7 +99,7 @@ mod client {
 
     #[wasm_bindgen(inline_js = "
 export function mount_editor(host, doc, language, readOnly, label, onChange, onReady) {
-  import('/editor/codemirror.js').then((m) => {
+  import(document.getElementById('editor-bundle')?.href || '/editor/codemirror.js').then((m) => {
     if (!host.isConnected) { onReady(false); return; }
     const dark = window.matchMedia && window.matchMedia('(prefers-color-scheme: dark)').matches;
     const ed = m.create(host, doc, language, readOnly, dark, label, onChange, null);

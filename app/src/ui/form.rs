@@ -135,20 +135,61 @@ pub fn SubmitButton(
 
 /// Counts an action's successful results. Key a resource on this (not on the action's
 /// version) so a failed submission does not reload the form and wipe what the user typed.
+///
+/// Outside islands a form posts without JavaScript, and the server answers a success by
+/// redirecting back to the page with `done=<server function>` in the address (see the
+/// server's `server_fn_status`): the page then starts from one success, so its "saved"
+/// message shows after the reload.
 pub fn successes<A>(action: ServerAction<A>) -> Memo<u32>
 where
     A: leptos::server_fn::ServerFn + Clone + Send + Sync + 'static,
     A::Output: Clone + Send + Sync + 'static,
     A::Error: Clone + Send + Sync + 'static,
 {
+    let redirected = u32::from(done_in_address(A::PATH));
     Memo::new(move |previous: Option<&u32>| {
-        let n = previous.copied().unwrap_or(0);
+        let n = previous.copied().unwrap_or(redirected);
         if matches!(action.value().get(), Some(Ok(_))) {
             n + 1
         } else {
             n
         }
     })
+}
+
+/// Whether the action has succeeded (here, or in the form post that led to this page).
+pub fn succeeded<A>(action: ServerAction<A>) -> Signal<bool>
+where
+    A: leptos::server_fn::ServerFn + Clone + Send + Sync + 'static,
+    A::Output: Clone + Send + Sync + 'static,
+    A::Error: Clone + Send + Sync + 'static,
+{
+    let n = successes(action);
+    Signal::derive(move || n.get() > 0)
+}
+
+/// The query parameter the server adds when a form's server function succeeded.
+pub const DONE_PARAM: &str = "done";
+
+/// Whether this page was reached by the redirect after a successful post to the server
+/// function at `path` (`/api/update_profile` → `done=update_profile`).
+pub fn done_in_address(path: &str) -> bool {
+    #[cfg(feature = "ssr")]
+    {
+        let name = path.rsplit('/').next().unwrap_or(path);
+        use_context::<http::request::Parts>()
+            .and_then(|p| p.uri.query().map(str::to_string))
+            .is_some_and(|q| {
+                q.split('&')
+                    .filter_map(|kv| kv.split_once('='))
+                    .any(|(k, v)| k == DONE_PARAM && v == name)
+            })
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        let _ = path;
+        false
+    }
 }
 
 /// The words of an action's last error, in the reader's language.

@@ -2,12 +2,14 @@
 
 use leptos::prelude::*;
 
-/// The frame around every page. `nav` is the feature-aware navigation built by the app.
+/// The frame around every page. `nav` is the feature-aware navigation built by the app;
+/// `bar` what stays in the header on every width (the notification count).
 #[component]
 pub fn Frame(
     #[prop(into)] brand: Signal<&'static str>,
     #[prop(into)] menu_label: Signal<&'static str>,
     #[prop(into)] footer: Signal<&'static str>,
+    bar: Children,
     nav: Children,
     children: Children,
 ) -> impl IntoView {
@@ -18,9 +20,17 @@ pub fn Frame(
                 <span class="brand-mark" aria-hidden="true">"⟨⟩"</span>
                 {brand}
             </a>
-            // One navigation for every width: on phones it wraps under the brand, so every
-            // link stays one tap away without a script-driven menu.
-            <nav class="nav" aria-label=menu_label>{nav()}</nav>
+            <div class="top-actions">{bar()}</div>
+            // One compact bar on phones: the links sit behind a menu button, a native
+            // <details> that opens without any script. From tablet width up the stylesheet
+            // shows them in a row and hides the button.
+            <details class="menu" data-testid="menu">
+                <summary class="menu-button" data-testid="menu-button">
+                    <span class="menu-icon" aria-hidden="true"></span>
+                    <span class="menu-label">{menu_label}</span>
+                </summary>
+                <nav class="nav" aria-label=menu_label>{nav()}</nav>
+            </details>
         </header>
         <main id="main" class="page">{children()}</main>
         <footer class="site-footer">{footer}</footer>
@@ -36,5 +46,32 @@ pub fn Card(#[prop(into)] title: Signal<&'static str>, children: Children) -> im
             <h1>{title}</h1>
             {children()}
         </section>
+    }
+}
+
+/// The HTTP status of the server-rendered page (a refusal is a 4xx, not a 200 with words).
+pub fn respond_with(status: u16) {
+    #[cfg(feature = "ssr")]
+    if let Some(res) = use_context::<leptos_axum::ResponseOptions>()
+        && let Ok(code) = http::StatusCode::from_u16(status)
+    {
+        res.set_status(code);
+    }
+    let _ = status;
+}
+
+/// A page whose content could not be shown: the error's status on the response (404 for
+/// what does not exist, 403 for what the reader may not see...), its words as the title and
+/// in the page.
+#[component]
+pub fn PageError(
+    error: crate::error::AppError,
+    #[prop(default = "page-error")] testid: &'static str,
+) -> impl IntoView {
+    respond_with(error.status_code());
+    let text = error.message(crate::i18n::use_locale().get_untracked());
+    view! {
+        <leptos_meta::Title text=text.clone()/>
+        <p class="form-error" role="alert" data-testid=testid>{text}</p>
     }
 }

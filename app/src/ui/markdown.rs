@@ -24,7 +24,9 @@ static CLEANER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
             .into_iter()
             .map(|(tag, classes)| (tag, classes.iter().copied().collect()))
             .collect(),
-        );
+        )
+        // Code blocks scroll sideways on a phone: a keyboard must be able to reach them too.
+        .set_tag_attribute_value("pre", "tabindex", "0");
     b
 });
 
