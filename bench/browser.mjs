@@ -14,7 +14,7 @@ export async function signedIn(browser, base, email, password) {
   const context = await browser.newContext();
   const page = await context.newPage();
   await page.goto(`${base}/signin`);
-  await page.locator('html[data-hydrated="true"]').waitFor();
+  await page.locator('html[data-hydrated]').waitFor();
   const form = page.getByTestId('sign-in-form');
   await form.getByTestId('input-email').fill(email);
   await form.getByTestId('input-password').fill(password);
@@ -28,11 +28,11 @@ export async function mentorRoom(browser, base, title) {
   const mentor = await signedIn(browser, base, 'mentor@pairwise.test', 'pairwise-mentor-demo');
   const learner = await signedIn(browser, base, 'learner@pairwise.test', 'pairwise-learner-demo');
   await mentor.goto(`${base}/rooms`);
-  await mentor.locator('html[data-hydrated="true"]').waitFor();
+  await mentor.locator('html[data-hydrated]').waitFor();
   await mentor.getByTestId('room-title').fill(`${title} ${Date.now()}`);
   await mentor.getByTestId('create-room').click();
   await mentor.getByTestId('room').waitFor();
-  await mentor.locator('html[data-hydrated="true"]').waitFor();
+  await mentor.locator('html[data-hydrated]').waitFor();
   await mentor.getByTestId('invite-email').fill('learner@pairwise.test');
   await mentor.getByTestId('invite-submit').click();
   await mentor.getByTestId('invited').waitFor();

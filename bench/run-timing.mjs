@@ -11,14 +11,14 @@ const browser = await chromium.launch({
 });
 const page = await browser.newPage();
 await page.goto(`${base}/signin`);
-await page.locator('html[data-hydrated="true"]').waitFor();
+await page.locator('html[data-hydrated]').waitFor();
 const form = page.getByTestId('sign-in-form');
 await form.getByTestId('input-email').fill('learner@pairwise.test');
 await form.getByTestId('input-password').fill('pairwise-learner-demo');
 await form.getByTestId('submit').click();
 await page.waitForURL((u) => !u.pathname.startsWith('/signin'));
 await page.goto(`${base}/courses/javascript-foundations`);
-await page.locator('html[data-hydrated="true"]').waitFor();
+await page.locator('html[data-hydrated]').waitFor();
 const enrol = page.getByTestId('course-enrol');
 if (await enrol.isVisible()) {
   await enrol.click();
@@ -39,7 +39,7 @@ const cold = [];
 const warm = [];
 for (let round = 0; round < 3; round++) {
   await page.goto(`${base}${lesson}`);
-  await page.locator('html[data-hydrated="true"]').waitFor();
+  await page.locator('html[data-hydrated]').waitFor();
   await page.locator('.cm-editor').waitFor();
   cold.push(await timeRun());
   for (let i = 0; i < 10; i++) warm.push(await timeRun());

@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
 # Pairwise benchmarks. Run with `make bench` (it makes the release build first), or directly
-# after `make release`. Prints one table of figures; loads only 127.0.0.1.
+# after `make release`. Prints every figure; loads only 127.0.0.1. Fails when the server logged
+# a panic during the run.
 #
-# What it measures:
-#   - the home page (SSR) and one server function (`current_user` for a signed-in user: cookie
-#     parsing, a session lookup in SurrealDB, JSON) — requests/s and p50/p99 latency at 64
-#     connections with wrk, 2 threads, 15 s each after a 3 s warm-up;
-#   - the catalog search page (`GET /courses?q=async+rust`, server-rendered) with 1,000
-#     published courses, seeded through the API first, and a lesson page (Markdown rendered
-#     and sanitised on every request) — requests/s and p50/p99 the same way;
-#   - the release WASM bundle, raw, gzip and brotli.
-# wrk runs on the same machine as the server (2 cores here): figures are for both together.
+# What it measures (wrk -t2 -c64, 15 s each after a 3 s warm-up, wrk on the same two cores as
+# the server, so figures are for the pair):
+#   - the home page signed out, and one signed-in server function (`current_user`);
+#   - the catalog with 1,000 published courses (seeded through the API): a mix of 60 different
+#     searches, filters, sorts and pages (so no one cached page can answer), and the catalog
+#     without a query (newest first);
+#   - a lesson page;
+#   - bytes a phone downloads per page (bench/bytes.mjs) and Lighthouse mobile on six pages
+#     (bench/lighthouse.mjs, npm lighthouse with Debian's Chromium);
+#   - grading, browser Run, chat fan-out, call set-up, matching, bookings, pair programming,
+#     recommendations and the dashboard over 10,000 learners' history (see bench/README.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,12 +26,17 @@ DURATION=${BENCH_DURATION:-15s}
 
 .ci/tools.sh apt wrk brotli
 [ -x "$BIN" ] || { echo "no release binary at $BIN: run 'make release' first"; exit 1; }
+[ -d end2end/node_modules/playwright-core ] || (cd end2end && npm ci --no-audit --no-fund)
+[ -d bench/node_modules/lighthouse ] || (cd bench && npm ci --no-audit --no-fund)
 
 DATA=$(mktemp -d)
-trap 'kill $SERVER 2>/dev/null && wait $SERVER 2>/dev/null; rm -rf "$DATA" "$COOKIES"' EXIT
+LOG=$(mktemp --suffix .log)
 COOKIES=$(mktemp)
+LUA=$(mktemp --suffix .lua)
+MIX=$(mktemp --suffix .lua)
+trap 'kill $SERVER 2>/dev/null && wait $SERVER 2>/dev/null; rm -rf "$DATA" "$COOKIES" "$LUA" "$MIX"' EXIT
 PAIRWISE_ADDR=127.0.0.1:$PORT PAIRWISE_DATA_DIR=$DATA PAIRWISE_DEMO=true PAIRWISE_SITE_ROOT=$SITE \
-  PAIRWISE_LOG=warn PAIRWISE_WRITE_RATE=100000000 PAIRWISE_WRITE_BURST=100000000 "$BIN" serve &
+  PAIRWISE_LOG=warn PAIRWISE_WRITE_RATE=100000000 PAIRWISE_WRITE_BURST=100000000 "$BIN" serve >"$LOG" 2>&1 &
 SERVER=$!
 for _ in $(seq 1 200); do curl -fs "$BASE/readyz" >/dev/null && break; sleep 0.1; done
 
@@ -38,7 +46,6 @@ curl -fs -c "$COOKIES" -o /dev/null -H "Origin: $BASE" -H 'Accept: application/j
 SESSION=$(awk '$6 == "pw_session" { print $7 }' "$COOKIES")
 [ -n "$SESSION" ] || { echo "could not sign in the demo learner"; exit 1; }
 
-LUA=$(mktemp --suffix .lua)
 cat >"$LUA" <<LUAEOF
 wrk.method = "POST"
 wrk.headers["Origin"] = "$BASE"
@@ -56,7 +63,7 @@ figures() {
 run() { # name, extra wrk args...
   local name=$1; shift
   wrk -t2 -c64 -d3s "$@" >/dev/null 2>&1 || true
-  printf '%-34s %s\n' "$name" "$(wrk -t2 -c64 -d"$DURATION" --latency "$@" | figures)"
+  printf '%-38s %s\n' "$name" "$(wrk -t2 -c64 -d"$DURATION" --latency "$@" | figures)"
 }
 
 echo "Pairwise benchmark — $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, 64 connections, $DURATION"
@@ -83,23 +90,41 @@ for i in $(seq 1 1000); do
 done
 printf '%-34s %s s\n' "seeding 1,000 courses (2,000 calls)" $(($(date +%s) - seed_start))
 rm -f "$ADMIN_COOKIES"
-run "catalog search (1,000 courses)" "$BASE/courses?q=async+rust"
+# The catalog as visitors use it: 60 different requests (words, filters, sorts, pages), one
+# picked at random per request, so no single cached page could answer them all.
+{
+  echo 'local paths = {'
+  words=(async rust "async+rust" javascript git testing "web+security" databases python "go+testing" "rust+in+practice" "hands-on" reviews "final+project" "git+practice")
+  filters=("" "&level=beginner" "&level=advanced" "&tag=rust" "&tag=web&level=intermediate" "&sort=newest" "&sort=enrolled" "&page=2")
+  n=0
+  for w in "${words[@]}"; do
+    for f in "${filters[@]:0:4}"; do
+      echo "  \"/courses?q=$w$f\","; n=$((n + 1))
+    done
+  done
+  echo '}'
+  echo 'request = function() return wrk.format("GET", paths[math.random(#paths)]) end'
+} >"$MIX"
+printf '%-38s %s\n' "catalog request mix" "$(grep -c '^  "' "$MIX") different searches"
+run "catalog search mix (1,000 courses)" -s "$MIX" "$BASE/"
+run "catalog, no query (GET /courses)" "$BASE/courses"
 LESSON=$(curl -fs "$BASE/courses/javascript-foundations" | grep -o '/lessons/[0-9a-f]*' | head -n1)
 [ -n "$LESSON" ] || { echo "no lesson link on the demo course page"; exit 1; }
 run "lesson page (GET $LESSON)" "$BASE$LESSON"
 
-WASM=$SITE/pkg/pairwise.wasm
-if [ -f "$WASM" ]; then
-  raw=$(stat -c %s "$WASM"); gz=$(gzip -9 -c "$WASM" | wc -c); br=$(brotli -c -q 11 "$WASM" | wc -c)
-  printf '%-34s raw %d KB, gzip %d KB, brotli %d KB\n' "WASM bundle (release)" $((raw / 1024)) $((gz / 1024)) $((br / 1024))
-  js=$SITE/pkg/pairwise.js
-  [ -f "$js" ] && printf '%-34s raw %d KB, brotli %d KB\n' "JS glue (release)" $(($(stat -c %s "$js") / 1024)) $(($(brotli -c -q 11 "$js" | wc -c) / 1024))
-fi
-rm -f "$LUA"
+# What ships: each WASM chunk and its JS as sent (brotli, precompressed by the build).
+for chunk in pairwise exercise room author; do
+  wasm=$SITE/pkg/$chunk.wasm js=$SITE/pkg/$chunk.js
+  [ -f "$wasm" ] || continue
+  printf '%-38s wasm raw %d KB, brotli %d KB; js brotli %d KB\n' "WASM chunk $chunk (release)" \
+    $(($(stat -c %s "$wasm") / 1024)) $(($(stat -c %s "$wasm.br") / 1024)) $(($(stat -c %s "$js.br") / 1024))
+done
+[ -f "$SITE/editor/codemirror.js.br" ] && printf '%-38s brotli %d KB\n' "code editor bundle" $(($(stat -c %s "$SITE/editor/codemirror.js.br") / 1024))
+node bench/bytes.mjs "$BASE"
+node bench/lighthouse.mjs "$BASE"
 
 # Exercises: server grading of a 20-test exercise, then browser Run timings (Chromium).
 node bench/grading.mjs "$BASE"
-[ -d end2end/node_modules/playwright-core ] || (cd end2end && npm ci --no-audit --no-fund)
 command -v chromium >/dev/null && node bench/run-timing.mjs "$BASE"
 
 # Live rooms: chat fan-out over 1,000 room sockets (with the server's memory), then join →
@@ -128,9 +153,16 @@ HISTORY=$(mktemp -d)
 SEEDPORT=$((PORT + 1))
 PAIRWISE_DATA_DIR=$HISTORY PAIRWISE_LOG=warn "$BIN" seed-history --learners 10000 --courses 500
 PAIRWISE_ADDR=127.0.0.1:$SEEDPORT PAIRWISE_DATA_DIR=$HISTORY PAIRWISE_SITE_ROOT=$SITE \
-  PAIRWISE_LOG=warn PAIRWISE_WRITE_RATE=100000000 PAIRWISE_WRITE_BURST=100000000 "$BIN" serve &
+  PAIRWISE_LOG=warn PAIRWISE_WRITE_RATE=100000000 PAIRWISE_WRITE_BURST=100000000 "$BIN" serve >>"$LOG" 2>&1 &
 HISTORY_SERVER=$!
 for _ in $(seq 1 600); do curl -fs "http://127.0.0.1:$SEEDPORT/readyz" >/dev/null && break; sleep 0.1; done
 node bench/dashboard.mjs "http://127.0.0.1:$SEEDPORT" 15 64
 kill $HISTORY_SERVER && wait $HISTORY_SERVER 2>/dev/null || true
 rm -rf "$HISTORY"
+
+# A panic anywhere during the run fails the benchmark (it would be a 500 for somebody).
+if grep -n 'panicked' "$LOG"; then
+  echo "the server panicked during the benchmark (log above: $LOG)"
+  exit 1
+fi
+echo "no panic in the server log"

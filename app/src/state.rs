@@ -59,6 +59,19 @@ pub struct AppState {
     pub notifier: Arc<Notifier>,
     /// The trained recommendation model (this process's copy, retrained on a schedule).
     pub recommender: Arc<crate::progress::service::Recommender>,
+    /// Brings a person's points and badges up to date after a write that may earn some.
+    pub awards: Arc<dyn Awards>,
+}
+
+/// Points and badges for what a person just did. Features that record progress (a lesson
+/// finished, a quiz or an exercise passed) call it once their write has committed; progress
+/// implements it (so they need not know progress), and its jobs sweep for anything missed.
+pub trait Awards: Send + Sync + std::fmt::Debug {
+    fn earned<'a>(
+        &'a self,
+        state: &'a AppState,
+        user: &'a str,
+    ) -> std::pin::Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
 }
 
 /// Mentoring rules an operator sets by environment (see the README).

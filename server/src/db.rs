@@ -48,6 +48,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "progress",
         include_str!("../migrations/0008_progress.surql"),
     ),
+    (
+        9,
+        "progress_aggregates",
+        include_str!("../migrations/0009_progress_aggregates.surql"),
+    ),
 ];
 
 /// Opens the database named by the configuration: embedded SurrealKV (every commit synced to
@@ -159,12 +164,47 @@ pub async fn migrate(db: &Db) -> anyhow::Result<usize> {
             .bind(("version", *version))
             .bind(("name", name.to_string()))
             .await
-            .and_then(|r| r.check())
+            .map_err(anyhow::Error::from)
+            .and_then(|mut r| match first_cause(r.take_errors()) {
+                Some(e) => Err(e),
+                None => Ok(()),
+            })
             .with_context(|| format!("applying migration {version:04}_{name}"))?;
         tracing::info!(version, name, "migration applied");
         count += 1;
     }
+    // A migration may mark courses whose progress aggregates must be counted from the records
+    // (the mark is committed with the migration, so an interruption here is finished later
+    // by the jobs).
+    let started = std::time::Instant::now();
+    let counted = app::courses::repo::recount_all(db, true)
+        .await
+        .map_err(|e| anyhow::anyhow!("counting progress aggregates: {e}"))?;
+    if counted > 0 {
+        tracing::info!(
+            courses = counted,
+            ms = started.elapsed().as_millis() as u64,
+            "progress aggregates counted"
+        );
+    }
     Ok(count)
+}
+
+/// The statement that failed a transaction: the others only report that they were not run
+/// because of it, which tells an operator nothing.
+fn first_cause(
+    errors: std::collections::HashMap<usize, surrealdb::Error>,
+) -> Option<anyhow::Error> {
+    let mut errors: Vec<_> = errors.into_iter().collect();
+    errors.sort_by_key(|(i, _)| *i);
+    let cause = errors
+        .iter()
+        .position(|(_, e)| !e.message().contains("failed transaction"))
+        .unwrap_or(0);
+    (!errors.is_empty()).then(|| {
+        let (i, e) = errors.swap_remove(cause);
+        anyhow::anyhow!("statement {i}: {e}")
+    })
 }
 
 #[cfg(test)]

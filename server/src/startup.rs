@@ -196,6 +196,7 @@ pub async fn build_state(
         mentoring: Arc::new(config.mentoring.clone()),
         notifier: Arc::new(app::state::Notifier::default()),
         recommender: Arc::new(app::progress::service::Recommender::default()),
+        awards: Arc::new(app::progress::service::AwardSync),
     };
     if config.demo {
         state.demo_accounts = Arc::new(demo::ensure_demo_accounts(&state).await?);

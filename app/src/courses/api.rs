@@ -526,7 +526,9 @@ pub async fn complete_lesson(lesson_id: String) -> Result<(), AppError> {
         &lesson.id,
         state.clock.now(),
     )
-    .await
+    .await?;
+    state.awards.earned(&state, &who.user.id.0).await;
+    Ok(())
 }
 
 /// The player's report of what was really played since the last report: intervals of
@@ -604,6 +606,10 @@ pub async fn report_watch(
         )
         .await?;
         if stored {
+            // The report that finishes a video finishes its lesson.
+            if done && !mine.as_ref().is_some_and(|m| m.done) {
+                state.awards.earned(&state, &who.user.id.0).await;
+            }
             return Ok(watched.total());
         }
     }
@@ -694,6 +700,9 @@ pub async fn submit_quiz(
         state.clock.now(),
     )
     .await?;
+    if result.passed {
+        state.awards.earned(&state, &who.user.id.0).await;
+    }
     Ok(result)
 }
 
@@ -813,6 +822,7 @@ pub async fn add_lesson(
         return Err(AppError::NotFound);
     }
     let id = repo::add_lesson(&state.db, &course.id, &section_id, &title, kind).await?;
+    repo::recount_course(&state.db, &course.id).await?;
     leptos_axum::redirect(&format!("/lessons/{id}/edit"));
     Ok(id)
 }
@@ -874,7 +884,9 @@ pub async fn update_lesson(
         video_secs,
         questions.as_deref(),
     )
-    .await
+    .await?;
+    // A video's length is T in its learners' scores.
+    repo::recount_course(&state.db, &lesson.course).await
 }
 
 /// Moves a lesson one place up or down within its section.
@@ -912,6 +924,7 @@ pub async fn delete_lesson(lesson_id: String) -> Result<(), AppError> {
     let state = AppState::get()?;
     let (course, lesson) = editable_lesson(&state, &lesson_id).await?;
     repo::delete_lesson(&state.db, &lesson.id).await?;
+    repo::recount_course(&state.db, &course.id).await?;
     leptos_axum::redirect(&format!("/courses/{}/edit", course.slug));
     Ok(())
 }

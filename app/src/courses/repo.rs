@@ -550,40 +550,302 @@ pub async fn store_played(
 ) -> Result<bool, AppError> {
     let played_rows: Vec<Vec<f64>> = played.0.iter().map(|(a, b)| vec![*a, *b]).collect();
     let watched = played.total();
-    let mut res = match seen {
-        Some(seen) => db
-            .query(
-                "UPDATE lesson_progress SET played = $played, watched_secs = $watched,
+    // The learner's watched time in the course moves by what this report adds to the lesson,
+    // each side capped at the lesson's length, in the same transaction as the report.
+    let write = match seen {
+        Some(_) => {
+            "LET $old = (SELECT VALUE watched_secs FROM lesson_progress
+                WHERE user = $user AND lesson = $lesson AND updated_at = $seen)[0];
+             LET $ids = IF $old = NONE { [] } ELSE {
+                (UPDATE lesson_progress SET played = $played, watched_secs = $watched,
                     position_secs = $position, reported_at = $now, updated_at = $now,
                     done_at = done_at ?? (IF $done THEN $now ELSE NONE END), done = done OR $done
                  WHERE user = $user AND lesson = $lesson AND updated_at = $seen
-                 RETURN VALUE id",
-            )
-            .bind(("seen", seen)),
-        None => db.query(
-            "CREATE lesson_progress SET user = $user, course = $course, lesson = $lesson,
-                played = $played, watched_secs = $watched, position_secs = $position,
-                reported_at = $now, updated_at = $now, done = $done,
+                 RETURN VALUE id)
+             };"
+        }
+        None => {
+            "LET $old = 0f;
+             LET $ids = (CREATE lesson_progress SET user = $user, course = $course,
+                lesson = $lesson, played = $played, watched_secs = $watched,
+                position_secs = $position, reported_at = $now, updated_at = $now, done = $done,
                 done_at = IF $done THEN $now ELSE NONE END
-             RETURN VALUE id",
-        ),
+             RETURN VALUE id);"
+        }
+    };
+    let query = format!(
+        "BEGIN TRANSACTION;
+         {write}
+         IF array::len($ids) > 0 {{
+            LET $cap = (SELECT VALUE video_secs FROM ONLY $lesson) ?? 0f;
+            UPSERT $parts SET user = $user, course = $course,
+                watched_secs = (watched_secs ?? 0f)
+                    + math::min([$watched, $cap]) - math::min([$old ?? 0f, $cap]);
+         }};
+         SELECT VALUE id FROM $ids;
+         COMMIT TRANSACTION;"
+    );
+    let mut res = db
+        .query(query)
+        .bind(("seen", seen))
+        .bind(("user", user_record(user)))
+        .bind(("course", course_record(course)))
+        .bind(("lesson", lesson_record(lesson)))
+        .bind(("parts", score_parts_record(user, course)))
+        .bind(("played", played_rows))
+        .bind(("watched", watched))
+        .bind(("position", position))
+        .bind(("done", done))
+        .bind(("now", now))
+        .await
+        .map_err(internal("store played"))?;
+    let errors = res.take_errors();
+    // A concurrent first report created the row (the unique index refused ours) or a
+    // concurrent write won: the caller re-reads and retries.
+    if errors
+        .values()
+        .any(|e| is_unique_violation(e) || e.message().contains("can be retried"))
+    {
+        return Ok(false);
     }
-    .bind(("user", user_record(user)))
-    .bind(("course", course_record(course)))
-    .bind(("lesson", lesson_record(lesson)))
-    .bind(("played", played_rows))
-    .bind(("watched", watched))
-    .bind(("position", position))
-    .bind(("done", done))
-    .bind(("now", now))
+    if let Some(e) = errors.into_values().next() {
+        return Err(internal("store played")(e));
+    }
+    // BEGIN and COMMIT count as statements: the SELECT is the one before COMMIT.
+    let select = res.num_statements().saturating_sub(2);
+    let ids: Vec<RecordId> = res.take(select).map_err(internal("store played"))?;
+    Ok(!ids.is_empty())
+}
+
+/// A learner's aggregate row in a course: `score_parts:⟨user_course⟩`.
+pub fn score_parts_record(user: &UserId, course: &str) -> RecordId {
+    RecordId::new("score_parts", format!("{}_{course}", user.0))
+}
+
+#[derive(Debug, SurrealValue)]
+struct CapRow {
+    id: String,
+    video_secs: Option<f64>,
+}
+
+#[derive(Debug, SurrealValue)]
+struct TestsRow {
+    id: String,
+    tests_json: String,
+}
+
+#[derive(Debug, SurrealValue)]
+struct WatchRow {
+    user: String,
+    lesson: String,
+    watched_secs: f64,
+}
+
+#[derive(Debug, SurrealValue)]
+struct SubmittedRow {
+    user: String,
+    exercise: String,
+    tests_passed: i64,
+}
+
+#[derive(Clone, Debug, SurrealValue)]
+struct CountWrite {
+    id: RecordId,
+    count: i64,
+}
+
+#[derive(Clone, Debug, SurrealValue)]
+struct BestWrite {
+    id: RecordId,
+    user: RecordId,
+    exercise: RecordId,
+    course: RecordId,
+    best: i64,
+}
+
+#[derive(Clone, Debug, SurrealValue)]
+struct PartsWrite {
+    id: RecordId,
+    user: RecordId,
+    course: RecordId,
+    watched_secs: f64,
+    tests_passed: i64,
+}
+
+/// An exercise's tests, counted from its stored JSON (hidden ones too).
+pub fn test_count(tests_json: &str) -> i64 {
+    serde_json::from_str::<Vec<serde_json::Value>>(tests_json)
+        .map(|v| i64::try_from(v.len()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+/// A course's aggregates counted from its records (see [`recount_course`]).
+struct Tally<'a> {
+    /// Each video lesson's length (T is their sum).
+    caps: std::collections::HashMap<&'a str, f64>,
+    /// Each exercise's tests (N is their sum).
+    counts: std::collections::HashMap<&'a str, i64>,
+    /// The best attempt per (learner, exercise).
+    best: std::collections::BTreeMap<(&'a str, &'a str), i64>,
+    /// Per learner: t (watched, each video capped at its length) and n (best attempts, each
+    /// capped at its exercise's tests).
+    parts: std::collections::BTreeMap<&'a str, (f64, i64)>,
+}
+
+fn tally<'a>(
+    videos: &'a [CapRow],
+    exercises: &'a [TestsRow],
+    watches: &'a [WatchRow],
+    attempts: &'a [SubmittedRow],
+) -> Tally<'a> {
+    let caps: std::collections::HashMap<&str, f64> = videos
+        .iter()
+        .map(|v| (v.id.as_str(), v.video_secs.unwrap_or(0.0).max(0.0)))
+        .collect();
+    let counts: std::collections::HashMap<&str, i64> = exercises
+        .iter()
+        .map(|e| (e.id.as_str(), test_count(&e.tests_json)))
+        .collect();
+    let mut best: std::collections::BTreeMap<(&str, &str), i64> = Default::default();
+    for a in attempts {
+        let b = best
+            .entry((a.user.as_str(), a.exercise.as_str()))
+            .or_insert(0);
+        *b = (*b).max(a.tests_passed);
+    }
+    let mut parts: std::collections::BTreeMap<&str, (f64, i64)> = Default::default();
+    for w in watches {
+        if let Some(cap) = caps.get(w.lesson.as_str()) {
+            parts.entry(w.user.as_str()).or_default().0 += w.watched_secs.clamp(0.0, *cap);
+        }
+    }
+    for ((user, exercise), b) in &best {
+        if let Some(count) = counts.get(exercise) {
+            parts.entry(user).or_default().1 += (*b).clamp(0, *count);
+        }
+    }
+    Tally {
+        caps,
+        counts,
+        best,
+        parts,
+    }
+}
+
+/// Counts a course's T and N and its learners' aggregates (`score_parts`, `exercise_best`)
+/// again from the records, and clears its `recount` mark. Run after a change to the course's
+/// content (a video's length, an exercise's tests, lessons added or removed), by the jobs for
+/// a course still marked (a crash between the change and its recount), once a day for every
+/// course, and to fill the aggregates after the migration that made them.
+pub async fn recount_course(db: &Db, course: &str) -> Result<(), AppError> {
+    let mut res = db
+        .query(
+            "SELECT record::id(id) AS id, video_secs FROM lesson
+                WHERE course = $c AND kind = 'video';
+             SELECT record::id(id) AS id, tests_json FROM exercise WHERE course = $c;
+             SELECT record::id(user) AS user, record::id(lesson) AS lesson, watched_secs
+                FROM lesson_progress WHERE course = $c;
+             SELECT record::id(learner) AS user, record::id(exercise) AS exercise, tests_passed
+                FROM submission WHERE course = $c;",
+        )
+        .bind(("c", course_record(course)))
+        .await
+        .map_err(internal("recount read"))?;
+    let videos: Vec<CapRow> = res.take(0).map_err(internal("recount videos"))?;
+    let exercises: Vec<TestsRow> = res.take(1).map_err(internal("recount exercises"))?;
+    let watches: Vec<WatchRow> = res.take(2).map_err(internal("recount progress"))?;
+    let attempts: Vec<SubmittedRow> = res.take(3).map_err(internal("recount attempts"))?;
+
+    let Tally {
+        caps,
+        counts,
+        best,
+        parts,
+    } = tally(&videos, &exercises, &watches, &attempts);
+    let counts_w: Vec<CountWrite> = counts
+        .iter()
+        .map(|(id, count)| CountWrite {
+            id: RecordId::new("exercise", *id),
+            count: *count,
+        })
+        .collect();
+    let best_w: Vec<BestWrite> = best
+        .iter()
+        .map(|((user, exercise), b)| BestWrite {
+            id: RecordId::new("exercise_best", format!("{user}_{exercise}")),
+            user: RecordId::new("user", *user),
+            exercise: RecordId::new("exercise", *exercise),
+            course: course_record(course),
+            best: *b,
+        })
+        .collect();
+    let parts_w: Vec<PartsWrite> = parts
+        .iter()
+        .map(|(user, (watched, passed))| PartsWrite {
+            id: score_parts_record(&UserId((*user).to_string()), course),
+            user: RecordId::new("user", *user),
+            course: course_record(course),
+            watched_secs: *watched,
+            tests_passed: *passed,
+        })
+        .collect();
+    let t: f64 = caps.values().sum();
+    let n: i64 = counts.values().sum();
+    write_with_retry("recount", Problem::TryAgain, || {
+        db.query(
+            "BEGIN TRANSACTION;
+             UPDATE $c SET video_secs_total = $t, tests_total = $n, recount = false;
+             FOR $e IN $counts { UPDATE $e.id SET test_count = $e.count; };
+             DELETE exercise_best WHERE course = $c;
+             FOR $b IN $best {
+                UPSERT $b.id SET user = $b.user, exercise = $b.exercise, course = $b.course,
+                    best = $b.best;
+             };
+             DELETE score_parts WHERE course = $c;
+             FOR $p IN $parts {
+                UPSERT $p.id SET user = $p.user, course = $p.course,
+                    watched_secs = $p.watched_secs, tests_passed = $p.tests_passed;
+             };
+             COMMIT TRANSACTION;",
+        )
+        .bind(("c", course_record(course)))
+        .bind(("t", t))
+        .bind(("n", n))
+        .bind(("counts", counts_w.clone()))
+        .bind(("best", best_w.clone()))
+        .bind(("parts", parts_w.clone()))
+        .into_future()
+    })
     .await
-    .map_err(internal("store played"))?;
-    match res.take::<Vec<RecordId>>(0) {
-        Ok(ids) => Ok(!ids.is_empty()),
-        // A concurrent first report created the row: the unique index refused ours; retry.
-        Err(e) if is_unique_violation(&e) => Ok(false),
-        Err(e) => Err(internal("store played")(e)),
+}
+
+/// Every course [`recount_course`]d, and every learner's feedback total counted again: fills
+/// the aggregates after the migration that made them (or after a bulk import), and repairs
+/// them once a day. Returns how many courses.
+pub async fn recount_all(db: &Db, only_marked: bool) -> Result<usize, AppError> {
+    let mut res = db
+        .query("SELECT VALUE record::id(id) FROM course WHERE $all OR recount = true")
+        .bind(("all", !only_marked))
+        .await
+        .map_err(internal("courses to recount"))?;
+    let courses: Vec<String> = res.take(0).map_err(internal("courses to recount"))?;
+    for course in &courses {
+        recount_course(db, course).await?;
     }
+    if !only_marked {
+        write_with_retry("recount feedback", Problem::TryAgain, || {
+            db.query(
+                "UPDATE user SET
+                    feedback_stars = math::sum((SELECT VALUE stars FROM feedback
+                        WHERE subject = $parent.id AND about = 'learner')),
+                    feedback_count = array::len((SELECT VALUE stars FROM feedback
+                        WHERE subject = $parent.id AND about = 'learner'));",
+            )
+            .into_future()
+        })
+        .await?;
+    }
+    Ok(courses.len())
 }
 
 /// Stores a graded quiz attempt and, when it passed, marks the lesson done — together.
@@ -798,6 +1060,8 @@ pub async fn import_bundle(
         .await
         .map_err(internal("import course"))?;
     check(res, "import course")?;
+    // The content may have changed every T and N: count the course's learners again.
+    recount_course(db, &course_key).await?;
     Ok(course_key)
 }
 
@@ -997,6 +1261,7 @@ pub async fn add_lesson(
              LET $n = (SELECT count() AS n FROM lesson WHERE section = $section GROUP ALL)[0].n ?? 0;
              CREATE $lesson SET course = $course, section = $section, position = $n,
                 title = $title, kind = $kind, body = '';
+             UPDATE $course SET recount = true;
              COMMIT TRANSACTION;",
         )
         .bind(("course", course_record(course)))
@@ -1035,6 +1300,7 @@ pub async fn update_lesson(
         .query(
             "BEGIN TRANSACTION;
              UPDATE $lesson SET title = $title, body = $body, video_secs = $video_secs;
+             UPDATE (SELECT VALUE course FROM ONLY $lesson) SET recount = true;
              IF $questions != NONE {
                 DELETE question WHERE lesson = $lesson;
                 FOR $q IN $questions {
@@ -1087,6 +1353,7 @@ pub async fn delete_lesson(db: &Db, lesson: &str) -> Result<(), AppError> {
     let res = db
         .query(
             "BEGIN TRANSACTION;
+             UPDATE (SELECT VALUE course FROM ONLY $lesson) SET recount = true;
              DELETE question WHERE lesson = $lesson;
              DELETE exercise WHERE lesson = $lesson;
              DELETE $lesson;
@@ -1138,4 +1405,80 @@ fn already_ok(result: Result<(), AppError>) -> Result<(), AppError> {
 /// (or, for the callers that use [`already_ok`], that a concurrent request wrote the row).
 fn check(res: surrealdb::IndexedResults, context: &'static str) -> Result<(), AppError> {
     fail_on_errors(res, context, Problem::SlugTaken)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_recount_caps_each_video_and_exercise_and_keeps_the_best_attempt() {
+        let videos = vec![
+            CapRow {
+                id: "v1".into(),
+                video_secs: Some(100.0),
+            },
+            CapRow {
+                id: "v2".into(),
+                video_secs: Some(300.0),
+            },
+        ];
+        let exercises = vec![
+            TestsRow {
+                id: "e1".into(),
+                tests_json: "[{},{},{}]".into(),
+            },
+            TestsRow {
+                id: "e2".into(),
+                tests_json: "[{},{}]".into(),
+            },
+        ];
+        let watches = vec![
+            // Watched past the end (seeking back and forth): capped at the length.
+            WatchRow {
+                user: "u".into(),
+                lesson: "v1".into(),
+                watched_secs: 150.0,
+            },
+            WatchRow {
+                user: "u".into(),
+                lesson: "v2".into(),
+                watched_secs: 100.0,
+            },
+            // A reading: no video time.
+            WatchRow {
+                user: "u".into(),
+                lesson: "t1".into(),
+                watched_secs: 30.0,
+            },
+        ];
+        let attempts = vec![
+            SubmittedRow {
+                user: "u".into(),
+                exercise: "e1".into(),
+                tests_passed: 1,
+            },
+            SubmittedRow {
+                user: "u".into(),
+                exercise: "e1".into(),
+                tests_passed: 3,
+            },
+            SubmittedRow {
+                user: "u".into(),
+                exercise: "e1".into(),
+                tests_passed: 2,
+            },
+            SubmittedRow {
+                user: "w".into(),
+                exercise: "e2".into(),
+                tests_passed: 2,
+            },
+        ];
+        let t = tally(&videos, &exercises, &watches, &attempts);
+        assert_eq!(t.caps.values().sum::<f64>(), 400.0);
+        assert_eq!(t.counts.values().sum::<i64>(), 5);
+        assert_eq!(t.parts["u"], (200.0, 3));
+        assert_eq!(t.parts["w"], (0.0, 2));
+        assert_eq!(t.best[&("u", "e1")], 3);
+    }
 }

@@ -227,6 +227,7 @@ pub async fn submit_exercise(lesson_id: String, code: String) -> Result<(), AppE
         },
     )
     .await?;
+    state.awards.earned(&state, &who.user.id.0).await;
     leptos_axum::redirect(&format!("/submissions/{id}"));
     Ok(())
 }
@@ -461,6 +462,7 @@ pub async fn validate_exercise(
     let saved = all_passed && save.is_some();
     if saved {
         repo::save_exercise(&state.db, &lesson.id, &course.id, &spec, state.clock.now()).await?;
+        crate::courses::repo::recount_course(&state.db, &course.id).await?;
     }
     Ok(Validation {
         results: graded

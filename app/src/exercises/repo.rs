@@ -139,11 +139,16 @@ pub async fn save_exercise(
     let e = ExerciseIn::of(lesson, spec);
     let res = db
         .query(
-            "UPSERT $e.id SET lesson = $lesson, course = $course, language = $e.language,
+            "BEGIN TRANSACTION;
+             UPSERT $e.id SET lesson = $lesson, course = $course, language = $e.language,
                 starter = $e.starter, solution = $e.solution, tests_json = $e.tests_json,
-                test_ms = $e.test_ms, total_ms = $e.total_ms, validated_at = $now,
-                updated_at = $now;",
+                test_count = $count, test_ms = $e.test_ms, total_ms = $e.total_ms,
+                validated_at = $now, updated_at = $now;
+             -- N changed: the course's learners are counted again (see recount_course).
+             UPDATE $course SET recount = true;
+             COMMIT TRANSACTION;",
         )
+        .bind(("count", crate::courses::repo::test_count(&e.tests_json)))
         .bind(("lesson", lesson_record(lesson)))
         .bind(("course", course_record(course)))
         .bind(("e", e))
@@ -203,10 +208,21 @@ pub async fn create_submission(db: &Db, s: NewSubmission<'_>) -> Result<String, 
         grading_ms: i64::try_from(s.grading_ms).unwrap_or(i64::MAX),
         created_at: s.now,
     };
+    // The learner's best attempt at the exercise, and n in their course's score, move
+    // with this submission when it beats the best (capped at the exercise's tests).
     let query = format!(
         "BEGIN TRANSACTION;
          CREATE $id CONTENT $row;
          IF $all_passed {{ {MARK_DONE} }};
+         LET $prev = (SELECT VALUE best FROM ONLY $best) ?? 0;
+         IF $row.tests_passed > $prev {{
+            LET $count = (SELECT VALUE test_count FROM ONLY $row.exercise) ?? 0;
+            UPSERT $best SET user = $user, exercise = $row.exercise, course = $course,
+                best = $row.tests_passed;
+            UPSERT $parts SET user = $user, course = $course,
+                tests_passed = (tests_passed ?? 0)
+                    + math::min([$row.tests_passed, $count]) - math::min([$prev, $count]);
+         }};
          COMMIT TRANSACTION;"
     );
     write_with_retry("create submission", Problem::GradingBusy, || {
@@ -218,6 +234,17 @@ pub async fn create_submission(db: &Db, s: NewSubmission<'_>) -> Result<String, 
             .bind(("lesson", row.lesson.clone()))
             .bind(("course", row.course.clone()))
             .bind(("now", row.created_at))
+            .bind((
+                "best",
+                RecordId::new(
+                    "exercise_best",
+                    format!("{}_{}", s.learner.0, s.exercise.id),
+                ),
+            ))
+            .bind((
+                "parts",
+                crate::courses::repo::score_parts_record(s.learner, &s.exercise.course),
+            ))
             .into_future()
     })
     .await?;

@@ -813,6 +813,11 @@ pub async fn rate(
          IF record::exists($f) {{ THROW 'pw:already_rated'; }};
          CREATE $f SET booking = $b, author = $author, subject = $subject, about = $about,
             stars = $stars, comment = $comment, created_at = $now;
+         -- s and S of the learner's evaluation score, kept with the feedback.
+         IF $about = 'learner' {{
+            UPDATE $subject SET feedback_stars = (feedback_stars ?? 0) + $stars,
+                feedback_count = (feedback_count ?? 0) + 1;
+         }};
          {}
          COMMIT TRANSACTION;",
         notify_stmt("$subject", "feedback", "$notice", "$link")

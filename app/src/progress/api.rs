@@ -94,8 +94,10 @@ pub async fn learner_dashboard(
     let range = Range::parse(&days);
     let now = state.clock.now();
     let today = now.date_naive();
-    let records = service::records(&state, &learner).await?;
-    let courses = service::course_scores(&state, &learner, since(today, range), &records).await?;
+    // Reads only: the learner's aggregates, snapshots, points and badges (awards are brought up
+    // to date by the writes that earn them and by the jobs, never by looking).
+    let agg = repo::aggregates(&state.db, &learner).await?;
+    let courses = service::course_scores(&state, &learner, since(today, range), &agg).await?;
 
     let mut dash = LearnerProgress {
         learner: learner.clone(),
@@ -114,26 +116,21 @@ pub async fn learner_dashboard(
     };
     // Points and badges are shown to the learner (and their mentors); recommendations only to
     // the learner.
-    let inputs = service::sync_awards_from(&state, &learner, &records).await?;
+    let (awards, badges) = repo::points_and_badges(&state.db, &learner).await?;
     let week = engage::week_start(today);
-    dash.points_total = inputs
-        .awards
+    dash.points_total = awards
         .iter()
         .map(|a| u32::try_from(a.points).unwrap_or(0))
         .sum();
-    dash.points_week = inputs
-        .awards
+    dash.points_week = awards
         .iter()
         .filter(|a| a.at.date_naive() >= week)
         .map(|a| u32::try_from(a.points).unwrap_or(0))
         .sum();
-    let days: Vec<NaiveDate> = inputs.awards.iter().map(|a| a.at.date_naive()).collect();
+    let days: Vec<NaiveDate> = awards.iter().map(|a| a.at.date_naive()).collect();
     dash.weekly_streak = engage::weekly_streak(&days, today);
     dash.points_by_week = per_week(
-        inputs
-            .awards
-            .iter()
-            .map(|a| (a.at.date_naive(), a.points as f64)),
+        awards.iter().map(|a| (a.at.date_naive(), a.points as f64)),
         today,
         12,
     );
@@ -141,8 +138,7 @@ pub async fn learner_dashboard(
         .iter()
         .map(|b| BadgeView {
             key: b.key.to_string(),
-            earned_on: inputs
-                .badges
+            earned_on: badges
                 .iter()
                 .find(|e| e.badge == b.key)
                 .map(|e| day_of(e.at)),

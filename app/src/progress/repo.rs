@@ -53,6 +53,89 @@ pub async fn enrolled(db: &Db, user: &str) -> Result<Vec<EnrolledRow>, AppError>
     res.take(0).map_err(internal("enrolled"))
 }
 
+/// A course the learner is enrolled in, with its T and N (`*_total`, kept by the content
+/// writers).
+#[derive(Clone, Debug, SurrealValue)]
+pub struct ScoredCourse {
+    pub course: String,
+    pub slug: String,
+    pub title: String,
+    pub weights: Option<WeightsRow>,
+    pub at: DateTime<Utc>,
+    pub video_total: Option<f64>,
+    pub tests_total: Option<i64>,
+}
+
+/// The learner's t and n in one course (`score_parts`).
+#[derive(Clone, Debug, SurrealValue)]
+pub struct PartsRow {
+    pub course: String,
+    pub watched_secs: f64,
+    pub tests_passed: i64,
+}
+
+#[derive(Clone, Debug, Default, SurrealValue)]
+struct FeedbackTotals {
+    feedback_stars: Option<i64>,
+    feedback_count: Option<i64>,
+}
+
+/// What a learner's scores are computed from: their courses with T and N, their t and n per
+/// course, and the stars and count of mentors' feedback about them (s and S/5). A few small
+/// rows, whatever the size of their history.
+#[derive(Clone, Debug, Default)]
+pub struct Aggregates {
+    pub courses: Vec<ScoredCourse>,
+    pub parts: Vec<PartsRow>,
+    pub feedback_stars: i64,
+    pub feedback_count: i64,
+}
+
+pub async fn aggregates(db: &Db, user: &str) -> Result<Aggregates, AppError> {
+    let mut res = db
+        .query(
+            "SELECT record::id(out) AS course, out.slug AS slug, out.title AS title,
+                out.weights AS weights, out.video_secs_total AS video_total,
+                out.tests_total AS tests_total, at
+             FROM enrolled WHERE in = $u ORDER BY at;
+             SELECT record::id(course) AS course, watched_secs, tests_passed
+                FROM score_parts WHERE user = $u;
+             SELECT feedback_stars, feedback_count FROM ONLY $u;",
+        )
+        .bind(("u", user_rec(user)))
+        .await
+        .map_err(internal("score aggregates"))?;
+    let courses = res.take(0).map_err(internal("score courses"))?;
+    let parts = res.take(1).map_err(internal("score parts"))?;
+    let totals: Option<FeedbackTotals> = res.take(2).map_err(internal("score feedback"))?;
+    let totals = totals.unwrap_or_default();
+    Ok(Aggregates {
+        courses,
+        parts,
+        feedback_stars: totals.feedback_stars.unwrap_or(0),
+        feedback_count: totals.feedback_count.unwrap_or(0),
+    })
+}
+
+/// A person's points and badges, as the dashboard shows them.
+pub async fn points_and_badges(
+    db: &Db,
+    user: &str,
+) -> Result<(Vec<AwardRow>, Vec<BadgeRow>), AppError> {
+    let mut res = db
+        .query(
+            "SELECT record::id(id) AS key, kind, points, at FROM award WHERE user = $u;
+             SELECT badge, at FROM badge_award WHERE user = $u;",
+        )
+        .bind(("u", user_rec(user)))
+        .await
+        .map_err(internal("points and badges"))?;
+    Ok((
+        res.take(0).map_err(internal("points"))?,
+        res.take(1).map_err(internal("badges"))?,
+    ))
+}
+
 #[derive(Clone, Debug, SurrealValue)]
 pub struct LessonFact {
     pub course: String,

@@ -17,7 +17,7 @@ use crate::{
             self, CourseFacts, DEFAULT_NEIGHBOURS, Engagement, Interaction, ItemCf, MentorRating,
             Profile, Reason,
         },
-        repo::{self, AwardInputs, DayRow, EnrolledRow, ScoreInputs, WeightsRow},
+        repo::{self, Aggregates, AwardInputs, DayRow, EnrolledRow, ScoreInputs, WeightsRow},
         score::{Fraction, Parts, Weights, score},
     },
     state::AppState,
@@ -32,15 +32,7 @@ pub fn weights_of(row: Option<&WeightsRow>) -> Weights {
         .unwrap_or_default()
 }
 
-/// Counts an exercise's tests from its stored JSON (hidden ones included: grading runs them
-/// all, and a submission's `tests_total` counts them all).
-fn test_count(tests_json: &str) -> u32 {
-    serde_json::from_str::<Vec<serde_json::Value>>(tests_json)
-        .map(|v| u32::try_from(v.len()).unwrap_or(u32::MAX))
-        .unwrap_or(0)
-}
-
-/// `t/T`, `n/N` and `s/S` per course from the stored rows:
+/// `t/T`, `n/N` and `s/S` per course from the learner's aggregates:
 ///
 /// - `T` is the length of the course's video lessons, `t` what the learner watched of each
 ///   (the player's merged played ranges), capped per lesson at its length;
@@ -49,51 +41,25 @@ fn test_count(tests_json: &str) -> u32 {
 /// - `S` is 5 stars per piece of mentor feedback about the learner, `s` the stars given.
 ///   Mentor feedback is about the learner, not about one course, so it counts in each of
 ///   their courses.
-pub fn parts_by_course(inputs: &ScoreInputs, courses: &[String]) -> HashMap<String, Parts> {
-    let video: HashMap<&str, (&str, f64)> = inputs
-        .lessons
+///
+/// The sums are kept by the writes that change them (see migration 0009), so this reads a
+/// few rows however long the learner's history is.
+pub fn parts_by_course(agg: &Aggregates) -> HashMap<String, Parts> {
+    let feedback = Fraction::new(agg.feedback_stars as f64, 5.0 * agg.feedback_count as f64);
+    agg.courses
         .iter()
-        .filter(|l| l.kind == "video")
-        .filter_map(|l| Some((l.lesson.as_str(), (l.course.as_str(), l.video_secs?))))
-        .collect();
-    let mut best: HashMap<&str, i64> = HashMap::new();
-    for s in &inputs.submissions {
-        let b = best.entry(s.exercise.as_str()).or_insert(0);
-        *b = (*b).max(s.tests_passed);
-    }
-    let stars: f64 = inputs.stars.iter().map(|s| *s as f64).sum();
-    let feedback = Fraction::new(stars, 5.0 * inputs.stars.len() as f64);
-    courses
-        .iter()
-        .map(|course| {
-            let total: f64 = video
-                .values()
-                .filter(|(c, _)| c == course)
-                .map(|(_, secs)| secs)
-                .sum();
-            let watched: f64 = inputs
-                .progress
-                .iter()
-                .filter(|p| &p.course == course)
-                .filter_map(|p| {
-                    let (_, secs) = video.get(p.lesson.as_str())?;
-                    Some(p.watched_secs.clamp(0.0, *secs))
-                })
-                .sum();
-            let (passed, tests) = inputs
-                .exercises
-                .iter()
-                .filter(|e| &e.course == course)
-                .fold((0u32, 0u32), |(n, total), e| {
-                    let count = test_count(&e.tests_json);
-                    let got = best.get(e.exercise.as_str()).copied().unwrap_or(0);
-                    let got = u32::try_from(got.max(0)).unwrap_or(0).min(count);
-                    (n + got, total + count)
-                });
+        .map(|c| {
+            let mine = agg.parts.iter().find(|p| p.course == c.course);
+            let total_secs = c.video_total.unwrap_or(0.0).max(0.0);
+            let tests = u32::try_from(c.tests_total.unwrap_or(0).max(0)).unwrap_or(u32::MAX);
+            let watched = mine.map_or(0.0, |p| p.watched_secs.clamp(0.0, total_secs));
+            let passed = mine.map_or(0, |p| {
+                u32::try_from(p.tests_passed.max(0)).unwrap_or(0).min(tests)
+            });
             (
-                course.clone(),
+                c.course.clone(),
                 Parts {
-                    watched: Fraction::new(watched, total),
+                    watched: Fraction::new(watched, total_secs),
                     passed: Fraction::new(passed, tests),
                     feedback,
                 },
@@ -102,8 +68,8 @@ pub fn parts_by_course(inputs: &ScoreInputs, courses: &[String]) -> HashMap<Stri
         .collect()
 }
 
-/// A learner's enrolments and the records their scores (and awards) are read from: read once
-/// per dashboard view and shared by both.
+/// A learner's enrolments and the raw records their awards are derived from (the awards
+/// sweep and the event writers read these; the dashboard does not).
 pub type Records = (Vec<EnrolledRow>, ScoreInputs);
 
 pub async fn records(state: &AppState, user: &str) -> Result<Records, AppError> {
@@ -113,16 +79,30 @@ pub async fn records(state: &AppState, user: &str) -> Result<Records, AppError> 
     Ok((enrolled, inputs))
 }
 
-/// The learner's score in each enrolled course with its trend since `since`; today's
-/// snapshot is written on the way, so the trend's last point is what the page shows.
+fn scored(agg: &Aggregates) -> Vec<(Parts, Weights)> {
+    let parts = parts_by_course(agg);
+    agg.courses
+        .iter()
+        .map(|c| {
+            let p = parts.get(&c.course).copied().unwrap_or(Parts {
+                watched: Fraction::new(0.0, 0.0),
+                passed: Fraction::new(0, 0),
+                feedback: Fraction::new(0.0, 0.0),
+            });
+            (p, weights_of(c.weights.as_ref()))
+        })
+        .collect()
+}
+
+/// The learner's score in each enrolled course with its trend since `since`. Reads only: the
+/// trend's last point is today's score as computed now (the daily job stores it).
 pub async fn course_scores(
     state: &AppState,
     user: &str,
     since: NaiveDate,
-    (enrolled, inputs): &Records,
+    agg: &Aggregates,
 ) -> Result<Vec<CourseScore>, AppError> {
     let now = state.clock.now();
-    let courses: Vec<String> = enrolled.iter().map(|e| e.course.clone()).collect();
     let trends = repo::trends(
         &state.db,
         &[user.to_string()],
@@ -130,18 +110,12 @@ pub async fn course_scores(
     )
     .await?;
     let today = day_of(now);
-    let stored: HashMap<&str, Option<f64>> = trends
-        .iter()
-        .filter(|t| t.day == today)
-        .map(|t| (t.course.as_str(), t.score))
-        .collect();
-    let scored = score_and_snapshot(state, user, enrolled, inputs, &stored, &today, now).await?;
-    // The trend ends with today's score as computed now (stored or not).
+    let scored = scored(agg);
     let trends: Vec<repo::TrendRow> = trends
         .into_iter()
         .filter(|t| t.day != today)
         .chain(
-            enrolled
+            agg.courses
                 .iter()
                 .zip(&scored)
                 .map(|(e, (p, w))| repo::TrendRow {
@@ -152,7 +126,8 @@ pub async fn course_scores(
                 }),
         )
         .collect();
-    Ok(enrolled
+    Ok(agg
+        .courses
         .iter()
         .zip(scored)
         .map(|(e, (parts, weights))| {
@@ -185,74 +160,47 @@ pub async fn course_scores(
                 trend,
             }
         })
-        .filter(|c| courses.contains(&c.course))
         .collect())
 }
 
-/// Computes the learner's parts and weights per enrolled course and stores today's snapshot
-/// where it is missing or differs from `stored` (today's stored scores by course), so
-/// viewing a dashboard again writes nothing.
-async fn score_and_snapshot(
-    state: &AppState,
-    user: &str,
-    enrolled: &[EnrolledRow],
-    inputs: &ScoreInputs,
-    stored: &HashMap<&str, Option<f64>>,
-    day: &str,
-    now: DateTime<Utc>,
-) -> Result<Vec<(Parts, Weights)>, AppError> {
-    let courses: Vec<String> = enrolled.iter().map(|e| e.course.clone()).collect();
-    let parts = parts_by_course(inputs, &courses);
-    let mut out = Vec::with_capacity(enrolled.len());
-    let mut rows = Vec::with_capacity(enrolled.len());
-    for e in enrolled {
-        let p = parts.get(&e.course).copied().unwrap_or(Parts {
-            watched: Fraction::new(0.0, 0.0),
-            passed: Fraction::new(0, 0),
-            feedback: Fraction::new(0.0, 0.0),
-        });
-        let w = weights_of(e.weights.as_ref());
-        let value = score(&p, w).map(|s| s.value);
-        if stored.get(e.course.as_str()) == Some(&value) {
-            out.push((p, w));
-            continue;
-        }
-        rows.push((
-            repo::day_key(user, &e.course, day),
-            DayRow {
-                user: surrealdb::types::RecordId::new("user", user),
-                course: surrealdb::types::RecordId::new("course", e.course.as_str()),
-                day: day.to_string(),
-                score: value,
-                watched: p.watched.done,
-                watched_total: p.watched.total,
-                passed: i64::from(p.passed.done),
-                passed_total: i64::from(p.passed.total),
-                feedback: p.feedback.done,
-                feedback_total: p.feedback.total,
-                at: now,
-            },
-        ));
-        out.push((p, w));
-    }
-    repo::save_days(&state.db, rows).await?;
-    Ok(out)
+/// Stores one learner's snapshot rows for `day` (their score in each course at its end).
+async fn snapshot(state: &AppState, user: &str, day: &str) -> Result<(), AppError> {
+    let now = state.clock.now();
+    let agg = repo::aggregates(&state.db, user).await?;
+    let rows = agg
+        .courses
+        .iter()
+        .zip(scored(&agg))
+        .map(|(e, (p, w))| {
+            (
+                repo::day_key(user, &e.course, day),
+                DayRow {
+                    user: surrealdb::types::RecordId::new("user", user),
+                    course: surrealdb::types::RecordId::new("course", e.course.as_str()),
+                    day: day.to_string(),
+                    score: score(&p, w).map(|s| s.value),
+                    watched: p.watched.done,
+                    watched_total: p.watched.total,
+                    passed: i64::from(p.passed.done),
+                    passed_total: i64::from(p.passed.total),
+                    feedback: p.feedback.done,
+                    feedback_total: p.feedback.total,
+                    at: now,
+                },
+            )
+        })
+        .collect();
+    repo::save_days(&state.db, rows).await
 }
 
 /// Snapshots every enrolled learner's scores under `day` (the daily job passes the day that
 /// just ended: its row is the score at the end of that day). A learner whose records cannot be
 /// read is logged and skipped, not allowed to stop everyone else's snapshot.
 pub async fn snapshot_everyone(state: &AppState, day: &str) -> Result<u32, AppError> {
-    let now = state.clock.now();
     let mut done = 0u32;
     for user in repo::enrolled_users(&state.db).await? {
-        let result = async {
-            let (enrolled, inputs) = records(state, &user).await?;
-            score_and_snapshot(state, &user, &enrolled, &inputs, &HashMap::new(), day, now).await
-        }
-        .await;
-        match result {
-            Ok(_) => done += 1,
+        match snapshot(state, &user, day).await {
+            Ok(()) => done += 1,
             Err(e) => tracing::warn!(%user, error = %e, "score snapshot skipped"),
         }
     }
@@ -390,7 +338,26 @@ pub async fn sync_awards(state: &AppState, user: &str) -> Result<AwardInputs, Ap
     sync_awards_from(state, user, &records(state, user).await?).await
 }
 
-/// [`sync_awards`] over records already read (the dashboard has them for the scores).
+/// The [`crate::state::Awards`] the app runs with: [`sync_awards`], logged on failure (the
+/// write that earned the award has committed; the jobs' sweep catches up).
+#[derive(Debug)]
+pub struct AwardSync;
+
+impl crate::state::Awards for AwardSync {
+    fn earned<'a>(
+        &'a self,
+        state: &'a AppState,
+        user: &'a str,
+    ) -> std::pin::Pin<Box<dyn Future<Output = ()> + Send + 'a>> {
+        Box::pin(async move {
+            if let Err(e) = sync_awards(state, user).await {
+                tracing::warn!(%user, error = %e, "awards after a write failed; the sweep retries");
+            }
+        })
+    }
+}
+
+/// [`sync_awards`] over records already read.
 pub async fn sync_awards_from(
     state: &AppState,
     user: &str,
@@ -447,7 +414,14 @@ pub struct Trained {
     pub trained_at: DateTime<Utc>,
     /// Enrolments and ratings seen at training: a change retrains before the schedule does.
     pub seen: i64,
+    /// "Mentors for you" per learner (and their courses and mentors), for this model's life:
+    /// finding the learners most like one compares them with every learner, too much to do
+    /// on every dashboard view when the answer cannot change until the next training.
+    mentor_memo: std::sync::Mutex<HashMap<String, Vec<Suggestion>>>,
 }
+
+/// At most this many learners' mentor suggestions are kept per model.
+const MENTOR_MEMO_MAX: usize = 50_000;
 
 impl Trained {
     pub fn build(data: repo::TrainingData, at: DateTime<Utc>) -> Trained {
@@ -520,6 +494,7 @@ impl Trained {
                 .collect(),
             trained_at: at,
             seen: data.seen,
+            mentor_memo: std::sync::Mutex::default(),
         }
     }
 
@@ -576,6 +551,32 @@ impl Trained {
     /// Mentors rated well by the learners most like this one, who take mentees and are not
     /// already theirs.
     pub fn mentors_for(
+        &self,
+        user: &str,
+        enrolled: &[String],
+        exclude: &[String],
+        n: usize,
+    ) -> Vec<Suggestion> {
+        let key = format!("{user}|{}|{}|{n}", enrolled.join(","), exclude.join(","));
+        if let Some(known) = self
+            .mentor_memo
+            .lock()
+            .ok()
+            .and_then(|m| m.get(&key).cloned())
+        {
+            return known;
+        }
+        let found = self.find_mentors(user, enrolled, exclude, n);
+        if let Ok(mut memo) = self.mentor_memo.lock() {
+            if memo.len() >= MENTOR_MEMO_MAX {
+                memo.clear();
+            }
+            memo.insert(key, found.clone());
+        }
+        found
+    }
+
+    fn find_mentors(
         &self,
         user: &str,
         enrolled: &[String],
@@ -696,11 +697,17 @@ pub async fn run_once(state: &AppState) -> Result<(), AppError> {
     }
     repo::set_job_mark(&state.db, "awards", now).await?;
 
-    // Once per UTC day, on the first round after midnight: every learner's row for the day
-    // that just ended (their score at its end, whether or not they looked).
+    // Courses whose content changed and whose learners' aggregates were not counted again
+    // (the process stopped in between): count them now.
+    crate::courses::repo::recount_all(&state.db, true).await?;
+
+    // Once per UTC day, on the first round after midnight: every course's aggregates counted
+    // again from the records (a repair: the writers keep them), then every learner's row for
+    // the day that just ended (their score at its end, whether or not they looked).
     let today = day_of(now);
     let last = repo::job_mark(&state.db, "scores").await?;
     if last.map(day_of).as_deref() != Some(today.as_str()) {
+        crate::courses::repo::recount_all(&state.db, false).await?;
         snapshot_everyone(state, &day_of(now - Duration::days(1))).await?;
         repo::set_job_mark(&state.db, "scores", now).await?;
     }
@@ -766,9 +773,7 @@ pub fn per_week(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::progress::repo::{
-        BookingFact, ExerciseFact, LessonFact, ProgressFact, SubmissionFact,
-    };
+    use crate::progress::repo::{BookingFact, LessonFact, ProgressFact, SubmissionFact};
 
     fn at(s: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
@@ -804,40 +809,27 @@ mod tests {
     }
 
     #[test]
-    fn parts_come_from_the_stored_rows() {
-        let inputs = ScoreInputs {
-            lessons: vec![
-                lesson("c1", "v1", Some(100.0)),
-                lesson("c1", "v2", Some(300.0)),
-                lesson("c1", "t1", None),
-                lesson("c2", "v3", Some(60.0)),
-            ],
-            progress: vec![
-                // Watched past the end (seeking back and forth): capped at the length.
-                progress("c1", "v1", 150.0, None),
-                progress("c1", "v2", 100.0, None),
-                progress("c1", "t1", 0.0, Some("2026-11-01T10:00:00Z")),
-            ],
-            exercises: vec![
-                ExerciseFact {
-                    course: "c1".into(),
-                    exercise: "e1".into(),
-                    tests_json: "[{},{},{}]".into(),
-                },
-                ExerciseFact {
-                    course: "c1".into(),
-                    exercise: "e2".into(),
-                    tests_json: "[{},{}]".into(),
-                },
-            ],
-            submissions: vec![
-                submission("e1", 1, 3, "2026-11-01T10:00:00Z"),
-                submission("e1", 3, 3, "2026-11-02T10:00:00Z"),
-                submission("e1", 2, 3, "2026-11-03T10:00:00Z"),
-            ],
-            stars: vec![4, 5],
+    fn parts_come_from_the_aggregates() {
+        let course = |id: &str, video: f64, tests: i64| repo::ScoredCourse {
+            course: id.into(),
+            slug: id.into(),
+            title: id.into(),
+            weights: None,
+            at: at("2026-11-01T10:00:00Z"),
+            video_total: Some(video),
+            tests_total: Some(tests),
         };
-        let parts = parts_by_course(&inputs, &["c1".into(), "c2".into()]);
+        let agg = Aggregates {
+            courses: vec![course("c1", 400.0, 5), course("c2", 60.0, 0)],
+            parts: vec![repo::PartsRow {
+                course: "c1".into(),
+                watched_secs: 200.0,
+                tests_passed: 3,
+            }],
+            feedback_stars: 9,
+            feedback_count: 2,
+        };
+        let parts = parts_by_course(&agg);
         let c1 = parts["c1"];
         assert_eq!((c1.watched.done, c1.watched.total), (200.0, 400.0));
         assert_eq!((c1.passed.done, c1.passed.total), (3, 5));
@@ -848,6 +840,30 @@ mod tests {
         // 0.5·0.5 + 0.3·0.6 + 0.2·0.9
         let s = score(&c1, Weights::DEFAULT).unwrap().value;
         assert!((s - 0.61).abs() < 1e-12, "{s}");
+    }
+
+    #[test]
+    fn aggregates_beyond_the_totals_are_capped() {
+        let agg = Aggregates {
+            courses: vec![repo::ScoredCourse {
+                course: "c".into(),
+                slug: "c".into(),
+                title: "c".into(),
+                weights: None,
+                at: at("2026-11-01T10:00:00Z"),
+                video_total: Some(100.0),
+                tests_total: Some(2),
+            }],
+            // A course that lost a video or tests since: never more than all of it.
+            parts: vec![repo::PartsRow {
+                course: "c".into(),
+                watched_secs: 150.0,
+                tests_passed: 5,
+            }],
+            ..Default::default()
+        };
+        let c = parts_by_course(&agg)["c"];
+        assert_eq!((c.watched.done, c.passed.done), (100.0, 2));
     }
 
     fn award_inputs() -> AwardInputs {
