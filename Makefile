@@ -59,7 +59,7 @@ build: $(EDITOR_BUNDLE)
 	.ci/chunks.sh
 	$(GRADER_BUILD)
 
-## make release: the optimised build (about 22 minutes cold), used by the benchmarks.
+## make release: the optimised build (about 50 minutes on a fresh clone), used by the benchmarks.
 release: tools $(EDITOR_BUNDLE)
 	env -u RUSTFLAGS cargo leptos build --release
 	env -u RUSTFLAGS .ci/chunks.sh --release

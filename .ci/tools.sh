@@ -110,6 +110,8 @@ test_tools() {
   cargo_install cargo-nextest "$NEXTEST_VERSION" "cargo nextest" 9 --locked
   cargo_install cargo-deny "$DENY_VERSION" "cargo deny" 3 --locked
   [ "$CHROMIUM" = /usr/bin/chromium ] && apt_install chromium
+  # The reverse proxy the integration tests put in front of the server (tests/api/proxy.rs).
+  apt_install nginx
   npm_ci end2end node_modules/.package-lock.json
   check_chromium
 }
@@ -154,6 +156,8 @@ doctor() {
   else
     row chromium "$have" "${want:+>= $((want - CHROMIUM_MAX_LAG))}" ok
   fi
+  v=$(/usr/sbin/nginx -v 2>&1 | grep -oE "[0-9]+\.[0-9.]+" | head -n1 || true)
+  row nginx "${v:-missing}" any "$([ -n "$v" ] && echo ok || echo 'missing: make test installs it (Debian package)')"
   # Debian's wasm-opt (binaryen 108) silently breaks release builds; the npm one must win.
   v=$(command -v wasm-opt || true)
   case "$v" in

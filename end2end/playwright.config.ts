@@ -75,6 +75,8 @@ export default defineConfig({
       PAIRWISE_SITE_ROOT: process.env.PAIRWISE_SITE_ROOT ?? '../target/site',
       PAIRWISE_WRITE_RATE: '2000',
       PAIRWISE_WRITE_BURST: '500',
+      PAIRWISE_READ_RATE: '20000',
+      PAIRWISE_READ_BURST: '5000',
       PAIRWISE_LOG: 'warn',
       // Mentoring: a slot may start a second after it is booked, so the phone flow can join
       // the session's room at once; the jobs run every second.

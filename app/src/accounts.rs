@@ -9,3 +9,5 @@ pub mod password;
 pub mod repo;
 #[cfg(feature = "ssr")]
 pub mod session;
+#[cfg(feature = "ssr")]
+pub mod throttle;

@@ -52,6 +52,8 @@ pub enum Problem {
     CommentTooLong,
     LineInvalid,
     GradingBusy,
+    GraderFull,
+    ValidationBusy,
     RoomClosed,
     RoomFull,
     NoSuchUser,
@@ -122,6 +124,8 @@ impl Problem {
             Problem::CommentTooLong => s.exercises.err_comment_too_long,
             Problem::LineInvalid => s.exercises.err_line_invalid,
             Problem::GradingBusy => s.exercises.err_grading_busy,
+            Problem::GraderFull => s.exercises.err_grader_full,
+            Problem::ValidationBusy => s.exercises.err_validation_busy,
             Problem::RoomClosed => s.rooms.err_room_closed,
             Problem::RoomFull => s.rooms.err_room_full,
             Problem::NoMentor => s.pairing.err_no_mentor,
@@ -208,7 +212,7 @@ impl AppError {
                 problem: Problem::VideoType,
             } => 415,
             AppError::Invalid {
-                problem: Problem::GradingBusy,
+                problem: Problem::GradingBusy | Problem::GraderFull | Problem::ValidationBusy,
             } => 429,
             AppError::Invalid {
                 problem:

@@ -22,6 +22,9 @@ pub mod close {
     pub const POLICY: u16 = 1008;
     /// RFC 6455 "message too big".
     pub const TOO_BIG: u16 = 1009;
+    /// The session behind the socket ended (signed out, password or role changed): sign in
+    /// again.
+    pub const ACCESS_ENDED: u16 = 4401;
 }
 
 /// What a browser sends.

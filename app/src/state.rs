@@ -41,6 +41,8 @@ pub struct AppState {
     pub hasher: crate::accounts::password::Hasher,
     /// Sessions read recently, so a signed-in request does not always cost a query.
     pub sessions: Arc<crate::accounts::session::SessionCache>,
+    /// Sign-in attempts from one address, one at a time (see `accounts::throttle`).
+    pub sign_in_turns: Arc<crate::accounts::throttle::Turns>,
     pub clock: Arc<dyn Clock>,
     /// Demo accounts to show on the home page (empty unless demo mode is on).
     pub demo_accounts: Arc<Vec<DemoAccount>>,
@@ -57,6 +59,8 @@ pub struct AppState {
     pub mentoring: Arc<MentoringSettings>,
     /// Live sockets to poke when a user gets a notification (this process).
     pub notifier: Arc<Notifier>,
+    /// Live sockets to close when access ends (this process).
+    pub live_sockets: Arc<LiveSockets>,
     /// The trained recommendation model (this process's copy, retrained on a schedule).
     pub recommender: Arc<crate::progress::service::Recommender>,
     /// Brings a person's points and badges up to date after a write that may earn some.
@@ -137,6 +141,98 @@ impl Notifier {
     }
 }
 
+/// Open live sockets (`/ws` and room sockets) by user and session, so that access which
+/// ends closes them at once rather than at their next message: a sign-out ends that
+/// session's sockets, a password change the user's other sessions', a role change all of them
+/// (they reconnect and are authorised afresh).
+#[derive(Default)]
+pub struct LiveSockets {
+    next: std::sync::atomic::AtomicU64,
+    open: std::sync::Mutex<std::collections::HashMap<String, Vec<OpenSocket>>>,
+}
+
+struct OpenSocket {
+    id: u64,
+    session: String,
+    end: Box<dyn Fn() + Send + Sync>,
+}
+
+impl std::fmt::Debug for LiveSockets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LiveSockets").finish_non_exhaustive()
+    }
+}
+
+/// A registered socket; dropping it unregisters.
+pub struct SocketTicket {
+    sockets: Arc<LiveSockets>,
+    user: String,
+    id: u64,
+}
+
+impl LiveSockets {
+    /// Registers a socket of `user` on `session` (its token hash); `end` closes it.
+    pub fn open(
+        self: &Arc<Self>,
+        user: &str,
+        session: &str,
+        end: impl Fn() + Send + Sync + 'static,
+    ) -> SocketTicket {
+        let id = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        open.entry(user.to_string()).or_default().push(OpenSocket {
+            id,
+            session: session.to_string(),
+            end: Box::new(end),
+        });
+        SocketTicket {
+            sockets: self.clone(),
+            user: user.to_string(),
+            id,
+        }
+    }
+
+    /// Closes `user`'s sockets: those on `session` only, or all but `except`, or all.
+    pub fn end(&self, user: &str, which: EndSockets<'_>) {
+        let open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        for socket in open.get(user).into_iter().flatten() {
+            let hit = match which {
+                EndSockets::Session(s) => socket.session == s,
+                EndSockets::AllBut(s) => socket.session != s,
+                EndSockets::All => true,
+            };
+            if hit {
+                (socket.end)();
+            }
+        }
+    }
+
+    /// Sockets open for `user` now.
+    pub fn count(&self, user: &str) -> usize {
+        let open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        open.get(user).map_or(0, Vec::len)
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+pub enum EndSockets<'a> {
+    Session(&'a str),
+    AllBut(&'a str),
+    All,
+}
+
+impl Drop for SocketTicket {
+    fn drop(&mut self) {
+        let mut open = self.sockets.open.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(list) = open.get_mut(&self.user) {
+            list.retain(|s| s.id != self.id);
+            if list.is_empty() {
+                open.remove(&self.user);
+            }
+        }
+    }
+}
+
 /// At most `limit` concurrent holders per key (in this process).
 #[derive(Debug)]
 pub struct PerKeyLimit {
@@ -190,13 +286,26 @@ impl Drop for PerKeyGuard {
 ///
 /// [`TestRun`]: crate::exercises::model::TestRun
 pub trait Grader: Send + Sync + std::fmt::Debug {
+    /// Runs `expressions` after `code` for `owner` (an account: the grader takes accounts in
+    /// turn). `Err` only when the queue is full and nothing ran.
     fn run<'a>(
         &'a self,
+        owner: &'a str,
         code: &'a str,
         expressions: &'a [String],
         limits: crate::exercises::model::Limits,
-    ) -> std::pin::Pin<Box<dyn Future<Output = Vec<crate::exercises::model::TestRun>> + Send + 'a>>;
+    ) -> std::pin::Pin<
+        Box<
+            dyn Future<Output = Result<Vec<crate::exercises::model::TestRun>, GraderFull>>
+                + Send
+                + 'a,
+        >,
+    >;
 }
+
+/// The grader's queue is full: nothing was run, the caller is told to try again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GraderFull;
 
 impl AppState {
     /// The state of the current request.

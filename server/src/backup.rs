@@ -38,7 +38,15 @@ fn human(bytes: u64) -> String {
 pub async fn backup(db: &Db, file: &Path) -> anyhow::Result<u64> {
     let started = Instant::now();
     let tmp = file.with_extension("partial");
-    let mut out = tokio::fs::File::create(&tmp)
+    // A backup holds every password hash and session: only its owner may read it (a
+    // leftover from a failed run would keep its own mode, so it goes first).
+    let _ = tokio::fs::remove_file(&tmp).await;
+    let mut out = tokio::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&tmp)
         .await
         .with_context(|| format!("creating {}", tmp.display()))?;
     let mut stream = db.export(()).await.context("starting the export")?;

@@ -21,6 +21,11 @@
 //! | `PAIRWISE_SHUTDOWN_GRACE` | `20s` | how long in-flight requests may take to finish on SIGTERM/SIGINT |
 //! | `PAIRWISE_WRITE_RATE` | `120` | state-changing requests allowed per minute per client address |
 //! | `PAIRWISE_WRITE_BURST` | `60` | how many of those may come at once |
+//! | `PAIRWISE_READ_RATE` | `1200` | read-only server-function calls allowed per minute per client address (their own bucket: reading never uses up the writes) |
+//! | `PAIRWISE_READ_BURST` | `300` | how many of those may come at once |
+//! | `PAIRWISE_TRUSTED_PROXIES` | (none) | addresses or CIDRs of reverse proxies in front (`127.0.0.1, 10.0.0.0/8`): only connections from them have their forwarding header read, and the client is the rightmost address in it that is not one of them |
+//! | `PAIRWISE_PROXY_HEADER` | `x-forwarded-for` | the header those proxies write: `x-forwarded-for` or `forwarded` (RFC 7239) |
+//! | `PAIRWISE_METRICS_TOKEN` | (none: `/metrics` answers 404) | bearer token a scraper sends to read `/metrics` (`Authorization: Bearer …`) |
 //! | `PAIRWISE_SMTP_URL` | (none: mail waits in the outbox) | SMTP server for outgoing mail: `smtps://user:pass@host`, `smtp://user:pass@host:587?tls=required`, or `smtp://host:25` (no TLS, local relays only); never printed |
 //! | `PAIRWISE_MAIL_FROM` | `Pairwise <no-reply@HOST>` (host of the public URL) | sender address of outgoing mail |
 //! | `PAIRWISE_MAIL_POLL` | `5s` | how often the outbox is checked for mail to send |
@@ -94,6 +99,11 @@ pub struct Config {
     pub shutdown_grace: Duration,
     pub write_rate_per_minute: u32,
     pub write_burst: u32,
+    pub read_rate_per_minute: u32,
+    pub read_burst: u32,
+    pub trusted_proxies: crate::proxy::TrustedProxies,
+    /// Bearer token for `/metrics`; without one the route is not there.
+    pub metrics_token: Option<Secret>,
     pub mail: Option<MailConfig>,
     pub grader: Option<PathBuf>,
     pub grader_workers: usize,
@@ -214,6 +224,13 @@ impl Config {
             shutdown_grace: duration(&get, "PAIRWISE_SHUTDOWN_GRACE", "20s")?,
             write_rate_per_minute: number(&get, "PAIRWISE_WRITE_RATE", 120)?,
             write_burst: number(&get, "PAIRWISE_WRITE_BURST", 60)?,
+            read_rate_per_minute: number(&get, "PAIRWISE_READ_RATE", 1200)?,
+            read_burst: number(&get, "PAIRWISE_READ_BURST", 300)?,
+            trusted_proxies: crate::proxy::TrustedProxies::parse(
+                get("PAIRWISE_TRUSTED_PROXIES").as_deref(),
+                get("PAIRWISE_PROXY_HEADER").as_deref(),
+            )?,
+            metrics_token: get("PAIRWISE_METRICS_TOKEN").map(Secret::new),
             mail,
             grader: get("PAIRWISE_GRADER").map(PathBuf::from),
             grader_workers: number(

@@ -40,9 +40,33 @@ fn line_of(text: &str, needle: &str) -> usize {
         .map_or(1, |at| text[..at].matches('\n').count() + 1)
 }
 
+/// Refuses a path under `dir` that is, or passes through, a symbolic link: a course folder
+/// comes from an author, and a link in it could make the server read (and publish) any file
+/// it can reach, such as its own database or keys. Only real files inside the folder.
+fn real_file(dir: &Path, path: &Path) -> anyhow::Result<()> {
+    let rel = path.strip_prefix(dir).unwrap_or(path);
+    let mut at = dir.to_path_buf();
+    for part in rel.components() {
+        at.push(part);
+        let meta = std::fs::symlink_metadata(&at)
+            .with_context(|| format!("{}:1: cannot read", at.display()))?;
+        if meta.file_type().is_symlink() {
+            bail!(
+                "{}:1: a symbolic link; a course folder takes real files only (a link could point anywhere on the server)",
+                at.display()
+            );
+        }
+    }
+    if !std::fs::symlink_metadata(path).is_ok_and(|m| m.is_file()) {
+        bail!("{}:1: not a regular file", path.display());
+    }
+    Ok(())
+}
+
 /// Reads and checks a course folder.
 pub fn read_folder(dir: &Path) -> anyhow::Result<CourseBundle> {
     let toml_path = dir.join("course.toml");
+    real_file(dir, &toml_path)?;
     let text = std::fs::read_to_string(&toml_path)
         .with_context(|| format!("{}: cannot read", toml_path.display()))?;
     let mut bundle: CourseBundle = toml::from_str(&text).map_err(|e| {
@@ -75,7 +99,8 @@ pub fn read_folder(dir: &Path) -> anyhow::Result<CourseBundle> {
             .map_err(|_| at(date, "dates look like 2026-03-01"))?;
     }
     let description = dir.join("description.md");
-    bundle.description = if description.exists() {
+    bundle.description = if std::fs::symlink_metadata(&description).is_ok() {
+        real_file(dir, &description)?;
         std::fs::read_to_string(&description)
             .with_context(|| format!("{}: cannot read", description.display()))?
     } else {
@@ -114,6 +139,7 @@ fn check_lesson(
         ));
     }
     let path = dir.join(&lesson.file);
+    real_file(dir, &path)?;
     lesson.body = std::fs::read_to_string(&path)
         .with_context(|| format!("{}:1: cannot read the lesson file", path.display()))?;
     if lesson.body.chars().count() > DESCRIPTION_MAX {
@@ -179,6 +205,7 @@ fn check_lesson(
                 .filter(|n| n.ends_with(".toml") && !n.contains('/') && !n.contains(".."))
                 .ok_or_else(|| at(&here, "`exercise` must be exercises/<name>.toml"))?;
             let path = dir.join("exercises").join(name);
+            real_file(dir, &path)?;
             let text = std::fs::read_to_string(&path)
                 .with_context(|| format!("{}:1: cannot read the exercise file", path.display()))?;
             let spec = ExerciseSpec::from_toml(&text)
@@ -197,7 +224,9 @@ pub async fn validate_exercises(state: &AppState, bundle: &CourseBundle) -> anyh
         let Some(spec) = &lesson.exercise_spec else {
             continue;
         };
-        let graded = grade_solution(state.grader.as_ref(), spec).await;
+        let graded = grade_solution(state.grader.as_ref(), "course-import", spec)
+            .await
+            .map_err(|e| anyhow::anyhow!("grading the reference solution: {e}"))?;
         let failing: Vec<String> = graded
             .results
             .iter()
@@ -221,7 +250,9 @@ fn media_path(dir: &Path, rel: &str) -> anyhow::Result<PathBuf> {
         .strip_prefix("media/")
         .filter(|n| !n.is_empty() && !n.contains('/') && !n.contains("..") && !n.contains('\\'))
         .with_context(|| format!("`{rel}` must be media/<file> or an https:// URL"))?;
-    Ok(dir.join("media").join(name))
+    let path = dir.join("media").join(name);
+    real_file(dir, &path)?;
+    Ok(path)
 }
 
 fn read_head(path: &Path) -> anyhow::Result<Vec<u8>> {
@@ -388,9 +419,15 @@ mod tests {
     }
 
     #[test]
-    fn media_paths_cannot_leave_the_folder() {
-        let dir = Path::new("/tmp/course");
+    fn media_paths_cannot_leave_the_folder_or_follow_a_link() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        std::fs::create_dir(dir.join("media")).unwrap();
+        std::fs::write(dir.join("media/a.webm"), b"x").unwrap();
+        std::os::unix::fs::symlink("/etc/passwd", dir.join("media/b.webm")).unwrap();
         assert!(media_path(dir, "media/a.webm").is_ok());
+        let err = media_path(dir, "media/b.webm").unwrap_err().to_string();
+        assert!(err.contains("symbolic link"), "{err}");
         for bad in [
             "media/../x",
             "../media/a",

@@ -4,6 +4,12 @@
 //! One process runs the tests of a submission in order, reporting one JSON line per test. When
 //! a test overruns, crashes its process or floods output, that test fails with the reason and
 //! the remaining tests continue in a fresh process, within the submission's total time.
+//!
+//! Fairness: a worker is held for one process, then handed to the next account in turn
+//! ([`FairSlots`]), so code that loops forever costs others at most one test's limit per turn,
+//! however many submissions are behind it. A submission's time budget counts only the time it
+//! holds a worker, not its wait. When the queue is full a new submission is refused (429 in
+//! words, nothing stored); one already started always finishes.
 
 use std::{
     os::unix::process::ExitStatusExt,
@@ -18,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use tokio::{
     io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader},
     process::Command,
-    sync::Semaphore,
+    sync::oneshot,
 };
 
 /// What the server sends a grader process on its standard input.
@@ -53,16 +59,20 @@ const SLACK: Duration = Duration::from_millis(500);
 #[derive(Debug)]
 pub struct GraderPool {
     program: PathBuf,
-    slots: Arc<Semaphore>,
+    slots: Arc<FairSlots>,
 }
+
+/// Submissions that may wait for a worker, per worker, before new ones are refused.
+const QUEUE_PER_WORKER: usize = 16;
 
 impl GraderPool {
     /// `workers` processes at most run at once (the core count by default): submissions
     /// beyond that wait their turn instead of slowing every grading down.
     pub fn new(program: PathBuf, workers: usize) -> Self {
+        let workers = workers.max(1);
         Self {
             program,
-            slots: Arc::new(Semaphore::new(workers.max(1))),
+            slots: FairSlots::new(workers, workers * QUEUE_PER_WORKER),
         }
     }
 
@@ -75,21 +85,35 @@ impl GraderPool {
         Ok(dir.join("pairwise-grader"))
     }
 
-    /// Runs `expressions` after `code`, one [`TestRun`] per expression, in order.
-    pub async fn run(&self, code: &str, expressions: &[String], limits: Limits) -> Vec<TestRun> {
+    /// Runs `expressions` after `code`, one [`TestRun`] per expression, in order, for
+    /// `owner`; `Err` when the queue is full (then nothing ran).
+    pub async fn run(
+        &self,
+        owner: &str,
+        code: &str,
+        expressions: &[String],
+        limits: Limits,
+    ) -> Result<Vec<TestRun>, app::state::GraderFull> {
         let n = expressions.len();
         let mut runs: Vec<TestRun> = Vec::with_capacity(n);
-        let started = Instant::now();
         let total = Duration::from_millis(limits.total_ms.into());
         let per_test = Duration::from_millis(limits.test_ms.into());
-        let Ok(_slot) = self.slots.acquire().await else {
-            return fail_rest(runs, n, "the grader is shutting down; submit again");
-        };
+        let mut used = Duration::ZERO;
+        let mut admitted = false;
         while runs.len() < n {
-            let left = total.saturating_sub(started.elapsed());
+            let left = total.saturating_sub(used);
             if left.is_zero() {
-                return fail_rest(runs, n, "not run: the submission used its total time limit");
+                return Ok(fail_rest(
+                    runs,
+                    n,
+                    "not run: the submission used its total time limit",
+                ));
             }
+            // A worker for one process; the next process queues again behind the other
+            // accounts waiting now. Only the first wait can be refused.
+            let slot = self.slots.acquire(owner, admitted).await?;
+            admitted = true;
+            let started = Instant::now();
             let job = Job {
                 code: code.to_owned(),
                 expressions: expressions.to_vec(),
@@ -98,11 +122,13 @@ impl GraderPool {
             };
             let before = runs.len();
             if let Err(reason) = self
-                .one_process(&job, per_test, started + total, &mut runs)
+                .one_process(&job, per_test, started + left, &mut runs)
                 .await
             {
                 tracing::warn!(%reason, "grader process failed");
             }
+            used += started.elapsed();
+            drop(slot);
             if runs.len() == before {
                 // The process produced nothing for the test it was on: the test is to blame.
                 runs.push(TestRun {
@@ -114,7 +140,7 @@ impl GraderPool {
                 });
             }
         }
-        runs
+        Ok(runs)
     }
 
     /// Runs one process until it finishes the job or is stopped; pushes what it reported and,
@@ -207,11 +233,152 @@ impl GraderPool {
 impl app::state::Grader for GraderPool {
     fn run<'a>(
         &'a self,
+        owner: &'a str,
         code: &'a str,
         expressions: &'a [String],
         limits: Limits,
-    ) -> std::pin::Pin<Box<dyn Future<Output = Vec<TestRun>> + Send + 'a>> {
-        Box::pin(GraderPool::run(self, code, expressions, limits))
+    ) -> std::pin::Pin<
+        Box<dyn Future<Output = Result<Vec<TestRun>, app::state::GraderFull>> + Send + 'a>,
+    > {
+        Box::pin(GraderPool::run(self, owner, code, expressions, limits))
+    }
+}
+
+/// Grader workers handed out to accounts in turn: each account has its own line of waiters,
+/// and a freed worker goes to the account at the front of the ring, which then moves to the
+/// back if it has more waiting.
+#[derive(Debug)]
+pub struct FairSlots {
+    inner: std::sync::Mutex<Ring>,
+    capacity: usize,
+}
+
+#[derive(Debug, Default)]
+struct Ring {
+    free: usize,
+    order: std::collections::VecDeque<String>,
+    waiting: std::collections::HashMap<String, std::collections::VecDeque<oneshot::Sender<Slot>>>,
+    queued: usize,
+}
+
+/// A worker, held until dropped; then it goes to whoever is next.
+#[derive(Debug)]
+pub struct Slot {
+    slots: Option<Arc<FairSlots>>,
+}
+
+impl Ring {
+    /// Drops waiters whose request ended (they no longer count against the queue).
+    fn forget_gone(&mut self) {
+        for line in self.waiting.values_mut() {
+            line.retain(|tx| !tx.is_closed());
+        }
+        self.waiting.retain(|_, line| !line.is_empty());
+        let waiting = &self.waiting;
+        self.order.retain(|owner| waiting.contains_key(owner));
+        self.queued = self
+            .waiting
+            .values()
+            .map(std::collections::VecDeque::len)
+            .sum();
+    }
+}
+
+impl FairSlots {
+    pub fn new(workers: usize, capacity: usize) -> Arc<Self> {
+        Arc::new(Self {
+            inner: std::sync::Mutex::new(Ring {
+                free: workers.max(1),
+                ..Ring::default()
+            }),
+            capacity,
+        })
+    }
+
+    fn ring(&self) -> std::sync::MutexGuard<'_, Ring> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A worker for `owner`. `admitted`: a job already under way, never refused.
+    pub async fn acquire(
+        self: &Arc<Self>,
+        owner: &str,
+        admitted: bool,
+    ) -> Result<Slot, app::state::GraderFull> {
+        let rx = {
+            let mut ring = self.ring();
+            if ring.free > 0 && ring.queued == 0 {
+                ring.free -= 1;
+                return Ok(Slot {
+                    slots: Some(self.clone()),
+                });
+            }
+            if !admitted && ring.queued >= self.capacity {
+                ring.forget_gone();
+            }
+            if !admitted && ring.queued >= self.capacity {
+                return Err(app::state::GraderFull);
+            }
+            let (tx, rx) = oneshot::channel();
+            if !ring.waiting.contains_key(owner) {
+                ring.order.push_back(owner.to_string());
+            }
+            ring.waiting
+                .entry(owner.to_string())
+                .or_default()
+                .push_back(tx);
+            ring.queued += 1;
+            rx
+        };
+        // The sender is only dropped unsent by `release` when this receiver is gone, so a
+        // closed channel here cannot happen while we wait; treat it as full to be safe.
+        rx.await.map_err(|_| app::state::GraderFull)
+    }
+
+    /// Hands a freed worker to the next account in turn (skipping waiters that gave up).
+    fn release(self: &Arc<Self>) {
+        let mut ring = self.ring();
+        loop {
+            let Some(owner) = ring.order.pop_front() else {
+                ring.free += 1;
+                return;
+            };
+            let Some(line) = ring.waiting.get_mut(&owner) else {
+                continue;
+            };
+            let next = line.pop_front();
+            let more = !line.is_empty();
+            if more {
+                ring.order.push_back(owner);
+            } else {
+                ring.waiting.remove(&owner);
+            }
+            let Some(tx) = next else { continue };
+            ring.queued -= 1;
+            let slot = Slot {
+                slots: Some(self.clone()),
+            };
+            match tx.send(slot) {
+                Ok(()) => return,
+                // That waiter is gone (its request ended): the worker is still ours to give.
+                Err(mut unsent) => {
+                    unsent.slots = None;
+                }
+            }
+        }
+    }
+
+    /// Workers idle now (for tests and metrics).
+    pub fn idle(&self) -> usize {
+        self.ring().free
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        if let Some(slots) = self.slots.take() {
+            slots.release();
+        }
     }
 }
 
@@ -244,7 +411,46 @@ fn fail_rest(mut runs: Vec<TestRun>, n: usize, message: &str) -> Vec<TestRun> {
 
 #[cfg(test)]
 mod tests {
+    use super::FairSlots;
     use boa_engine::{Context, Script, Source};
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn workers_go_to_accounts_in_turn_and_a_full_queue_refuses_new_work() {
+        let slots = FairSlots::new(1, 3);
+        let held = slots.acquire("flooder", false).await.unwrap();
+        // The flooder queues twice, then an honest learner once.
+        let order = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let mut tasks = Vec::new();
+        for who in ["flooder", "flooder", "honest"] {
+            let (slots, order) = (slots.clone(), order.clone());
+            tasks.push(tokio::spawn(async move {
+                let slot = slots.acquire(who, false).await.unwrap();
+                order.lock().unwrap().push(who);
+                tokio::task::yield_now().await;
+                drop(slot);
+            }));
+            tokio::task::yield_now().await;
+        }
+        // The queue holds three: a fourth new job is refused; a job under way is not.
+        assert!(slots.acquire("another", false).await.is_err());
+        drop(held);
+        for t in tasks {
+            t.await.unwrap();
+        }
+        // The honest learner went second, not behind every flooder job.
+        assert_eq!(*order.lock().unwrap(), vec!["flooder", "honest", "flooder"]);
+        assert_eq!(slots.idle(), 1);
+        // A waiter that gives up does not keep the worker.
+        let held = slots.acquire("a", false).await.unwrap();
+        let gave_up = tokio::time::timeout(
+            std::time::Duration::from_millis(10),
+            slots.acquire("b", false),
+        )
+        .await;
+        assert!(gave_up.is_err());
+        drop(held);
+        assert_eq!(slots.idle(), 1);
+    }
 
     /// The scripts the browser runs are plain text in Rust strings; a syntax error there would
     /// only show up as every Run failing, so they are parsed here.

@@ -139,7 +139,13 @@ pub async fn track(State(metrics): State<Arc<Metrics>>, req: Request, next: Next
         .extensions()
         .get::<MatchedPath>()
         .map_or_else(|| "static".to_string(), |p| p.as_str().to_string());
-    let method = req.method().to_string();
+    // Only methods we answer become labels: a client inventing methods must not grow the
+    // metrics without bound.
+    let method = match req.method().as_str() {
+        m @ ("GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS") => m,
+        _ => "other",
+    }
+    .to_string();
     let start = Instant::now();
     let res = next.run(req).await;
     metrics.observe(

@@ -164,6 +164,13 @@ async fn serve_with(
         let _ = sink.close().await;
     });
     let out = Outbox(tx);
+    // Ended from elsewhere (sign-out, password or role change): close at once.
+    let (end, mut ended) = tokio::sync::watch::channel(false);
+    let _ticket = state
+        .live_sockets
+        .open(&who.user.id.0, &who.token_hash, move || {
+            let _ = end.send(true);
+        });
     let mut bucket = TokenBucket::new(
         realtime::MESSAGES_PER_SECOND,
         realtime::MESSAGE_BURST,
@@ -184,6 +191,10 @@ async fn serve_with(
                     Some(r) => r,
                     None => break,
                 },
+                _ = ended.changed() => {
+                    out.close(close::ACCESS_ENDED, "signed out");
+                    break;
+                }
                 Some(()) = pokes.recv() => {
                     if let Some(msg) = notifications_message(state, who).await
                         && let Sent::Dropped = out.send(&msg)

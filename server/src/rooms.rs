@@ -315,6 +315,12 @@ async fn serve(state: AppState, socket: WebSocket, who: Authenticated, join: Joi
                 // Chat and the call still work; the editor's own SyncStep1 retries the load.
                 Err(e) => tracing::warn!(error = %e, "could not load the shared code"),
             }
+            // Ended from elsewhere (sign-out, password or role change): closed at once,
+            // through the kill switch like a removal.
+            let _ticket = state.live_sockets.open(&who.user.id.0, &who.token_hash, {
+                let (live, peer_id) = (live.clone(), peer_id.clone());
+                move || live.kick_peer(&peer_id, app::realtime::close::ACCESS_ENDED)
+            });
             let session = Session {
                 state: &state,
                 live: &live,

@@ -2,16 +2,17 @@
 
 use std::{
     collections::HashMap,
-    net::{IpAddr, SocketAddr},
+    net::IpAddr,
     sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
 
+use app::accounts::session::ClientAddr;
 use app::error::AppError;
 use app::ui::form::DONE_PARAM;
 use axum::{
     body::{Body, to_bytes},
-    extract::{ConnectInfo, Request, State},
+    extract::{Request, State},
     http::{HeaderName, HeaderValue, Method, StatusCode, header},
     middleware::Next,
     response::{IntoResponse, Response},
@@ -246,15 +247,20 @@ pub async fn server_fn_status(req: Request, next: Next) -> Response {
     Response::from_parts(parts, Body::from(bytes))
 }
 
-/// A token bucket per client address for state-changing requests.
+/// Token buckets per client address. An IPv6 client is counted by its /64 (one subscriber
+/// usually holds a whole /64, and could otherwise start a fresh bucket per address).
 #[derive(Debug)]
-pub struct WriteLimiter {
+pub struct AddressLimiter {
     per_minute: f64,
     burst: f64,
     buckets: Mutex<HashMap<IpAddr, TokenBucket>>,
 }
 
-impl WriteLimiter {
+/// Most addresses remembered at once: past this the full buckets are forgotten (they would
+/// start full anyway), and if that is not enough the longest idle half.
+const MAX_ADDRESSES: usize = 50_000;
+
+impl AddressLimiter {
     pub fn new(per_minute: u32, burst: u32) -> Self {
         Self {
             per_minute: f64::from(per_minute),
@@ -265,20 +271,109 @@ impl WriteLimiter {
 
     /// Takes one token for `ip`; on refusal, the seconds until one is available.
     pub fn take(&self, ip: IpAddr, now: Instant) -> Result<(), u64> {
+        let key = bucket_key(ip);
         let Ok(mut buckets) = self.buckets.lock() else {
             return Ok(());
         };
-        // Forget idle addresses now and then so the map cannot grow without bound.
-        if buckets.len() > 50_000 {
+        if buckets.len() >= MAX_ADDRESSES && !buckets.contains_key(&key) {
             let full_after =
                 Duration::from_secs_f64(self.burst / (self.per_minute / 60.0).max(f64::EPSILON));
             buckets.retain(|_, bucket| now.duration_since(bucket.at) < full_after);
+            if buckets.len() >= MAX_ADDRESSES {
+                let mut idle: Vec<Instant> = buckets.values().map(|b| b.at).collect();
+                idle.sort_unstable();
+                let cut = idle[idle.len() / 2];
+                buckets.retain(|_, bucket| bucket.at > cut);
+            }
         }
         buckets
-            .entry(ip)
+            .entry(key)
             .or_insert_with(|| TokenBucket::new(self.per_minute / 60.0, self.burst, now))
             .take(now)
     }
+
+    pub fn len(&self) -> usize {
+        self.buckets.lock().map_or(0, |b| b.len())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+fn bucket_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let s = v6.segments();
+                IpAddr::V6(std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
+            }
+        },
+        v4 => v4,
+    }
+}
+
+/// The two buckets of a client: state-changing requests, and read-only server functions
+/// (which are POSTs too, but must never use up an honest user's writes).
+#[derive(Debug)]
+pub struct RateLimits {
+    pub writes: AddressLimiter,
+    pub reads: AddressLimiter,
+}
+
+/// Server functions that change nothing (they are POSTs like the rest). A test checks each is
+/// a real endpoint, so a renamed one cannot silently fall back to the write bucket... or
+/// the other way round.
+pub const READ_ONLY_FUNCTIONS: &[&str] = &[
+    "analytics",
+    "current_user",
+    "demo_accounts",
+    "find_mentors",
+    "get_booking",
+    "get_course",
+    "get_course_draft",
+    "get_email_prefs",
+    "get_exercise",
+    "get_exercise_draft",
+    "get_lesson_draft",
+    "get_mentorship",
+    "get_notifications",
+    "get_profile",
+    "get_request",
+    "get_room",
+    "get_submission",
+    "leaderboard",
+    "learner_dashboard",
+    "list_users",
+    "mentor_dashboard",
+    "mentor_directory",
+    "mentor_page",
+    "mentoring_home",
+    "my_courses",
+    "my_mentor_settings",
+    "my_rooms",
+    "needs_defaults",
+    "preview_markdown",
+    "reschedule_options",
+    "room_code",
+    "room_replay",
+    "search_courses",
+];
+
+fn is_read_only_call(path: &str) -> bool {
+    path.strip_prefix("/api/")
+        .is_some_and(|name| READ_ONLY_FUNCTIONS.contains(&name))
+}
+
+/// Same length or not, takes the same time: compares digests.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    use sha2::{Digest, Sha256};
+    let (a, b) = (Sha256::digest(a), Sha256::digest(b));
+    a.iter()
+        .zip(b.iter())
+        .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+        == 0
 }
 
 /// A token bucket: `burst` tokens, refilled at `rate` per second.
@@ -319,16 +414,22 @@ impl TokenBucket {
     }
 }
 
-pub async fn write_rate_limit(
-    State(limiter): State<Arc<WriteLimiter>>,
+pub async fn rate_limit(
+    State(limits): State<Arc<RateLimits>>,
     req: Request,
     next: Next,
 ) -> Response {
     if changes_state(req.method())
-        && let Some(ConnectInfo(addr)) = req.extensions().get::<ConnectInfo<SocketAddr>>()
-        && let Err(retry_after_secs) = limiter.take(addr.ip(), Instant::now())
+        && let Some(ip) = ClientAddr::of(req.extensions())
     {
-        return error_response(AppError::RateLimited { retry_after_secs });
+        let bucket = if is_read_only_call(req.uri().path()) {
+            &limits.reads
+        } else {
+            &limits.writes
+        };
+        if let Err(retry_after_secs) = bucket.take(ip, Instant::now()) {
+            return error_response(AppError::RateLimited { retry_after_secs });
+        }
     }
     next.run(req).await
 }
@@ -351,6 +452,42 @@ mod tests {
             h.insert(*k, HeaderValue::from_static(v));
         }
         h
+    }
+
+    #[test]
+    fn the_limiter_keeps_a_bounded_map_and_counts_an_ipv6_subscriber_once() {
+        let l = AddressLimiter::new(60, 2);
+        let now = Instant::now();
+        // Addresses in one /64 share a bucket.
+        assert!(l.take("2001:db8:1:2::1".parse().unwrap(), now).is_ok());
+        assert!(l.take("2001:db8:1:2::ffff".parse().unwrap(), now).is_ok());
+        assert!(
+            l.take("2001:db8:1:2:abcd::9".parse().unwrap(), now)
+                .is_err()
+        );
+        assert!(l.take("2001:db8:1:3::1".parse().unwrap(), now).is_ok());
+        // A flood of fresh addresses, all still busy (not full): the map stays bounded.
+        let l = AddressLimiter::new(1, 5);
+        for i in 0..(MAX_ADDRESSES as u32 + 10_000) {
+            let ip = IpAddr::V4(std::net::Ipv4Addr::from(0x0a00_0000 + i));
+            let _ = l.take(ip, now + Duration::from_micros(u64::from(i)));
+        }
+        assert!(l.len() <= MAX_ADDRESSES, "{}", l.len());
+    }
+
+    #[test]
+    fn read_only_functions_are_real_endpoints() {
+        let paths: Vec<String> = server_fn::axum::server_fn_paths()
+            .map(|(path, _)| path.to_string())
+            .collect();
+        for name in READ_ONLY_FUNCTIONS {
+            assert!(
+                paths.iter().any(|p| p == &format!("/api/{name}")),
+                "{name} is not a server function"
+            );
+        }
+        assert!(is_read_only_call("/api/current_user"));
+        assert!(!is_read_only_call("/api/sign_in"));
     }
 
     #[test]
@@ -424,7 +561,7 @@ mod tests {
 
     #[test]
     fn the_write_limiter_allows_a_burst_then_refills_over_time() {
-        let l = WriteLimiter::new(60, 3);
+        let l = AddressLimiter::new(60, 3);
         let ip: IpAddr = [10, 0, 0, 1].into();
         let t0 = Instant::now();
         for _ in 0..3 {

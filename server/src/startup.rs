@@ -15,7 +15,7 @@ use axum::{
     extract::{DefaultBodyLimit, Request, State},
     http::{StatusCode, Uri, header},
     middleware::{from_fn, from_fn_with_state},
-    response::IntoResponse,
+    response::{IntoResponse, Response},
     routing::{get, post},
 };
 use leptos::prelude::*;
@@ -32,7 +32,7 @@ use crate::{
     mail::Relay,
     metrics::{self, Metrics},
     realtime,
-    security::{self, CspNonce, SecurityConfig, WriteLimiter},
+    security::{self, AddressLimiter, CspNonce, SecurityConfig},
     uploads,
 };
 
@@ -178,6 +178,7 @@ pub async fn build_state(
         }),
         hasher: Hasher::new(std::thread::available_parallelism().map_or(2, |n| n.get())),
         sessions: Arc::default(),
+        sign_in_turns: Arc::default(),
         clock,
         demo_accounts: Arc::new(Vec::new()),
         catalog: Arc::new(
@@ -195,6 +196,7 @@ pub async fn build_state(
         rooms: Arc::new(app::rooms::hub::Hub::default()),
         mentoring: Arc::new(config.mentoring.clone()),
         notifier: Arc::new(app::state::Notifier::default()),
+        live_sockets: Arc::default(),
         recommender: Arc::new(app::progress::service::Recommender::default()),
         awards: Arc::new(app::progress::service::AwardSync),
     };
@@ -260,15 +262,24 @@ fn router(
         allowed_origins,
         hsts: config.secure_cookies,
     });
-    let limiter = Arc::new(WriteLimiter::new(
-        config.write_rate_per_minute,
-        config.write_burst,
-    ));
+    let limiter = Arc::new(security::RateLimits {
+        writes: AddressLimiter::new(config.write_rate_per_minute, config.write_burst),
+        reads: AddressLimiter::new(config.read_rate_per_minute, config.read_burst),
+    });
 
     let ops = Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz).with_state(state.db.clone()))
-        .route("/metrics", get(render_metrics).with_state(metrics.clone()))
+        .route(
+            "/metrics",
+            get(render_metrics).with_state((
+                metrics.clone(),
+                config
+                    .metrics_token
+                    .as_ref()
+                    .map(|t| Arc::<str>::from(t.expose())),
+            )),
+        )
         .route("/sandbox/run", get(crate::sandbox::run_page))
         .route(
             "/bookings/{id}/ics",
@@ -339,9 +350,14 @@ fn router(
                 security::error_response(app::error::AppError::Internal)
             },
         ))
-        .layer(from_fn_with_state(limiter, security::write_rate_limit))
+        .layer(from_fn_with_state(limiter, security::rate_limit))
         .layer(from_fn_with_state(security.clone(), security::same_origin))
         .layer(from_fn_with_state(security, security::headers))
+        // Who the client is, before anything that limits or records by address.
+        .layer(from_fn_with_state(
+            Arc::new(config.trusted_proxies.clone()),
+            crate::proxy::resolve_client,
+        ))
         // Pages and JSON are compressed on the fly for clients that accept it (static files
         // arrive already compressed, and keep their encoding).
         .layer(
@@ -363,11 +379,28 @@ async fn readyz(State(db): State<Db>) -> impl IntoResponse {
     }
 }
 
-async fn render_metrics(State(metrics): State<Arc<Metrics>>) -> impl IntoResponse {
-    (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        metrics.render(),
-    )
+/// `/metrics` for a scraper holding the token (`PAIRWISE_METRICS_TOKEN`); anyone else, and
+/// everyone when no token is set, finds nothing there.
+async fn render_metrics(
+    State((metrics, token)): State<(Arc<Metrics>, Option<Arc<str>>)>,
+    headers: http::HeaderMap,
+) -> Response {
+    let presented = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    match (token, presented) {
+        (Some(token), Some(presented))
+            if security::constant_time_eq(token.as_bytes(), presented.trim().as_bytes()) =>
+        {
+            (
+                [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+                metrics.render(),
+            )
+                .into_response()
+        }
+        _ => StatusCode::NOT_FOUND.into_response(),
+    }
 }
 
 /// Expires mentoring requests, sends session reminders and mails notifications, every

@@ -130,7 +130,15 @@ async fn receive(
         tokio::fs::rename(&partial, ctx.media_dir.join(&name))
             .await
             .map_err(io_error)?;
-        repo::set_video(&ctx.state.db, &lesson.id, &name).await?;
+        let replaced = repo::set_video(&ctx.state.db, &lesson.id, &name).await?;
+        // The file of the video this one replaces is nobody's any more (server-made names
+        // are never shared; a URL is not ours to delete).
+        if let Some(old) = replaced.filter(|old| {
+            *old != name && !old.contains('/') && !old.contains("..") && !old.is_empty()
+        }) && let Err(e) = tokio::fs::remove_file(ctx.media_dir.join(&old)).await
+        {
+            tracing::warn!(error = %e, file = %old, "could not remove a replaced video");
+        }
         tracing::info!(lesson = %lesson.id, bytes = size, %name, "lesson video stored");
         return Ok(format!("/media/{name}"));
     }

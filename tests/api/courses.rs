@@ -997,5 +997,21 @@ async fn an_upload_that_claims_to_be_mp4_but_is_not_is_refused_and_a_real_video_
         .unwrap();
     assert_eq!(res.status(), StatusCode::PARTIAL_CONTENT);
     assert_eq!(res.bytes().await.unwrap().as_ref(), &real[..100]);
+
+    // A new video replaces the old one, whose file is removed from the disk.
+    let old_file = app.media_dir.join(src.trim_start_matches("/media/"));
+    assert!(old_file.exists());
+    let res = upload(author.clone(), multipart("video/webm", &real))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let newer = body_json(res).await["src"].as_str().unwrap().to_string();
+    assert_ne!(newer, src);
+    assert!(!old_file.exists(), "the replaced video is deleted");
+    assert!(
+        app.media_dir
+            .join(newer.trim_start_matches("/media/"))
+            .exists()
+    );
     app.stop().await;
 }

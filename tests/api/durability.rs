@@ -230,6 +230,13 @@ async fn backup_then_restore_into_an_empty_directory_gives_the_same_users() {
     )
     .await;
     assert!(out.contains("backup written"), "{out}");
+    // It holds every password hash and session: readable by its owner only.
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&file)
+        .expect("backup")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600, "{mode:o}");
     let out = run_cli(
         restored.path(),
         &["restore", file.to_str().expect("utf-8 path")],

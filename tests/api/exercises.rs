@@ -245,19 +245,23 @@ async fn the_demo_exercises_pass_with_their_solution_and_fail_with_their_starter
         assert!(spec.tests.iter().any(|t| t.hidden) && spec.tests.iter().any(|t| !t.hidden));
         let good = grade(
             app.state.grader.as_ref(),
+            "test",
             &spec.solution,
             &spec.tests,
             spec.limits,
         )
-        .await;
+        .await
+        .expect("graded");
         assert!(good.all_passed(), "the solution fails: {:?}", good.results);
         let bad = grade(
             app.state.grader.as_ref(),
+            "test",
             &spec.starter,
             &spec.tests,
             spec.limits,
         )
-        .await;
+        .await
+        .expect("graded");
         assert!(
             bad.results.iter().filter(|r| !r.verdict.passed).count() >= spec.tests.len() - 1,
             "the starter passes too much: {:?}",

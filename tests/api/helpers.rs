@@ -19,6 +19,8 @@ pub struct TestApp {
     /// The app's own state: its database handle, for checking what was stored.
     pub state: AppState,
     pub base: String,
+    /// Where its uploads are stored.
+    pub media_dir: PathBuf,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
 }
@@ -84,6 +86,7 @@ pub async fn spawn_app_with_clock_and(clock: Arc<ManualClock>, extra: &[(&str, &
 async fn spawn_app_full(extra: &[(&str, &str)], clock: Option<Arc<ManualClock>>) -> TestApp {
     let env = test_env(extra);
     let config = Config::from_lookup(|k| env.get(k).cloned()).expect("test configuration");
+    let media_dir = config.media_dir();
     server::telemetry::init("warn", server::config::LogFormat::Text);
     let overrides = server::startup::Overrides {
         clock: clock.map(|c| c as Arc<dyn app::state::Clock>),
@@ -100,6 +103,7 @@ async fn spawn_app_full(extra: &[(&str, &str)], clock: Option<Arc<ManualClock>>)
     TestApp {
         state,
         base: format!("http://{addr}"),
+        media_dir,
         stop: Some(stop),
         task: Some(task),
     }
@@ -318,7 +322,17 @@ impl Browser {
     }
 
     pub fn new() -> Self {
-        let client = reqwest::Client::builder()
+        Self::with_client(reqwest::Client::builder())
+    }
+
+    /// A browser whose connections come from `local` (any 127.x.y.z is this machine), so a
+    /// test can be two clients at two addresses.
+    pub fn from_address(local: std::net::IpAddr) -> Self {
+        Self::with_client(reqwest::Client::builder().local_address(local))
+    }
+
+    fn with_client(builder: reqwest::ClientBuilder) -> Self {
+        let client = builder
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("http client");

@@ -6,7 +6,7 @@ use crate::helpers::{spawn_app, spawn_app_with};
 
 #[tokio::test]
 async fn health_readiness_and_metrics_answer() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(&[("PAIRWISE_METRICS_TOKEN", "scrape-me-please")]).await;
     let c = app.browser();
     assert_eq!(
         c.get(app.url("/healthz"))
@@ -21,8 +21,28 @@ async fn health_readiness_and_metrics_answer() {
     let ready = c.get(app.url("/readyz")).send().await.expect("sent");
     assert_eq!(ready.status(), StatusCode::OK);
     c.get(app.url("/signin")).send().await.expect("sent");
+    // Without the token (or with another) there is nothing to see.
+    for auth in ["", "Bearer wrong-token", "Basic c2NyYXBlLW1lLXBsZWFzZQ=="] {
+        let res = c
+            .get(app.url("/metrics"))
+            .header("authorization", auth)
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "{auth}");
+    }
+    // An invented method is counted, but does not become a label of its own.
+    reqwest::Client::new()
+        .request(
+            reqwest::Method::from_bytes(b"BREW").unwrap(),
+            app.url("/signin"),
+        )
+        .send()
+        .await
+        .expect("sent");
     let metrics = c
         .get(app.url("/metrics"))
+        .header("authorization", "Bearer scrape-me-please")
         .send()
         .await
         .expect("sent")
@@ -36,6 +56,8 @@ async fn health_readiness_and_metrics_answer() {
         "{metrics}"
     );
     assert!(metrics.contains("pairwise_http_request_duration_seconds_bucket{route=\"/signin\",method=\"GET\",le=\"+Inf\"} 1"));
+    assert!(!metrics.contains("BREW"), "{metrics}");
+    assert!(metrics.contains("method=\"other\""), "{metrics}");
     app.stop().await;
 }
 

@@ -19,18 +19,34 @@ mod backend {
         },
         error::Problem,
         ids::UserId,
-        state::AppState,
+        state::{AppState, EndSockets},
     };
     pub use chrono::Duration;
     pub use http::header::{RETRY_AFTER, SET_COOKIE};
     pub use leptos_axum::ResponseOptions;
 
-    /// Failed sign-ins allowed per account in [`ACCOUNT_WINDOW_MINUTES`].
-    pub const ACCOUNT_FAILURES: i64 = 5;
+    /// Failed sign-ins allowed for one account from one address in [`ACCOUNT_WINDOW_MINUTES`]:
+    /// the limit is per pair, so someone failing elsewhere never locks the owner out.
+    pub const PAIR_FAILURES: i64 = 5;
     pub const ACCOUNT_WINDOW_MINUTES: i64 = 30;
     /// Failed sign-ins allowed per IP address (any accounts) in [`IP_WINDOW_MINUTES`].
     pub const IP_FAILURES: i64 = 30;
     pub const IP_WINDOW_MINUTES: i64 = 15;
+    /// Past this many failures for an account (from anywhere) in the account window, every
+    /// attempt at it is answered more slowly: a guesser spread over many addresses is slowed,
+    /// and the owner still gets in, a little later.
+    pub const ACCOUNT_SLOWDOWN_AFTER: i64 = 10;
+
+    /// The pause before answering an attempt at an account with `failures` recent failures:
+    /// none up to [`ACCOUNT_SLOWDOWN_AFTER`], then doubling from a quarter second to 4 s.
+    pub fn slowdown(failures: i64) -> std::time::Duration {
+        let over = failures - ACCOUNT_SLOWDOWN_AFTER;
+        if over < 0 {
+            return std::time::Duration::ZERO;
+        }
+        let ms = 250u64.saturating_mul(1 << over.min(4));
+        std::time::Duration::from_millis(ms.min(4_000))
+    }
     /// How long an email verification link works.
     pub const VERIFY_HOURS: i64 = 48;
 
@@ -41,11 +57,39 @@ mod backend {
     }
 
     /// Only local paths are followed after sign-in: never another site (open redirect).
+    ///
+    /// Judged the way the browser will read the `Location`, not as the text looks: a browser
+    /// drops tabs and newlines and reads `\\` as `/`, so `/<TAB>/evil.example` or `/\\evil.example`
+    /// would take it to `//evil.example`. The address is resolved against a stand-in origin by
+    /// the WHATWG rules (the `url` crate) and kept only when it stays there; what is sent back
+    /// is that resolved path, so what the browser follows is what was checked.
     pub fn safe_next(next: Option<String>) -> String {
-        match next {
-            Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n,
-            _ => "/".into(),
+        next.as_deref()
+            .and_then(local_path)
+            .unwrap_or_else(|| "/".into())
+    }
+
+    fn local_path(next: &str) -> Option<String> {
+        const HOME: &str = "http://pairwise.invalid/";
+        // Only absolute paths: a scheme, `//host` or a relative path is never ours to follow.
+        let trimmed = next.trim_start_matches(|c: char| c.is_ascii_control() || c == ' ');
+        if !trimmed.starts_with('/') && !trimmed.starts_with('\\') {
+            return None;
         }
+        let base = url::Url::parse(HOME).ok()?;
+        let resolved = base.join(next).ok()?;
+        if resolved.origin() != base.origin() {
+            return None;
+        }
+        let path = &resolved[url::Position::BeforePath..];
+        // A path that itself begins with `//` (from `/.//x`) would read as another host, and
+        // so might one that does once decoded (`/%2F%2Fx`, `/%09/x`) behind a proxy that
+        // decodes: after the first `/`, none of those.
+        let second = path[1..].to_ascii_lowercase();
+        let remote = ["/", "\\", "%2f", "%5c", "%09", "%0a", "%0d"]
+            .iter()
+            .any(|p| second.starts_with(p));
+        (!remote).then(|| path.to_string())
     }
 
     /// A random id for a new record, chosen before the transaction that creates it.
@@ -130,6 +174,24 @@ pub async fn sign_in(
     // An email that does not parse is still counted and answered like a wrong password, so
     // the answer never tells which accounts exist.
     let email_key = email.trim().to_lowercase();
+    // An account many have guessed at answers slowly, to everyone (never a lock-out). The
+    // pause comes before this address's turn, so it never queues others behind it.
+    let pause = slowdown(
+        repo::recent_failures_for(
+            &state.db,
+            &email_key,
+            now - Duration::minutes(ACCOUNT_WINDOW_MINUTES),
+        )
+        .await?,
+    );
+    if !pause.is_zero() {
+        tokio::time::sleep(pause).await;
+    }
+    // One attempt per address at a time, from counting to recording (see accounts::throttle).
+    let _turn = state
+        .sign_in_turns
+        .take(ip.as_deref().unwrap_or_default())
+        .await;
     let failures = repo::recent_failures(
         &state.db,
         &email_key,
@@ -140,8 +202,8 @@ pub async fn sign_in(
     .await?;
     let limited = [
         (
-            failures.by_email >= ACCOUNT_FAILURES,
-            failures.oldest_by_email,
+            failures.by_pair >= PAIR_FAILURES,
+            failures.oldest_by_pair,
             ACCOUNT_WINDOW_MINUTES,
         ),
         (
@@ -232,6 +294,9 @@ pub async fn sign_out() -> Result<(), AppError> {
     if let Some(auth) = session::current().await? {
         repo::delete_session(&state.db, &auth.token_hash).await?;
         state.sessions.forget(&auth.token_hash);
+        state
+            .live_sockets
+            .end(&auth.user.id.0, EndSockets::Session(&auth.token_hash));
         let entry = AuditEntry {
             user: Some(auth.user.id),
             ip: client_ip(),
@@ -298,6 +363,9 @@ pub async fn change_password(
     let now = state.clock.now();
     repo::change_password(&state.db, &auth.user.id, &hash, &auth.token_hash, now).await?;
     state.sessions.forget_user(&auth.user.id);
+    state
+        .live_sockets
+        .end(&auth.user.id.0, EndSockets::AllBut(&auth.token_hash));
     let entry = AuditEntry {
         user: Some(auth.user.id),
         ip: client_ip(),
@@ -383,6 +451,8 @@ pub async fn set_user_role(user_id: String, role: String, granted: bool) -> Resu
         return Err(AppError::NotFound);
     }
     state.sessions.forget_user(&user);
+    // Their live sockets were authorised with the old roles: they reconnect with the new.
+    state.live_sockets.end(&user.0, EndSockets::All);
     let kind = if granted {
         AuditKind::RoleGranted
     } else {

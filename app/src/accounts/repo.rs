@@ -757,11 +757,12 @@ pub async fn audit(
     Ok(())
 }
 
-/// Failed sign-ins since `since` for an email and for an IP address, with the oldest of each
-/// (so the caller can say when the window frees up).
+/// Failed sign-ins for an email from one address (since `email_since`) and from that address
+/// for any email (since `ip_since`), with the oldest of each (so the caller can say when the
+/// window frees up).
 pub struct FailureCounts {
-    pub by_email: i64,
-    pub oldest_by_email: Option<DateTime<Utc>>,
+    pub by_pair: i64,
+    pub oldest_by_pair: Option<DateTime<Utc>>,
     pub by_ip: i64,
     pub oldest_by_ip: Option<DateTime<Utc>>,
 }
@@ -770,6 +771,25 @@ pub struct FailureCounts {
 struct FailureRow {
     n: i64,
     oldest: Option<DateTime<Utc>>,
+}
+
+/// Failed sign-ins for an email from anywhere since `since`.
+pub async fn recent_failures_for(
+    db: &Db,
+    email: &str,
+    since: DateTime<Utc>,
+) -> Result<i64, AppError> {
+    let mut res = db
+        .query(
+            "SELECT count() AS n, time::min(at) AS oldest FROM audit
+                WHERE kind = 'sign_in_failed' AND email = $email AND at > $since GROUP ALL",
+        )
+        .bind(("email", email.to_string()))
+        .bind(("since", since))
+        .await
+        .map_err(internal("recent failures"))?;
+    let row: Option<FailureRow> = res.take(0).map_err(internal("recent failures"))?;
+    Ok(row.map_or(0, |r| r.n))
 }
 
 pub async fn recent_failures(
@@ -782,7 +802,8 @@ pub async fn recent_failures(
     let mut res = db
         .query(
             "SELECT count() AS n, time::min(at) AS oldest FROM audit
-                WHERE kind = 'sign_in_failed' AND email = $email AND at > $email_since GROUP ALL;
+                WHERE kind = 'sign_in_failed' AND email = $email AND ip = $ip
+                AND at > $email_since GROUP ALL;
              SELECT count() AS n, time::min(at) AS oldest FROM audit
                 WHERE kind = 'sign_in_failed' AND ip = $ip AND at > $ip_since GROUP ALL;",
         )
@@ -792,15 +813,15 @@ pub async fn recent_failures(
         .bind(("ip_since", ip_since))
         .await
         .map_err(internal("recent failures"))?;
-    let by_email: Option<FailureRow> = res.take(0).map_err(internal("recent failures"))?;
+    let by_pair: Option<FailureRow> = res.take(0).map_err(internal("recent failures"))?;
     let by_ip: Option<FailureRow> = if ip.is_some() {
         res.take(1).map_err(internal("recent failures"))?
     } else {
         None
     };
     Ok(FailureCounts {
-        by_email: by_email.as_ref().map_or(0, |r| r.n),
-        oldest_by_email: by_email.and_then(|r| r.oldest),
+        by_pair: by_pair.as_ref().map_or(0, |r| r.n),
+        oldest_by_pair: by_pair.and_then(|r| r.oldest),
         by_ip: by_ip.as_ref().map_or(0, |r| r.n),
         oldest_by_ip: by_ip.and_then(|r| r.oldest),
     })

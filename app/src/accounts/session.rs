@@ -228,13 +228,26 @@ pub fn request_headers() -> HeaderMap {
         .unwrap_or_default()
 }
 
-/// The client's IP address as the server saw the connection.
+/// The client's address: the TCP peer, or behind a trusted reverse proxy the address that proxy
+/// saw (the server's `proxy` module puts it in every request's extensions).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClientAddr(pub std::net::IpAddr);
+
+impl ClientAddr {
+    /// Of a request: the resolved address, or the TCP peer where nothing resolved it.
+    pub fn of(extensions: &http::Extensions) -> Option<std::net::IpAddr> {
+        extensions.get::<ClientAddr>().map(|c| c.0).or_else(|| {
+            extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|c| c.0.ip())
+        })
+    }
+}
+
+/// The client's IP address (see [`ClientAddr`]), for limits and the audit log.
 pub fn client_ip() -> Option<String> {
     let parts = leptos::prelude::use_context::<http::request::Parts>()?;
-    parts
-        .extensions
-        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map(|c| c.0.ip().to_string())
+    ClientAddr::of(&parts.extensions).map(|ip| ip.to_string())
 }
 
 /// The signed-in user of the current request, if any.

@@ -62,13 +62,17 @@ pub fn CatalogPage() -> impl IntoView {
     let query_map = use_query_map();
     let query = Memo::new(move |_| query_map.with(|m| CatalogQuery::from_pairs(|k| m.get_str(k))));
     let page = Resource::new(move || query.get(), search_courses);
+    // Read the context here, while the component is being created: inside the async block
+    // below it would be looked up whenever the future is polled, under whatever owner is
+    // current then — under load, none that has it (a panic in server rendering).
+    let user = use_user().0;
     view! {
         <Title text=locale.get_untracked().strings().courses.catalog_title/>
         <section class="catalog" data-testid="catalog">
             <h1>{move || cs(locale).catalog_title}</h1>
             <Transition fallback=|| ()>
                 {move || Suspend::new(async move {
-                    let mentor = matches!(use_user().0.await, Ok(Some(u)) if u.roles.can_mentor());
+                    let mentor = matches!(user.await, Ok(Some(u)) if u.roles.can_mentor());
                     mentor.then(|| view! {
                         <p><a class="button small" href="/courses/new" data-testid="new-course">{move || cs(locale).ed_new_course}</a></p>
                     })

@@ -1321,14 +1321,16 @@ pub async fn update_lesson(
     check(res, "update lesson")
 }
 
-pub async fn set_video(db: &Db, lesson: &str, src: &str) -> Result<(), AppError> {
-    db.query("UPDATE $lesson SET video_src = $src")
+/// Sets a lesson's video; returns the one it replaced (whose file the caller removes).
+pub async fn set_video(db: &Db, lesson: &str, src: &str) -> Result<Option<String>, AppError> {
+    let mut res = db
+        .query("UPDATE $lesson SET video_src = $src RETURN VALUE $before.video_src")
         .bind(("lesson", lesson_record(lesson)))
         .bind(("src", src.to_string()))
         .await
-        .and_then(|r| r.check())
         .map_err(internal("set video"))?;
-    Ok(())
+    let before: Vec<Option<String>> = res.take(0).map_err(internal("set video"))?;
+    Ok(before.into_iter().flatten().next())
 }
 
 /// Swaps two lessons' places (both in one section), atomically.

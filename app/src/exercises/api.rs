@@ -212,7 +212,14 @@ pub async fn submit_exercise(lesson_id: String, code: String) -> Result<(), AppE
         return Err(Problem::GradingBusy.into());
     };
     let spec = &exercise.spec;
-    let graded = grade(state.grader.as_ref(), &code, &spec.tests, spec.limits).await;
+    let graded = grade(
+        state.grader.as_ref(),
+        &who.user.id.0,
+        &code,
+        &spec.tests,
+        spec.limits,
+    )
+    .await?;
     let id = repo::create_submission(
         &state.db,
         NewSubmission {
@@ -457,7 +464,15 @@ pub async fn validate_exercise(
     }
     let spec =
         ExerciseSpec::from_toml(&toml).map_err(|detail| AppError::ExerciseInvalid { detail })?;
-    let graded = grade_solution(state.grader.as_ref(), &spec).await;
+    // One check of a reference solution per author at a time, beside their one submission.
+    let who = require_user().await?;
+    let Some(_slot) = state
+        .grading_per_user
+        .enter(&format!("{}:validation", who.user.id.0))
+    else {
+        return Err(Problem::ValidationBusy.into());
+    };
+    let graded = grade_solution(state.grader.as_ref(), &who.user.id.0, &spec).await?;
     let all_passed = graded.all_passed();
     let saved = all_passed && save.is_some();
     if saved {

@@ -7,15 +7,20 @@ use crate::{
 };
 
 /// Runs `tests` against `code` and judges each result in Rust.
+/// A full grader queue is a 429 in words: nothing is stored as a 0/N.
 pub async fn grade(
     grader: &dyn Grader,
+    owner: &str,
     code: &str,
     tests: &[TestCase],
     limits: crate::exercises::model::Limits,
-) -> Graded {
+) -> Result<Graded, crate::error::AppError> {
     let started = std::time::Instant::now();
     let expressions: Vec<String> = tests.iter().map(test_expression).collect();
-    let runs = grader.run(code, &expressions, limits).await;
+    let runs = grader
+        .run(owner, code, &expressions, limits)
+        .await
+        .map_err(|_| crate::error::Problem::GraderFull)?;
     let outcomes: Vec<_> = runs.iter().map(|r| r.outcome.clone()).collect();
     let verdicts = judge(tests, &outcomes);
     let (passed, total) = score(tests, &verdicts);
@@ -30,20 +35,21 @@ pub async fn grade(
             micros: run.micros,
         })
         .collect();
-    Graded {
+    Ok(Graded {
         results,
         passed,
         total,
         millis: started.elapsed().as_millis().try_into().unwrap_or(u64::MAX),
-    }
+    })
 }
 
 /// Runs an exercise's reference solution against all its tests (authoring and import).
 pub async fn grade_solution(
     grader: &dyn Grader,
+    owner: &str,
     spec: &crate::exercises::model::ExerciseSpec,
-) -> Graded {
-    grade(grader, &spec.solution, &spec.tests, spec.limits).await
+) -> Result<Graded, crate::error::AppError> {
+    grade(grader, owner, &spec.solution, &spec.tests, spec.limits).await
 }
 
 #[derive(Debug)]

@@ -207,7 +207,7 @@ fn CourseCard(c: CourseScore, index: usize) -> impl IntoView {
     let has_trend = c.trend.len() > 1;
     view! {
         <article class="panel course-score" data-testid="course-score">
-            <h3><a href=format!("/courses/{}", c.slug)>{c.title.clone()}</a></h3>
+            <h2><a href=format!("/courses/{}", c.slug)>{c.title.clone()}</a></h2>
             <p class="score-big"><span class="muted">{s.score} " "</span><strong data-testid="score-value">{score}</strong></p>
             <dl class="score-parts">
                 {parts.into_iter().map(|(label, measured, amount, weight, effective, ratio)| {

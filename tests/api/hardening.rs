@@ -1,0 +1,436 @@
+//! Hardening for the real world (issue 18): each test here is an attack seen against the
+//! running server, and what an honest user keeps while it happens.
+
+use reqwest::StatusCode;
+
+use crate::helpers::{Browser, TestApp, spawn_app, spawn_app_with};
+
+const GOOD: &str = "a perfectly fine passphrase";
+
+/// Signing in through the plain HTML form (no JavaScript) with `next`, as a crafted link would.
+async fn location_after_sign_in(app: &TestApp, next: &str) -> String {
+    let res = app
+        .browser()
+        .post(app.url("/api/sign_in"))
+        .header("origin", &app.base)
+        // As a browser's form post (without JavaScript) asks: the answer is a redirect.
+        .header("accept", "text/html")
+        .form(&[
+            ("email", "next@example.org"),
+            ("password", GOOD),
+            ("next", next),
+        ])
+        .send()
+        .await
+        .expect("sent");
+    assert!(res.status().is_redirection(), "{next:?}: {}", res.status());
+    res.headers()
+        .get("location")
+        .expect("a redirect")
+        .to_str()
+        .expect("ascii")
+        .to_string()
+}
+
+#[tokio::test]
+async fn sign_in_never_sends_the_browser_to_another_site() {
+    let app = spawn_app().await;
+    let res = app.sign_up(&app.browser(), "next@example.org", GOOD).await;
+    assert_eq!(res.status(), StatusCode::OK);
+
+    // Each of these is a path to the eye, and another host to a browser (or to a proxy that
+    // decodes the path once): the sign-in lands on the home page instead.
+    for next in [
+        "/\t/evil.example",
+        "/\n/evil.example",
+        "/\\evil.example",
+        "\\/evil.example",
+        "//evil.example",
+        "/%2F%2Fevil.example",
+        "/%5Cevil.example",
+        "/.//evil.example",
+        " //evil.example",
+        "https://evil.example/",
+        "javascript:alert(1)",
+        "evil.example",
+    ] {
+        let location = location_after_sign_in(&app, next).await;
+        assert_eq!(location, "/", "next={next:?}");
+        // What a browser makes of it, on our origin.
+        let base = url::Url::parse(&app.base).unwrap();
+        assert_eq!(base.join(&location).unwrap().origin(), base.origin());
+    }
+    // Our own paths, with their query and fragment, still work.
+    assert_eq!(
+        location_after_sign_in(&app, "/courses?tag=rust&q=a+b#list").await,
+        "/courses?tag=rust&q=a+b#list"
+    );
+    assert_eq!(location_after_sign_in(&app, "/profile").await, "/profile");
+}
+
+/// A server function called by a client behind our proxy at `client` (the proxy, at
+/// 127.0.0.1, wrote the header; the test app trusts it).
+async fn call_from(
+    app: &TestApp,
+    browser: &Browser,
+    client: &str,
+    name: &str,
+    form: &[(&str, &str)],
+) -> reqwest::Response {
+    browser
+        .post(app.url(&format!("/api/{name}")))
+        .header("origin", &app.base)
+        .header("accept", "application/json")
+        .header("x-forwarded-for", client)
+        .form(form)
+        .send()
+        .await
+        .expect("sent")
+}
+
+async fn locale_from(app: &TestApp, client: &str) -> StatusCode {
+    call_from(
+        app,
+        &app.browser(),
+        client,
+        "set_locale",
+        &[("locale", "en")],
+    )
+    .await
+    .status()
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_each_client_is_limited_on_its_own_and_nobody_else_can_pick_an_address()
+ {
+    let limits = [("PAIRWISE_WRITE_RATE", "1"), ("PAIRWISE_WRITE_BURST", "3")];
+    let app = spawn_app_with(&[
+        limits[0],
+        limits[1],
+        ("PAIRWISE_TRUSTED_PROXIES", "127.0.0.1/32"),
+    ])
+    .await;
+    // The client wrote an address of its own in front; the proxy appended the real one.
+    for _ in 0..3 {
+        assert_eq!(
+            locale_from(&app, "6.6.6.6, 198.51.100.1").await,
+            StatusCode::OK
+        );
+    }
+    assert_eq!(
+        locale_from(&app, "7.7.7.7, 198.51.100.1").await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "a made-up address on the left must not give a fresh bucket"
+    );
+    // Another client behind the same proxy is not touched.
+    assert_eq!(locale_from(&app, "198.51.100.2").await, StatusCode::OK);
+    app.stop().await;
+
+    // Without trusted proxies the header is only text: every "client" is the one TCP peer.
+    let app = spawn_app_with(&limits).await;
+    for i in 0..3 {
+        assert_eq!(
+            locale_from(&app, &format!("198.51.100.{i}")).await,
+            StatusCode::OK
+        );
+    }
+    assert_eq!(
+        locale_from(&app, "198.51.100.9").await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn reading_does_not_use_up_the_writes() {
+    let app = spawn_app_with(&[("PAIRWISE_WRITE_RATE", "1"), ("PAIRWISE_WRITE_BURST", "3")]).await;
+    let browser = app.browser();
+    app.sign_up(&browser, "reader@example.org", GOOD).await; // one write
+    for _ in 0..20 {
+        let res = app.call(&browser, "current_user", &[]).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let res = app.call(&browser, "get_notifications", &[]).await;
+        assert_eq!(res.status(), StatusCode::OK);
+    }
+    // Two writes are still there.
+    for _ in 0..2 {
+        let res = app.call(&browser, "set_locale", &[("locale", "en")]).await;
+        assert_eq!(res.status(), StatusCode::OK);
+    }
+    assert_eq!(
+        app.call(&browser, "set_locale", &[("locale", "en")])
+            .await
+            .status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    app.stop().await;
+}
+
+async fn sign_in_from(
+    app: &TestApp,
+    client: &str,
+    email: &str,
+    password: &str,
+) -> reqwest::Response {
+    call_from(
+        app,
+        &app.browser(),
+        client,
+        "sign_in",
+        &[("email", email), ("password", password)],
+    )
+    .await
+}
+
+#[tokio::test]
+async fn wrong_passwords_from_elsewhere_never_lock_the_owner_out() {
+    let app = spawn_app_with(&[("PAIRWISE_TRUSTED_PROXIES", "127.0.0.1")]).await;
+    app.sign_up(&app.browser(), "owner@example.org", GOOD).await;
+
+    // Someone tries five wrong passwords and is stopped — for that account, from there.
+    for _ in 0..5 {
+        let res = sign_in_from(&app, "198.51.100.66", "owner@example.org", "guess").await;
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    }
+    let res = sign_in_from(&app, "198.51.100.66", "owner@example.org", "guess").await;
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(res.headers().contains_key("retry-after"));
+    // Guessing on from more addresses slows the account down (never a lock-out)...
+    for client in ["198.51.100.67", "198.51.100.68"] {
+        for _ in 0..5 {
+            let res = sign_in_from(&app, client, "owner@example.org", "guess").await;
+            assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+        }
+    }
+    // ...and the owner, from their own address, gets in with the right password.
+    let res = sign_in_from(&app, "203.0.113.10", "owner@example.org", GOOD).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn sixty_wrong_passwords_at_once_get_no_more_tries_than_the_limit() {
+    let app = spawn_app().await;
+    app.sign_up(&app.browser(), "target@example.org", GOOD)
+        .await;
+    let tries = (0..60).map(|_| {
+        let app = &app;
+        async move {
+            app.sign_in(&app.browser(), "target@example.org", "wrong guess")
+                .await
+                .status()
+        }
+    });
+    let statuses = futures_util::future::join_all(tries).await;
+    let checked = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::UNAUTHORIZED)
+        .count();
+    let limited = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert_eq!(checked, 5, "{statuses:?}");
+    assert_eq!(limited, 55, "{statuses:?}");
+    let mut res = app
+        .state
+        .db
+        .query("RETURN count(SELECT * FROM audit WHERE kind = 'sign_in_failed' AND email = 'target@example.org')")
+        .await
+        .expect("count");
+    let recorded: Option<i64> = res.take(0).expect("count");
+    assert_eq!(recorded, Some(5));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn endless_loops_from_three_accounts_cannot_starve_an_honest_submission() {
+    use crate::exercises::{enrolled_learner, exercise_course, test_case};
+    let app = spawn_app_with(&[("PAIRWISE_GRADER_WORKERS", "2")]).await;
+    let tests: Vec<_> = (0..6)
+        .map(|i| {
+            test_case(
+                &format!("answers {i}"),
+                "answer()",
+                serde_json::json!(42),
+                false,
+            )
+        })
+        .collect();
+    let limits = app::exercises::model::Limits {
+        test_ms: 1_000,
+        total_ms: 10_000,
+    };
+    let lesson = exercise_course(&app, "grader-fairness", None, tests, limits).await;
+    let mut flooders = Vec::new();
+    for i in 0..3 {
+        let who = enrolled_learner(&app, &format!("flood{i}@example.org"), "grader-fairness").await;
+        flooders.push(who);
+    }
+    let honest = enrolled_learner(&app, "honest@example.org", "grader-fairness").await;
+
+    // Each flooder keeps an endless loop in grading (one at a time each, the most allowed).
+    let endless = "function answer() { for (;;) { for (;;) {} } }";
+    let lesson = lesson.as_str();
+    let flood = flooders.iter().map(|who| {
+        let app = &app;
+        async move {
+            let res = app
+                .call(
+                    who,
+                    "submit_exercise",
+                    &[("lesson_id", lesson), ("code", endless)],
+                )
+                .await;
+            assert_eq!(res.status(), StatusCode::OK);
+        }
+    });
+    let honest_run = async {
+        // Let the flood occupy both workers first.
+        tokio::time::sleep(std::time::Duration::from_millis(1_500)).await;
+        let started = std::time::Instant::now();
+        let view =
+            crate::exercises::submit(&app, &honest, lesson, "function answer() { return 42; }")
+                .await;
+        (started.elapsed(), view)
+    };
+    // A second one while the first is being graded is refused in words.
+    let second_try = async {
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        app.call(
+            &flooders[0],
+            "submit_exercise",
+            &[("lesson_id", lesson), ("code", endless)],
+        )
+        .await
+    };
+    let (_, (waited, view), refused) = tokio::join!(
+        futures_util::future::join_all(flood),
+        honest_run,
+        second_try
+    );
+    assert_eq!(view["summary"]["passed"], 6, "{view}");
+    assert_eq!(view["summary"]["total"], 6);
+    // Waiting for at most one test's limit (1 s) behind the loops, plus process start-up;
+    // without turns it waited for whole 6-test submissions (6 s and more).
+    assert!(
+        waited < std::time::Duration::from_millis(2_500),
+        "the honest submission took {waited:?}"
+    );
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+    let body = refused.text().await.unwrap();
+    assert!(
+        body.contains("still being graded") || body.contains("grading_busy"),
+        "{body}"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn signing_out_and_changing_password_or_role_close_live_sockets_at_once() {
+    use crate::helpers::Received;
+    let app = spawn_app().await;
+    let room = crate::rooms::room(&app, "ends").await;
+    let guest_cookies = room.guest.cookie_header();
+    // The guest is on the notifications socket and in the room, in this browser.
+    let mut live = app.live(&room.guest, None).await.expect("socket");
+    live.greeted().await;
+    let mut in_room = app
+        .room_socket(&room.guest, &room.id, "?since=0", None)
+        .await
+        .expect("room socket");
+    // The same account in a second browser (another session) stays connected.
+    let other = app.browser();
+    let res = app
+        .sign_in(
+            &other,
+            "guest-ends@pairwise.test",
+            "a perfectly fine passphrase",
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let mut other_live = app.live(&other, None).await.expect("socket");
+    other_live.greeted().await;
+
+    let started = std::time::Instant::now();
+    let res = app.call(&room.guest, "sign_out", &[]).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(
+        live.recv().await,
+        Received::Closed(Some(app::realtime::close::ACCESS_ENDED))
+    );
+    assert_eq!(
+        in_room.closed().await,
+        Some(app::realtime::close::ACCESS_ENDED)
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(1));
+    // The old cookie cannot open a new one.
+    let stale = Browser::with_cookie_header(&guest_cookies);
+    assert!(app.live(&stale, None).await.is_err());
+
+    // The other session is still there, until the admin changes the account's roles.
+    other_live
+        .send(&app::realtime::ClientMessage::Ping { seq: 7 })
+        .await;
+    assert!(matches!(other_live.recv().await, Received::Message(_)));
+    let admin = app.admin().await;
+    let me = crate::mentoring::user_id(&app, &other).await;
+    let res = app
+        .call(
+            &admin,
+            "set_user_role",
+            &[("user_id", &me), ("role", "mentor"), ("granted", "true")],
+        )
+        .await;
+    assert_eq!(
+        res.status(),
+        StatusCode::OK,
+        "{}",
+        res.text().await.unwrap()
+    );
+    assert_eq!(
+        other_live.recv().await,
+        Received::Closed(Some(app::realtime::close::ACCESS_ENDED))
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_course_folder_with_a_symbolic_link_is_refused_and_nothing_is_read_through_it() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("course.toml"),
+        "slug = \"linked\"\ntitle = \"Linked\"\nlanguage = \"en\"\nlevel = \"beginner\"\n\n\
+         [[section]]\ntitle = \"One\"\n\n[[section.lesson]]\ntitle = \"Secrets\"\nkind = \"text\"\nfile = \"lesson.md\"\n",
+    )
+    .unwrap();
+    std::os::unix::fs::symlink("/etc/passwd", dir.path().join("lesson.md")).unwrap();
+    let err = server::course_files::import(&app.state, dir.path(), dir.path())
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("lesson.md:1: a symbolic link"), "{err}");
+    assert_eq!(
+        app::courses::repo::course_count(&app.state.db)
+            .await
+            .unwrap(),
+        0,
+        "nothing was stored"
+    );
+    // A linked folder on the way is refused the same way.
+    std::fs::remove_file(dir.path().join("lesson.md")).unwrap();
+    let real = tempfile::tempdir().unwrap();
+    std::fs::write(real.path().join("lesson.md"), "# Hi").unwrap();
+    std::os::unix::fs::symlink(real.path(), dir.path().join("texts")).unwrap();
+    let toml = std::fs::read_to_string(dir.path().join("course.toml"))
+        .unwrap()
+        .replace("file = \"lesson.md\"", "file = \"texts/lesson.md\"");
+    std::fs::write(dir.path().join("course.toml"), toml).unwrap();
+    let err = server::course_files::import(&app.state, dir.path(), dir.path())
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("a symbolic link"), "{err}");
+    app.stop().await;
+}
