@@ -434,3 +434,80 @@ async fn a_course_folder_with_a_symbolic_link_is_refused_and_nothing_is_read_thr
     assert!(err.contains("a symbolic link"), "{err}");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_mentor_sees_no_hidden_tests_and_loses_access_with_the_role() {
+    use crate::exercises::{enrolled_learner, exercise_course, submit, test_case};
+    use crate::mentoring::{mentor, mentored, user_id};
+    let app = spawn_app().await;
+    let lesson = exercise_course(
+        &app,
+        "mentor-access",
+        None,
+        vec![
+            test_case("visible", "answer()", serde_json::json!(42), false),
+            test_case("secret input", "answer() + 1", serde_json::json!(43), true),
+        ],
+        app::exercises::model::Limits::DEFAULT,
+    )
+    .await;
+    let learner = enrolled_learner(&app, "mentee@example.org", "mentor-access").await;
+    let (m, mentor_id) = mentor(&app, "access-mentor", "3").await;
+    mentored(&app, &m, &mentor_id, &learner).await;
+    let view = submit(&app, &learner, &lesson, "function answer() { return 42; }").await;
+    let id = view["summary"]["id"].as_str().unwrap().to_string();
+    let learner_id = user_id(&app, &learner).await;
+
+    // The learner's mentor reviews, but the hidden test stays hidden: they do not author it.
+    let res = app
+        .call(&m, "get_submission", &[("id", &id), ("against", "")])
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let seen = crate::helpers::body_json(res).await;
+    assert_eq!(seen["can_review"], true);
+    let hidden = &seen["results"][1];
+    assert_eq!(hidden["hidden"], true);
+    assert_eq!(hidden["call"], serde_json::Value::Null, "{seen}");
+    assert_ne!(hidden["name"], "secret input");
+    let res = app
+        .call(
+            &m,
+            "learner_dashboard",
+            &[("learner", &learner_id), ("days", "")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+
+    // The admin takes the mentor role away: the access ends with it, on the next request.
+    let admin = app.admin().await;
+    let res = app
+        .call(
+            &admin,
+            "set_user_role",
+            &[
+                ("user_id", &mentor_id),
+                ("role", "mentor"),
+                ("granted", "false"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        res.status(),
+        StatusCode::OK,
+        "{}",
+        res.text().await.unwrap()
+    );
+    let res = app
+        .call(&m, "get_submission", &[("id", &id), ("against", "")])
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let res = app
+        .call(
+            &m,
+            "learner_dashboard",
+            &[("learner", &learner_id), ("days", "")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    app.stop().await;
+}

@@ -89,7 +89,7 @@ pub mod backend {
         state: &AppState,
         id: &str,
         who: &Authenticated,
-    ) -> Result<(SubmissionRow, bool), AppError> {
+    ) -> Result<(SubmissionRow, Reviewer), AppError> {
         if !crate::ids::is_record_key(id) {
             return Err(AppError::NotFound);
         }
@@ -99,15 +99,27 @@ pub mod backend {
         let course = course_repo::course_by_id(&state.db, &row.course)
             .await?
             .ok_or(AppError::NotFound)?;
-        // The course's authors review; so does the learner's own mentor (a mentorship).
-        let reviewer = can_edit(&course, Some(who))
-            || crate::mentoring::repo::is_mentor_of(&state.db, &who.user.id.0, &row.learner)
-                .await?;
+        // The course's authors review; so does the learner's own mentor (a mentorship, while
+        // they still hold the mentor role), who sees hidden tests only in courses they author.
+        let author = can_edit(&course, Some(who));
+        let reviewer = author
+            || (crate::accounts::model::Capabilities::can_mentor(who.user.roles.as_slice())
+                && crate::mentoring::repo::is_mentor_of(&state.db, &who.user.id.0, &row.learner)
+                    .await?);
         if row.learner == who.user.id.0 || reviewer {
-            Ok((row, reviewer))
+            Ok((row, Reviewer { reviewer, author }))
         } else {
             Err(AppError::NotFound)
         }
+    }
+
+    /// What the caller may do with a submission they can see.
+    #[derive(Clone, Copy, Debug)]
+    pub struct Reviewer {
+        /// Comment on it and see its grading time (authors and the learner's mentor).
+        pub reviewer: bool,
+        /// See its hidden tests (the course's authors and admins).
+        pub author: bool,
     }
 
     pub fn stored_results(row: &SubmissionRow) -> Result<Vec<StoredResult>, AppError> {
@@ -245,12 +257,13 @@ pub async fn submit_exercise(lesson_id: String, code: String) -> Result<(), AppE
 pub async fn get_submission(id: String, against: String) -> Result<SubmissionView, AppError> {
     let state = AppState::get()?;
     let who = require_user().await?;
-    let (row, reviewer) = visible_submission(&state, &id, &who).await?;
+    let (row, access) = visible_submission(&state, &id, &who).await?;
+    let reviewer = access.reviewer;
     let lesson = course_repo::lesson(&state.db, &row.lesson).await?;
     let results = stored_results(&row)?
         .iter()
         .enumerate()
-        .map(|(i, r)| r.view(i, reviewer))
+        .map(|(i, r)| r.view(i, access.author))
         .collect();
     let comments = repo::comments(&state.db, &row.id)
         .await?
@@ -307,7 +320,7 @@ pub async fn add_review_comment(
 ) -> Result<(), AppError> {
     let state = AppState::get()?;
     let who = require_user().await?;
-    let (row, reviewer) = visible_submission(&state, &submission_id, &who).await?;
+    let (row, Reviewer { reviewer, .. }) = visible_submission(&state, &submission_id, &who).await?;
     if !reviewer {
         return Err(AppError::Forbidden);
     }
@@ -352,7 +365,8 @@ pub async fn update_review_comment(
     let comment = repo::comment(&state.db, &comment_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let (row, reviewer) = visible_submission(&state, &comment.submission, &who).await?;
+    let (row, Reviewer { reviewer, .. }) =
+        visible_submission(&state, &comment.submission, &who).await?;
     if !reviewer {
         return Err(AppError::Forbidden);
     }

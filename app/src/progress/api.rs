@@ -79,13 +79,15 @@ pub async fn learner_dashboard(
         _ => return Err(AppError::NotFound),
     };
     let own = learner == me;
-    if !own
-        && !is_admin(&who)
-        && !repo::mentees(&state.db, &me)
-            .await?
-            .iter()
-            .any(|m| m.learner == learner)
-    {
+    // A mentor's access lasts while both the mentorship and their mentor role do.
+    let allowed = own
+        || is_admin(&who)
+        || (crate::accounts::model::Capabilities::can_mentor(who.user.roles.as_slice())
+            && repo::mentees(&state.db, &me)
+                .await?
+                .iter()
+                .any(|m| m.learner == learner));
+    if !allowed {
         return Err(AppError::Forbidden);
     }
     let name = repo::display_name(&state.db, &learner)
