@@ -589,6 +589,13 @@ async fn each_caller_gets_exactly_the_access_the_matrix_gives() {
             };
             let status = call(&app, &browser, e, caller).await.status();
             if caller.may(e.access) {
+                // Reaching it is not enough: an allowed caller with the matrix's arguments
+                // gets an answer, never a server error.
+                assert!(
+                    !status.is_server_error(),
+                    "{caller:?} calling {} got {status}",
+                    e.path
+                );
                 assert!(
                     status != StatusCode::UNAUTHORIZED && status != StatusCode::FORBIDDEN
                         || e.path == "/api/sign_in",
@@ -639,5 +646,82 @@ async fn a_learner_cannot_call_an_admin_function_and_nothing_changes() {
     let me: serde_json::Value =
         crate::helpers::body_json(app.call(&learner, "current_user", &[]).await).await;
     assert_eq!(me["roles"], serde_json::json!(["learner"]));
+    app.stop().await;
+}
+
+/// The plain axum routes beside the server functions: who gets what.
+#[tokio::test]
+async fn the_plain_routes_refuse_whoever_may_not_use_them() {
+    let app = crate::helpers::spawn_app_with(&[("PAIRWISE_METRICS_TOKEN", "authz-token")]).await;
+    let anonymous = app.browser();
+    let learner = app.user_with_roles(&unique("plain"), &[]).await;
+    let room = crate::rooms::room(&app, "plain-routes").await;
+
+    // Live sockets: signed in and invited, or nothing.
+    assert_eq!(
+        app.live(&anonymous, None).await.err().map(|e| e.0),
+        Some(401)
+    );
+    assert_eq!(
+        app.room_socket(&anonymous, &room.id, "", None)
+            .await
+            .err()
+            .map(|e| e.0),
+        Some(401)
+    );
+    assert_eq!(
+        app.room_socket(&learner, &room.id, "", None)
+            .await
+            .err()
+            .map(|e| e.0),
+        Some(403),
+        "a room one was not invited to"
+    );
+    assert!(
+        app.room_socket(&room.guest, &room.id, "", None)
+            .await
+            .is_ok()
+    );
+
+    async fn get(app: &TestApp, who: &crate::helpers::Browser, path: &str) -> StatusCode {
+        who.get(app.url(path)).send().await.expect("sent").status()
+    }
+    // Uploads: only a course's authors (anonymous first).
+    let upload = anonymous
+        .post(app.url("/upload/video/nosuchlesson"))
+        .header("origin", &app.base)
+        .header("content-type", "multipart/form-data; boundary=XyZ")
+        .body("--XyZ--\r\n")
+        .send()
+        .await
+        .expect("sent")
+        .status();
+    assert_eq!(upload, StatusCode::UNAUTHORIZED);
+    // Calendar: a booking's .ics for its two people only; a feed only by its secret.
+    assert_eq!(
+        get(&app, &anonymous, "/bookings/nosuchbooking/ics").await,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        get(&app, &learner, "/bookings/nosuchbooking/ics").await,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        get(
+            &app,
+            &anonymous,
+            "/calendar/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.ics"
+        )
+        .await,
+        StatusCode::NOT_FOUND
+    );
+    // Metrics: only with the token; media: what does not exist is a 404.
+    assert_eq!(get(&app, &learner, "/metrics").await, StatusCode::NOT_FOUND);
+    assert_eq!(
+        get(&app, &anonymous, "/media/nothing-here.webm").await,
+        StatusCode::NOT_FOUND
+    );
+    // The sandbox page is public by design (it runs learner code in an opaque origin).
+    assert_eq!(get(&app, &anonymous, "/sandbox/run").await, StatusCode::OK);
     app.stop().await;
 }
