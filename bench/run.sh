@@ -135,20 +135,20 @@ command -v chromium >/dev/null && node bench/call-setup.mjs "$BASE" 20
 
 # Mentoring: ranking one request against 10,000 mentors (in-process, the pure function), then
 # bookings per second under contention through the server.
-CARGO_TARGET_DIR=$TARGET cargo run --quiet --release -p app --example rank_mentors
+env -u RUSTFLAGS CARGO_TARGET_DIR=$TARGET cargo run --quiet --release -p app --example rank_mentors
 node bench/bookings.mjs "$BASE"
 
 # Pair programming: keystroke → rendered in the other browser through the server (Chromium,
 # two contexts), then the server's apply path against bare yrs and memory per open document
 # (in-process, a seeded editing trace).
 command -v chromium >/dev/null && node bench/pair-latency.mjs "$BASE" 300
-CARGO_TARGET_DIR=$TARGET cargo run --quiet --release -p app --features ssr --example pair_apply
+env -u RUSTFLAGS CARGO_TARGET_DIR=$TARGET cargo run --quiet --release -p app --features ssr --example pair_apply
 
 # Progress: recommendations evaluated offline (precision@5/recall@5 against popularity) and a
 # full recomputation for 10,000 learners × 500 courses (in-process), then the dashboard page
 # at 64 connections on a second server whose database holds 10,000 learners' history
 # (`pairwise seed-history`, seeded while that server is stopped).
-CARGO_TARGET_DIR=$TARGET cargo run --quiet --release -p app --example recommend_eval
+env -u RUSTFLAGS CARGO_TARGET_DIR=$TARGET cargo run --quiet --release -p app --example recommend_eval
 HISTORY=$(mktemp -d)
 SEEDPORT=$((PORT + 1))
 PAIRWISE_DATA_DIR=$HISTORY PAIRWISE_LOG=warn "$BIN" seed-history --learners 10000 --courses 500
