@@ -16,6 +16,10 @@ pub const MESSAGE_BURST: f64 = 60.0;
 /// rather than letting its queue grow the server's memory.
 pub const SEND_QUEUE: usize = 256;
 
+/// Live sockets one account may hold open at once (its tabs' `/ws` and its room sockets); a
+/// new `/ws` beyond this is refused with 429, so one account cannot pile up server memory.
+pub const MAX_SOCKETS_PER_USER: usize = 64;
+
 /// Close codes the server uses, so the client can tell the user what happened.
 pub mod close {
     /// RFC 6455 "policy violation": too many messages, or reading too slowly.

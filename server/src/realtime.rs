@@ -69,6 +69,12 @@ pub async fn upgrade(
         Ok(who) => who,
         Err(refused) => return refused,
     };
+    if ctx.state.live_sockets.count(&who.user.id.0) >= realtime::MAX_SOCKETS_PER_USER {
+        tracing::warn!(user = %who.user.id, "too many live sockets: refused");
+        return error_response(AppError::RateLimited {
+            retry_after_secs: 30,
+        });
+    }
     let ws = match ws {
         Ok(ws) => ws,
         Err(_) => {

@@ -511,3 +511,31 @@ async fn a_mentor_sees_no_hidden_tests_and_loses_access_with_the_role() {
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn one_account_cannot_open_live_sockets_without_end() {
+    let app = spawn_app().await;
+    let who = app.user_with_roles("sockets@example.org", &[]).await;
+    let mut open = Vec::new();
+    for _ in 0..app::realtime::MAX_SOCKETS_PER_USER {
+        let mut live = app.live(&who, None).await.expect("socket");
+        live.greeted().await;
+        open.push(live);
+    }
+    let refused = app.live(&who, None).await.err();
+    assert_eq!(refused.as_ref().map(|r| r.0), Some(429), "{refused:?}");
+    // Another account is not affected, and closing one frees a place.
+    let other = app.user_with_roles("other-sockets@example.org", &[]).await;
+    assert!(app.live(&other, None).await.is_ok());
+    drop(open.pop());
+    let mut reopened = None;
+    for _ in 0..50 {
+        if let Ok(live) = app.live(&who, None).await {
+            reopened = Some(live);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(reopened.is_some(), "a closed socket gives its place back");
+    app.stop().await;
+}
