@@ -502,14 +502,19 @@ pub async fn find_session(db: &Db, token_hash: &str) -> Result<Option<StoredSess
     }))
 }
 
-pub async fn touch_session(db: &Db, token_hash: &str, now: DateTime<Utc>) -> Result<(), AppError> {
+/// Moves a session's last use forward. Two requests of one session may race here; the loser's
+/// error is returned for the caller to ignore (it is not logged as a failure).
+pub async fn touch_session(
+    db: &Db,
+    token_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<(), surrealdb::Error> {
     db.query("UPDATE session SET last_seen_at = $now WHERE token_hash = $hash")
         .bind(("hash", token_hash.to_string()))
         .bind(("now", now))
         .await
         .and_then(|r| r.check())
-        .map_err(internal("touch session"))?;
-    Ok(())
+        .map(drop)
 }
 
 pub async fn delete_session(db: &Db, token_hash: &str) -> Result<(), AppError> {

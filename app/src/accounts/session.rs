@@ -206,7 +206,12 @@ pub async fn authenticate(
     }
     // Reads stay reads: `last_seen_at` is written at most once a minute per session.
     if (now - found.last_seen_at).num_seconds() >= TOUCH_EVERY_SECS {
-        repo::touch_session(&state.db, &token_hash, now).await?;
+        // Best effort: two requests of one session may touch it at once, and the one that
+        // loses the write race has nothing to add (the other just wrote the same minute).
+        // The request itself must not fail for it.
+        if let Err(e) = repo::touch_session(&state.db, &token_hash, now).await {
+            tracing::debug!(error = ?e, "session touch lost a race; the other one stands");
+        }
         state.sessions.put(
             &token_hash,
             CachedSession {
