@@ -79,6 +79,7 @@ pub enum Problem {
     PostTooLong,
     MessageTooLong,
     NotMentored,
+    MentorshipEnded,
     NoMentor,
     WeightsInvalid,
     TryAgain,
@@ -154,6 +155,7 @@ impl Problem {
             Problem::PostTooLong => s.mentoring.err_post_too_long,
             Problem::MessageTooLong => s.mentoring.err_message_too_long,
             Problem::NotMentored => s.mentoring.err_not_mentored,
+            Problem::MentorshipEnded => s.mentoring.err_mentorship_ended,
         }
     }
 }
@@ -229,6 +231,7 @@ impl AppError {
                     | Problem::FeedbackTooEarly
                     | Problem::AlreadyRated
                     | Problem::NoMentor
+                    | Problem::MentorshipEnded
                     | Problem::TryAgain,
             } => 409,
             AppError::Invalid {

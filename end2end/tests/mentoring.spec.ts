@@ -43,6 +43,11 @@ async function requestMentor(learner: PairwiseApp) {
 async function accept(mentor: PairwiseApp, learnerName: string) {
   await mentor.goto('/mentoring');
   await mentor.page.getByTestId('received-requests').getByRole('link', { name: learnerName }).click();
+  // Loading the page changes nothing; once it runs it tells the server it was seen.
+  await expect(mentor.page.getByTestId('request-state')).toHaveAttribute('data-state', 'sent');
+  await mentor.hydrated();
+  await expect(mentor.page.getByTestId('request-seen')).toHaveAttribute('data-seen', 'true');
+  await mentor.page.reload();
   await expect(mentor.page.getByTestId('request-state')).toHaveAttribute('data-state', 'viewed');
   await mentor.hydrated();
   await mentor.page.getByTestId('accept-request').click();

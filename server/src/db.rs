@@ -53,6 +53,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "progress_aggregates",
         include_str!("../migrations/0009_progress_aggregates.surql"),
     ),
+    (
+        10,
+        "hardening",
+        include_str!("../migrations/0010_hardening.surql"),
+    ),
 ];
 
 /// Opens the database named by the configuration: embedded SurrealKV (every commit synced to

@@ -322,11 +322,13 @@ fn router(
         .with_state(leptos_options)
         .merge(ops)
         .merge(live)
-        // Lesson videos: ServeDir answers Range requests, so players can seek and phones can
-        // stream. Names are random, server-made, and never come from users.
-        .nest_service(
-            "/media",
-            tower_http::services::ServeDir::new(config.media_dir()),
+        // Lesson videos and captions, for whoever may see their course (see uploads::media).
+        .route(
+            "/media/{name}",
+            get(uploads::media).with_state(uploads::UploadContext {
+                state: state.clone(),
+                media_dir: config.media_dir(),
+            }),
         )
         .layer(RequestBodyLimitLayer::new(config.max_body_bytes))
         // Uploads stream to disk with their own, larger cap (checked again while streaming).

@@ -17,6 +17,7 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
 };
 use tokio::io::AsyncWriteExt;
+use tower::ServiceExt;
 
 use crate::{
     course_files::{VIDEO_MAX_BYTES, sniff_video},
@@ -145,6 +146,62 @@ async fn receive(
     Err(AppError::BadRequest {
         detail: "choose a video file to upload".into(),
     })
+}
+
+/// `GET /media/<name>`: a lesson's stored video or captions, with Range requests (players
+/// seek, phones stream). A file of a published course is for everyone, as its lesson pages
+/// are; a draft's only for its authors and admins, since a random name is not a permission.
+/// Anyone else, and a file no lesson uses, gets 404 (drafts do not reveal that they exist).
+pub async fn media(
+    State(ctx): State<UploadContext>,
+    Path(name): Path<String>,
+    req: axum::extract::Request,
+) -> Response {
+    // Server-made names: a key, a dot and an extension; nothing that could leave the folder.
+    let valid = (3..=80).contains(&name.len())
+        && !name.starts_with('.')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_' || b == b'-')
+        && !name.contains("..");
+    if !valid {
+        return error_response(AppError::NotFound);
+    }
+    let access = match repo::media_access(&ctx.state.db, &name).await {
+        Ok(Some(access)) => access,
+        Ok(None) => return error_response(AppError::NotFound),
+        Err(e) => return error_response(e),
+    };
+    let cache = if access.published {
+        "public, max-age=31536000, immutable"
+    } else {
+        use app::accounts::model::Capabilities;
+        let who = match session::authenticate(&ctx.state, req.headers()).await {
+            Ok(who) => who,
+            Err(e) => return error_response(e),
+        };
+        let allowed = who.is_some_and(|w| {
+            w.user.roles.can_administer() || access.author_ids.contains(&w.user.id.0)
+        });
+        if !allowed {
+            return error_response(AppError::NotFound);
+        }
+        "private, no-store"
+    };
+    let file = tower_http::services::ServeFile::new(ctx.media_dir.join(&name));
+    match file.oneshot(req).await {
+        Ok(res) => {
+            let mut res = res.map(axum::body::Body::new);
+            if res.status().is_success() {
+                res.headers_mut().insert(
+                    header::CACHE_CONTROL,
+                    header::HeaderValue::from_static(cache),
+                );
+            }
+            res
+        }
+        Err(never) => match never {},
+    }
 }
 
 fn io_error(e: std::io::Error) -> AppError {

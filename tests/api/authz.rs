@@ -411,6 +411,11 @@ pub const ENDPOINTS: &[Endpoint] = &[
         args: &[("id", "nosuchrequest")],
     },
     Endpoint {
+        path: "/api/mark_request_viewed",
+        access: Access::User,
+        args: &[("id", "nosuchrequest")],
+    },
+    Endpoint {
         path: "/api/answer_request",
         access: Access::User,
         args: &[("id", "nosuchrequest"), ("accept", "true")],
@@ -429,6 +434,11 @@ pub const ENDPOINTS: &[Endpoint] = &[
         path: "/api/get_mentorship",
         access: Access::User,
         args: &[("id", "nosuch_mentorship")],
+    },
+    Endpoint {
+        path: "/api/end_mentorship",
+        access: Access::User,
+        args: &[("mentorship", "nosuch_mentorship")],
     },
     Endpoint {
         path: "/api/book_session",

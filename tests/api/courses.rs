@@ -903,6 +903,15 @@ fn multipart(content_type: &str, bytes: &[u8]) -> Vec<u8> {
     body
 }
 
+async fn res_cache(who: &Browser, app: &crate::helpers::TestApp, src: &str) -> String {
+    let res = who.get(app.url(src)).send().await.unwrap();
+    res.headers()
+        .get("cache-control")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string()
+}
+
 #[tokio::test]
 async fn an_upload_that_claims_to_be_mp4_but_is_not_is_refused_and_a_real_video_streams() {
     let app = spawn_app().await;
@@ -987,9 +996,20 @@ async fn an_upload_that_claims_to_be_mp4_but_is_not_is_refused_and_a_real_video_
         "{src}"
     );
 
-    // Players seek with Range requests.
+    // A draft's video is its authors' alone: its random name is not a permission.
+    for who in [app.browser(), stranger.clone()] {
+        let res = who.get(app.url(&src)).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    }
     let res = app
         .browser()
+        .get(app.url("/media/..%2F..%2Fetc%2Fpasswd"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    // Players seek with Range requests.
+    let res = author
         .get(app.url(&src))
         .header("range", "bytes=0-99")
         .send()
@@ -997,6 +1017,30 @@ async fn an_upload_that_claims_to_be_mp4_but_is_not_is_refused_and_a_real_video_
         .unwrap();
     assert_eq!(res.status(), StatusCode::PARTIAL_CONTENT);
     assert_eq!(res.bytes().await.unwrap().as_ref(), &real[..100]);
+    assert_eq!(res_cache(&author, &app, &src).await, "private, no-store");
+    // Published, it is everyone's, as its lesson pages are.
+    let res = app
+        .call(
+            &author,
+            "publish_course",
+            &[("slug", "videos"), ("published", "true")],
+        )
+        .await;
+    assert_eq!(
+        res.status(),
+        StatusCode::OK,
+        "{}",
+        res.text().await.unwrap()
+    );
+    let res = app
+        .browser()
+        .get(app.url(&src))
+        .header("range", "bytes=100-199")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::PARTIAL_CONTENT);
+    assert_eq!(res.bytes().await.unwrap().as_ref(), &real[100..200]);
 
     // A new video replaces the old one, whose file is removed from the disk.
     let old_file = app.media_dir.join(src.trim_start_matches("/media/"));

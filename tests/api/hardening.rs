@@ -539,3 +539,181 @@ async fn one_account_cannot_open_live_sockets_without_end() {
     assert!(reopened.is_some(), "a closed socket gives its place back");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn either_side_ends_a_mentorship_and_access_sessions_and_the_place_go_with_it() {
+    use crate::helpers::body_json;
+    use crate::mentoring::{book, learner, mentor, mentored, user_id};
+    let app = spawn_app().await;
+    let (m, mentor_id) = mentor(&app, "ending-mentor", "1").await;
+    let first = learner(&app, "ending-first").await;
+    let first_id = user_id(&app, &first).await;
+    let ms = mentored(&app, &m, &mentor_id, &first).await;
+    let page = body_json(app.call(&first, "get_mentorship", &[("id", &ms)]).await).await;
+    let start = page["slots"][0]["start"]
+        .as_str()
+        .expect("a free slot")
+        .to_string();
+    let res = book(&app, &first, &ms, &start).await;
+    assert!(res.status().is_success(), "{}", res.text().await.unwrap());
+    let home = body_json(app.call(&first, "mentoring_home", &[]).await).await;
+    let booking = home["upcoming"][0]["id"]
+        .as_str()
+        .expect("a booking")
+        .to_string();
+
+    // The mentor is full: a second learner cannot even ask.
+    let second = learner(&app, "ending-second").await;
+    let form = [
+        ("mentor", mentor_id.as_str()),
+        ("goals", "Databases"),
+        ("skills", "SQL: beginner"),
+        ("languages", "en"),
+        ("windows", "mon 19:00-22:00"),
+        ("timezone", "Europe/Berlin"),
+    ];
+    let res = app.call(&second, "send_request", &form).await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert!(res.text().await.unwrap().contains("mentor_full"));
+
+    // Someone outside it cannot end it (nor learn that it exists); the learner can.
+    let res = app
+        .call(&second, "end_mentorship", &[("mentorship", &ms)])
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let res = app
+        .call(&first, "end_mentorship", &[("mentorship", &ms)])
+        .await;
+    assert!(res.status().is_success(), "{}", res.text().await.unwrap());
+    let res = app.call(&m, "end_mentorship", &[("mentorship", &ms)]).await;
+    assert_eq!(
+        res.status(),
+        StatusCode::CONFLICT,
+        "ending twice is refused in words"
+    );
+    assert!(res.text().await.unwrap().contains("mentorship_ended"));
+
+    // The mentor's access to the learner's dashboard ends at once, the session ahead is
+    // cancelled (both see it), questions stop, and the mentor is told.
+    let res = app
+        .call(
+            &m,
+            "learner_dashboard",
+            &[("learner", &first_id), ("days", "")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    for who in [&first, &m] {
+        let b = body_json(app.call(who, "get_booking", &[("id", &booking)]).await).await;
+        assert_eq!(b["cancelled"], true, "{b}");
+    }
+    let res = app
+        .call(
+            &first,
+            "post_question",
+            &[
+                ("mentorship", &ms),
+                ("parent", ""),
+                ("body", "Still there?"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    let notes = body_json(app.call(&m, "get_notifications", &[]).await).await;
+    assert!(
+        notes[0].as_array().unwrap().iter().any(|n| n["text"]
+            .as_str()
+            .unwrap_or_default()
+            .ends_with("ended your mentorship.")),
+        "{notes}"
+    );
+    let mut res = app
+        .state
+        .db
+        .query("RETURN array::len((SELECT VALUE id FROM slot_hold))")
+        .await
+        .unwrap();
+    let holds: Option<i64> = res.take(0).unwrap();
+    assert_eq!(holds, Some(0), "the cancelled session's slot is free again");
+
+    // The place is free again: the second learner asks and is accepted.
+    let res = app.call(&second, "send_request", &form).await;
+    assert!(res.status().is_success(), "{}", res.text().await.unwrap());
+    let sent = body_json(app.call(&second, "mentoring_home", &[]).await).await["sent"][0]["id"]
+        .as_str()
+        .expect("a request")
+        .to_string();
+    let res = app
+        .call(
+            &m,
+            "answer_request",
+            &[("id", sent.as_str()), ("accept", "true")],
+        )
+        .await;
+    assert!(res.status().is_success(), "{}", res.text().await.unwrap());
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn calendar_feed_secrets_are_stored_hashed_and_old_addresses_keep_working() {
+    use crate::mentoring::user_id;
+    let app = spawn_app().await;
+    let owner = app.user_with_roles("feed-owner@example.org", &[]).await;
+    let owner_id = user_id(&app, &owner).await;
+    // A feed made before addresses were hashed: its record is keyed by the secret itself.
+    let old_secret = "oldfeedsecret0123456789abcdef";
+    app.state
+        .db
+        .query("CREATE type::record('calendar_feed', $s) SET user = type::record('user', $u), created_at = time::now()")
+        .bind(("s", old_secret))
+        .bind(("u", owner_id.clone()))
+        .await
+        .unwrap()
+        .check()
+        .unwrap();
+    let server = &app;
+    let feed = |secret: String| {
+        let url = server.url(&format!("/calendar/{secret}.ics"));
+        async move { server.browser().get(url).send().await.unwrap().status() }
+    };
+    assert_eq!(
+        feed(old_secret.into()).await,
+        StatusCode::NOT_FOUND,
+        "looked up by hash now"
+    );
+    // The upgrade re-keys it by its hash: the address its owner has works again, and the
+    // database no longer holds the secret.
+    app.state
+        .db
+        .query(include_str!("../../server/migrations/0010_hardening.surql"))
+        .await
+        .unwrap()
+        .check()
+        .unwrap();
+    assert_eq!(feed(old_secret.into()).await, StatusCode::OK);
+    let keys = crate::mentoring::feed_keys(&app).await;
+    assert_eq!(keys.len(), 1);
+    assert_ne!(keys[0], old_secret);
+    // A new address is shown once and works; the old one stops.
+    let res = app.call(&owner, "rotate_calendar_feed", &[]).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let url = crate::helpers::body_json(res).await;
+    let url = url.as_str().expect("the new address").to_string();
+    let secret = url
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .trim_end_matches(".ics")
+        .to_string();
+    assert_eq!(feed(secret.clone()).await, StatusCode::OK);
+    assert_eq!(feed(old_secret.into()).await, StatusCode::NOT_FOUND);
+    let keys = crate::mentoring::feed_keys(&app).await;
+    assert_eq!(keys.len(), 1);
+    assert!(!keys[0].contains(&secret));
+    // The page shows no address afterwards, only that one is set.
+    let page = owner.get(app.url("/mentoring")).send().await.unwrap();
+    let html = page.text().await.unwrap();
+    assert!(!html.contains(&secret));
+    assert!(html.contains("data-testid=\"calendar-feed-set\""));
+    app.stop().await;
+}

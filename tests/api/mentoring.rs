@@ -81,7 +81,7 @@ pub(crate) async fn mentor(app: &TestApp, tag: &str, capacity: &str) -> (Browser
     (m, id)
 }
 
-async fn learner(app: &TestApp, tag: &str) -> Browser {
+pub(crate) async fn learner(app: &TestApp, tag: &str) -> Browser {
     let l = app
         .user_with_roles(&format!("{tag}@example.org"), &[])
         .await;
@@ -105,7 +105,7 @@ async fn home(app: &TestApp, who: &Browser) -> Value {
 }
 
 /// The learner books `start` in the mentorship `ms`.
-async fn book(app: &TestApp, who: &Browser, ms: &str, start: &str) -> reqwest::Response {
+pub(crate) async fn book(app: &TestApp, who: &Browser, ms: &str, start: &str) -> reqwest::Response {
     app.call(who, "book_session", &[("mentorship", ms), ("start", start)])
         .await
 }
@@ -136,6 +136,17 @@ pub(crate) async fn mentored(app: &TestApp, m: &Browser, mentor_id: &str, l: &Br
         .as_str()
         .expect("a mentorship")
         .to_string()
+}
+
+/// The keys of the stored calendar-feed records (hashes, never the secrets).
+pub(crate) async fn feed_keys(app: &TestApp) -> Vec<String> {
+    let mut res = app
+        .state
+        .db
+        .query("SELECT VALUE record::id(id) FROM calendar_feed")
+        .await
+        .unwrap();
+    res.take(0).unwrap()
 }
 
 async fn sent_state(app: &TestApp, l: &Browser) -> String {
@@ -264,10 +275,37 @@ async fn a_request_goes_from_ranking_to_a_booked_rated_session_and_only_its_peop
     let req = home(&app, &m).await["received"][0].clone();
     let req_id = req["id"].as_str().expect("id").to_string();
     assert_eq!(req["state"], "sent");
-    // Strangers do not see it; the mentor opening it marks it seen and tells the learner.
+    // Strangers do not see it. Reading it changes nothing (nor does loading its page); the
+    // mentor's page then says it was opened, which marks it seen and tells the learner. Only
+    // its mentor may.
     let (status, _) =
         status_and_words(app.call(&stranger, "get_request", &[("id", &req_id)]).await).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+    let read = ok(
+        app.call(&m, "get_request", &[("id", &req_id)]).await,
+        "view",
+    )
+    .await;
+    assert_eq!(read["state"], "sent");
+    let page = m
+        .get(app.url(&format!("/requests/{req_id}")))
+        .send()
+        .await
+        .expect("request page");
+    assert_eq!(page.status(), StatusCode::OK);
+    assert_eq!(sent_state(&app, &l).await, "sent", "a GET changes nothing");
+    let (status, _) = status_and_words(
+        app.call(&l, "mark_request_viewed", &[("id", &req_id)])
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    ok(
+        app.call(&m, "mark_request_viewed", &[("id", &req_id)])
+            .await,
+        "mark viewed",
+    )
+    .await;
     let seen = ok(
         app.call(&m, "get_request", &[("id", &req_id)]).await,
         "view",
@@ -492,13 +530,20 @@ async fn a_request_goes_from_ranking_to_a_booked_rated_session_and_only_its_peop
             .any(|(t, _)| t.contains("asked a question"))
     );
 
-    // The calendar feed: a secret address; a new one cuts off the old.
-    ok(app.call(&l, "rotate_calendar_feed", &[]).await, "feed").await;
-    let url = home(&app, &l).await["calendar_feed"]
-        .as_str()
-        .expect("feed url")
-        .to_string();
+    // The calendar feed: a secret address, shown once; a new one cuts off the old. The
+    // database keeps only its hash.
+    let url = ok(app.call(&l, "rotate_calendar_feed", &[]).await, "feed").await;
+    let url = url.as_str().expect("feed url").to_string();
+    assert_eq!(home(&app, &l).await["has_calendar_feed"], true);
     let path = &url[url.find("/calendar/").expect("path")..];
+    let secret = path
+        .trim_start_matches("/calendar/")
+        .trim_end_matches(".ics")
+        .to_string();
+    let stored = feed_keys(&app).await;
+    assert_eq!(stored.len(), 1);
+    assert_ne!(stored[0], secret, "the secret itself is not stored");
+    assert!(!stored[0].contains(&secret));
     let feed = app.browser().get(app.url(path)).send().await.expect("feed");
     assert_eq!(feed.status(), StatusCode::OK);
     assert!(

@@ -176,6 +176,11 @@ async fn write_upgrade_fixture() {
     )
     .await;
     ok(
+        app.call(&learner, "rotate_calendar_feed", &[]).await,
+        "calendar feed",
+    )
+    .await;
+    ok(
         app.call(
             &learner,
             "post_question",

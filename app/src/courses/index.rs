@@ -59,6 +59,25 @@ struct Courses {
     by_key: HashMap<u64, IndexRow>,
     key_of: HashMap<String, u64>,
     next_key: u64,
+    /// The filter menus' tags and languages, sorted; recomputed when a course changes rather
+    /// than on every catalog page (gathering them from every row was a storm of allocations).
+    facets: (Vec<String>, Vec<String>),
+}
+
+impl Courses {
+    fn recount_facets(&mut self) {
+        let mut tags: Vec<String> = self
+            .by_key
+            .values()
+            .flat_map(|r| r.tags.iter().cloned())
+            .collect();
+        tags.sort();
+        tags.dedup();
+        let mut languages: Vec<String> = self.by_key.values().map(|r| r.language.clone()).collect();
+        languages.sort();
+        languages.dedup();
+        self.facets = (tags, languages);
+    }
 }
 
 /// See the module documentation.
@@ -128,6 +147,7 @@ impl CatalogIndex {
         }
         writer.commit().map_err(failed("commit"))?;
         self.reader.reload().map_err(failed("reload"))?;
+        courses.recount_facets();
         *self.courses.write().unwrap_or_else(|e| e.into_inner()) = courses;
         Ok(n)
     }
@@ -167,6 +187,7 @@ impl CatalogIndex {
         } else if old.is_none() {
             return Ok(());
         }
+        courses.recount_facets();
         writer.commit().map_err(failed("commit"))?;
         self.reader.reload().map_err(failed("reload"))
     }
@@ -212,14 +233,19 @@ impl CatalogIndex {
         let hits = searcher
             .search(&query, &TopDocs::with_limit(total).order_by_score())
             .map_err(failed("search"))?;
+        // One column reader per segment, not one per hit.
+        let keys = searcher
+            .segment_readers()
+            .iter()
+            .map(|segment| segment.fast_fields().u64("key"))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(failed("keys"))?;
         let mut found = HashMap::with_capacity(hits.len());
         for (score, address) in hits {
-            let keys = searcher
-                .segment_reader(address.segment_ord)
-                .fast_fields()
-                .u64("key")
-                .map_err(failed("keys"))?;
-            if let Some(key) = keys.first(address.doc_id) {
+            let key = keys
+                .get(address.segment_ord as usize)
+                .and_then(|column| column.first(address.doc_id));
+            if let Some(key) = key {
                 found.insert(key, score);
             }
         }
@@ -312,21 +338,7 @@ impl CatalogIndex {
     /// The tags and languages of published courses, sorted, for the filter menus.
     pub fn facets(&self) -> (Vec<String>, Vec<String>) {
         let courses = self.courses.read().unwrap_or_else(|e| e.into_inner());
-        let mut tags: Vec<String> = courses
-            .by_key
-            .values()
-            .flat_map(|r| r.tags.iter().cloned())
-            .collect();
-        tags.sort();
-        tags.dedup();
-        let mut languages: Vec<String> = courses
-            .by_key
-            .values()
-            .map(|r| r.language.clone())
-            .collect();
-        languages.sort();
-        languages.dedup();
-        (tags, languages)
+        courses.facets.clone()
     }
 
     pub fn len(&self) -> usize {

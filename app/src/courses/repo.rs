@@ -1333,6 +1333,31 @@ pub async fn set_video(db: &Db, lesson: &str, src: &str) -> Result<Option<String
     Ok(before.into_iter().flatten().next())
 }
 
+/// Who may fetch a stored lesson file (`/media/<name>`).
+#[derive(Clone, Debug, SurrealValue)]
+pub struct MediaAccess {
+    pub published: bool,
+    pub author_ids: Vec<String>,
+}
+
+/// The course facts that decide who may fetch the stored file `name` (a lesson's video or
+/// captions); `None` when no lesson uses it.
+pub async fn media_access(db: &Db, name: &str) -> Result<Option<MediaAccess>, AppError> {
+    const FIELDS: &str = "course.published AS published, \
+        course.authors.map(|$a| record::id($a)) AS author_ids";
+    let mut res = db
+        .query(format!(
+            "SELECT {FIELDS} FROM lesson WHERE video_src = $name LIMIT 1;
+             SELECT {FIELDS} FROM lesson WHERE captions_src = $name LIMIT 1;"
+        ))
+        .bind(("name", name.to_string()))
+        .await
+        .map_err(internal("media access"))?;
+    let video: Vec<MediaAccess> = res.take(0).map_err(internal("media access"))?;
+    let captions: Vec<MediaAccess> = res.take(1).map_err(internal("media access"))?;
+    Ok(video.into_iter().chain(captions).next())
+}
+
 /// Swaps two lessons' places (both in one section), atomically.
 pub async fn swap_lessons(db: &Db, a: &LessonRow, b: &LessonRow) -> Result<(), AppError> {
     let res = db

@@ -605,21 +605,35 @@ pub async fn send_request(
     Ok(())
 }
 
-/// One request; the mentor opening it marks it viewed (the learner is told).
+/// One request, as its learner or its mentor sees it. Reading changes nothing: the mentor's
+/// page marks it seen with [`mark_request_viewed`] once it runs in their browser.
 #[server(endpoint = "get_request")]
 pub async fn get_request(id: String) -> Result<RequestView, AppError> {
     let state = AppState::get()?;
     let who = require_user().await?;
-    let mut r = visible_request(&state, &id, &who).await?;
+    let r = visible_request(&state, &id, &who).await?;
     let now = state.clock.now();
-    if r.mentor == who.user.id.0 && r.state == "sent" {
-        let notice = format!("{} has seen your mentoring request.", who.user.display_name);
-        repo::mark_viewed(&state.db, &r.id, &notice, now).await?;
-        state.notifier.poke([r.learner.as_str()]);
-        r = visible_request(&state, &id, &who).await?;
-    }
     let reader = caller_zone(&state, &who).await?;
     Ok(request_view(r, &who.user.id.0, reader, now))
+}
+
+/// The mentor has opened the request: `sent` → `viewed`, and the learner is told (once). A
+/// POST the request page sends after it loads, so that a link preview, a prefetch or a
+/// crawler fetching the page never marks it seen.
+#[server(endpoint = "mark_request_viewed")]
+pub async fn mark_request_viewed(id: String) -> Result<(), AppError> {
+    let state = AppState::get()?;
+    let who = require_user().await?;
+    let r = visible_request(&state, &id, &who).await?;
+    if r.mentor != who.user.id.0 {
+        return Err(AppError::Forbidden);
+    }
+    if r.state == "sent" {
+        let notice = format!("{} has seen your mentoring request.", who.user.display_name);
+        repo::mark_viewed(&state.db, &r.id, &notice, state.clock.now()).await?;
+        state.notifier.poke([r.learner.as_str()]);
+    }
+    Ok(())
 }
 
 /// The mentor accepts or declines (with an optional message to the learner).
@@ -721,7 +735,7 @@ pub async fn mentoring_home() -> Result<MentoringOverview, AppError> {
             }
         })
         .collect();
-    let feed = repo::feed_token(&state.db, &me).await?;
+    let has_feed = repo::has_feed(&state.db, &me).await?;
     Ok(MentoringOverview {
         sent: sent
             .into_iter()
@@ -734,7 +748,8 @@ pub async fn mentoring_home() -> Result<MentoringOverview, AppError> {
         mentorships,
         upcoming,
         is_mentor: who.user.roles.contains(&Role::Mentor),
-        calendar_feed: feed.map(|t| format!("{}/calendar/{t}.ics", state.auth.public_origin)),
+        has_calendar_feed: has_feed,
+        calendar_base: format!("{}/calendar/", state.auth.public_origin),
     })
 }
 
@@ -795,6 +810,7 @@ pub async fn get_mentorship(id: String) -> Result<MentorshipView, AppError> {
             .map_or(60, |x| u32::try_from(x.session_minutes).unwrap_or(60)),
         zone: reader.name().to_string(),
         viewer_is_mentor: &m.mentor == me,
+        active: m.active,
         id: m.id,
         mentor_id: m.mentor,
         mentor_name: m.mentor_name,
@@ -803,6 +819,39 @@ pub async fn get_mentorship(id: String) -> Result<MentorshipView, AppError> {
         bookings,
         posts,
     })
+}
+
+/// Ends a mentorship; either side may. See [`repo::end_mentorship`] for what goes with it.
+#[server(endpoint = "end_mentorship")]
+pub async fn end_mentorship(mentorship: String) -> Result<(), AppError> {
+    let state = AppState::get()?;
+    let who = require_user().await?;
+    let m = visible_mentorship(&state, &mentorship, &who).await?;
+    let me = &who.user.id.0;
+    if !m.active {
+        return Err(Problem::MentorshipEnded.into());
+    }
+    let (other, notice) = if &m.mentor == me {
+        (
+            &m.learner,
+            format!("{} ended your mentorship.", m.mentor_name),
+        )
+    } else {
+        (
+            &m.mentor,
+            format!("{} ended your mentorship.", m.learner_name),
+        )
+    };
+    let rooms =
+        repo::end_mentorship(&state.db, &m.id, me, other, &notice, state.clock.now()).await?;
+    state.notifier.poke([other.as_str()]);
+    for room in rooms {
+        if let Some(live) = state.rooms.get(&room) {
+            live.kick(None, crate::rooms::model::close::ROOM_CLOSED);
+        }
+    }
+    leptos_axum::redirect("/mentoring?ended=1");
+    Ok(())
 }
 
 /// Books a session with the caller's mentor; the session gets its own room.
@@ -1015,6 +1064,9 @@ pub async fn post_question(
     if &m.mentor != me && &m.learner != me {
         return Err(AppError::Forbidden);
     }
+    if !m.active {
+        return Err(Problem::MentorshipEnded.into());
+    }
     let body = bounded_text(&body, MAX_POST_CHARS, Problem::PostTooLong)?;
     if body.is_empty() {
         return Err(Problem::PostEmpty.into());
@@ -1103,9 +1155,11 @@ pub async fn mark_notification_read(id: String) -> Result<(), AppError> {
     Ok(())
 }
 
-/// Creates (or replaces, cutting off the old address) the caller's calendar-feed address.
+/// Creates (or replaces, cutting off the old address) the caller's calendar-feed address and
+/// answers it. Only its hash is stored, so this is the one time it can be shown: a form
+/// without JavaScript is sent back to the page with it (`/mentoring?feed=<secret>`).
 #[server(endpoint = "rotate_calendar_feed")]
-pub async fn rotate_calendar_feed() -> Result<(), AppError> {
+pub async fn rotate_calendar_feed() -> Result<String, AppError> {
     let state = AppState::get()?;
     let who = require_user().await?;
     let token = format!(
@@ -1113,5 +1167,7 @@ pub async fn rotate_calendar_feed() -> Result<(), AppError> {
         crate::courses::repo::new_key(),
         crate::courses::repo::new_key()
     );
-    repo::rotate_feed(&state.db, &who.user.id.0, &token, state.clock.now()).await
+    repo::rotate_feed(&state.db, &who.user.id.0, &token, state.clock.now()).await?;
+    leptos_axum::redirect(&format!("/mentoring?feed={token}#calendar"));
+    Ok(format!("{}/calendar/{token}.ics", state.auth.public_origin))
 }

@@ -581,6 +581,8 @@ pub struct MentorshipView {
     pub mentor_name: String,
     pub learner_name: String,
     pub viewer_is_mentor: bool,
+    /// False once either side ended it: the page keeps its history, read-only.
+    pub active: bool,
     pub session_minutes: u32,
     pub zone: String,
     pub slots: Vec<SlotView>,
@@ -596,7 +598,10 @@ pub struct MentoringOverview {
     pub mentorships: Vec<MentorshipSummary>,
     pub upcoming: Vec<BookingView>,
     pub is_mentor: bool,
-    pub calendar_feed: Option<String>,
+    /// The caller has a calendar-feed address (its secret is shown only when it is made).
+    pub has_calendar_feed: bool,
+    /// Where feed addresses start (`https://host/calendar/`), to show a new one.
+    pub calendar_base: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

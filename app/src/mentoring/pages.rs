@@ -11,7 +11,7 @@ use crate::{
     i18n::{Locale, use_locale},
     mentoring::{
         api::{
-            AnswerRequest, BookSession, CancelSession, PostQuestion, RateSession,
+            AnswerRequest, BookSession, CancelSession, EndMentorship, PostQuestion, RateSession,
             RescheduleSession, RotateCalendarFeed, SaveEmailPrefs, SaveMentorSettings, SendRequest,
             WithdrawRequest, find_mentors, get_booking, get_email_prefs, get_mentorship,
             get_request, mentor_directory, mentor_page, mentoring_home, my_mentor_settings,
@@ -418,11 +418,21 @@ pub fn MentoringPage() -> impl IntoView {
     let home = Resource::new(move || done.get(), |_| mentoring_home());
     let q = use_query_map();
     let sent_note = move || q.read().get("sent").is_some();
+    let ended_note = move || q.read().get("ended").is_some();
+    // A feed address just made (its secret is shown this once; only its hash is kept).
+    let fresh_feed = move || {
+        q.read_untracked().get("feed").filter(|t| {
+            (20..=64).contains(&t.len()) && t.bytes().all(|b| b.is_ascii_alphanumeric())
+        })
+    };
     view! {
         <Title text=locale.get_untracked().strings().mentoring.home_title/>
         <h1>{move || s().home_title}</h1>
         <Show when=sent_note>
             <p class="alert alert-ok" data-testid="request-sent">{move || s().request_sent}</p>
+        </Show>
+        <Show when=ended_note>
+            <p class="alert alert-ok" data-testid="mentorship-ended">{move || s().ended}</p>
         </Show>
         <p class="actions">
             <a class="button primary" href="/mentors/find">{move || s().find_title}</a>
@@ -503,15 +513,21 @@ pub fn MentoringPage() -> impl IntoView {
                             </ul> }.into_any()
                         }}
                     </section>
-                    <section class="panel">
+                    <section class="panel" id="calendar">
                         <h2>{move || s().calendar_title}</h2>
                         <p class="muted">{move || s().calendar_lead}</p>
-                        {h.calendar_feed.clone().map(|url| view! {
-                            <p><input readonly value=url.clone() class="wide" aria-label=move || s().calendar_title data-testid="calendar-feed"/></p>
-                        })}
+                        {match fresh_feed() {
+                            Some(token) => view! {
+                                <p><input readonly value=format!("{}{token}.ics", h.calendar_base) class="wide" aria-label=move || s().calendar_title data-testid="calendar-feed"/></p>
+                                <p class="hint">{move || s().calendar_once}</p>
+                            }.into_any(),
+                            None => h.has_calendar_feed.then(|| view! {
+                                <p class="hint" data-testid="calendar-feed-set">{move || s().calendar_set}</p>
+                            }).into_any(),
+                        }}
                         <ActionForm action=rotate attr:class="inline-form">
                             <button type="submit" class="button subtle" data-testid="rotate-feed">
-                                {move || if h.calendar_feed.is_some() { s().calendar_rotate } else { s().calendar_create }}
+                                {move || if h.has_calendar_feed { s().calendar_rotate } else { s().calendar_create }}
                             </button>
                         </ActionForm>
                     </section>
@@ -565,6 +581,7 @@ pub fn RequestPage() -> impl IntoView {
                     <p><strong>{move || s().their_times}</strong></p>
                     <ul class="windows">{r.windows_local.iter().map(|w| view! { <li>{w.clone()}</li> }).collect_view()}</ul>
                     {r.message.clone().map(|m| view! { <p class="alert" data-testid="request-message">{m}</p> })}
+                    {(r.for_me && r.state == RequestState::Sent).then(|| view! { <MarkSeen id=r.id.clone()/> })}
                     {(r.for_me && open).then(|| view! {
                         <section class="panel">
                             <ActionForm action=answer attr:class="stack" attr:data-testid="accept-form">
@@ -647,8 +664,10 @@ pub fn MentorshipPage() -> impl IntoView {
     let book = ServerAction::<BookSession>::new();
     let ask = ServerAction::<PostQuestion>::new();
     let helpful = ServerAction::<crate::progress::api::MarkHelpful>::new();
+    let end = ServerAction::<EndMentorship>::new();
     let book_error = action_error(book, locale);
     let ask_error = action_error(ask, locale);
+    let end_error = action_error(end, locale);
     let asked = successes(ask);
     let marked = successes(helpful);
     let done = Memo::new(move |_| asked.get() + marked.get());
@@ -676,7 +695,8 @@ pub fn MentorshipPage() -> impl IntoView {
                     }
                 }
                 let learner = !m.viewer_is_mentor;
-                let (id, id_book, id_ask) = (m.id.clone(), m.id.clone(), m.id.clone());
+                let active = m.active;
+                let (id, id_book, id_ask, id_end) = (m.id.clone(), m.id.clone(), m.id.clone(), m.id.clone());
                 view! {
                     <Title text=title.clone()/>
                     <h1>{title}</h1>
@@ -684,7 +704,8 @@ pub fn MentorshipPage() -> impl IntoView {
                         " · " {m.session_minutes} " " {move || s().minutes_per_session}
                         " · " <a href="/profile">{move || s().change_zone}</a></p>
                     <ZoneCheck zone=m.zone.clone()/>
-                    {learner.then(|| view! {
+                    {(!active).then(|| view! { <p class="alert" data-testid="mentorship-ended">{move || s().ended}</p> })}
+                    {(learner && active).then(|| view! {
                         <section class="panel">
                             <h2>{move || s().book_title}</h2>
                             {if days.is_empty() {
@@ -738,10 +759,37 @@ pub fn MentorshipPage() -> impl IntoView {
                             <button type="submit" class="button" data-testid="ask-submit">{move || s().ask_submit}</button>
                         </ActionForm>
                     </section>
+                    {active.then(|| view! {
+                        <section class="panel">
+                            <h2>{move || s().end_title}</h2>
+                            <p class="hint">{move || if learner { s().end_hint_learner } else { s().end_hint_mentor }}</p>
+                            <ActionForm action=end attr:class="stack" attr:data-testid="end-form">
+                                <input type="hidden" name="mentorship" value=id_end/>
+                                <FormMessage error=end_error testid="end"/>
+                                <button type="submit" class="button danger" data-testid="end-submit">{move || s().end_submit}</button>
+                            </ActionForm>
+                        </section>
+                    })}
                 }.into_any()
             })}
         </Suspense>
     }
+}
+
+/// After hydration: tells the server the mentor has opened the request (loading the page
+/// changes nothing by itself). An island in the small chunk; `data-seen` is for the tests.
+#[island]
+pub fn MarkSeen(id: String) -> impl IntoView {
+    let seen = RwSignal::new(false);
+    Effect::new(move |_| {
+        let id = id.clone();
+        leptos::task::spawn_local(async move {
+            if crate::mentoring::api::mark_request_viewed(id).await.is_ok() {
+                seen.set(true);
+            }
+        });
+    });
+    view! { <span hidden data-testid="request-seen" data-seen=move || seen.get().to_string()></span> }
 }
 
 /// After hydration: says so when the browser's zone differs from the profile's, so nobody

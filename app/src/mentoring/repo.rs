@@ -8,7 +8,7 @@ use surrealdb::types::{RecordId, SerdeWrapper, SurrealValue};
 use crate::{
     accounts::{
         model::Skill,
-        repo::{fail_on_errors, internal, write_with_retry},
+        repo::{fail_on_errors, internal, transact_with_retry, write_with_retry},
     },
     courses::repo::new_key,
     error::{AppError, Problem},
@@ -479,6 +479,50 @@ pub async fn mentorships_of(db: &Db, user: &str) -> Result<Vec<MentorshipRow>, A
         .await
         .map_err(internal("mentorships"))?;
     res.take(0).map_err(internal("mentorships"))
+}
+
+/// Ends an active mentorship (either side may): it no longer counts against the mentor's
+/// capacity, the mentor's access to the learner's work ends with it (every check reads
+/// `active`), and sessions still ahead are cancelled with their holds freed and rooms closed;
+/// the other side is told. One transaction. Returns the rooms of the cancelled sessions (their
+/// live sockets are closed by the caller); `MentorshipEnded` when it had already ended.
+pub async fn end_mentorship(
+    db: &Db,
+    key: &str,
+    by: &str,
+    other: &str,
+    notice: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<String>, AppError> {
+    let query = format!(
+        "BEGIN TRANSACTION;
+         LET $changed = (UPDATE $m SET active = false, ended_at = $now WHERE active = true
+            RETURN AFTER);
+         IF array::len($changed) = 0 {{ THROW 'pw:mentorship_ended'; }};
+         LET $ahead = (UPDATE booking SET state = 'cancelled', cancelled_at = $now,
+            cancelled_by = $by WHERE mentorship = $m AND state = 'booked' AND starts_at > $now
+            RETURN AFTER);
+         DELETE slot_hold WHERE booking IN $ahead.id;
+         FOR $b IN $ahead {{ UPDATE $b.room SET state = 'closed', closed_at = $now; }};
+         {}
+         SELECT VALUE record::id(room) FROM $ahead;
+         COMMIT TRANSACTION;",
+        notify_stmt("$other", "request", "$notice", "$link")
+    );
+    let mut res = transact_with_retry("end mentorship", Problem::MentorshipEnded, || {
+        db.query(query.as_str())
+            .bind(("m", mentorship_rec(key)))
+            .bind(("by", user_rec(by)))
+            .bind(("other", user_rec(other)))
+            .bind(("notice", notice.to_string()))
+            .bind(("link", format!("/mentorships/{key}")))
+            .bind(("now", now))
+            .into_future()
+    })
+    .await?;
+    // BEGIN and COMMIT count as statements: the SELECT is the one before COMMIT.
+    let select = res.num_statements().saturating_sub(2);
+    res.take(select).map_err(internal("end mentorship"))
 }
 
 /// Whether `mentor` mentors `learner` now (such a mentor may review their submissions).
@@ -1035,14 +1079,22 @@ pub async fn mark_notification_read(db: &Db, user: &str, id: &str) -> Result<(),
     fail_on_errors(res, "mark read", Problem::TitleEmpty)
 }
 
-pub async fn feed_token(db: &Db, user: &str) -> Result<Option<String>, AppError> {
+pub async fn has_feed(db: &Db, user: &str) -> Result<bool, AppError> {
     let mut res = db
-        .query("SELECT VALUE record::id(id) FROM calendar_feed WHERE user = $u LIMIT 1")
+        .query(
+            "RETURN array::len((SELECT VALUE id FROM calendar_feed WHERE user = $u LIMIT 1)) > 0",
+        )
         .bind(("u", user_rec(user)))
         .await
         .map_err(internal("feed token"))?;
-    let tokens: Vec<String> = res.take(0).map_err(internal("feed token"))?;
-    Ok(tokens.into_iter().next())
+    let has: Option<bool> = res.take(0).map_err(internal("feed token"))?;
+    Ok(has.unwrap_or(false))
+}
+
+/// A feed address's record: keyed by the SHA-256 of its secret, so the database (or a backup
+/// of it) holds no working address; the secret is shown once, when it is made.
+fn feed_rec(token: &str) -> RecordId {
+    RecordId::new("calendar_feed", crate::accounts::session::hash_token(token))
 }
 
 /// Replaces the user's feed address with a new secret (the old one stops working at once).
@@ -1060,7 +1112,7 @@ pub async fn rotate_feed(
              COMMIT TRANSACTION;",
         )
         .bind(("u", user_rec(user)))
-        .bind(("f", RecordId::new("calendar_feed", token)))
+        .bind(("f", feed_rec(token)))
         .bind(("now", now))
         .into_future()
     })
@@ -1070,7 +1122,7 @@ pub async fn rotate_feed(
 pub async fn feed_owner(db: &Db, token: &str) -> Result<Option<String>, AppError> {
     let mut res = db
         .query("SELECT VALUE record::id(user) FROM ONLY $f")
-        .bind(("f", RecordId::new("calendar_feed", token)))
+        .bind(("f", feed_rec(token)))
         .await
         .map_err(internal("feed owner"))?;
     res.take(0).map_err(internal("feed owner"))

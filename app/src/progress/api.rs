@@ -90,7 +90,7 @@ pub async fn learner_dashboard(
     if !allowed {
         return Err(AppError::Forbidden);
     }
-    let name = repo::display_name(&state.db, &learner)
+    let (name, opted_out) = repo::name_and_opt_out(&state.db, &learner)
         .await?
         .ok_or(AppError::NotFound)?;
     let range = Range::parse(&days);
@@ -147,7 +147,7 @@ pub async fn learner_dashboard(
         })
         .collect();
     if own {
-        dash.leaderboard_opt_out = repo::opted_out(&state.db, &learner).await?;
+        dash.leaderboard_opt_out = opted_out;
         let model = state.recommender.get(&state).await?;
         let enrolled: Vec<String> = dash.courses.iter().map(|c| c.course.clone()).collect();
         let wanted = repo::wanted_skills(&state.db, &learner).await?;

@@ -41,12 +41,44 @@ pub struct EnrolledRow {
 
 /// The learner's courses, oldest enrolment first.
 pub async fn enrolled(db: &Db, user: &str) -> Result<Vec<EnrolledRow>, AppError> {
+    let rows = enrolled_facts(db, user).await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| EnrolledRow {
+            course: r.course,
+            slug: r.c.slug,
+            title: r.c.title,
+            weights: r.c.weights,
+            at: r.at,
+        })
+        .collect())
+}
+
+/// What a score needs from a course, read in one fetch of the course record (`out.{…}`):
+/// `out.slug, out.title, …` would fetch and decode the whole record once per field.
+#[derive(Clone, Debug, SurrealValue)]
+struct CourseFacts {
+    slug: String,
+    title: String,
+    weights: Option<WeightsRow>,
+    video_secs_total: Option<f64>,
+    tests_total: Option<i64>,
+}
+
+#[derive(Clone, Debug, SurrealValue)]
+struct EnrolledFacts {
+    course: String,
+    at: DateTime<Utc>,
+    c: CourseFacts,
+}
+
+const ENROLLED_FACTS: &str = "SELECT record::id(out) AS course, at,
+        out.{slug, title, weights, video_secs_total, tests_total} AS c
+     FROM enrolled WHERE in = $u ORDER BY at";
+
+async fn enrolled_facts(db: &Db, user: &str) -> Result<Vec<EnrolledFacts>, AppError> {
     let mut res = db
-        .query(
-            "SELECT record::id(out) AS course, out.slug AS slug, out.title AS title,
-                out.weights AS weights, at
-             FROM enrolled WHERE in = $u ORDER BY at",
-        )
+        .query(ENROLLED_FACTS)
         .bind(("u", user_rec(user)))
         .await
         .map_err(internal("enrolled"))?;
@@ -93,19 +125,28 @@ pub struct Aggregates {
 
 pub async fn aggregates(db: &Db, user: &str) -> Result<Aggregates, AppError> {
     let mut res = db
-        .query(
-            "SELECT record::id(out) AS course, out.slug AS slug, out.title AS title,
-                out.weights AS weights, out.video_secs_total AS video_total,
-                out.tests_total AS tests_total, at
-             FROM enrolled WHERE in = $u ORDER BY at;
+        .query(format!(
+            "{ENROLLED_FACTS};
              SELECT record::id(course) AS course, watched_secs, tests_passed
                 FROM score_parts WHERE user = $u;
-             SELECT feedback_stars, feedback_count FROM ONLY $u;",
-        )
+             SELECT feedback_stars, feedback_count FROM ONLY $u;"
+        ))
         .bind(("u", user_rec(user)))
         .await
         .map_err(internal("score aggregates"))?;
-    let courses = res.take(0).map_err(internal("score courses"))?;
+    let courses: Vec<EnrolledFacts> = res.take(0).map_err(internal("score courses"))?;
+    let courses = courses
+        .into_iter()
+        .map(|r| ScoredCourse {
+            course: r.course,
+            slug: r.c.slug,
+            title: r.c.title,
+            weights: r.c.weights,
+            at: r.at,
+            video_total: r.c.video_secs_total,
+            tests_total: r.c.tests_total,
+        })
+        .collect();
     let parts = res.take(1).map_err(internal("score parts"))?;
     let totals: Option<FeedbackTotals> = res.take(2).map_err(internal("score feedback"))?;
     let totals = totals.unwrap_or_default();
@@ -634,13 +675,21 @@ pub async fn mentees(db: &Db, mentor: &str) -> Result<Vec<MenteeFact>, AppError>
     res.take(0).map_err(internal("mentees"))
 }
 
-pub async fn display_name(db: &Db, user: &str) -> Result<Option<String>, AppError> {
+/// A learner's name and leaderboard choice, in one read of their record (`None` when there is
+/// no such user).
+pub async fn name_and_opt_out(db: &Db, user: &str) -> Result<Option<(String, bool)>, AppError> {
+    #[derive(SurrealValue)]
+    struct Row {
+        display_name: String,
+        leaderboard_opt_out: Option<bool>,
+    }
     let mut res = db
-        .query("SELECT VALUE display_name FROM ONLY $u")
+        .query("SELECT display_name, leaderboard_opt_out FROM ONLY $u")
         .bind(("u", user_rec(user)))
         .await
         .map_err(internal("display name"))?;
-    res.take(0).map_err(internal("display name"))
+    let row: Option<Row> = res.take(0).map_err(internal("display name"))?;
+    Ok(row.map(|r| (r.display_name, r.leaderboard_opt_out.unwrap_or(false))))
 }
 
 #[derive(Clone, Debug, SurrealValue)]
