@@ -35,8 +35,9 @@ COOKIES=$(mktemp)
 LUA=$(mktemp --suffix .lua)
 MIX=$(mktemp --suffix .lua)
 trap 'kill $SERVER 2>/dev/null && wait $SERVER 2>/dev/null; rm -rf "$DATA" "$COOKIES" "$LUA" "$MIX"' EXIT
+# 127.0.0.1 is trusted as a proxy so that bench/attacks.mjs can play 50 addresses at once.
 PAIRWISE_ADDR=127.0.0.1:$PORT PAIRWISE_DATA_DIR=$DATA PAIRWISE_DEMO=true PAIRWISE_SITE_ROOT=$SITE \
-  PAIRWISE_LOG=warn PAIRWISE_WRITE_RATE=100000000 PAIRWISE_WRITE_BURST=100000000 PAIRWISE_READ_RATE=100000000 PAIRWISE_READ_BURST=100000000 "$BIN" serve >"$LOG" 2>&1 &
+  PAIRWISE_TRUSTED_PROXIES=127.0.0.1/32 PAIRWISE_LOG=warn PAIRWISE_WRITE_RATE=100000000 PAIRWISE_WRITE_BURST=100000000 PAIRWISE_READ_RATE=100000000 PAIRWISE_READ_BURST=100000000 "$BIN" serve >"$LOG" 2>&1 &
 SERVER=$!
 for _ in $(seq 1 200); do curl -fs "$BASE/readyz" >/dev/null && break; sleep 0.1; done
 
@@ -125,6 +126,8 @@ node bench/lighthouse.mjs "$BASE"
 
 # Exercises: server grading of a 20-test exercise, then browser Run timings (Chromium).
 node bench/grading.mjs "$BASE"
+# Honest users while others attack: grading under an endless-loop flood, sign-in under brute force.
+node bench/attacks.mjs "$BASE"
 command -v chromium >/dev/null && node bench/run-timing.mjs "$BASE"
 
 # Live rooms: chat fan-out over 1,000 room sockets (with the server's memory), then join →

@@ -79,6 +79,8 @@ pub enum Problem {
     PostTooLong,
     MessageTooLong,
     NotMentored,
+    NoAttemptsLeft,
+    AttemptsInvalid,
     MentorshipEnded,
     NoMentor,
     WeightsInvalid,
@@ -156,6 +158,8 @@ impl Problem {
             Problem::MessageTooLong => s.mentoring.err_message_too_long,
             Problem::NotMentored => s.mentoring.err_not_mentored,
             Problem::MentorshipEnded => s.mentoring.err_mentorship_ended,
+            Problem::NoAttemptsLeft => s.courses.err_no_attempts_left,
+            Problem::AttemptsInvalid => s.courses.err_attempts_invalid,
         }
     }
 }
@@ -232,6 +236,7 @@ impl AppError {
                     | Problem::AlreadyRated
                     | Problem::NoMentor
                     | Problem::MentorshipEnded
+                    | Problem::NoAttemptsLeft
                     | Problem::TryAgain,
             } => 409,
             AppError::Invalid {

@@ -17,7 +17,7 @@ pub const MESSAGE_BURST: f64 = 60.0;
 pub const SEND_QUEUE: usize = 256;
 
 /// Live sockets one account may hold open at once (its tabs' `/ws` and its room sockets); a
-/// new `/ws` beyond this is refused with 429, so one account cannot pile up server memory.
+/// new one beyond this is refused with 429, so one account cannot pile up server memory.
 pub const MAX_SOCKETS_PER_USER: usize = 64;
 
 /// Close codes the server uses, so the client can tell the user what happened.
@@ -29,6 +29,8 @@ pub mod close {
     /// The session behind the socket ended (signed out, password or role changed): sign in
     /// again.
     pub const ACCESS_ENDED: u16 = 4401;
+    /// The client answered nothing, not even pings, for the idle timeout: reconnect.
+    pub const SILENT: u16 = 4408;
 }
 
 /// What a browser sends.

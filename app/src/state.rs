@@ -98,46 +98,81 @@ impl Default for MentoringSettings {
     }
 }
 
-/// Each user's live sockets: a subscription id and the socket's wake-up queue.
-type Subscribers = std::collections::HashMap<String, Vec<(u64, tokio::sync::mpsc::Sender<()>)>>;
-
-/// Wakes a user's live sockets when something new is for them. A wake-up carries no data:
-/// the socket reads the current unread count itself, so a queue of one per socket is enough
-/// and a socket that does not read cannot make anything grow.
+/// Wakes a user's live sockets when something new is for them. A wake-up carries no data,
+/// only a version number that moves (a `watch`: a socket that does not read cannot make
+/// anything grow, and one that reads late sees only the newest). The first of a user's
+/// sockets to look reads the news once for all of them (`Brief`), so a wake-up costs one
+/// database read per user, not one per socket.
 #[derive(Debug, Default)]
 pub struct Notifier {
-    subs: std::sync::Mutex<Subscribers>,
-    next: std::sync::atomic::AtomicU64,
+    users: std::sync::Mutex<std::collections::HashMap<String, UserFeed>>,
+    reads: std::sync::atomic::AtomicU64,
+}
+
+#[derive(Debug)]
+struct UserFeed {
+    version: tokio::sync::watch::Sender<u64>,
+    subscribers: usize,
+    brief: Arc<tokio::sync::Mutex<Brief>>,
+}
+
+/// The news last read for a user (the serialised message their sockets send) and the
+/// version it was read at.
+#[derive(Debug, Default)]
+pub struct Brief {
+    pub version: u64,
+    pub text: Option<Arc<str>>,
+}
+
+/// One socket's view of its user's news.
+pub struct Subscription {
+    pub changes: tokio::sync::watch::Receiver<u64>,
+    pub brief: Arc<tokio::sync::Mutex<Brief>>,
 }
 
 impl Notifier {
-    pub fn subscribe(&self, user: &str) -> (u64, tokio::sync::mpsc::Receiver<()>) {
-        let (tx, rx) = tokio::sync::mpsc::channel(1);
-        let id = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let mut subs = self.subs.lock().unwrap_or_else(|e| e.into_inner());
-        subs.entry(user.to_string()).or_default().push((id, tx));
-        (id, rx)
+    pub fn subscribe(&self, user: &str) -> Subscription {
+        let mut users = self.users.lock().unwrap_or_else(|e| e.into_inner());
+        let feed = users.entry(user.to_string()).or_insert_with(|| UserFeed {
+            version: tokio::sync::watch::Sender::new(0),
+            subscribers: 0,
+            brief: Arc::default(),
+        });
+        feed.subscribers += 1;
+        Subscription {
+            changes: feed.version.subscribe(),
+            brief: feed.brief.clone(),
+        }
     }
 
-    pub fn unsubscribe(&self, user: &str, id: u64) {
-        let mut subs = self.subs.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(list) = subs.get_mut(user) {
-            list.retain(|(i, _)| *i != id);
-            if list.is_empty() {
-                subs.remove(user);
+    pub fn unsubscribe(&self, user: &str) {
+        let mut users = self.users.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(feed) = users.get_mut(user) {
+            feed.subscribers = feed.subscribers.saturating_sub(1);
+            if feed.subscribers == 0 {
+                users.remove(user);
             }
         }
     }
 
-    /// Something changed for these users: wake their sockets (a full queue already means
-    /// "look again", so it is left as it is).
+    /// Something changed for these users: move their version, waking their sockets.
     pub fn poke<'a>(&self, users: impl IntoIterator<Item = &'a str>) {
-        let subs = self.subs.lock().unwrap_or_else(|e| e.into_inner());
+        let users_now = self.users.lock().unwrap_or_else(|e| e.into_inner());
         for user in users {
-            for (_, tx) in subs.get(user).into_iter().flatten() {
-                let _ = tx.try_send(());
+            if let Some(feed) = users_now.get(user) {
+                feed.version.send_modify(|v| *v += 1);
             }
         }
+    }
+
+    /// Counts a read of someone's news from the database (for `/metrics` and the tests).
+    pub fn note_read(&self) {
+        self.reads
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    pub fn reads(&self) -> u64 {
+        self.reads.load(std::sync::atomic::Ordering::Relaxed)
     }
 }
 
@@ -145,22 +180,51 @@ impl Notifier {
 /// ends closes them at once rather than at their next message: a sign-out ends that
 /// session's sockets, a password change the user's other sessions', a role change all of them
 /// (they reconnect and are authorised afresh).
-#[derive(Default)]
 pub struct LiveSockets {
     next: std::sync::atomic::AtomicU64,
-    open: std::sync::Mutex<std::collections::HashMap<String, Vec<OpenSocket>>>,
+    open: std::sync::Mutex<OpenSockets>,
+    /// Sockets the whole process holds at most (`PAIRWISE_MAX_SOCKETS`).
+    max_total: usize,
+}
+
+/// Sockets one process holds at most unless configured otherwise: an idle socket costs
+/// tens of KiB, so this bounds their memory well inside a small server's.
+pub const DEFAULT_MAX_SOCKETS: usize = 20_000;
+
+impl Default for LiveSockets {
+    fn default() -> Self {
+        Self::with_limit(DEFAULT_MAX_SOCKETS)
+    }
+}
+
+#[derive(Default)]
+struct OpenSockets {
+    by_user: std::collections::HashMap<String, Vec<OpenSocket>>,
+    total: usize,
 }
 
 struct OpenSocket {
     id: u64,
     session: String,
-    end: Box<dyn Fn() + Send + Sync>,
+    /// Closes the socket; set once it runs (`SocketTicket::on_end`).
+    end: Option<Box<dyn Fn() + Send + Sync>>,
+    /// Its access ended before it could be closed: closed as soon as `end` is set.
+    ended: bool,
 }
 
 impl std::fmt::Debug for LiveSockets {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("LiveSockets").finish_non_exhaustive()
     }
+}
+
+/// Why a socket was not admitted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SocketsFull {
+    /// This account holds as many as one may.
+    Account,
+    /// The server holds as many as it will.
+    Server,
 }
 
 /// A registered socket; dropping it unregisters.
@@ -171,38 +235,62 @@ pub struct SocketTicket {
 }
 
 impl LiveSockets {
-    /// Registers a socket of `user` on `session` (its token hash); `end` closes it.
-    pub fn open(
+    pub fn with_limit(max_total: usize) -> Self {
+        Self {
+            next: Default::default(),
+            open: Default::default(),
+            max_total: max_total.max(1),
+        }
+    }
+
+    /// Admits a socket of `user` on `session` (its token hash) at the handshake, if the
+    /// account holds fewer than `per_user` and the server fewer than its limit. Checked and
+    /// counted under one lock, so concurrent handshakes cannot overshoot.
+    pub fn admit(
         self: &Arc<Self>,
         user: &str,
         session: &str,
-        end: impl Fn() + Send + Sync + 'static,
-    ) -> SocketTicket {
-        let id = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        per_user: usize,
+    ) -> Result<SocketTicket, SocketsFull> {
         let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
-        open.entry(user.to_string()).or_default().push(OpenSocket {
-            id,
-            session: session.to_string(),
-            end: Box::new(end),
-        });
-        SocketTicket {
+        if open.total >= self.max_total {
+            return Err(SocketsFull::Server);
+        }
+        if open.by_user.get(user).map_or(0, Vec::len) >= per_user {
+            return Err(SocketsFull::Account);
+        }
+        let id = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        open.by_user
+            .entry(user.to_string())
+            .or_default()
+            .push(OpenSocket {
+                id,
+                session: session.to_string(),
+                end: None,
+                ended: false,
+            });
+        open.total += 1;
+        Ok(SocketTicket {
             sockets: self.clone(),
             user: user.to_string(),
             id,
-        }
+        })
     }
 
     /// Closes `user`'s sockets: those on `session` only, or all but `except`, or all.
     pub fn end(&self, user: &str, which: EndSockets<'_>) {
-        let open = self.open.lock().unwrap_or_else(|e| e.into_inner());
-        for socket in open.get(user).into_iter().flatten() {
+        let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        for socket in open.by_user.get_mut(user).into_iter().flatten() {
             let hit = match which {
                 EndSockets::Session(s) => socket.session == s,
                 EndSockets::AllBut(s) => socket.session != s,
                 EndSockets::All => true,
             };
             if hit {
-                (socket.end)();
+                match &socket.end {
+                    Some(end) => end(),
+                    None => socket.ended = true,
+                }
             }
         }
     }
@@ -210,7 +298,30 @@ impl LiveSockets {
     /// Sockets open for `user` now.
     pub fn count(&self, user: &str) -> usize {
         let open = self.open.lock().unwrap_or_else(|e| e.into_inner());
-        open.get(user).map_or(0, Vec::len)
+        open.by_user.get(user).map_or(0, Vec::len)
+    }
+
+    /// Sockets open in this process now.
+    pub fn total(&self) -> usize {
+        self.open.lock().unwrap_or_else(|e| e.into_inner()).total
+    }
+}
+
+impl SocketTicket {
+    /// How to close this socket when its access ends (called at once if it already has).
+    pub fn on_end(&self, end: impl Fn() + Send + Sync + 'static) {
+        let mut open = self.sockets.open.lock().unwrap_or_else(|e| e.into_inner());
+        let socket = open
+            .by_user
+            .get_mut(&self.user)
+            .and_then(|list| list.iter_mut().find(|s| s.id == self.id));
+        if let Some(socket) = socket {
+            if socket.ended {
+                end();
+            } else {
+                socket.end = Some(Box::new(end));
+            }
+        }
     }
 }
 
@@ -224,12 +335,16 @@ pub enum EndSockets<'a> {
 impl Drop for SocketTicket {
     fn drop(&mut self) {
         let mut open = self.sockets.open.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(list) = open.get_mut(&self.user) {
+        let mut removed = 0;
+        if let Some(list) = open.by_user.get_mut(&self.user) {
+            let before = list.len();
             list.retain(|s| s.id != self.id);
+            removed = before - list.len();
             if list.is_empty() {
-                open.remove(&self.user);
+                open.by_user.remove(&self.user);
             }
         }
+        open.total = open.total.saturating_sub(removed);
     }
 }
 
@@ -314,5 +429,44 @@ impl AppState {
             tracing::error!("AppState missing from the Leptos context");
             crate::error::AppError::Internal
         })
+    }
+}
+
+/// A token bucket: `burst` tokens, refilled at `rate` per second.
+#[derive(Debug)]
+pub struct TokenBucket {
+    rate: f64,
+    burst: f64,
+    tokens: f64,
+    /// When it was last taken from (the limiter forgets buckets idle long enough to be full).
+    pub at: std::time::Instant,
+}
+
+impl TokenBucket {
+    pub fn new(rate_per_sec: f64, burst: f64, now: std::time::Instant) -> Self {
+        Self {
+            rate: rate_per_sec,
+            burst: burst.max(1.0),
+            tokens: burst.max(1.0),
+            at: now,
+        }
+    }
+
+    /// Takes one token; on refusal, the whole seconds until one is available.
+    pub fn take(&mut self, now: std::time::Instant) -> Result<(), u64> {
+        self.take_n(1.0, now)
+    }
+
+    /// Takes `n` tokens (e.g. bytes); on refusal, the whole seconds until they are available.
+    pub fn take_n(&mut self, n: f64, now: std::time::Instant) -> Result<(), u64> {
+        self.tokens =
+            (self.tokens + now.duration_since(self.at).as_secs_f64() * self.rate).min(self.burst);
+        self.at = now;
+        if self.tokens >= n {
+            self.tokens -= n;
+            Ok(())
+        } else {
+            Err(((n - self.tokens) / self.rate.max(f64::EPSILON)).ceil() as u64)
+        }
     }
 }

@@ -63,7 +63,7 @@ test('a learner enrols, reads, watches and passes a quiz', async ({ app, page },
     await expect(page.getByTestId('lesson-done')).toBeVisible();
   }
 
-  // The quiz: graded on the server, explained, and it completes the lesson.
+  // The quiz: graded on the server, explained once passed, and it completes the lesson.
   await app.goto('/courses/javascript-foundations');
   await page.getByRole('link', { name: 'Check: the basics' }).click();
   await expect(page.getByTestId('lesson-title')).toHaveText('Check: the basics');
@@ -74,7 +74,9 @@ test('a learner enrols, reads, watches and passes a quiz', async ({ app, page },
   await page.getByTestId('quiz-submit').click();
   await expect(page.getByTestId('quiz-result')).toHaveAttribute('data-passed', 'false');
   await expect(page.getByTestId('feedback-0')).toHaveAttribute('data-right', 'false');
-  await expect(page.getByTestId('feedback-0')).toContainText('historical quirk');
+  // A wrong answer does not hand over the right one for the next try.
+  await expect(page.getByTestId('quiz-result')).toHaveAttribute('data-revealed', 'false');
+  await expect(page.getByTestId('feedback-0')).not.toContainText('historical quirk');
 
   await page.getByTestId('choice-0-1').check();
   await page.getByTestId('choice-1-0').check();
@@ -82,6 +84,7 @@ test('a learner enrols, reads, watches and passes a quiz', async ({ app, page },
   await page.getByTestId('choice-2-0').check();
   await page.getByTestId('quiz-submit').click();
   await expect(page.getByTestId('quiz-result')).toHaveAttribute('data-passed', 'true');
+  await expect(page.getByTestId('feedback-0')).toContainText('historical quirk');
 
   // The course page shows the progress made.
   await app.goto('/courses/javascript-foundations');

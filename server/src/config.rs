@@ -112,6 +112,11 @@ pub struct Config {
     pub mentoring: app::state::MentoringSettings,
     /// How often the mentoring jobs run (request expiry, reminders, notification mail).
     pub jobs_interval: Duration,
+    /// Live sockets (`/ws` and rooms) this process holds at most (`PAIRWISE_MAX_SOCKETS`).
+    pub max_sockets: usize,
+    /// A `/ws` client that sends nothing, not even an answer to the server's pings, for this
+    /// long is dropped (`PAIRWISE_WS_IDLE`).
+    pub ws_idle: Duration,
 }
 
 /// STUN/TURN servers handed to browsers in a live room. TURN credentials are minted per user
@@ -244,6 +249,13 @@ impl Config {
             mentoring: mentoring_config(&get)?,
             jobs_interval: duration(&get, "PAIRWISE_JOBS_INTERVAL", "30s")?
                 .max(Duration::from_millis(100)),
+            max_sockets: number(
+                &get,
+                "PAIRWISE_MAX_SOCKETS",
+                app::state::DEFAULT_MAX_SOCKETS as u32,
+            )?
+            .max(1) as usize,
+            ws_idle: duration(&get, "PAIRWISE_WS_IDLE", "60s")?,
         })
     }
 

@@ -182,6 +182,12 @@ fn check_lesson(
                     "a quiz needs at least one [[section.lesson.question]]",
                 ));
             }
+            if lesson.attempts.is_some_and(|n| !(1..=20).contains(&n)) {
+                return Err(at(
+                    &here,
+                    "`attempts` must be from 1 to 20 (leave it out for no limit)",
+                ));
+            }
             for q in &lesson.questions {
                 let qhere = q.prompt.lines().next().unwrap_or_default();
                 if q.choices.len() < 2 || q.choices.len() > 10 {

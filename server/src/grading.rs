@@ -169,6 +169,7 @@ impl GraderPool {
         }
         let stdout = child.stdout.take().ok_or("no stdout")?;
         let mut lines = BufReader::new(stdout);
+        let process_started = Instant::now();
         let mut test_started = Instant::now();
         let mut line = String::new();
         while runs.len() < job.expressions.len() {
@@ -199,6 +200,18 @@ impl GraderPool {
                     Ok(l) if l.index == runs.len() => {
                         runs.push(l.run);
                         test_started = Instant::now();
+                        // A process that has held its worker for a whole test limit gives it
+                        // back between tests: the rest run in a new one, queued behind the
+                        // other accounts. Code that spins until the engine's loop limit
+                        // stops it, test after test, would otherwise keep a worker for the
+                        // whole submission while honest learners wait.
+                        if process_started.elapsed() >= per_test
+                            && runs.len() < job.expressions.len()
+                        {
+                            let _ = child.start_kill();
+                            let _ = child.wait().await;
+                            return Ok(());
+                        }
                         None
                     }
                     _ => Some(Outcome::Threw {

@@ -1,16 +1,20 @@
-//! The live WebSocket at `/ws`: authenticated by the session cookie, Origin-checked, with a
-//! message size cap, a per-socket rate limit and a bounded send queue.
+//! The live WebSocket at `/ws`: authenticated by the session cookie, Origin-checked, counted
+//! against per-account and per-server caps, with a message size cap, a per-socket rate limit,
+//! a bounded send queue, a send timeout, and pings that drop a client gone silent.
 //!
 //! Capabilities that need live traffic (room signalling, chat, the shared editor,
 //! notifications) extend the protocol in `app::realtime` and the dispatch in [`handle`].
 
-use std::{sync::Arc, time::Instant};
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
 use app::{
     accounts::session::{self, Authenticated},
     error::AppError,
     realtime::{self, ClientMessage, ServerMessage, close},
-    state::AppState,
+    state::{AppState, SocketTicket, SocketsFull},
 };
 use axum::{
     extract::{
@@ -19,8 +23,8 @@ use axum::{
             CloseFrame, Message, WebSocket, WebSocketUpgrade, rejection::WebSocketUpgradeRejection,
         },
     },
-    http::{HeaderMap, header},
-    response::Response,
+    http::{HeaderMap, StatusCode, header},
+    response::{IntoResponse, Response},
 };
 use futures_util::{SinkExt, StreamExt};
 use tokio::sync::mpsc::{self, error::TrySendError};
@@ -31,6 +35,36 @@ use crate::security::{SecurityConfig, TokenBucket, error_response};
 pub struct LiveContext {
     pub state: AppState,
     pub security: Arc<SecurityConfig>,
+    /// A client silent this long (no message, no answer to a ping) is dropped.
+    pub idle: Duration,
+}
+
+/// A send that does not finish in this time means the client stopped reading: drop it.
+const SEND_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The refusal when a socket cannot be admitted: the account's cap is the caller's to fix
+/// (429, close a tab); the server's is not (503, try again shortly).
+pub(crate) fn sockets_full(who: &Authenticated, full: SocketsFull) -> Response {
+    match full {
+        SocketsFull::Account => {
+            tracing::warn!(user = %who.user.id, "too many live sockets: refused");
+            error_response(AppError::RateLimited {
+                retry_after_secs: 30,
+            })
+        }
+        SocketsFull::Server => {
+            tracing::warn!("the server holds its most live sockets: a new one is refused");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                [(header::RETRY_AFTER, "30")],
+                axum::Json(serde_json::json!({
+                    "error": "busy",
+                    "detail": "the server is holding as many live connections as it can; try again in a minute",
+                })),
+            )
+                .into_response()
+        }
+    }
 }
 
 /// Browsers always send `Origin` on a WebSocket handshake and cookies go with it whatever the
@@ -69,12 +103,6 @@ pub async fn upgrade(
         Ok(who) => who,
         Err(refused) => return refused,
     };
-    if ctx.state.live_sockets.count(&who.user.id.0) >= realtime::MAX_SOCKETS_PER_USER {
-        tracing::warn!(user = %who.user.id, "too many live sockets: refused");
-        return error_response(AppError::RateLimited {
-            retry_after_secs: 30,
-        });
-    }
     let ws = match ws {
         Ok(ws) => ws,
         Err(_) => {
@@ -83,13 +111,22 @@ pub async fn upgrade(
             });
         }
     };
+    // Counted now, under the caps, so concurrent handshakes cannot overshoot them.
+    let ticket = match ctx.state.live_sockets.admit(
+        &who.user.id.0,
+        &who.token_hash,
+        realtime::MAX_SOCKETS_PER_USER,
+    ) {
+        Ok(ticket) => ticket,
+        Err(full) => return sockets_full(&who, full),
+    };
     // Small buffers: tungstenite's defaults (128 KiB each way) would cost ~256 KiB per idle
     // socket; messages here are at most a few KiB and every send is flushed at once.
     ws.read_buffer_size(8 * 1024)
         .write_buffer_size(8 * 1024)
         .max_message_size(realtime::MAX_MESSAGE_BYTES)
         .max_frame_size(realtime::MAX_MESSAGE_BYTES)
-        .on_upgrade(move |socket| serve(socket, who, ctx.state))
+        .on_upgrade(move |socket| serve(socket, who, ticket, ctx))
 }
 
 /// Sends to one client through its bounded queue.
@@ -114,6 +151,25 @@ impl Outbox {
                 Sent::Dropped
             }
             Err(TrySendError::Closed(_)) => Sent::Dropped,
+        }
+    }
+
+    /// Sends text made once for all of a user's sockets.
+    fn send_shared(&self, text: &str) -> Sent {
+        match self.0.try_send(Message::Text(text.to_string().into())) {
+            Ok(()) => Sent::Queued,
+            Err(TrySendError::Full(_)) => {
+                tracing::info!("WebSocket client reads too slowly: disconnecting it");
+                Sent::Dropped
+            }
+            Err(TrySendError::Closed(_)) => Sent::Dropped,
+        }
+    }
+
+    fn ping(&self) -> Sent {
+        match self.0.try_send(Message::Ping(Default::default())) {
+            Ok(()) => Sent::Queued,
+            Err(_) => Sent::Dropped,
         }
     }
 
@@ -146,50 +202,84 @@ async fn notifications_message(state: &AppState, who: &Authenticated) -> Option<
     })
 }
 
-async fn serve(socket: WebSocket, who: Authenticated, state: AppState) {
-    let (sub_id, mut pokes) = state.notifier.subscribe(&who.user.id.0);
-    serve_with(socket, &who, &state, &mut pokes).await;
-    state.notifier.unsubscribe(&who.user.id.0, sub_id);
+/// The user's news as of `version`: read from the database by the first of their sockets to
+/// ask, and shared with the others (they wait on the lock, then find it read). A socket just
+/// opened reads afresh (`fresh`): what changed without a wake-up is not missed.
+async fn news(
+    state: &AppState,
+    who: &Authenticated,
+    brief: &tokio::sync::Mutex<app::state::Brief>,
+    version: u64,
+    fresh: bool,
+) -> Option<Arc<str>> {
+    let mut brief = brief.lock().await;
+    if !fresh
+        && brief.version >= version
+        && let Some(text) = &brief.text
+    {
+        return Some(text.clone());
+    }
+    let msg = notifications_message(state, who).await?;
+    state.notifier.note_read();
+    let text: Arc<str> = serde_json::to_string(&msg).ok()?.into();
+    brief.version = version;
+    brief.text = Some(text.clone());
+    Some(text)
+}
+
+async fn serve(socket: WebSocket, who: Authenticated, ticket: SocketTicket, ctx: LiveContext) {
+    let subscription = ctx.state.notifier.subscribe(&who.user.id.0);
+    serve_with(socket, &who, &ticket, &ctx, subscription).await;
+    ctx.state.notifier.unsubscribe(&who.user.id.0);
 }
 
 async fn serve_with(
     socket: WebSocket,
     who: &Authenticated,
-    state: &AppState,
-    pokes: &mut mpsc::Receiver<()>,
+    ticket: &SocketTicket,
+    ctx: &LiveContext,
+    subscription: app::state::Subscription,
 ) {
+    let state = &ctx.state;
     let (mut sink, mut stream) = socket.split();
     let (tx, mut rx) = mpsc::channel::<Message>(realtime::SEND_QUEUE);
     let writer = tokio::spawn(async move {
         while let Some(msg) = rx.recv().await {
             let closing = matches!(msg, Message::Close(_));
-            if sink.send(msg).await.is_err() || closing {
-                break;
+            // A client that stops reading fills its TCP window; the send then waits. It is
+            // not allowed to wait long.
+            match tokio::time::timeout(SEND_TIMEOUT, sink.send(msg)).await {
+                Ok(Ok(())) if !closing => {}
+                _ => break,
             }
         }
-        let _ = sink.close().await;
+        let _ = tokio::time::timeout(SEND_TIMEOUT, sink.close()).await;
     });
     let out = Outbox(tx);
     // Ended from elsewhere (sign-out, password or role change): close at once.
     let (end, mut ended) = tokio::sync::watch::channel(false);
-    let _ticket = state
-        .live_sockets
-        .open(&who.user.id.0, &who.token_hash, move || {
-            let _ = end.send(true);
-        });
+    ticket.on_end(move || {
+        let _ = end.send(true);
+    });
     let mut bucket = TokenBucket::new(
         realtime::MESSAGES_PER_SECOND,
         realtime::MESSAGE_BURST,
         Instant::now(),
     );
+    let app::state::Subscription { mut changes, brief } = subscription;
     let welcome = ServerMessage::Welcome {
         user_id: who.user.id.to_string(),
         display_name: who.user.display_name.clone(),
     };
     let mut open = matches!(out.send(&welcome), Sent::Queued);
-    if open && let Some(first) = notifications_message(state, who).await {
-        open = matches!(out.send(&first), Sent::Queued);
+    let version = *changes.borrow_and_update();
+    if open && let Some(first) = news(state, who, &brief, version, true).await {
+        open = matches!(out.send_shared(&first), Sent::Queued);
     }
+    // Pings twice per idle period: a live client answers (browsers do by themselves).
+    let mut pings = tokio::time::interval(ctx.idle / 2);
+    pings.tick().await;
+    let mut heard = Instant::now();
     if open {
         loop {
             let received = tokio::select! {
@@ -201,15 +291,28 @@ async fn serve_with(
                     out.close(close::ACCESS_ENDED, "signed out");
                     break;
                 }
-                Some(()) = pokes.recv() => {
-                    if let Some(msg) = notifications_message(state, who).await
-                        && let Sent::Dropped = out.send(&msg)
+                Ok(()) = changes.changed() => {
+                    let version = *changes.borrow_and_update();
+                    if let Some(text) = news(state, who, &brief, version, false).await
+                        && let Sent::Dropped = out.send_shared(&text)
                     {
                         break;
                     }
                     continue;
                 }
+                _ = pings.tick() => {
+                    if heard.elapsed() >= ctx.idle {
+                        tracing::debug!(user = %who.user.id, "live client went silent: dropping it");
+                        out.close(close::SILENT, "no answer to pings");
+                        break;
+                    }
+                    if let Sent::Dropped = out.ping() {
+                        break;
+                    }
+                    continue;
+                }
             };
+            heard = Instant::now();
             let msg = match received {
                 Ok(msg) => msg,
                 Err(e) => {
@@ -228,7 +331,7 @@ async fn serve_with(
                     }
                     continue;
                 }
-                // Pings are answered by the library; pongs need nothing.
+                // Pings are answered by the library; pongs only show the client is there.
                 Message::Ping(_) | Message::Pong(_) => continue,
             };
             if let Err(retry_after_secs) = bucket.take(Instant::now()) {

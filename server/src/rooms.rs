@@ -21,7 +21,7 @@ use app::{
     },
     rooms::{
         api::backend::commit_chat,
-        hub::{Outgoing, RoomLive, encode},
+        hub::{Budgets, Outgoing, RoomLive, encode},
         model::{
             HEARTBEAT_SECS, HISTORY_PAGE, HistoryKind, IceServer, MAX_ROOM_MESSAGE_BYTES,
             MediaState, PeerInfo, ROOM_MESSAGE_BURST, ROOM_MESSAGES_PER_SECOND, ROOM_SEND_QUEUE,
@@ -124,6 +124,15 @@ pub async fn upgrade(
             detail: "this address only accepts WebSocket connections".into(),
         });
     };
+    // Counted now, under the account's and the server's caps (shared with `/ws`).
+    let ticket = match ctx.state.live_sockets.admit(
+        &who.user.id.0,
+        &who.token_hash,
+        app::realtime::MAX_SOCKETS_PER_USER,
+    ) {
+        Ok(ticket) => ticket,
+        Err(full) => return crate::realtime::sockets_full(&who, full),
+    };
     let ice = ice_servers(&ctx.ice, &who.user.id, &room_id, SystemTime::now());
     let join = Join {
         room_id,
@@ -132,6 +141,7 @@ pub async fn upgrade(
         since: query.since,
         replaces: query.replaces,
         ice,
+        ticket,
     };
     // Small buffers: tungstenite's defaults (128 KiB each way) would cost ~256 KiB per idle
     // socket; messages here are at most a few KiB and every send is flushed at once. The
@@ -150,6 +160,8 @@ struct Join {
     since: Option<u64>,
     replaces: Option<String>,
     ice: Vec<IceServer>,
+    /// This socket's place under the caps; dropping it gives the place back.
+    ticket: app::state::SocketTicket,
 }
 
 /// The ICE servers for this user in this room; TURN entries carry a credential valid for the
@@ -317,7 +329,7 @@ async fn serve(state: AppState, socket: WebSocket, who: Authenticated, join: Joi
             }
             // Ended from elsewhere (sign-out, password or role change): closed at once,
             // through the kill switch like a removal.
-            let _ticket = state.live_sockets.open(&who.user.id.0, &who.token_hash, {
+            join.ticket.on_end({
                 let (live, peer_id) = (live.clone(), peer_id.clone());
                 move || live.kick_peer(&peer_id, app::realtime::close::ACCESS_ENDED)
             });
@@ -461,12 +473,6 @@ impl Session<'_> {
         stream: &mut futures_util::stream::SplitStream<WebSocket>,
         killed: &mut watch::Receiver<Option<u16>>,
     ) -> Option<u16> {
-        let mut bucket =
-            TokenBucket::new(ROOM_MESSAGES_PER_SECOND, ROOM_MESSAGE_BURST, Instant::now());
-        let mut code_bucket =
-            TokenBucket::new(CODE_FRAMES_PER_SECOND, CODE_FRAME_BURST, Instant::now());
-        let mut code_bytes =
-            TokenBucket::new(CODE_BYTES_PER_SECOND, CODE_BYTES_BURST, Instant::now());
         let mut heartbeat = tokio::time::interval(Duration::from_secs(HEARTBEAT_SECS));
         let mut last_heard = Instant::now();
         loop {
@@ -518,18 +524,19 @@ impl Session<'_> {
                 // Our pings' answers; a client's own pings count against its rate.
                 Message::Pong(_) => continue,
                 Message::Ping(_) => {
-                    if let Err(retry_after_secs) = bucket.take(Instant::now()) {
+                    if let Err(retry_after_secs) = self.spend(|b, now| b.messages.take(now)) {
                         self.error(AppError::RateLimited { retry_after_secs }, None);
                         return Some(close::POLICY);
                     }
                     continue;
                 }
                 Message::Binary(frame) => {
-                    let now = Instant::now();
-                    if let Err(retry_after_secs) = code_bucket
-                        .take(now)
-                        .and_then(|()| code_bytes.take_n(frame.len() as f64, now))
-                    {
+                    let bytes = frame.len() as f64;
+                    if let Err(retry_after_secs) = self.spend(|b, now| {
+                        b.code_frames
+                            .take(now)
+                            .and_then(|()| b.code_bytes.take_n(bytes, now))
+                    }) {
                         self.error(AppError::RateLimited { retry_after_secs }, None);
                         return Some(close::POLICY);
                     }
@@ -544,7 +551,7 @@ impl Session<'_> {
                     continue;
                 }
             };
-            if let Err(retry_after_secs) = bucket.take(Instant::now()) {
+            if let Err(retry_after_secs) = self.spend(|b, now| b.messages.take(now)) {
                 self.error(AppError::RateLimited { retry_after_secs }, None);
                 return Some(close::POLICY);
             }
@@ -566,6 +573,23 @@ impl Session<'_> {
                 return Some(code);
             }
         }
+    }
+
+    /// Spends from this participant's budgets in the room (shared by all their sockets here).
+    fn spend(
+        &self,
+        spend: impl FnOnce(&mut Budgets, Instant) -> Result<(), u64>,
+    ) -> Result<(), u64> {
+        let now = Instant::now();
+        self.live.spend(
+            &self.user.0,
+            || Budgets {
+                messages: TokenBucket::new(ROOM_MESSAGES_PER_SECOND, ROOM_MESSAGE_BURST, now),
+                code_frames: TokenBucket::new(CODE_FRAMES_PER_SECOND, CODE_FRAME_BURST, now),
+                code_bytes: TokenBucket::new(CODE_BYTES_PER_SECOND, CODE_BYTES_BURST, now),
+            },
+            |b| spend(b, now),
+        )
     }
 
     /// A Yjs frame for the shared code.

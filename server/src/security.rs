@@ -376,43 +376,9 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
         == 0
 }
 
-/// A token bucket: `burst` tokens, refilled at `rate` per second.
-#[derive(Debug)]
-pub struct TokenBucket {
-    rate: f64,
-    burst: f64,
-    tokens: f64,
-    at: Instant,
-}
-
-impl TokenBucket {
-    pub fn new(rate_per_sec: f64, burst: f64, now: Instant) -> Self {
-        Self {
-            rate: rate_per_sec,
-            burst: burst.max(1.0),
-            tokens: burst.max(1.0),
-            at: now,
-        }
-    }
-
-    /// Takes one token; on refusal, the whole seconds until one is available.
-    pub fn take(&mut self, now: Instant) -> Result<(), u64> {
-        self.take_n(1.0, now)
-    }
-
-    /// Takes `n` tokens (e.g. bytes); on refusal, the whole seconds until they are available.
-    pub fn take_n(&mut self, n: f64, now: Instant) -> Result<(), u64> {
-        self.tokens =
-            (self.tokens + now.duration_since(self.at).as_secs_f64() * self.rate).min(self.burst);
-        self.at = now;
-        if self.tokens >= n {
-            self.tokens -= n;
-            Ok(())
-        } else {
-            Err(((n - self.tokens) / self.rate.max(f64::EPSILON)).ceil() as u64)
-        }
-    }
-}
+// The token bucket lives beside the other shared limits in `app::state` (rooms keep one per
+// participant); the server's limiters use it from there.
+pub use app::state::TokenBucket;
 
 pub async fn rate_limit(
     State(limits): State<Arc<RateLimits>>,

@@ -196,7 +196,7 @@ pub async fn build_state(
         rooms: Arc::new(app::rooms::hub::Hub::default()),
         mentoring: Arc::new(config.mentoring.clone()),
         notifier: Arc::new(app::state::Notifier::default()),
-        live_sockets: Arc::default(),
+        live_sockets: Arc::new(app::state::LiveSockets::with_limit(config.max_sockets)),
         recommender: Arc::new(app::progress::service::Recommender::default()),
         awards: Arc::new(app::progress::service::AwardSync),
     };
@@ -294,6 +294,7 @@ fn router(
         .with_state(realtime::LiveContext {
             state: state.clone(),
             security: security.clone(),
+            idle: config.ws_idle,
         })
         .route("/rooms/{id}/ws", get(crate::rooms::upgrade))
         .with_state(crate::rooms::RoomContext {

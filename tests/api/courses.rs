@@ -20,6 +20,7 @@ fn lesson(title: &str, kind: &str, body: &str) -> LessonBundle {
         video_secs: None,
         captions: None,
         questions: Vec::new(),
+        attempts: None,
         exercise: None,
         body: body.into(),
         exercise_spec: None,
@@ -358,7 +359,8 @@ async fn quizzes_are_graded_on_the_server_and_passing_completes_the_lesson() {
     let res = submit(vec![("answers[0]", "0:7"), ("answers[32]", "1:1")]).await;
     assert_eq!(body_json(res).await["problem"], "choice_invalid");
 
-    // Half right: not passed, and the right answer with its explanation comes back.
+    // Half right: not passed; the right answers and explanations stay hidden until the
+    // learner passes (this quiz sets no attempt limit).
     let res = submit(vec![
         ("answers[0]", "0:0"),
         ("answers[32]", "1:1"),
@@ -371,12 +373,24 @@ async fn quizzes_are_graded_on_the_server_and_passing_completes_the_lesson() {
         (result["correct"].clone(), result["passed"].clone()),
         (1.into(), false.into())
     );
-    assert_eq!(result["questions"][0]["correct"], serde_json::json!([1]));
-    assert!(
-        result["questions"][0]["explanation_html"]
-            .as_str()
-            .unwrap()
-            .contains("<em>b</em>")
+    assert_eq!(result["revealed"], false);
+    assert_eq!(result["attempts_used"], 1);
+    assert_eq!(result["attempts_allowed"], serde_json::Value::Null);
+    assert_eq!(result["questions"][0]["right"], false);
+    assert_eq!(result["questions"][0]["correct"], serde_json::json!([]));
+    assert_eq!(result["questions"][0]["explanation_html"], "");
+    let lesson = body_json(
+        app.call(&learner, "get_lesson", &[("lesson_id", &quiz)])
+            .await,
+    )
+    .await;
+    assert_eq!(
+        lesson["last_result"]["revealed"], false,
+        "nor on the lesson page"
+    );
+    assert_eq!(
+        lesson["last_result"]["questions"][0]["correct"],
+        serde_json::json!([])
     );
 
     let res = submit(vec![
@@ -387,6 +401,14 @@ async fn quizzes_are_graded_on_the_server_and_passing_completes_the_lesson() {
     .await;
     let result = body_json(res).await;
     assert_eq!(result["passed"], true);
+    assert_eq!(result["revealed"], true);
+    assert_eq!(result["questions"][0]["correct"], serde_json::json!([1]));
+    assert!(
+        result["questions"][0]["explanation_html"]
+            .as_str()
+            .unwrap()
+            .contains("<em>b</em>")
+    );
     let course = body_json(
         app.call(&learner, "get_course", &[("slug", "quiz-course")])
             .await,
@@ -395,6 +417,111 @@ async fn quizzes_are_graded_on_the_server_and_passing_completes_the_lesson() {
     assert_eq!(course["sections"][0]["lessons"][2]["done"], true);
     assert_eq!(course["progress"]["quiz_correct"], 2);
     assert_eq!(course["progress"]["quiz_total"], 2);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_quiz_with_limited_attempts_shows_its_answers_when_they_are_used_and_takes_no_more() {
+    let app = spawn_app().await;
+    store(&app, &course("tries-course", "Tries course", "", "")).await;
+    let learner = app.user_with_roles("tries@example.org", &[]).await;
+    app.call(&learner, "enrol_course", &[("slug", "tries-course")])
+        .await;
+    let quiz = lesson_ids(&app, &learner, "tries-course").await[2].clone();
+    // An admin (who may edit any course) allows two attempts; nonsense is refused in words.
+    let admin = app.admin().await;
+    let draft = body_json(
+        app.call(&admin, "get_lesson_draft", &[("lesson_id", &quiz)])
+            .await,
+    )
+    .await;
+    let toml = draft["questions_toml"].as_str().unwrap().to_string();
+    let title = draft["title"].as_str().unwrap().to_string();
+    let save = |attempts: &'static str| {
+        let form = [
+            ("lesson_id", quiz.clone()),
+            ("title", title.clone()),
+            ("questions", toml.clone()),
+            ("attempts", attempts.to_string()),
+        ];
+        let (app, admin) = (&app, &admin);
+        async move {
+            let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            app.call(admin, "update_lesson", &form).await
+        }
+    };
+    let res = save("0").await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body_json(res).await["problem"], "attempts_invalid");
+    let res = save("2").await;
+    assert_eq!(
+        res.status(),
+        StatusCode::OK,
+        "{}",
+        res.text().await.unwrap()
+    );
+    let draft = body_json(
+        app.call(&admin, "get_lesson_draft", &[("lesson_id", &quiz)])
+            .await,
+    )
+    .await;
+    assert_eq!(draft["quiz_attempts"], 2);
+
+    let wrong = [
+        ("lesson_id", quiz.as_str()),
+        ("answers[0]", "0:0"),
+        ("answers[32]", "1:0"),
+    ];
+    let first = body_json(app.call(&learner, "submit_quiz", &wrong).await).await;
+    assert_eq!(
+        (
+            first["revealed"].clone(),
+            first["attempts_used"].clone(),
+            first["attempts_allowed"].clone()
+        ),
+        (false.into(), 1.into(), 2.into())
+    );
+    assert_eq!(first["questions"][0]["correct"], serde_json::json!([]));
+    // The last attempt used: the answers come with it.
+    let second = body_json(app.call(&learner, "submit_quiz", &wrong).await).await;
+    assert_eq!(second["passed"], false);
+    assert_eq!(second["revealed"], true);
+    assert_eq!(second["questions"][0]["correct"], serde_json::json!([1]));
+    // No third attempt: knowing the answers now, it would prove nothing.
+    let right = [
+        ("lesson_id", quiz.as_str()),
+        ("answers[0]", "0:1"),
+        ("answers[32]", "1:1"),
+        ("answers[33]", "1:2"),
+    ];
+    let res = app.call(&learner, "submit_quiz", &right).await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert_eq!(body_json(res).await["problem"], "no_attempts_left");
+    let course = body_json(
+        app.call(&learner, "get_course", &[("slug", "tries-course")])
+            .await,
+    )
+    .await;
+    assert_eq!(
+        course["sections"][0]["lessons"][2]["done"], false,
+        "nothing changed"
+    );
+    // The lesson page keeps showing the answers, and offers no submit button.
+    let lesson = body_json(
+        app.call(&learner, "get_lesson", &[("lesson_id", &quiz)])
+            .await,
+    )
+    .await;
+    assert_eq!(lesson["last_result"]["revealed"], true);
+    let html = learner
+        .get(app.url(&format!("/lessons/{quiz}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!html.contains("data-testid=\"quiz-submit\""));
     app.stop().await;
 }
 

@@ -51,6 +51,7 @@ pub(crate) async fn exercise_course(
         video_secs: None,
         captions: None,
         questions: Vec::new(),
+        attempts: None,
         exercise: None,
         body: "Return the answer.".into(),
         exercise_spec: Some(spec),

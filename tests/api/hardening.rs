@@ -3,7 +3,7 @@
 
 use reqwest::StatusCode;
 
-use crate::helpers::{Browser, TestApp, spawn_app, spawn_app_with};
+use crate::helpers::{Browser, Received, TestApp, spawn_app, spawn_app_with};
 
 const GOOD: &str = "a perfectly fine passphrase";
 
@@ -524,6 +524,27 @@ async fn one_account_cannot_open_live_sockets_without_end() {
     }
     let refused = app.live(&who, None).await.err();
     assert_eq!(refused.as_ref().map(|r| r.0), Some(429), "{refused:?}");
+    // Room sockets count against the same cap.
+    let room = crate::rooms::room(&app, "socket-cap").await;
+    let mut full = Vec::new();
+    for _ in 0..app::realtime::MAX_SOCKETS_PER_USER {
+        full.push(app.live(&room.guest, None).await.expect("socket"));
+    }
+    let refused = app.room_socket(&room.guest, &room.id, "", None).await.err();
+    assert_eq!(refused.as_ref().map(|r| r.0), Some(429), "{refused:?}");
+    drop(full.pop());
+    let mut joined = None;
+    for _ in 0..50 {
+        if let Ok(socket) = app.room_socket(&room.guest, &room.id, "", None).await {
+            joined = Some(socket);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(
+        joined.is_some(),
+        "a closed /ws gives its place to a room socket"
+    );
     // Another account is not affected, and closing one frees a place.
     let other = app.user_with_roles("other-sockets@example.org", &[]).await;
     assert!(app.live(&other, None).await.is_ok());
@@ -715,5 +736,158 @@ async fn calendar_feed_secrets_are_stored_hashed_and_old_addresses_keep_working(
     let html = page.text().await.unwrap();
     assert!(!html.contains(&secret));
     assert!(html.contains("data-testid=\"calendar-feed-set\""));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_server_caps_its_live_sockets_and_a_place_comes_back_when_one_closes() {
+    let app = spawn_app_with(&[("PAIRWISE_MAX_SOCKETS", "3")]).await;
+    let a = app.user_with_roles("cap-a@example.org", &[]).await;
+    let b = app.user_with_roles("cap-b@example.org", &[]).await;
+    let mut open = Vec::new();
+    for _ in 0..3 {
+        let mut live = app.live(&a, None).await.expect("socket");
+        live.greeted().await;
+        open.push(live);
+    }
+    // Full: someone else is told, in words, to come back shortly (503).
+    let refused = app.live(&b, None).await.err();
+    assert_eq!(refused.as_ref().map(|r| r.0), Some(503), "{refused:?}");
+    assert!(refused.unwrap().1.contains("try again"));
+    drop(open.pop());
+    let mut reopened = None;
+    for _ in 0..50 {
+        if let Ok(live) = app.live(&b, None).await {
+            reopened = Some(live);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(reopened.is_some());
+    assert_eq!(app.state.live_sockets.total(), 3);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_silent_live_client_is_dropped_and_a_live_one_stays() {
+    use app::realtime::{ClientMessage, ServerMessage};
+    let app = spawn_app_with(&[("PAIRWISE_WS_IDLE", "2s")]).await;
+    let who = app.user_with_roles("silent@example.org", &[]).await;
+    let mut silent = app.live(&who, None).await.expect("socket");
+    silent.greeted().await;
+    let mut talking = app.live(&who, None).await.expect("socket");
+    talking.greeted().await;
+    // The talking one sends every half second for five seconds; the silent one reads
+    // nothing, so it answers no ping either.
+    for seq in 0..10 {
+        talking.send(&ClientMessage::Ping { seq }).await;
+        assert_eq!(
+            talking.recv().await,
+            Received::Message(ServerMessage::Pong { seq })
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+    // Closed by the server (a client that reads in time sees code 4408; this one's late
+    // answer to a ping may meet a reset instead, so only the closing is asserted here, and
+    // the server's own count below).
+    assert!(matches!(silent.recv().await, Received::Closed(_)));
+    talking.send(&ClientMessage::Ping { seq: 99 }).await;
+    assert_eq!(
+        talking.recv().await,
+        Received::Message(ServerMessage::Pong { seq: 99 })
+    );
+    assert_eq!(
+        app.state
+            .live_sockets
+            .count(&crate::mentoring::user_id(&app, &who).await),
+        1
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn news_for_a_user_is_read_once_however_many_sockets_they_have() {
+    let app = spawn_app().await;
+    let who = app.user_with_roles("many-tabs@example.org", &[]).await;
+    let id = crate::mentoring::user_id(&app, &who).await;
+    let mut tabs = Vec::new();
+    for _ in 0..10 {
+        let mut live = app.live(&who, None).await.expect("socket");
+        live.greeted().await;
+        tabs.push(live);
+    }
+    let before = app.state.notifier.reads();
+    app.state.notifier.poke([id.as_str()]);
+    for tab in &mut tabs {
+        let got = tab.recv().await;
+        assert!(
+            matches!(
+                got,
+                Received::Message(app::realtime::ServerMessage::Notifications { .. })
+            ),
+            "{got:?}"
+        );
+    }
+    assert_eq!(
+        app.state.notifier.reads() - before,
+        1,
+        "one read for ten sockets"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_second_socket_does_not_double_what_one_person_may_send_in_a_room() {
+    use crate::helpers::RoomReceived;
+    use app::{
+        error::AppError,
+        rooms::model::{ROOM_MESSAGE_BURST, RoomClientMessage as C, RoomServerMessage as S},
+    };
+    let app = spawn_app().await;
+    let room = crate::rooms::room(&app, "budgets").await;
+    let (mut first, _) = crate::rooms::join(&app, &room.guest, &room.id, "").await;
+    let (mut second, _) = crate::rooms::join(&app, &room.guest, &room.id, "").await;
+    // Two thirds of one person's burst on each socket: alone, either would be fine.
+    let n = (ROOM_MESSAGE_BURST * 2.0 / 3.0) as u32;
+    let mut outcome = Vec::new();
+    for socket in [&mut first, &mut second] {
+        for seq in 0..n {
+            socket.send(&C::Ping { seq }).await;
+        }
+        let mut limited = false;
+        loop {
+            match socket.recv().await {
+                RoomReceived::Message(S::Pong { seq }) if seq + 1 == n => break,
+                RoomReceived::Message(S::Error {
+                    error: AppError::RateLimited { .. },
+                    ..
+                }) => limited = true,
+                RoomReceived::Message(_) => {}
+                RoomReceived::Closed(code) => {
+                    assert_eq!(code, Some(app::rooms::model::close::POLICY));
+                    break;
+                }
+            }
+        }
+        outcome.push(limited);
+    }
+    assert_eq!(
+        outcome,
+        [false, true],
+        "the budget is the person's, not the socket's"
+    );
+    // Someone else in the room still has all of theirs.
+    let (mut host, _) = crate::rooms::join(&app, &room.host, &room.id, "").await;
+    for seq in 0..n {
+        host.send(&C::Ping { seq }).await;
+    }
+    let last = host
+        .until(|m| match m {
+            S::Pong { seq } if seq + 1 == n => Some(*seq),
+            S::Error { .. } => panic!("the host was limited: {m:?}"),
+            _ => None,
+        })
+        .await;
+    assert_eq!(last + 1, n);
     app.stop().await;
 }

@@ -632,3 +632,49 @@ async fn an_editor_id_belongs_to_its_first_writer_and_resends_change_nothing() {
     assert_eq!(code_text(&app, &r.host, &r.id).await["text"], "mine");
     app.stop().await;
 }
+
+/// A change from a separate editor (client `id`) that has `base` and inserts `text` at 0.
+fn foreign_edit(id: u64, base: &[u8], text: &str) -> Vec<u8> {
+    let doc = Doc::with_options(Options {
+        client_id: ClientID::new(id),
+        offset_kind: OffsetKind::Utf16,
+        ..Options::default()
+    });
+    let code = doc.get_or_insert_text("code");
+    doc.transact_mut()
+        .apply_update(Update::decode_v1(base).expect("base"))
+        .expect("applies");
+    let mut txn = doc.transact_mut();
+    code.insert(&mut txn, 0, text);
+    txn.encode_update_v1()
+}
+
+#[tokio::test]
+async fn a_change_bringing_many_new_editor_ids_is_refused_and_the_document_still_loads() {
+    let (app, r, mut guest) = guest_typing("pair-editors", 41, "mine").await;
+    let base = guest.doc.transact().encode_diff_v1(&StateVector::default());
+    // Twelve made-up editors' changes merged into one frame.
+    let parts: Vec<Vec<u8>> = (0..12)
+        .map(|i| foreign_edit(5_000 + i, &base, "x"))
+        .collect();
+    let merged = yrs::merge_updates_v1(parts.iter().map(Vec::as_slice)).expect("merges");
+    let mut ws = open(&app, &r.guest, &r.id).await;
+    ws.send(Message::Binary(protocol::update(&merged).into()))
+        .await
+        .unwrap();
+    let (words, code) = refused(&mut ws).await;
+    assert_eq!(code, Some(close::POLICY));
+    assert!(words.contains("new editors"), "{words}");
+    // Nothing changed, and a newcomer loads the document as it was.
+    assert_eq!(code_text(&app, &r.host, &r.id).await["text"], "mine");
+    let mut host = YClient::new(77, &app.base, &r.id, r.host.clone());
+    host.connect().await;
+    host.drain(0.3).await;
+    assert_eq!(host.text(), "mine");
+    // An honest change from one more editor is still taken.
+    host.edit(|t, txn| t.insert(txn, 4, "!")).await;
+    host.drain(0.2).await;
+    assert_eq!(code_text(&app, &r.host, &r.id).await["text"], "mine!");
+    guest.drain(0.2).await;
+    app.stop().await;
+}

@@ -63,7 +63,12 @@ async fn invite(app: &TestApp, host: &Browser, room: &str, email: &str) {
     );
 }
 
-async fn join(app: &TestApp, who: &Browser, room: &str, query: &str) -> (RoomSocket, String) {
+pub(crate) async fn join(
+    app: &TestApp,
+    who: &Browser,
+    room: &str,
+    query: &str,
+) -> (RoomSocket, String) {
     let mut ws = app
         .room_socket(who, room, query, None)
         .await

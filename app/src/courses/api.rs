@@ -461,7 +461,13 @@ pub async fn get_lesson(lesson_id: String) -> Result<LessonView, AppError> {
                 .iter()
                 .map(|a| a.iter().filter_map(|c| u32::try_from(*c).ok()).collect())
                 .collect();
-            last_result = Some(quiz_result(&questions, &answers));
+            let attempts = repo::attempts(&state.db, &w.user.id, &lesson.id).await?;
+            last_result = Some(quiz_result(
+                &questions,
+                &answers,
+                attempts,
+                attempts_allowed(&lesson),
+            ));
         }
     }
     let questions = if lesson.kind() == LessonKind::Quiz {
@@ -619,7 +625,21 @@ pub async fn report_watch(
 }
 
 #[cfg(feature = "ssr")]
-fn quiz_result(questions: &[repo::QuestionRow], answers: &[Vec<u32>]) -> QuizResult {
+/// Attempts a quiz allows before its answers are shown (`None`: unlimited).
+fn attempts_allowed(lesson: &repo::LessonRow) -> Option<u32> {
+    lesson.quiz_attempts.and_then(|n| u32::try_from(n).ok())
+}
+
+#[cfg(feature = "ssr")]
+/// Grades `answers` and says what the learner may see: the right choices and explanations
+/// only once they have passed or used every attempt (else a wrong answer would hand them the
+/// right one for the next try).
+fn quiz_result(
+    questions: &[repo::QuestionRow],
+    answers: &[Vec<u32>],
+    attempts: repo::Attempts,
+    allowed: Option<u32>,
+) -> QuizResult {
     let results: Vec<QuestionResult> = questions
         .iter()
         .zip(answers)
@@ -640,11 +660,28 @@ fn quiz_result(questions: &[repo::QuestionRow], answers: &[Vec<u32>]) -> QuizRes
         .collect();
     let total = u32::try_from(questions.len()).unwrap_or(u32::MAX);
     let correct = u32::try_from(results.iter().filter(|r| r.right).count()).unwrap_or(0);
+    let passed = total > 0 && f64::from(correct) >= f64::from(total) * QUIZ_PASS_FRACTION;
+    let revealed = passed || attempts.passed || allowed.is_some_and(|n| attempts.used >= n);
+    let questions = if revealed {
+        results
+    } else {
+        results
+            .into_iter()
+            .map(|r| QuestionResult {
+                correct: Vec::new(),
+                explanation_html: String::new(),
+                ..r
+            })
+            .collect()
+    };
     QuizResult {
         correct,
         total,
-        passed: total > 0 && f64::from(correct) >= f64::from(total) * QUIZ_PASS_FRACTION,
-        questions: results,
+        passed,
+        questions,
+        revealed,
+        attempts_used: attempts.used,
+        attempts_allowed: allowed,
     }
 }
 
@@ -687,7 +724,17 @@ pub async fn submit_quiz(
     if chosen.iter().any(Vec::is_empty) {
         return Err(Problem::AnswerMissing.into());
     }
-    let result = quiz_result(&questions, &chosen);
+    let allowed = attempts_allowed(&lesson);
+    let before = repo::attempts(&state.db, &who.user.id, &lesson.id).await?;
+    if allowed.is_some_and(|n| before.used >= n) && !before.passed {
+        return Err(Problem::NoAttemptsLeft.into());
+    }
+    // This attempt counts: graded as the one after those already made.
+    let after = repo::Attempts {
+        used: before.used.saturating_add(1),
+        passed: before.passed,
+    };
+    let result = quiz_result(&questions, &chosen, after, allowed);
     repo::save_attempt(
         &state.db,
         &who.user.id,
@@ -697,6 +744,7 @@ pub async fn submit_quiz(
         result.correct,
         result.total,
         result.passed,
+        allowed,
         state.clock.now(),
     )
     .await?;
@@ -842,6 +890,7 @@ pub async fn get_lesson_draft(lesson_id: String) -> Result<LessonDraft, AppError
         video_src: lesson.video_src.as_deref().map(video_url),
         video_secs: lesson.video_secs,
         questions_toml: questions_toml(&questions),
+        quiz_attempts: attempts_allowed(&lesson),
     })
 }
 
@@ -853,6 +902,7 @@ pub async fn update_lesson(
     #[server(default)] body: String,
     #[server(default)] video_secs: String,
     #[server(default)] questions: String,
+    #[server(default)] attempts: String,
 ) -> Result<(), AppError> {
     let state = AppState::get()?;
     let (_, lesson) = editable_lesson(&state, &lesson_id).await?;
@@ -872,7 +922,16 @@ pub async fn update_lesson(
         ),
     };
     let questions = if lesson.kind() == LessonKind::Quiz {
-        Some(parse_questions(&questions)?)
+        let attempts = match attempts.trim() {
+            "" => None,
+            n => Some(
+                n.parse::<u32>()
+                    .ok()
+                    .filter(|n| (1..=20).contains(n))
+                    .ok_or(Problem::AttemptsInvalid)?,
+            ),
+        };
+        Some((parse_questions(&questions)?, attempts))
     } else {
         None
     };
@@ -882,7 +941,7 @@ pub async fn update_lesson(
         &title,
         &body,
         video_secs,
-        questions.as_deref(),
+        questions.as_ref().map(|(q, a)| (q.as_slice(), *a)),
     )
     .await?;
     // A video's length is T in its learners' scores.

@@ -54,6 +54,9 @@ pub struct LessonBundle {
     pub captions: Option<String>,
     #[serde(default, rename = "question", skip_serializing_if = "Vec::is_empty")]
     pub questions: Vec<QuestionBundle>,
+    /// A quiz's attempts before its answers are shown (1–20; none: unlimited).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attempts: Option<u32>,
     /// An exercise lesson's `exercises/<name>.toml`, relative to the course folder.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exercise: Option<String>,

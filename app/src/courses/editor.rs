@@ -313,6 +313,9 @@ pub fn LessonEditPage() -> impl IntoView {
                                     {(d.kind == LessonKind::Quiz).then(|| view! {
                                         <TextArea name="questions" rows=14 label=Signal::derive(move || s().ed_questions)
                                             hint=Signal::derive(move || s().ed_questions_hint) value=d.questions_toml.clone()/>
+                                        <TextField name="attempts" kind="number" label=Signal::derive(move || s().ed_attempts)
+                                            value=d.quiz_attempts.map(|n| n.to_string()).unwrap_or_default()/>
+                                        <p class="hint">{move || s().ed_attempts_hint}</p>
                                     })}
                                     <button type="submit" class="button primary" data-testid="lesson-save">{move || s().ed_save}</button>
                                 </ActionForm>

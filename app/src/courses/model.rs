@@ -256,6 +256,8 @@ pub struct LessonDraft {
     pub video_secs: Option<f64>,
     /// The quiz as TOML `[[question]]` tables, the same format as course folders use.
     pub questions_toml: String,
+    /// Attempts before a quiz's answers are shown (`None`: unlimited, shown after passing).
+    pub quiz_attempts: Option<u32>,
 }
 
 /// How the catalog orders results.
@@ -497,6 +499,12 @@ pub struct QuizResult {
     pub total: u32,
     pub passed: bool,
     pub questions: Vec<QuestionResult>,
+    /// The right choices and explanations are in `questions` (the learner passed, or used
+    /// every attempt the quiz allows); otherwise only right/wrong per question.
+    pub revealed: bool,
+    pub attempts_used: u32,
+    /// `None`: as many attempts as the learner likes.
+    pub attempts_allowed: Option<u32>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -472,6 +472,11 @@ fn QuizForm(lesson: LessonView, action: ServerAction<SubmitQuiz>) -> impl IntoVi
             .map(|e| e.message(locale.get()))
     });
     let questions = lesson.questions.clone();
+    // Every attempt used without passing: the answers are shown and no more are taken.
+    let exhausted = lesson
+        .last_result
+        .as_ref()
+        .is_some_and(|r| !r.passed && r.attempts_allowed.is_some_and(|n| r.attempts_used >= n));
     view! {
         <ActionForm action=action attr:class="form quiz" attr:data-testid="quiz-form">
             <input type="hidden" name="lesson_id" value=lesson.id.clone()/>
@@ -496,12 +501,12 @@ fn QuizForm(lesson: LessonView, action: ServerAction<SubmitQuiz>) -> impl IntoVi
                                 </label>
                             }
                         }).collect_view()}
-                        {move || shown.get().and_then(|r| r.questions.get(qi).cloned()).map(|r| {
+                        {move || shown.get().and_then(|r| r.questions.get(qi).cloned().map(|q| (q, r.revealed))).map(|(r, revealed)| {
                             let correct = r.correct.iter().map(|c| (c + 1).to_string()).collect::<Vec<_>>().join(", ");
                             view! {
                                 <div class="feedback" class:right=r.right data-testid=format!("feedback-{qi}") data-right=r.right.to_string()>
                                     <strong>{move || if r.right { s().quiz_right } else { s().quiz_wrong }}</strong>
-                                    " · " {move || s().quiz_correct_answer} " " {correct.clone()}
+                                    {revealed.then(|| view! { " · " {move || s().quiz_correct_answer} " " {correct.clone()} })}
                                     <div class="markdown" inner_html=r.explanation_html.clone()></div>
                                 </div>
                             }
@@ -509,14 +514,22 @@ fn QuizForm(lesson: LessonView, action: ServerAction<SubmitQuiz>) -> impl IntoVi
                     </fieldset>
                 }
             }).collect_view()}
-            {move || shown.get().map(|r| view! {
-                <p class="quiz-result" data-testid="quiz-result" data-passed=r.passed.to_string()>
-                    {move || s().quiz_result} ": " {r.correct} " / " {r.total} " · "
-                    <strong>{move || if r.passed { s().quiz_passed } else { s().quiz_failed }}</strong>
-                    " " {move || s().quiz_try_again}
-                </p>
+            {move || shown.get().map(|r| {
+                let used = r.attempts_used.to_string();
+                let attempts = match r.attempts_allowed {
+                    Some(n) => s().quiz_attempt_of.replace("{used}", &used).replace("{allowed}", &n.to_string()),
+                    None => s().quiz_attempts_unlimited.replace("{used}", &used),
+                };
+                view! {
+                    <p class="quiz-result" data-testid="quiz-result" data-passed=r.passed.to_string() data-revealed=r.revealed.to_string()>
+                        {move || s().quiz_result} ": " {r.correct} " / " {r.total} " · "
+                        <strong>{move || if r.passed { s().quiz_passed } else { s().quiz_failed }}</strong>
+                        " " <span data-testid="quiz-attempts">{attempts}</span>
+                        {(!r.revealed).then(|| view! { " " {move || s().quiz_answers_later} })}
+                    </p>
+                }
             })}
-            {lesson.enrolled.then(|| view! {
+            {(lesson.enrolled && !exhausted).then(|| view! {
                 <button type="submit" class="button" data-testid="quiz-submit">{move || s().quiz_submit}</button>
             })}
         </ActionForm>

@@ -166,6 +166,8 @@ pub struct LessonRow {
     pub video_src: Option<String>,
     pub video_secs: Option<f64>,
     pub captions_src: Option<String>,
+    /// A quiz's attempts before its answers are shown (`None`: as many as the learner likes).
+    pub quiz_attempts: Option<i64>,
 }
 
 impl LessonRow {
@@ -175,7 +177,8 @@ impl LessonRow {
 }
 
 const LESSON_FIELDS: &str = "record::id(id) AS id, record::id(course) AS course, \
-     record::id(section) AS section, position, title, kind, body, video_src, video_secs, captions_src";
+     record::id(section) AS section, position, title, kind, body, video_src, video_secs, captions_src, \
+     quiz_attempts";
 
 /// Sections and lessons of a course, each in order.
 pub async fn syllabus(
@@ -848,7 +851,31 @@ pub async fn recount_all(db: &Db, only_marked: bool) -> Result<usize, AppError> 
     Ok(courses.len())
 }
 
-/// Stores a graded quiz attempt and, when it passed, marks the lesson done — together.
+/// A learner's attempts at a quiz so far: how many, and whether one passed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Attempts {
+    pub used: u32,
+    pub passed: bool,
+}
+
+pub async fn attempts(db: &Db, user: &UserId, lesson: &str) -> Result<Attempts, AppError> {
+    let mut res = db
+        .query("SELECT VALUE passed FROM quiz_attempt WHERE user = $user AND lesson = $lesson")
+        .bind(("user", user_record(user)))
+        .bind(("lesson", lesson_record(lesson)))
+        .await
+        .map_err(internal("attempts"))?;
+    let tries: Vec<bool> = res.take(0).map_err(internal("attempts"))?;
+    Ok(Attempts {
+        used: u32::try_from(tries.len()).unwrap_or(u32::MAX),
+        passed: tries.contains(&true),
+    })
+}
+
+/// Stores a graded quiz attempt and, when it passed, marks the lesson done — together. With
+/// `limit`, a learner who has used that many attempts without passing gets no more
+/// (`NoAttemptsLeft`; their answers are shown by then), checked in the same transaction so
+/// parallel submissions cannot slip past it.
 #[expect(clippy::too_many_arguments)]
 pub async fn save_attempt(
     db: &Db,
@@ -859,6 +886,7 @@ pub async fn save_attempt(
     correct: u32,
     total: u32,
     passed: bool,
+    limit: Option<u32>,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
     let answers: Vec<Vec<i64>> = answers
@@ -868,6 +896,11 @@ pub async fn save_attempt(
     let res = db
         .query(
             "BEGIN TRANSACTION;
+             LET $tries = (SELECT VALUE passed FROM quiz_attempt
+                WHERE user = $user AND lesson = $lesson);
+             IF $limit != NONE AND array::len($tries) >= $limit AND !($tries CONTAINS true) {
+                THROW 'pw:no_attempts_left';
+             };
              CREATE quiz_attempt SET user = $user, course = $course, lesson = $lesson,
                 answers = $answers, correct = $correct, total = $total, passed = $passed, at = $now;
              IF $passed {
@@ -888,6 +921,7 @@ pub async fn save_attempt(
         .bind(("correct", i64::from(correct)))
         .bind(("total", i64::from(total)))
         .bind(("passed", passed))
+        .bind(("limit", limit.map(i64::from)))
         .bind(("now", now))
         .await
         .map_err(internal("save attempt"))?;
@@ -979,6 +1013,7 @@ pub async fn import_bundle(
                     video_src: lesson.video.clone(),
                     video_secs: lesson.video_secs,
                     captions_src: lesson.captions.clone(),
+                    quiz_attempts: lesson.attempts.map(i64::from),
                     exercise: lesson
                         .exercise_spec
                         .as_ref()
@@ -1021,7 +1056,8 @@ pub async fn import_bundle(
                     LET $lid = $l.id;
                     CREATE $lid SET course = $course, section = $sid, position = $l.position,
                         title = $l.title, kind = $l.kind, body = $l.body, video_src = $l.video_src,
-                        video_secs = $l.video_secs, captions_src = $l.captions_src;
+                        video_secs = $l.video_secs, captions_src = $l.captions_src,
+                        quiz_attempts = $l.quiz_attempts;
                     FOR $q IN $l.questions {
                         CREATE question SET lesson = $lid, position = $q.position,
                             prompt = $q.prompt, choices = $q.choices, correct = $q.correct,
@@ -1083,6 +1119,7 @@ struct LessonIn {
     video_src: Option<String>,
     video_secs: Option<f64>,
     captions_src: Option<String>,
+    quiz_attempts: Option<i64>,
     exercise: Option<crate::exercises::repo::ExerciseIn>,
     questions: Vec<QuestionIn>,
 }
@@ -1128,6 +1165,7 @@ pub async fn export_bundle(db: &Db, slug: &str) -> Result<Option<CourseBundle>, 
                 video_secs: l.video_secs,
                 captions: l.captions_src.clone(),
                 questions,
+                attempts: l.quiz_attempts.and_then(|n| u32::try_from(n).ok()),
                 exercise: None,
                 body: l.body.clone(),
                 exercise_spec: crate::exercises::repo::spec_of_lesson(db, &l.id).await?,
@@ -1282,8 +1320,10 @@ pub async fn update_lesson(
     title: &str,
     body: &str,
     video_secs: Option<f64>,
-    questions: Option<&[QuestionBundle]>,
+    questions: Option<(&[QuestionBundle], Option<u32>)>,
 ) -> Result<(), AppError> {
+    let attempts = questions.and_then(|(_, a)| a).map(i64::from);
+    let questions = questions.map(|(q, _)| q);
     let questions: Option<Vec<QuestionIn>> = questions.map(|qs| {
         qs.iter()
             .enumerate()
@@ -1302,6 +1342,7 @@ pub async fn update_lesson(
              UPDATE $lesson SET title = $title, body = $body, video_secs = $video_secs;
              UPDATE (SELECT VALUE course FROM ONLY $lesson) SET recount = true;
              IF $questions != NONE {
+                UPDATE $lesson SET quiz_attempts = $attempts;
                 DELETE question WHERE lesson = $lesson;
                 FOR $q IN $questions {
                     CREATE question SET lesson = $lesson, position = $q.position,
@@ -1316,6 +1357,7 @@ pub async fn update_lesson(
         .bind(("body", clean(body)))
         .bind(("video_secs", video_secs))
         .bind(("questions", questions))
+        .bind(("attempts", attempts))
         .await
         .map_err(internal("update lesson"))?;
     check(res, "update lesson")

@@ -31,6 +31,12 @@ pub const COMPACT_EVERY: u64 = 500;
 pub const MAX_PRESENCE_PER_PEER: usize = 4;
 /// The largest presence state (a name, a colour and a cursor take ~300 bytes).
 pub const MAX_PRESENCE_STATE_BYTES: usize = 2 * 1024;
+/// New editor ids one change may bring: an editor writes under its own (a tab's), and a
+/// reconnect's catch-up rarely carries another. Thousands of fresh ids in one change would
+/// bloat every state vector and make the document slow for everyone to load.
+pub const MAX_NEW_EDITORS_PER_CHANGE: usize = 4;
+/// Editor ids one person may write under in a room (each page load is a new one).
+pub const MAX_EDITORS_PER_USER: usize = 256;
 
 /// The live copy of a room's shared code.
 #[derive(Debug)]
@@ -185,6 +191,21 @@ pub async fn receive(
                 .any(|c| pair.writers.get(c).is_some_and(|owner| owner != user))
             {
                 return Err(Refused("that editor id belongs to someone else").into());
+            }
+            let unseen = checked
+                .new_clients
+                .iter()
+                .filter(|c| !pair.writers.contains_key(c))
+                .count();
+            if unseen > MAX_NEW_EDITORS_PER_CHANGE {
+                return Err(Refused("one change may not bring that many new editors").into());
+            }
+            let mine = pair.writers.values().filter(|w| *w == user).count();
+            if unseen > 0 && mine + unseen > MAX_EDITORS_PER_USER {
+                return Err(Refused(
+                    "you have opened this room's editor too many times; reload the room later",
+                )
+                .into());
             }
             if let Err(refused) = pair.doc.apply_checked(update) {
                 if refused == crate::pairing::doc::TOO_LARGE {

@@ -46,6 +46,17 @@ pub struct RoomLive {
     pub pair: tokio::sync::Mutex<Option<crate::pairing::live::PairState>>,
     /// When the room's membership and state were last read again (see [`RoomLive::recheck_due`]).
     checked_at: Mutex<std::time::Instant>,
+    /// Each participant's budgets here, shared by all their sockets in the room: a second
+    /// tab (or fifty) does not multiply what one person may send.
+    budgets: Mutex<HashMap<String, Budgets>>,
+}
+
+/// What one participant may send in a room: messages, shared-code frames and their bytes.
+#[derive(Debug)]
+pub struct Budgets {
+    pub messages: crate::state::TokenBucket,
+    pub code_frames: crate::state::TokenBucket,
+    pub code_bytes: crate::state::TokenBucket,
 }
 
 /// The room is at [`MAX_ROOM_CONNECTIONS`] (or the call at [`MAX_PEERS`]); a refused join gets
@@ -70,7 +81,20 @@ impl RoomLive {
             chat: tokio::sync::Mutex::new(()),
             pair: tokio::sync::Mutex::new(None),
             checked_at: Mutex::new(std::time::Instant::now()),
+            budgets: Mutex::default(),
         }
+    }
+
+    /// Spends from `user`'s budgets in this room (made by `fresh` on their first message);
+    /// on refusal, the seconds until `spend` would succeed.
+    pub fn spend(
+        &self,
+        user: &str,
+        fresh: impl FnOnce() -> Budgets,
+        spend: impl FnOnce(&mut Budgets) -> Result<(), u64>,
+    ) -> Result<(), u64> {
+        let mut budgets = self.budgets.lock().unwrap_or_else(|e| e.into_inner());
+        spend(budgets.entry(user.to_string()).or_insert_with(fresh))
     }
 
     /// True for one caller every `every`: the room is re-checked once for all its sockets
