@@ -42,9 +42,27 @@ pub struct LiveContext {
 /// A send that does not finish in this time means the client stopped reading: drop it.
 const SEND_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// Counts a new live socket (`/ws` or a room's) under the account's and the server's caps at
+/// its handshake, under one lock, so concurrent handshakes cannot overshoot them; otherwise
+/// the refusal to send.
+#[expect(
+    clippy::result_large_err,
+    reason = "the refusal is the handshake's answer, returned at once"
+)]
+pub(crate) fn admit(state: &AppState, who: &Authenticated) -> Result<SocketTicket, Response> {
+    state
+        .live_sockets
+        .admit(
+            &who.user.id.0,
+            &who.token_hash,
+            realtime::MAX_SOCKETS_PER_USER,
+        )
+        .map_err(|full| sockets_full(who, full))
+}
+
 /// The refusal when a socket cannot be admitted: the account's cap is the caller's to fix
 /// (429, close a tab); the server's is not (503, try again shortly).
-pub(crate) fn sockets_full(who: &Authenticated, full: SocketsFull) -> Response {
+fn sockets_full(who: &Authenticated, full: SocketsFull) -> Response {
     match full {
         SocketsFull::Account => {
             tracing::warn!(user = %who.user.id, "too many live sockets: refused");
@@ -111,14 +129,9 @@ pub async fn upgrade(
             });
         }
     };
-    // Counted now, under the caps, so concurrent handshakes cannot overshoot them.
-    let ticket = match ctx.state.live_sockets.admit(
-        &who.user.id.0,
-        &who.token_hash,
-        realtime::MAX_SOCKETS_PER_USER,
-    ) {
+    let ticket = match admit(&ctx.state, &who) {
         Ok(ticket) => ticket,
-        Err(full) => return sockets_full(&who, full),
+        Err(refused) => return refused,
     };
     // Small buffers: tungstenite's defaults (128 KiB each way) would cost ~256 KiB per idle
     // socket; messages here are at most a few KiB and every send is flushed at once.
@@ -144,19 +157,16 @@ impl Outbox {
             tracing::error!("a server message did not serialise");
             return Sent::Queued;
         };
-        match self.0.try_send(Message::Text(text.into())) {
-            Ok(()) => Sent::Queued,
-            Err(TrySendError::Full(_)) => {
-                tracing::info!("WebSocket client reads too slowly: disconnecting it");
-                Sent::Dropped
-            }
-            Err(TrySendError::Closed(_)) => Sent::Dropped,
-        }
+        self.queue(text)
     }
 
     /// Sends text made once for all of a user's sockets.
     fn send_shared(&self, text: &str) -> Sent {
-        match self.0.try_send(Message::Text(text.to_string().into())) {
+        self.queue(text.to_string())
+    }
+
+    fn queue(&self, text: String) -> Sent {
+        match self.0.try_send(Message::Text(text.into())) {
             Ok(()) => Sent::Queued,
             Err(TrySendError::Full(_)) => {
                 tracing::info!("WebSocket client reads too slowly: disconnecting it");

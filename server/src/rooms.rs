@@ -124,14 +124,10 @@ pub async fn upgrade(
             detail: "this address only accepts WebSocket connections".into(),
         });
     };
-    // Counted now, under the account's and the server's caps (shared with `/ws`).
-    let ticket = match ctx.state.live_sockets.admit(
-        &who.user.id.0,
-        &who.token_hash,
-        app::realtime::MAX_SOCKETS_PER_USER,
-    ) {
+    // Counted under the account's and the server's caps, shared with `/ws`.
+    let ticket = match crate::realtime::admit(&ctx.state, &who) {
         Ok(ticket) => ticket,
-        Err(full) => return crate::realtime::sockets_full(&who, full),
+        Err(refused) => return refused,
     };
     let ice = ice_servers(&ctx.ice, &who.user.id, &room_id, SystemTime::now());
     let join = Join {
