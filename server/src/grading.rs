@@ -46,6 +46,22 @@ pub struct Line {
     pub run: TestRun,
 }
 
+/// What `pairwise-grader --probe` prints: first a line with the confinement layers the kernel
+/// refused (empty when all hold), then a line with what each requested attempt got.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Probe {
+    pub warnings: Vec<String>,
+    pub attempts: Vec<Attempt>,
+}
+
+/// One thing a probe tried from inside the confinement, and what it got ("allowed" or
+/// "denied: " and the error).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Attempt {
+    pub target: String,
+    pub outcome: String,
+}
+
 /// A job larger than this never reaches a process.
 pub const JOB_CAP: usize = 1024 * 1024;
 /// What one process may write per test before it is cut off: the value and console caps
@@ -83,6 +99,33 @@ impl GraderPool {
             .parent()
             .ok_or_else(|| anyhow::anyhow!("the server binary has no directory"))?;
         Ok(dir.join("pairwise-grader"))
+    }
+
+    /// Starts one grader in probe mode and returns what confinement it could not set up;
+    /// the server logs each as a warning at start-up, where the operator sees it.
+    pub async fn check_confinement(&self) -> Result<Vec<String>, String> {
+        let output = tokio::time::timeout(
+            Duration::from_secs(10),
+            Command::new(&self.program)
+                .arg("--probe")
+                .env_clear()
+                .current_dir("/")
+                .stdin(Stdio::null())
+                .stderr(Stdio::null())
+                .kill_on_drop(true)
+                .output(),
+        )
+        .await
+        .map_err(|_| "the grader did not answer its probe in 10 s".to_string())?
+        .map_err(|e| format!("cannot start {}: {e}", self.program.display()))?;
+        let first = output
+            .stdout
+            .split(|b| *b == b'\n')
+            .next()
+            .unwrap_or_default();
+        let probe: Probe = serde_json::from_slice(first)
+            .map_err(|e| format!("the grader's probe said nothing readable ({e})"))?;
+        Ok(probe.warnings)
     }
 
     /// Runs `expressions` after `code`, one [`TestRun`] per expression, in order, for

@@ -168,6 +168,13 @@ pub async fn build_state(
     let db = db::connect_db(&config.database).await?;
     db::migrate(&db).await?;
     let clock = overrides.clock.unwrap_or_else(|| Arc::new(SystemClock));
+    let grader = Arc::new(crate::grading::GraderPool::new(
+        match &config.grader {
+            Some(path) => path.clone(),
+            None => crate::grading::GraderPool::beside_current_exe()?,
+        },
+        config.grader_workers,
+    ));
     let mut state = AppState {
         db,
         auth: Arc::new(AuthSettings {
@@ -185,13 +192,7 @@ pub async fn build_state(
             app::courses::index::CatalogIndex::new()
                 .map_err(|e| anyhow::anyhow!("creating the catalog index: {e}"))?,
         ),
-        grader: Arc::new(crate::grading::GraderPool::new(
-            match &config.grader {
-                Some(path) => path.clone(),
-                None => crate::grading::GraderPool::beside_current_exe()?,
-            },
-            config.grader_workers,
-        )),
+        grader: grader.clone(),
         grading_per_user: Arc::new(app::state::PerKeyLimit::new(config.grading_per_user)),
         rooms: Arc::new(app::rooms::hub::Hub::default()),
         mentoring: Arc::new(config.mentoring.clone()),
@@ -200,6 +201,23 @@ pub async fn build_state(
         recommender: Arc::new(app::progress::service::Recommender::default()),
         awards: Arc::new(app::progress::service::AwardSync),
     };
+    // An operator must hear when the kernel refuses part of the grader's confinement (a
+    // container without user namespaces, say): learner code then has more reach.
+    tokio::spawn(async move {
+        match grader.check_confinement().await {
+            Ok(warnings) if warnings.is_empty() => {
+                tracing::info!("grader confinement: namespaces, empty root, seccomp, limits");
+            }
+            Ok(warnings) => {
+                for warning in warnings {
+                    tracing::warn!(%warning, "GRADER CONFINEMENT WEAKENED");
+                }
+            }
+            Err(reason) => {
+                tracing::error!(%reason, "the grader's confinement could not be checked")
+            }
+        }
+    });
     if config.demo {
         state.demo_accounts = Arc::new(demo::ensure_demo_accounts(&state).await?);
         course_files::ensure_demo_courses(&state, &config.media_dir()).await?;

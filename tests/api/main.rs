@@ -6,6 +6,7 @@
 
 mod accounts;
 mod authz;
+mod confinement;
 mod courses;
 mod durability;
 mod exercises;

@@ -1,11 +1,19 @@
 //! `pairwise-grader`: runs learner JavaScript for the server, one process per job.
 //!
 //! Started by the server with an empty environment, `/` as its directory and only standard
-//! input, output and error open. Before reading its job it confines itself: address space,
-//! CPU time, no file writes, no core dumps, a handful of descriptors. Then it runs each test in
-//! a fresh Boa context (loop-iteration, recursion and stack limits) and writes one JSON line
-//! per test. Console output is captured, never written to standard output, so learner code
-//! cannot forge a result line. The server kills this process on its wall clock.
+//! input, output and error open. Before reading its job it confines itself ([`confine`]): new
+//! namespaces with an empty root, no capabilities, a seccomp filter, and OS limits (address
+//! space, CPU time, no file writes, no core dumps, a handful of descriptors). Then it runs each
+//! test in a fresh Boa context (loop-iteration, recursion and stack limits) and writes one JSON
+//! line per test. Console output is captured, never written to standard output, so learner
+//! code cannot forge a result line. The server kills this process on its wall clock.
+//!
+//! `pairwise-grader --probe TARGET...` confines itself the same way and then, from the engine
+//! thread, tries each target (`file:PATH`, `dir:PATH`, `tcp:ADDR`, `exec:PATH`) as code that
+//! escaped the engine would, and prints a [`Probe`] report: what confinement failed and what
+//! each attempt got. The server runs it at start-up; the tests run it against real targets.
+
+mod confine;
 
 use std::io::{Read, Write};
 
@@ -18,7 +26,7 @@ use boa_engine::{
     property::{Attribute, PropertyKey},
 };
 use rlimit::Resource;
-use server::grading::{JOB_CAP, Job, Line, MEMORY_BYTES};
+use server::grading::{Attempt, JOB_CAP, Job, Line, MEMORY_BYTES, Probe};
 
 /// Loop iterations per loop before the engine throws: far above honest exercise code.
 const LOOP_LIMIT: u64 = 20_000_000;
@@ -27,18 +35,103 @@ const RECURSION_LIMIT: usize = 10_000;
 /// The engine runs on a thread with this stack, deep enough for [`RECURSION_LIMIT`].
 const STACK_BYTES: usize = 256 * 1024 * 1024;
 
+/// What the engine thread is given once the process is confined.
+enum Work {
+    Job(Job),
+    Probe(Vec<String>),
+}
+
 fn main() {
-    if let Err(message) = confine().and_then(|()| serve()) {
+    let mut args = std::env::args().skip(1).peekable();
+    // The child this program starts inside the new namespaces says so first.
+    let inside = args.next_if(|a| a == "--inside").is_some();
+    let probe: Option<Vec<String>> = match args.next().as_deref() {
+        Some("--probe") => Some(args.collect()),
+        _ => None,
+    };
+    let result = if inside {
+        confine::die_with_parent().and_then(|()| confine_and_serve(confine::isolate(), probe))
+    } else {
+        close_inherited().and_then(|()| match confine::enter_namespaces() {
+            confine::Entered::Namespaces => run_inside(probe),
+            confine::Entered::Refused(warning) => confine_and_serve(vec![warning], probe),
+        })
+    };
+    if let Err(message) = result {
         // The server reads only standard output; this is for a person running it by hand.
         eprintln!("pairwise-grader: {message}");
         std::process::exit(2);
     }
 }
 
-/// Closes every descriptor it inherited beyond 0, 1 and 2 (a server started from a shell or a
-/// service manager may pass some on), checks none is left, then sets the OS limits (soft =
-/// hard, so the process cannot raise them again).
-fn confine() -> Result<(), String> {
+/// Runs this program again as the first process of the new pid namespace, on the same
+/// standard input and output, and ends the way it ended: the server reads a signal that
+/// killed the engine (CPU limit, memory) from this process's exit.
+fn run_inside(probe: Option<Vec<String>>) -> Result<(), String> {
+    use std::os::unix::process::ExitStatusExt;
+    let mut command = std::process::Command::new("/proc/self/exe");
+    command.arg("--inside").env_clear().current_dir("/");
+    if let Some(targets) = probe {
+        command.arg("--probe").args(targets);
+    }
+    // No core file from this process when it passes a signal on below.
+    rlimit::setrlimit(Resource::CORE, 0, 0).map_err(|e| format!("setrlimit: {e}"))?;
+    let status = command
+        .status()
+        .map_err(|e| format!("starting the confined grader: {e}"))?;
+    if let Some(signal) = status.signal() {
+        if let Ok(signal) = nix::sys::signal::Signal::try_from(signal) {
+            let _ = nix::sys::signal::kill(nix::unistd::Pid::this(), signal);
+        }
+        std::process::exit(128 + signal);
+    }
+    std::process::exit(status.code().unwrap_or(2));
+}
+
+/// Confines this process ([`confine`]) and serves its job or probe; `warnings` are what the
+/// confinement already failed to set up.
+fn confine_and_serve(mut warnings: Vec<String>, probe: Option<Vec<String>>) -> Result<(), String> {
+    warnings.extend(confine::drop_capabilities());
+    set_limits()?;
+    // The engine thread exists before the seccomp filter, so the filter needs no thread
+    // creation; it waits for its work until every thread is filtered.
+    let (give, take) = std::sync::mpsc::sync_channel::<Work>(1);
+    let engine = std::thread::Builder::new()
+        .stack_size(STACK_BYTES)
+        .spawn(move || match take.recv() {
+            Ok(Work::Job(job)) => run_all(&job),
+            Ok(Work::Probe(targets)) => {
+                probe_targets(targets);
+                Ok(())
+            }
+            Err(_) => Ok(()),
+        })
+        .map_err(|e| e.to_string())?;
+    if let Err(e) = confine::seccomp() {
+        warnings.push(format!(
+            "the seccomp filter was refused ({e}): learner code is kept in by namespaces and \
+             limits only"
+        ));
+    }
+    let work = match probe {
+        Some(targets) => {
+            print_probe(&Probe {
+                warnings,
+                attempts: Vec::new(),
+            })?;
+            Work::Probe(targets)
+        }
+        None => Work::Job(read_job()?),
+    };
+    give.send(work).map_err(|e| e.to_string())?;
+    engine
+        .join()
+        .map_err(|_| "the engine thread panicked".to_string())?
+}
+
+/// Closes every descriptor inherited beyond 0, 1 and 2 (a server started from a shell or a
+/// service manager may pass some on) and checks none is left.
+fn close_inherited() -> Result<(), String> {
     let inherited = || -> Result<Vec<i32>, String> {
         Ok(std::fs::read_dir("/proc/self/fd")
             .map_err(|e| format!("cannot list descriptors: {e}"))?
@@ -55,6 +148,11 @@ fn confine() -> Result<(), String> {
     if left.len() > 1 {
         return Err(format!("descriptors {left:?} are still open"));
     }
+    Ok(())
+}
+
+/// The OS limits, soft = hard so the process cannot raise them again.
+fn set_limits() -> Result<(), String> {
     let job_cpu = 60; // lowered to the job's budget once it is read
     for (resource, limit) in [
         (Resource::AS, MEMORY_BYTES + STACK_BYTES as u64),
@@ -68,7 +166,7 @@ fn confine() -> Result<(), String> {
     Ok(())
 }
 
-fn serve() -> Result<(), String> {
+fn read_job() -> Result<Job, String> {
     let mut input = Vec::new();
     std::io::stdin()
         .take(JOB_CAP as u64 + 1)
@@ -80,13 +178,44 @@ fn serve() -> Result<(), String> {
     let job: Job = serde_json::from_slice(&input).map_err(|e| format!("bad job: {e}"))?;
     rlimit::setrlimit(Resource::CPU, job.cpu_secs, job.cpu_secs)
         .map_err(|e| format!("setrlimit: {e}"))?;
-    let engine = std::thread::Builder::new()
-        .stack_size(STACK_BYTES)
-        .spawn(move || run_all(&job))
-        .map_err(|e| e.to_string())?;
-    engine
-        .join()
-        .map_err(|_| "the engine thread panicked".to_string())?
+    Ok(job)
+}
+
+fn print_probe(probe: &Probe) -> Result<(), String> {
+    let mut line = serde_json::to_vec(probe).map_err(|e| e.to_string())?;
+    line.push(b'\n');
+    let mut out = std::io::stdout().lock();
+    out.write_all(&line)
+        .and_then(|()| out.flush())
+        .map_err(|e| e.to_string())
+}
+
+/// Tries each target the way code that got out of the engine would, and prints what each got
+/// as a second report line.
+fn probe_targets(targets: Vec<String>) {
+    let attempts = targets
+        .into_iter()
+        .map(|target| {
+            let outcome = match target.split_once(':') {
+                Some(("file", path)) => std::fs::read(path).map(|_| ()),
+                Some(("dir", path)) => std::fs::read_dir(path).map(|_| ()),
+                Some(("tcp", addr)) => std::net::TcpStream::connect(addr).map(|_| ()),
+                Some(("exec", path)) => std::process::Command::new(path).status().map(|_| ()),
+                _ => Err(std::io::Error::other("unknown target")),
+            };
+            Attempt {
+                outcome: match outcome {
+                    Ok(()) => "allowed".into(),
+                    Err(e) => format!("denied: {e}"),
+                },
+                target,
+            }
+        })
+        .collect();
+    let _ = print_probe(&Probe {
+        warnings: Vec::new(),
+        attempts,
+    });
 }
 
 fn run_all(job: &Job) -> Result<(), String> {
