@@ -82,6 +82,7 @@ pub enum Problem {
     NoAttemptsLeft,
     AttemptsInvalid,
     MentorshipEnded,
+    EmailNotVerified,
     NoMentor,
     WeightsInvalid,
     TryAgain,
@@ -158,6 +159,7 @@ impl Problem {
             Problem::MessageTooLong => s.mentoring.err_message_too_long,
             Problem::NotMentored => s.mentoring.err_not_mentored,
             Problem::MentorshipEnded => s.mentoring.err_mentorship_ended,
+            Problem::EmailNotVerified => s.err_email_not_verified,
             Problem::NoAttemptsLeft => s.courses.err_no_attempts_left,
             Problem::AttemptsInvalid => s.courses.err_attempts_invalid,
         }
@@ -240,7 +242,7 @@ impl AppError {
                     | Problem::TryAgain,
             } => 409,
             AppError::Invalid {
-                problem: Problem::NotMentored,
+                problem: Problem::NotMentored | Problem::EmailNotVerified,
             } => 403,
             AppError::Invalid { .. } | AppError::ExerciseInvalid { .. } => 422,
             AppError::Unauthenticated | AppError::WrongCredentials => 401,

@@ -58,6 +58,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "hardening",
         include_str!("../migrations/0010_hardening.surql"),
     ),
+    (
+        11,
+        "verification",
+        include_str!("../migrations/0011_verification.surql"),
+    ),
 ];
 
 /// Opens the database named by the configuration: embedded SurrealKV (every commit synced to

@@ -116,6 +116,10 @@ pub async fn upgrade(
         Ok(None) => return error_response(AppError::Forbidden),
         Err(e) => return error_response(e),
     };
+    // From now on the host sees this guest by name, not by the address they were invited at.
+    if !host && let Err(e) = repo::mark_joined(&ctx.state.db, &room_id, &who.user.id).await {
+        return error_response(e);
+    }
     if room.state() == RoomState::Closed {
         return error_response(app::error::Problem::RoomClosed.into());
     }

@@ -452,6 +452,33 @@ async fn progress_jobs(state: AppState, interval: Duration) {
 }
 
 /// Deletes unusable sessions every hour, so the table only holds live ones.
+/// Accounts whose address is not confirmed this long after sign-up are removed: an address
+/// someone else typed is free again, and nothing unconfirmed lingers.
+pub const UNVERIFIED_GRACE_DAYS: i64 = 7;
+
+/// One pass of that clean-up (hourly, with the session clean-up).
+pub async fn purge_unverified(state: &AppState) -> usize {
+    let now = state.clock.now();
+    let before = now - chrono::Duration::days(UNVERIFIED_GRACE_DAYS);
+    match repo::purge_unverified(&state.db, before, now).await {
+        Ok(gone) => {
+            for user in &gone {
+                // A cached session must not outlive its account by even a few seconds.
+                state.sessions.forget_user(user);
+                state.live_sockets.end(&user.0, app::state::EndSockets::All);
+            }
+            if !gone.is_empty() {
+                tracing::info!(accounts = gone.len(), "removed accounts never confirmed");
+            }
+            gone.len()
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "removing unconfirmed accounts failed; will retry");
+            0
+        }
+    }
+}
+
 async fn expire_sessions(state: AppState) {
     let mut tick = tokio::time::interval(Duration::from_secs(3600));
     loop {
@@ -462,5 +489,6 @@ async fn expire_sessions(state: AppState) {
         if let Err(e) = repo::delete_expired_sessions(&state.db, now, now - idle).await {
             tracing::warn!(error = %e, "session clean-up failed; will retry");
         }
+        purge_unverified(&state).await;
     }
 }

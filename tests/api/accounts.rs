@@ -4,7 +4,7 @@ use app::accounts::repo;
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::helpers::{body_json, spawn_app};
+use crate::helpers::{TestApp, body_json, spawn_app};
 
 const GOOD: &str = "a perfectly fine passphrase";
 
@@ -18,10 +18,32 @@ fn session_cookie(res: &reqwest::Response) -> Option<String> {
 }
 
 #[tokio::test]
-async fn signing_up_signs_you_in_with_an_http_only_cookie() {
+async fn signing_up_mails_a_link_that_confirms_the_address_and_signs_in_with_an_http_only_cookie() {
     let app = spawn_app().await;
     let browser = app.browser();
-    let res = app.sign_up(&browser, "Ada@Example.org", GOOD).await;
+    // The form alone signs nobody in: the address has not been shown to be theirs.
+    let res = app
+        .sign_up_unconfirmed(&browser, "Ada@Example.org", GOOD)
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(session_cookie(&res).is_none());
+    assert_eq!(
+        body_json(app.call(&browser, "current_user", &[]).await).await,
+        serde_json::Value::Null
+    );
+    // The password works at once (the account exists), unconfirmed.
+    let res = app.sign_in(&browser, "ada@example.org", GOOD).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let me = body_json(app.call(&browser, "current_user", &[]).await).await;
+    assert_eq!(me["email_verified"], false);
+    // The mailed link confirms it and signs in whoever opens it.
+    let elsewhere = app.browser();
+    let token = app
+        .mailed_token("ada@example.org", "verify-email?token=")
+        .await;
+    let res = app
+        .call(&elsewhere, "verify_email", &[("token", &token)])
+        .await;
     assert_eq!(res.status(), StatusCode::OK);
     let cookie = res
         .headers()
@@ -34,10 +56,10 @@ async fn signing_up_signs_you_in_with_an_http_only_cookie() {
     assert!(
         cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && cookie.contains("Path=/")
     );
-    let me = body_json(app.call(&browser, "current_user", &[]).await).await;
+    let me = body_json(app.call(&elsewhere, "current_user", &[]).await).await;
     assert_eq!(me["email"], "ada@example.org");
     assert_eq!(me["roles"], json!(["learner"]));
-    assert_eq!(me["email_verified"], false);
+    assert_eq!(me["email_verified"], true);
     app.stop().await;
 }
 
@@ -110,34 +132,102 @@ async fn each_invalid_sign_up_is_refused_in_words_and_creates_nothing() {
     app.stop().await;
 }
 
-#[tokio::test]
-async fn a_second_account_with_the_same_email_is_refused() {
-    let app = spawn_app().await;
-    assert_eq!(
-        app.sign_up(&app.browser(), "grace@example.org", GOOD)
-            .await
-            .status(),
-        StatusCode::OK
-    );
+/// What a stranger sees from the sign-up form: status, body and header names, minus the date.
+async fn sign_up_answer(app: &TestApp, email: &str, password: &str) -> (u16, Vec<String>, String) {
     let res = app
-        .sign_up(
+        .sign_up_unconfirmed(&app.browser(), email, password)
+        .await;
+    let status = res.status().as_u16();
+    let mut names: Vec<String> = res
+        .headers()
+        .keys()
+        .map(|k| k.as_str().to_string())
+        .filter(|k| k != "date")
+        .collect();
+    names.sort();
+    (status, names, res.text().await.unwrap_or_default())
+}
+
+#[tokio::test]
+async fn signing_up_with_a_taken_address_tells_nothing_and_changes_nothing() {
+    let app = spawn_app().await;
+    app.sign_up(&app.browser(), "grace@example.org", GOOD).await;
+    let fresh = sign_up_answer(&app, "someone.new@example.org", GOOD).await;
+    let taken = sign_up_answer(&app, "GRACE@example.org", "another fine passphrase").await;
+    assert_eq!(
+        fresh, taken,
+        "the answer tells whether the address has an account"
+    );
+    assert_eq!(taken.0, 200);
+    assert!(!taken.1.iter().any(|h| h == "set-cookie"));
+    // The first password still works; the second never replaced it.
+    let ok = app.sign_in(&app.browser(), "grace@example.org", GOOD).await;
+    assert_eq!(ok.status(), StatusCode::OK);
+    let wrong = app
+        .sign_in(
             &app.browser(),
-            "GRACE@example.org",
+            "grace@example.org",
             "another fine passphrase",
         )
         .await;
-    assert_eq!(res.status(), StatusCode::CONFLICT);
-    assert_eq!(
-        body_json(res).await,
-        json!({"error": "invalid", "problem": "email_taken"})
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    // The owner is told by mail, where only they read it.
+    let mails = repo::outbox_for(&app.state.db, "grace@example.org")
+        .await
+        .expect("outbox");
+    assert!(
+        mails
+            .iter()
+            .any(|m| m.subject == "You already have a Pairwise account"),
+        "{mails:?}"
     );
-    // The first password still works; the second never replaced it.
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_new_sign_up_for_an_unconfirmed_address_replaces_the_old_claim() {
+    let app = spawn_app().await;
+    let squatter = app.browser();
+    app.sign_up_unconfirmed(&squatter, "pat@example.org", GOOD)
+        .await;
+    let old_link = app
+        .mailed_token("pat@example.org", "verify-email?token=")
+        .await;
+    app.sign_in(&squatter, "pat@example.org", GOOD).await;
+    // The address's owner signs up too: same answer as anyone gets.
+    let owner = app.browser();
+    let res = app
+        .sign_up_unconfirmed(&owner, "pat@example.org", "the owner's own passphrase")
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    // The first claim is gone: its password, its session and its link.
+    let res = app.sign_in(&app.browser(), "pat@example.org", GOOD).await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(
-        app.sign_in(&app.browser(), "grace@example.org", GOOD)
-            .await
-            .status(),
-        StatusCode::OK
+        body_json(app.call(&squatter, "current_user", &[]).await).await,
+        serde_json::Value::Null
     );
+    let res = app
+        .call(&app.browser(), "verify_email", &[("token", &old_link)])
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    // The owner's link (the newest) confirms it; one account holds the address.
+    let link = app
+        .mailed_token("pat@example.org", "verify-email?token=")
+        .await;
+    let res = app.call(&owner, "verify_email", &[("token", &link)]).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let me = body_json(app.call(&owner, "current_user", &[]).await).await;
+    assert_eq!(me["email_verified"], true);
+    let count: Option<i64> = app
+        .state
+        .db
+        .query("RETURN count(SELECT id FROM user WHERE email = 'pat@example.org')")
+        .await
+        .expect("count")
+        .take(0)
+        .expect("count");
+    assert_eq!(count, Some(1));
     app.stop().await;
 }
 
@@ -164,15 +254,19 @@ async fn concurrent_sign_ups_with_one_email_create_exactly_one_account() {
                 .map(|r| r.status())
         }));
     }
-    let mut ok = 0;
+    // Every one is answered alike (none tells that another got there first).
     for t in tasks {
-        match t.await.expect("task").expect("response") {
-            StatusCode::OK => ok += 1,
-            StatusCode::CONFLICT => {}
-            other => panic!("unexpected status {other}"),
-        }
+        assert_eq!(t.await.expect("task").expect("response"), StatusCode::OK);
     }
-    assert_eq!(ok, 1);
+    let count: Option<i64> = app
+        .state
+        .db
+        .query("RETURN count(SELECT id FROM user WHERE email = 'race@example.org')")
+        .await
+        .expect("count")
+        .take(0)
+        .expect("count");
+    assert_eq!(count, Some(1));
     app.stop().await;
 }
 
@@ -369,7 +463,9 @@ async fn changing_the_password_needs_the_current_one_and_signs_out_other_session
 async fn the_verification_link_from_the_outbox_verifies_the_email_once() {
     let app = spawn_app().await;
     let browser = app.browser();
-    app.sign_up(&browser, "noor@example.org", GOOD).await;
+    app.sign_up_unconfirmed(&browser, "noor@example.org", GOOD)
+        .await;
+    app.sign_in(&browser, "noor@example.org", GOOD).await;
     let mails = repo::outbox_for(&app.state.db, "noor@example.org")
         .await
         .expect("outbox");

@@ -338,6 +338,11 @@ pub const ENDPOINTS: &[Endpoint] = &[
         args: &[("room", "nosuchroom"), ("email", "someone@example.org")],
     },
     Endpoint {
+        path: "/api/withdraw_invite",
+        access: Access::User,
+        args: &[("room", "nosuchroom"), ("email", "someone@example.org")],
+    },
+    Endpoint {
         path: "/api/remove_from_room",
         access: Access::User,
         args: &[("room", "nosuchroom"), ("user", "nosuchuser")],

@@ -131,7 +131,26 @@ impl TestApp {
             .expect("request sent")
     }
 
+    /// Signs up and confirms the address the way its owner does (the link from the mail in
+    /// the outbox), which also signs `client` in. Returns the confirmation's answer (with the
+    /// session cookie), or the sign-up's answer when that was refused.
     pub async fn sign_up(&self, client: &Browser, email: &str, password: &str) -> Response {
+        let res = self.sign_up_unconfirmed(client, email, password).await;
+        if res.status() != StatusCode::OK {
+            return res;
+        }
+        let token = self.mailed_token(email, "verify-email?token=").await;
+        self.call(client, "verify_email", &[("token", &token)])
+            .await
+    }
+
+    /// Only the sign-up form: the account exists, unconfirmed and not signed in.
+    pub async fn sign_up_unconfirmed(
+        &self,
+        client: &Browser,
+        email: &str,
+        password: &str,
+    ) -> Response {
         self.call(
             client,
             "sign_up",
@@ -142,6 +161,31 @@ impl TestApp {
             ],
         )
         .await
+    }
+
+    /// The token after `marker` in the newest mail queued for `email`.
+    pub async fn mailed_token(&self, email: &str, marker: &str) -> String {
+        let bodies: Vec<String> = self
+            .state
+            .db
+            .query("SELECT VALUE body FROM outbox WHERE to = $to ORDER BY created_at DESC")
+            .bind(("to", email.to_lowercase()))
+            .await
+            .expect("outbox read")
+            .take(0)
+            .expect("bodies");
+        bodies
+            .iter()
+            .find_map(|b| {
+                let at = b.find(marker)? + marker.len();
+                Some(
+                    b[at..]
+                        .chars()
+                        .take_while(|c| c.is_ascii_alphanumeric())
+                        .collect(),
+                )
+            })
+            .unwrap_or_else(|| panic!("no mail with {marker} for {email}: {bodies:?}"))
     }
 
     pub async fn sign_in(&self, client: &Browser, email: &str, password: &str) -> Response {

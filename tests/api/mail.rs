@@ -106,7 +106,7 @@ async fn the_verification_email_is_delivered_over_smtp_and_its_link_verifies() {
     .await;
     let browser = app.browser();
     let res = app
-        .sign_up(
+        .sign_up_unconfirmed(
             &browser,
             "mailme@pairwise.test",
             "a perfectly fine passphrase",

@@ -22,3 +22,4 @@ mod realtime;
 mod rooms;
 mod security;
 mod upgrade;
+mod verification;

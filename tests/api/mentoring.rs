@@ -89,7 +89,7 @@ pub(crate) async fn learner(app: &TestApp, tag: &str) -> Browser {
     l
 }
 
-fn request_form<'a>(mentor: &'a str, goals: &'a str) -> Vec<(&'a str, &'a str)> {
+pub(crate) fn request_form<'a>(mentor: &'a str, goals: &'a str) -> Vec<(&'a str, &'a str)> {
     vec![
         ("mentor", mentor),
         ("goals", goals),

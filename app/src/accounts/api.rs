@@ -17,11 +17,11 @@ mod backend {
             repo::{self, AuditEntry, AuditKind},
             session::{self, client_ip, require_role, require_user},
         },
-        error::Problem,
+        error::{AppError, Problem},
         ids::UserId,
         state::{AppState, EndSockets},
     };
-    pub use chrono::Duration;
+    pub use chrono::{DateTime, Duration, Utc};
     pub use http::header::{RETRY_AFTER, SET_COOKIE};
     pub use leptos_axum::ResponseOptions;
 
@@ -97,6 +97,58 @@ mod backend {
         session::new_token()[..20].to_string()
     }
 
+    /// Signs `user` in on this browser: a fresh session replaces the one the browser presented
+    /// (rotation), and its cookie is set.
+    pub async fn start_session(
+        state: &AppState,
+        user: &UserId,
+        ip: Option<String>,
+        now: DateTime<Utc>,
+    ) -> Result<(), AppError> {
+        let presented = session::cookie(
+            &session::request_headers(),
+            session::cookie_name(&state.auth),
+        )
+        .map(session::hash_token);
+        let token = session::new_token();
+        repo::create_session(
+            &state.db,
+            repo::NewSession {
+                token_hash: &session::hash_token(&token),
+                user,
+                expires_at: now
+                    + Duration::from_std(state.auth.session_absolute).unwrap_or_default(),
+                ip,
+                user_agent: session::request_headers()
+                    .get(http::header::USER_AGENT)
+                    .and_then(|v| v.to_str().ok())
+                    .map(|s| s.chars().take(300).collect()),
+            },
+            presented.as_deref(),
+            now,
+        )
+        .await?;
+        if let Some(old) = &presented {
+            state.sessions.forget(old);
+        }
+        if let Some(cookie) = session::session_cookie(&state.auth, &token) {
+            set_cookie(cookie);
+        }
+        Ok(())
+    }
+
+    /// To the owner of a confirmed account when someone signs up with its address.
+    pub fn existing_account_mail(state: &AppState, to: &str) -> repo::OutgoingMail {
+        let origin = &state.auth.public_origin;
+        repo::OutgoingMail {
+            to: to.to_string(),
+            subject: "You already have a Pairwise account".into(),
+            body: format!(
+                "Hello,\n\nsomeone, perhaps you, tried to create a Pairwise account with this address. It already has one, so nothing was created and nothing on your account changed.\n\nIf it was you, sign in here:\n\n{origin}/signin\n\nIf it was not, you can ignore this message.\n"
+            ),
+        }
+    }
+
     pub fn verification_mail(state: &AppState, to: &str, token: &str) -> repo::OutgoingMail {
         let link = format!("{}/verify-email?token={token}", state.auth.public_origin);
         repo::OutgoingMail {
@@ -111,13 +163,18 @@ mod backend {
 #[cfg(feature = "ssr")]
 use backend::*;
 
-/// Creates an account (role learner), signs it in and queues the email verification.
+/// Starts a sign-up. The answer is the same whether or not the address has an account, so
+/// nobody learns who uses Pairwise from this form: the account (role learner) is created
+/// unconfirmed and not signed in, and the link that confirms the address (and signs in)
+/// goes to the address. An address whose account is confirmed gets a note saying so instead;
+/// one whose account was never confirmed is claimed anew (see `repo::reclaim_unverified`).
+/// Every path hashes the password, so none answers faster than the others.
 #[server(endpoint = "sign_up")]
 pub async fn sign_up(
     email: String,
     display_name: String,
     password: String,
-) -> Result<CurrentUser, AppError> {
+) -> Result<(), AppError> {
     let state = AppState::get()?;
     let email = Email::parse(&email)?;
     let name = DisplayName::parse(&display_name)?;
@@ -125,40 +182,62 @@ pub async fn sign_up(
     refuse_common(&password)?;
     let hash = state.hasher.hash(&password).await?;
     let now = state.clock.now();
-    let user = UserId(new_id());
-    let token = session::new_token();
     let verify = session::new_token();
     let mail = verification_mail(&state, email.as_str(), &verify);
-    repo::register(
-        &state.db,
-        repo::Registration {
-            id: &user,
-            email: &email,
-            display_name: name.as_str(),
-            password_hash: &hash,
-            roles: &[Role::Learner],
-            session_hash: &session::hash_token(&token),
-            session_expires: now
-                + Duration::from_std(state.auth.session_absolute).unwrap_or_default(),
-            verify_hash: &session::hash_token(&verify),
-            verify_expires: now + Duration::hours(VERIFY_HOURS),
-            mail: &mail,
-            ip: client_ip(),
-        },
-        now,
-    )
-    .await?;
-    if let Some(cookie) = session::session_cookie(&state.auth, &token) {
-        set_cookie(cookie);
+    let verify_hash = session::hash_token(&verify);
+    let ip = client_ip();
+    let new_user = UserId(new_id());
+    let claim = |id| repo::Registration {
+        id,
+        email: &email,
+        display_name: name.as_str(),
+        password_hash: &hash,
+        roles: &[Role::Learner],
+        verify_hash: &verify_hash,
+        verify_expires: now + Duration::hours(VERIFY_HOURS),
+        mail: &mail,
+        ip: ip.clone(),
+    };
+    let existing = match repo::holder(&state.db, &email).await? {
+        repo::Holder::Nobody => {
+            match repo::register(&state.db, claim(&new_user), now).await {
+                // Another sign-up for the address won the race: it is answered like any
+                // address that has an account.
+                Err(AppError::Invalid {
+                    problem: Problem::EmailTaken,
+                }) => repo::holder(&state.db, &email).await?,
+                other => {
+                    other?;
+                    repo::Holder::Nobody
+                }
+            }
+        }
+        held => held,
+    };
+    match existing {
+        repo::Holder::Nobody => {}
+        repo::Holder::Unverified(user) => {
+            if repo::reclaim_unverified(&state.db, &user, claim(&user), now).await? {
+                // The old claim's sessions are gone from the database; drop them here too.
+                state.sessions.forget_user(&user);
+                state.live_sockets.end(&user.0, EndSockets::All);
+            }
+        }
+        repo::Holder::Verified(user) => {
+            let note = existing_account_mail(&state, email.as_str());
+            repo::queue_mail(
+                &state.db,
+                &note,
+                AuditKind::SignUpExisting,
+                Some(&user),
+                ip,
+                now,
+            )
+            .await?;
+        }
     }
-    leptos_axum::redirect("/profile");
-    Ok(CurrentUser {
-        id: user,
-        email: email.as_str().to_string(),
-        display_name: name.as_str().to_string(),
-        roles: vec![Role::Learner],
-        email_verified: false,
-    })
+    leptos_axum::redirect("/signin?signed_up=1");
+    Ok(())
 }
 
 /// Signs in with email and password; always issues a fresh session token.
@@ -245,31 +324,7 @@ pub async fn sign_in(
     let Some(user_id) = user_id else {
         return Err(AppError::WrongCredentials);
     };
-    let presented = session::cookie(
-        &session::request_headers(),
-        session::cookie_name(&state.auth),
-    )
-    .map(session::hash_token);
-    let token = session::new_token();
-    repo::create_session(
-        &state.db,
-        repo::NewSession {
-            token_hash: &session::hash_token(&token),
-            user: &user_id,
-            expires_at: now + Duration::from_std(state.auth.session_absolute).unwrap_or_default(),
-            ip: ip.clone(),
-            user_agent: session::request_headers()
-                .get(http::header::USER_AGENT)
-                .and_then(|v| v.to_str().ok())
-                .map(|s| s.chars().take(300).collect()),
-        },
-        presented.as_deref(),
-        now,
-    )
-    .await?;
-    if let Some(old) = &presented {
-        state.sessions.forget(old);
-    }
+    start_session(&state, &user_id, ip.clone(), now).await?;
     let entry = AuditEntry {
         user: Some(user_id.clone()),
         email: Some(email_key),
@@ -277,9 +332,6 @@ pub async fn sign_in(
         ..Default::default()
     };
     repo::audit(&state.db, AuditKind::SignIn, entry, now).await?;
-    if let Some(cookie) = session::session_cookie(&state.auth, &token) {
-        set_cookie(cookie);
-    }
     let user = repo::current_user(&state.db, &user_id)
         .await?
         .ok_or(AppError::Internal)?;
@@ -398,7 +450,9 @@ pub async fn resend_verification() -> Result<(), AppError> {
     .await
 }
 
-/// Confirms an email address from the link in the verification email (works signed out).
+/// Confirms an email address from the link in the verification email and signs its owner in
+/// (opening the link proves they hold the address). Works signed out; the page posts it, so a
+/// link scanner that only fetches pages does not use the link up.
 #[server(endpoint = "verify_email")]
 pub async fn verify_email(token: String) -> Result<(), AppError> {
     let state = AppState::get()?;
@@ -412,16 +466,21 @@ pub async fn verify_email(token: String) -> Result<(), AppError> {
         .ok_or(AppError::from(Problem::TokenInvalid))?;
     repo::mark_email_verified(&state.db, &user, now).await?;
     state.sessions.forget_user(&user);
+    let ip = client_ip();
     repo::audit(
         &state.db,
         AuditKind::EmailVerified,
         AuditEntry {
-            user: Some(user),
+            user: Some(user.clone()),
+            ip: ip.clone(),
             ..Default::default()
         },
         now,
     )
-    .await
+    .await?;
+    start_session(&state, &user, ip, now).await?;
+    leptos_axum::redirect("/profile");
+    Ok(())
 }
 
 /// Demo accounts to show on the home page (empty unless demo mode is on).

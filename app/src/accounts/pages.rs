@@ -96,8 +96,15 @@ pub fn SignInPage() -> impl IntoView {
     let value: Signal<_> = action.value().into();
     bump_epoch_on_success(value);
     let next = move || use_query_map().with(|q| q.get("next")).unwrap_or_default();
+    // Sign-up ends here, with the same words whether or not the address had an account.
+    let signed_up = move || use_query_map().with(|q| q.get("signed_up").is_some());
     view! {
         <Card title=Signal::derive(move || s().sign_in_title)>
+            <Show when=signed_up>
+                <p class="alert alert-ok" role="status" data-testid="sign-up-sent">
+                    {move || s().sign_up_check_email}
+                </p>
+            </Show>
             <ActionForm action=action attr:novalidate=true attr:data-testid="sign-in-form" attr:class="form">
                 <input type="hidden" name="next" value=next/>
                 <FormMessage error=form_error(value, locale, &[]) testid="sign-in"/>

@@ -59,8 +59,9 @@ pub struct NewUser<'a> {
     pub roles: &'a [Role],
 }
 
-/// Creates a user; an email already in use gives `EmailTaken` (the unique index decides, so
-/// two simultaneous sign-ups with one email cannot both succeed).
+/// Creates a user for the operator (`pairwise admin create`, the demo accounts): the operator
+/// vouches for the address, so it counts as confirmed. An email already in use gives
+/// `EmailTaken` (the unique index decides).
 pub async fn create_user(
     db: &Db,
     user: NewUser<'_>,
@@ -71,7 +72,7 @@ pub async fn create_user(
         .query(
             "CREATE ONLY user CONTENT {
                 email: $email, display_name: $name, password_hash: $hash, roles: $roles,
-                created_at: $now, updated_at: $now
+                email_verified: true, created_at: $now, updated_at: $now
              } RETURN record::id(id) AS id",
         )
         .bind(("email", user.email.as_str().to_string()))
@@ -96,17 +97,44 @@ pub struct Registration<'a> {
     pub display_name: &'a str,
     pub password_hash: &'a str,
     pub roles: &'a [Role],
-    pub session_hash: &'a str,
-    pub session_expires: DateTime<Utc>,
     pub verify_hash: &'a str,
     pub verify_expires: DateTime<Utc>,
     pub mail: &'a OutgoingMail,
     pub ip: Option<String>,
 }
 
-/// Signs a new user up in one transaction: the user, their first session, the verification
-/// token with its email, and the audit entry exist together or not at all. When this returns
-/// Ok the sign-up is durable (SurrealKV syncs every commit).
+/// Who, if anyone, holds an address already, and whether they confirmed it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Holder {
+    Nobody,
+    Unverified(UserId),
+    Verified(UserId),
+}
+
+#[derive(SurrealValue)]
+struct HolderRow {
+    id: String,
+    email_verified: Option<bool>,
+}
+
+pub async fn holder(db: &Db, email: &Email) -> Result<Holder, AppError> {
+    let mut res = db
+        .query("SELECT record::id(id) AS id, email_verified FROM user WHERE email = $email LIMIT 1")
+        .bind(("email", email.as_str().to_string()))
+        .await
+        .map_err(internal("address holder"))?;
+    let row: Option<HolderRow> = res.take(0).map_err(internal("address holder"))?;
+    Ok(match row {
+        None => Holder::Nobody,
+        Some(r) if r.email_verified == Some(true) => Holder::Verified(UserId(r.id)),
+        Some(r) => Holder::Unverified(UserId(r.id)),
+    })
+}
+
+/// Signs a new user up in one transaction: the user (unconfirmed, not signed in), the
+/// verification token with its email, and the audit entry exist together or not at all. When
+/// this returns Ok the sign-up is durable (SurrealKV syncs every commit). `EmailTaken` when
+/// another sign-up for the address won a race.
 pub async fn register(db: &Db, r: Registration<'_>, now: DateTime<Utc>) -> Result<(), AppError> {
     let roles: Vec<String> = r.roles.iter().map(|r| r.key().to_string()).collect();
     let res = db
@@ -115,10 +143,6 @@ pub async fn register(db: &Db, r: Registration<'_>, now: DateTime<Utc>) -> Resul
              CREATE $user CONTENT {
                 email: $email, display_name: $name, password_hash: $hash, roles: $roles,
                 created_at: $now, updated_at: $now
-             };
-             CREATE session CONTENT {
-                token_hash: $session_hash, user: $user, created_at: $now, last_seen_at: $now,
-                expires_at: $session_expires, ip: $ip
              };
              CREATE email_token CONTENT {
                 token_hash: $verify, user: $user, purpose: 'verify_email', created_at: $now,
@@ -133,8 +157,6 @@ pub async fn register(db: &Db, r: Registration<'_>, now: DateTime<Utc>) -> Resul
         .bind(("name", r.display_name.to_string()))
         .bind(("hash", r.password_hash.to_string()))
         .bind(("roles", roles))
-        .bind(("session_hash", r.session_hash.to_string()))
-        .bind(("session_expires", r.session_expires))
         .bind(("verify", r.verify_hash.to_string()))
         .bind(("verify_expires", r.verify_expires))
         .bind(("subject", r.mail.subject.clone()))
@@ -144,6 +166,79 @@ pub async fn register(db: &Db, r: Registration<'_>, now: DateTime<Utc>) -> Resul
         .await
         .map_err(internal("register"))?;
     fail_on_errors(res, "register", Problem::EmailTaken)
+}
+
+/// A new sign-up for an address whose account was never confirmed: nobody has proved they
+/// own it, so the newest claim replaces the old one (password and name), the old claim's
+/// sessions and links die, and a fresh link goes to the address. Only its owner can use it.
+/// Refused (`Ok(false)`, nothing changed) if the account was confirmed meanwhile.
+pub async fn reclaim_unverified(
+    db: &Db,
+    user: &UserId,
+    r: Registration<'_>,
+    now: DateTime<Utc>,
+) -> Result<bool, AppError> {
+    let res = db
+        .query(
+            "BEGIN TRANSACTION;
+             IF (SELECT VALUE email_verified FROM ONLY $user) = true { THROW 'confirmed' };
+             UPDATE $user SET display_name = $name, password_hash = $hash, updated_at = $now;
+             DELETE session WHERE user = $user;
+             UPDATE email_token SET used_at = $now WHERE user = $user AND used_at = NONE;
+             CREATE email_token CONTENT {
+                token_hash: $verify, user: $user, purpose: 'verify_email', created_at: $now,
+                expires_at: $verify_expires
+             };
+             CREATE outbox CONTENT { to: $email, subject: $subject, body: $body, created_at: $now };
+             CREATE audit CONTENT { kind: 'sign_up', user: $user, email: $email, ip: $ip, at: $now };
+             COMMIT TRANSACTION;",
+        )
+        .bind(("user", user_record(user)))
+        .bind(("email", r.email.as_str().to_string()))
+        .bind(("name", r.display_name.to_string()))
+        .bind(("hash", r.password_hash.to_string()))
+        .bind(("verify", r.verify_hash.to_string()))
+        .bind(("verify_expires", r.verify_expires))
+        .bind(("subject", r.mail.subject.clone()))
+        .bind(("body", r.mail.body.clone()))
+        .bind(("ip", r.ip))
+        .bind(("now", now))
+        .await
+        .map_err(internal("reclaim"))?;
+    match fail_on_errors(res, "reclaim", Problem::EmailTaken) {
+        Ok(()) => Ok(true),
+        Err(AppError::Internal) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// Queues `mail` with an audit entry: a sign-up for an address that has a confirmed account
+/// tells the owner, not the person signing up.
+pub async fn queue_mail(
+    db: &Db,
+    mail: &OutgoingMail,
+    audit_kind: AuditKind,
+    user: Option<&UserId>,
+    ip: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    db.query(
+        "BEGIN TRANSACTION;
+         CREATE outbox CONTENT { to: $to, subject: $subject, body: $body, created_at: $now };
+         CREATE audit CONTENT { kind: $kind, user: $user, email: $to, ip: $ip, at: $now };
+         COMMIT TRANSACTION;",
+    )
+    .bind(("to", mail.to.clone()))
+    .bind(("subject", mail.subject.clone()))
+    .bind(("body", mail.body.clone()))
+    .bind(("kind", audit_kind.key()))
+    .bind(("user", user.map(user_record)))
+    .bind(("ip", ip))
+    .bind(("now", now))
+    .await
+    .and_then(|r| r.check())
+    .map_err(internal("queue mail"))?;
+    Ok(())
 }
 
 /// Turns statement errors into an `AppError`: a unique-index violation anywhere in the
@@ -416,18 +511,102 @@ pub async fn set_role(db: &Db, user: &UserId, role: Role, granted: bool) -> Resu
     Ok(row.is_some())
 }
 
+/// Confirms the address and, in the same transaction, turns the room invitations waiting for
+/// it into memberships (each guest is told, as an invitation to a confirmed account is).
 pub async fn mark_email_verified(
     db: &Db,
     user: &UserId,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
-    db.query("UPDATE $user SET email_verified = true, updated_at = $now")
-        .bind(("user", user_record(user)))
+    db.query(
+        "BEGIN TRANSACTION;
+         UPDATE $user SET email_verified = true, updated_at = $now;
+         LET $email = (SELECT VALUE email FROM ONLY $user);
+         FOR $invite IN (SELECT * FROM room_invite WHERE email = $email) {
+            LET $member = type::record('room_member',
+                record::id($invite.room) + '_' + record::id($user));
+            IF !record::exists($member) {
+                CREATE $member SET room = $invite.room, user = $user, host = false,
+                    added_at = $now, invited_as = $email, joined = false;
+                CREATE notification SET user = $user, kind = 'room',
+                    text = 'You are invited to the live room “' + $invite.room.title + '”.',
+                    link = '/rooms/' + record::id($invite.room), read = false, created_at = $now;
+            };
+            DELETE $invite.id;
+         };
+         COMMIT TRANSACTION;",
+    )
+    .bind(("user", user_record(user)))
+    .bind(("now", now))
+    .await
+    .and_then(|r| r.check())
+    .map_err(internal("verify email"))?;
+    Ok(())
+}
+
+/// Removes accounts that never confirmed their address and were made before `before`, with
+/// everything they made, one account per transaction (course counters stay true). Only plain
+/// learner accounts: one an admin gave a role to is left for the admin. Audit entries stay
+/// (the security log outlives accounts). Returns the accounts removed.
+pub async fn purge_unverified(
+    db: &Db,
+    before: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<Vec<UserId>, AppError> {
+    let mut res = db
+        .query(
+            "SELECT VALUE record::id(id) FROM user
+             WHERE email_verified = false AND created_at < $before AND roles = ['learner']
+             LIMIT 500",
+        )
+        .bind(("before", before))
+        .await
+        .map_err(internal("unverified accounts"))?;
+    let users: Vec<String> = res.take(0).map_err(internal("unverified accounts"))?;
+    let mut removed = Vec::new();
+    for user in users.into_iter().map(UserId) {
+        let errors = db
+            .query(
+            "BEGIN TRANSACTION;
+             IF (SELECT VALUE email_verified FROM ONLY $user) != false { THROW 'confirmed' };
+             FOR $e IN (SELECT * FROM enrolled WHERE in = $user) {
+                UPDATE $e.out SET enrolled_count = math::max([enrolled_count - 1, 0]);
+             };
+             FOR $r IN (SELECT * FROM rated WHERE in = $user) {
+                UPDATE $r.out SET rating_sum -= $r.stars, rating_count = math::max([rating_count - 1, 0]);
+             };
+             DELETE enrolled WHERE in = $user;
+             DELETE rated WHERE in = $user;
+             LET $subs = (SELECT VALUE id FROM submission WHERE learner = $user);
+             DELETE review_comment WHERE submission IN $subs;
+             DELETE submission WHERE learner = $user;
+             DELETE lesson_progress WHERE user = $user;
+             DELETE quiz_attempt WHERE user = $user;
+             DELETE notification WHERE user = $user;
+             DELETE score_day WHERE user = $user;
+             DELETE award WHERE user = $user;
+             DELETE badge_award WHERE user = $user;
+             DELETE score_parts WHERE user = $user;
+             DELETE exercise_best WHERE user = $user;
+             DELETE calendar_feed WHERE user = $user;
+             DELETE room_member WHERE user = $user;
+             DELETE session WHERE user = $user;
+             DELETE email_token WHERE user = $user;
+             CREATE audit CONTENT { kind: 'unverified_purged', email: $user.email, at: $now };
+             DELETE $user;
+             COMMIT TRANSACTION;",
+        )
+        .bind(("user", user_record(&user)))
         .bind(("now", now))
         .await
-        .and_then(|r| r.check())
-        .map_err(internal("verify email"))?;
-    Ok(())
+        .map_err(internal("purge unverified"))?
+        .take_errors();
+        // One that confirmed meanwhile throws and is kept; the rest go on.
+        if errors.is_empty() {
+            removed.push(user);
+        }
+    }
+    Ok(removed)
 }
 
 // ---- sessions ---------------------------------------------------------------------------
@@ -712,6 +891,10 @@ pub enum AuditKind {
     RoleRevoked,
     EmailVerified,
     AdminCreated,
+    /// A sign-up for an address whose account is confirmed: its owner was told by mail.
+    SignUpExisting,
+    /// An unconfirmed account removed after its grace period.
+    UnverifiedPurged,
 }
 
 impl AuditKind {
@@ -726,6 +909,8 @@ impl AuditKind {
             AuditKind::RoleRevoked => "role_revoked",
             AuditKind::EmailVerified => "email_verified",
             AuditKind::AdminCreated => "admin_created",
+            AuditKind::SignUpExisting => "sign_up_existing",
+            AuditKind::UnverifiedPurged => "unverified_purged",
         }
     }
 }

@@ -266,6 +266,17 @@ pub async fn require_user() -> Result<Authenticated, AppError> {
     current().await?.ok_or(AppError::Unauthenticated)
 }
 
+/// A signed-in user whose address is confirmed: what reaching other people (requests,
+/// bookings, posts, being invited) takes, so an account made with someone else's address, or
+/// a throwaway one, cannot.
+pub async fn require_verified_user() -> Result<Authenticated, AppError> {
+    let auth = require_user().await?;
+    if !auth.user.email_verified {
+        return Err(crate::error::Problem::EmailNotVerified.into());
+    }
+    Ok(auth)
+}
+
 /// A signed-in user holding `role` (admins hold every capability), or an error in words.
 pub async fn require_role(role: Role) -> Result<Authenticated, AppError> {
     require_user().await?.require(role)

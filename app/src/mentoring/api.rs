@@ -20,7 +20,7 @@ pub mod backend {
     pub use crate::{
         accounts::{
             model::Role,
-            session::{Authenticated, require_role, require_user},
+            session::{Authenticated, require_role, require_user, require_verified_user},
         },
         error::{AppError, Problem},
         ids::is_record_key,
@@ -554,7 +554,7 @@ pub async fn send_request(
     timezone: String,
 ) -> Result<(), AppError> {
     let state = AppState::get()?;
-    let who = require_user().await?;
+    let who = require_verified_user().await?;
     let needs = NeedsForm::parse(&goals, &skills, &languages, &windows, &timezone)?;
     if needs.goals.is_empty() {
         return Err(Problem::GoalsEmpty.into());
@@ -858,7 +858,7 @@ pub async fn end_mentorship(mentorship: String) -> Result<(), AppError> {
 #[server(endpoint = "book_session")]
 pub async fn book_session(mentorship: String, start: String) -> Result<(), AppError> {
     let state = AppState::get()?;
-    let who = require_user().await?;
+    let who = require_verified_user().await?;
     let m = visible_mentorship(&state, &mentorship, &who).await?;
     if m.learner != who.user.id.0 {
         return Err(AppError::Forbidden);
@@ -947,7 +947,7 @@ pub async fn cancel_session(id: String) -> Result<(), AppError> {
 #[server(endpoint = "reschedule_session")]
 pub async fn reschedule_session(id: String, start: String) -> Result<(), AppError> {
     let state = AppState::get()?;
-    let who = require_user().await?;
+    let who = require_verified_user().await?;
     let b = visible_booking(&state, &id, &who).await?;
     if b.learner != who.user.id.0 {
         return Err(AppError::Forbidden);
@@ -1058,7 +1058,7 @@ pub async fn post_question(
     body: String,
 ) -> Result<(), AppError> {
     let state = AppState::get()?;
-    let who = require_user().await?;
+    let who = require_verified_user().await?;
     let m = visible_mentorship(&state, &mentorship, &who).await?;
     let me = &who.user.id.0;
     if &m.mentor != me && &m.learner != me {

@@ -13,7 +13,7 @@ pub mod backend {
     pub use crate::{
         accounts::{
             model::{Email, Role},
-            repo::credentials,
+            repo::{Holder, holder},
             session::{Authenticated, require_role, require_user},
         },
         error::{AppError, Problem},
@@ -151,16 +151,39 @@ pub async fn get_room(id: String) -> Result<RoomAccess, AppError> {
         Err(e) => return Err(e),
     };
     let present = state.rooms.present_users(&room.id);
-    let members = repo::members(&state.db, &room.id)
-        .await?
-        .into_iter()
-        .map(|m| MemberView {
+    let mut members: Vec<MemberView> = Vec::new();
+    // Invitations not used yet, whether an account took them or they wait for one, listed
+    // alike and in the order they were made: nothing in the list tells them apart.
+    let mut waiting = Vec::new();
+    for m in repo::members(&state.db, &room.id).await? {
+        if !m.joined && !m.host {
+            // Guests see who is in the room, not whom the host invited.
+            if let (true, Some(address)) = (is_host, m.invited_as) {
+                waiting.push((m.added_at, address));
+            }
+            continue;
+        }
+        members.push(MemberView {
             present: present.contains(&m.user_id),
             user_id: m.user_id,
             name: m.name,
             host: m.host,
-        })
-        .collect();
+            invited: None,
+        });
+    }
+    if is_host {
+        for invite in repo::pending_invites(&state.db, &room.id).await? {
+            waiting.push((invite.invited_at, invite.email));
+        }
+    }
+    waiting.sort();
+    members.extend(waiting.into_iter().map(|(_, address)| MemberView {
+        user_id: format!("invite:{address}"),
+        name: address.clone(),
+        host: false,
+        present: false,
+        invited: Some(address),
+    }));
     let last_seq = u64::try_from(room.chat_seq).unwrap_or(0);
     let recent = repo::chat_before(&state.db, &room.id, last_seq + 1, HISTORY_PAGE).await?;
     let code = crate::pairing::api::backend::code_view(&state, &room.id).await?;
@@ -185,11 +208,32 @@ pub async fn invite_to_room(room: String, email: String) -> Result<(), AppError>
     let state = AppState::get()?;
     let row = hosted_room(&state, &room).await?;
     let email = Email::parse(&email)?;
-    let (user, _) = credentials(&state.db, &email)
-        .await?
-        .ok_or(Problem::NoSuchUser)?;
-    let notice = format!("You are invited to the live room “{}”.", row.title);
-    repo::add_member(&state.db, &row.id, &user, &notice, state.clock.now()).await
+    let now = state.clock.now();
+    // The answer, and what the host sees in the room, are the same whether or not the
+    // address has a confirmed account: an invitation never tells who uses Pairwise.
+    match holder(&state.db, &email).await? {
+        Holder::Verified(user) => {
+            let notice = format!("You are invited to the live room “{}”.", row.title);
+            repo::add_member(&state.db, &row.id, &user, email.as_str(), &notice, now).await
+        }
+        Holder::Unverified(_) | Holder::Nobody => {
+            repo::invite_address(&state.db, &row.id, email.as_str(), now).await
+        }
+    }
+}
+
+/// Withdraws an invitation, by address, that has not been used to enter the room yet.
+#[server(endpoint = "withdraw_invite")]
+pub async fn withdraw_invite(room: String, email: String) -> Result<(), AppError> {
+    let state = AppState::get()?;
+    let row = hosted_room(&state, &room).await?;
+    let email = Email::parse(&email)?;
+    if let Some(user) = repo::withdraw_invite(&state.db, &row.id, email.as_str()).await?
+        && let Some(live) = state.rooms.get(&row.id)
+    {
+        live.kick(Some(&user), close::REMOVED);
+    }
+    Ok(())
 }
 
 /// Takes a guest out of a room the caller hosts; if they are in the call, they leave it now.

@@ -396,6 +396,9 @@ pub struct MemberView {
     pub name: String,
     pub host: bool,
     pub present: bool,
+    /// For the host: the address of a guest who has not entered yet (or has no confirmed
+    /// account yet): shown instead of a name, so the list reads the same either way.
+    pub invited: Option<String>,
 }
 
 /// The room page's data for a participant.

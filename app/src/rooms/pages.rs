@@ -12,7 +12,10 @@ use crate::{
     accounts::model::Capabilities,
     i18n::{Locale, use_locale},
     rooms::{
-        api::{CreateRoom, InviteToRoom, RemoveFromRoom, SetRoomOpen, get_room, my_rooms},
+        api::{
+            CreateRoom, InviteToRoom, RemoveFromRoom, SetRoomOpen, WithdrawInvite, get_room,
+            my_rooms,
+        },
         model::{
             ChatMessage, ChatPiece, MediaState, MemberView, Quality, QualityLevel, RoomAccess,
             RoomState, RoomView, chat_pieces, close,
@@ -564,12 +567,15 @@ fn People(room: RoomView, ui: CallUi) -> impl IntoView {
     let s = move || rs(locale);
     let invite = ServerAction::<InviteToRoom>::new();
     let remove = ServerAction::<RemoveFromRoom>::new();
+    let withdraw = ServerAction::<WithdrawInvite>::new();
     let set_open = ServerAction::<SetRoomOpen>::new();
     let invite_error = action_error(invite, locale);
     let remove_error = action_error(remove, locale);
+    let withdraw_error = action_error(withdraw, locale);
     let invited = successes(invite);
     let changed = successes(set_open);
     let removed = successes(remove);
+    let withdrawn = successes(withdraw);
     // Opening or closing the room reloads the page (the call starts or ends), as the form does
     // without JavaScript; inviting and removing only refresh the list, so a call goes on.
     Effect::new(move |prev: Option<u32>| {
@@ -586,7 +592,7 @@ fn People(room: RoomView, ui: CallUi) -> impl IntoView {
     let members = RwSignal::new(room.members.clone());
     let list_room = room.id.clone();
     Effect::new(move |prev: Option<(u32, u32)>| {
-        let now = (invited.get(), removed.get());
+        let now = (invited.get(), removed.get() + withdrawn.get());
         if prev.is_some_and(|p| p != now) {
             let id = list_room.clone();
             leptos::task::spawn_local(async move {
@@ -625,18 +631,30 @@ fn People(room: RoomView, ui: CallUi) -> impl IntoView {
                             {m.name.clone()}
                             {m.host.then(|| view! { " " <span class="badge">{move || s().host}</span> })}
                             <span class="visually-hidden">{move || if here.get() { s().present } else { s().away }}</span>
-                            {is_host.then(|| view! {
-                                <ActionForm action=remove attr:class="inline-form">
-                                    <input type="hidden" name="room" value=room_id.clone()/>
-                                    <input type="hidden" name="user" value=user.clone()/>
-                                    <button type="submit" class="link-button" data-testid="remove-member">{move || s().remove}</button>
-                                </ActionForm>
-                            })}
+                            {match (is_host, m.invited.clone()) {
+                                (false, _) => None,
+                                // Not in yet: the invitation is withdrawn by its address.
+                                (true, Some(address)) => Some(view! {
+                                    <ActionForm action=withdraw attr:class="inline-form">
+                                        <input type="hidden" name="room" value=room_id.clone()/>
+                                        <input type="hidden" name="email" value=address/>
+                                        <button type="submit" class="link-button" data-testid="remove-member">{move || s().remove}</button>
+                                    </ActionForm>
+                                }.into_any()),
+                                (true, None) => Some(view! {
+                                    <ActionForm action=remove attr:class="inline-form">
+                                        <input type="hidden" name="room" value=room_id.clone()/>
+                                        <input type="hidden" name="user" value=user.clone()/>
+                                        <button type="submit" class="link-button" data-testid="remove-member">{move || s().remove}</button>
+                                    </ActionForm>
+                                }.into_any()),
+                            }}
                         </li>
                     }
                 }}</For>
             </ul>
             <FormMessage error=remove_error/>
+            <FormMessage error=withdraw_error/>
             {room.is_host.then(|| view! {
                 <p class="muted small">{move || s().copy_link_hint}</p>
                 <ActionForm action=invite attr:class="stack" attr:data-testid="invite-form">

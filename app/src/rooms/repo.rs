@@ -42,6 +42,18 @@ pub struct MemberRow {
     pub user_id: String,
     pub name: String,
     pub host: bool,
+    /// The address the host invited them at (none for guests added before invitations were
+    /// by address).
+    pub invited_as: Option<String>,
+    /// Whether they have entered the room since they were invited.
+    pub joined: bool,
+    pub added_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, SurrealValue)]
+pub struct InviteRow {
+    pub email: String,
+    pub invited_at: DateTime<Utc>,
 }
 
 #[derive(Clone, Debug, SurrealValue)]
@@ -146,7 +158,8 @@ pub async fn state_and_members(
 pub async fn members(db: &Db, room: &str) -> Result<Vec<MemberRow>, AppError> {
     let mut res = db
         .query(
-            "SELECT record::id(user) AS user_id, user.display_name AS name, host, added_at
+            "SELECT record::id(user) AS user_id, user.display_name AS name, host, added_at,
+                invited_as, joined ?? true AS joined
              FROM room_member WHERE room = $room ORDER BY added_at",
         )
         .bind(("room", room_record(room)))
@@ -155,19 +168,21 @@ pub async fn members(db: &Db, room: &str) -> Result<Vec<MemberRow>, AppError> {
     res.take(0).map_err(internal("room members"))
 }
 
-/// Adds `user` as a guest and tells them, in one transaction; adding someone already in
-/// changes nothing.
+/// Adds `user` (who confirmed `address`) as a guest and tells them, in one transaction;
+/// adding someone already in changes nothing.
 pub async fn add_member(
     db: &Db,
     room: &str,
     user: &UserId,
+    address: &str,
     notice: &str,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
     let member = member_record(room, user);
     let query = "BEGIN TRANSACTION;
          IF !record::exists($member) {
-            CREATE $member SET room = $room, user = $user, host = false, added_at = $now;
+            CREATE $member SET room = $room, user = $user, host = false, added_at = $now,
+                invited_as = $address, joined = false;
             CREATE notification SET user = $user, kind = 'room', text = $notice, link = $link,
                 read = false, created_at = $now;
          };
@@ -177,12 +192,81 @@ pub async fn add_member(
             .bind(("member", member.clone()))
             .bind(("room", room_record(room)))
             .bind(("user", user_record(user)))
+            .bind(("address", address.to_string()))
             .bind(("notice", notice.to_string()))
             .bind(("link", format!("/rooms/{room}")))
             .bind(("now", now))
             .into_future()
     })
     .await
+}
+
+/// Keeps an invitation for an address without a confirmed account; it becomes a membership
+/// when an account confirms the address (`accounts::repo::mark_email_verified`). Inviting the
+/// same address again changes nothing.
+pub async fn invite_address(
+    db: &Db,
+    room: &str,
+    address: &str,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    db.query(
+        "IF !(SELECT VALUE id FROM room_invite WHERE room = $room AND email = $email) {
+            CREATE room_invite SET room = $room, email = $email, invited_at = $now;
+         };",
+    )
+    .bind(("room", room_record(room)))
+    .bind(("email", address.to_string()))
+    .bind(("now", now))
+    .await
+    .and_then(|r| r.check())
+    .map_err(internal("invite address"))?;
+    Ok(())
+}
+
+/// The addresses invited to a room that no confirmed account holds yet.
+pub async fn pending_invites(db: &Db, room: &str) -> Result<Vec<InviteRow>, AppError> {
+    let mut res = db
+        .query("SELECT email, invited_at FROM room_invite WHERE room = $room ORDER BY invited_at")
+        .bind(("room", room_record(room)))
+        .await
+        .map_err(internal("pending invites"))?;
+    res.take(0).map_err(internal("pending invites"))
+}
+
+/// Withdraws an invitation by the address it went to: whether it waits for an account or
+/// was taken by one that has not entered yet. Returns the guest it removed, if any.
+pub async fn withdraw_invite(
+    db: &Db,
+    room: &str,
+    address: &str,
+) -> Result<Option<String>, AppError> {
+    let mut res = db
+        .query(
+            "BEGIN TRANSACTION;
+             DELETE room_invite WHERE room = $room AND email = $email;
+             LET $gone = (DELETE room_member
+                 WHERE room = $room AND invited_as = $email AND joined = false AND host = false
+                 RETURN BEFORE);
+             RETURN $gone.map(|$m| record::id($m.user))[0];
+             COMMIT TRANSACTION;",
+        )
+        .bind(("room", room_record(room)))
+        .bind(("email", address.to_string()))
+        .await
+        .map_err(internal("withdraw invite"))?;
+    let last = res.num_statements().saturating_sub(1);
+    res.take(last).map_err(internal("withdraw invite"))
+}
+
+/// Records that a guest has entered the room (their first connection since the invitation).
+pub async fn mark_joined(db: &Db, room: &str, user: &UserId) -> Result<(), AppError> {
+    db.query("UPDATE $member SET joined = true WHERE joined = false")
+        .bind(("member", member_record(room, user)))
+        .await
+        .and_then(|r| r.check())
+        .map_err(internal("mark joined"))?;
+    Ok(())
 }
 
 /// Removes a guest (a host cannot be removed: the room would have nobody to run it).
