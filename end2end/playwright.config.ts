@@ -9,6 +9,10 @@ const port = Number(process.env.PAIRWISE_E2E_PORT ?? 3107);
 const baseURL = `http://127.0.0.1:${port}`;
 const bin = process.env.PAIRWISE_BIN ?? `${process.env.HOME}/.cache/pairwise/target/debug/pairwise`;
 const dataDir = process.env.PAIRWISE_E2E_DATA ?? mkdtempSync(join(tmpdir(), 'pairwise-e2e-'));
+// The tests' mailbox (mail-sink.mjs): the app relays its mail there over SMTP; the tests read
+// it over HTTP (fixtures/app.ts, `mailedLink`).
+const smtpPort = port + 1;
+const mailPort = port + 2;
 
 // Debian's Chromium with the flags a closed network needs (see shared/BUILD-NOTES.md).
 const chromium = {
@@ -61,7 +65,14 @@ export default defineConfig({
       },
     },
   ],
-  webServer: {
+  webServer: [
+  {
+    command: `node mail-sink.mjs ${smtpPort} ${mailPort}`,
+    url: `http://127.0.0.1:${mailPort}/healthz`,
+    reuseExistingServer: false,
+    timeout: 20_000,
+  },
+  {
     command: `${bin} serve`,
     url: `${baseURL}/readyz`,
     reuseExistingServer: false,
@@ -82,6 +93,9 @@ export default defineConfig({
       // the session's room at once; the jobs run every second.
       PAIRWISE_BOOKING_NOTICE: '1s',
       PAIRWISE_JOBS_INTERVAL: '1s',
+      PAIRWISE_SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
+      PAIRWISE_MAIL_POLL: '1s',
     },
   },
+  ],
 });

@@ -156,7 +156,8 @@ pub async fn get_room(id: String) -> Result<RoomAccess, AppError> {
     // alike and in the order they were made: nothing in the list tells them apart.
     let mut waiting = Vec::new();
     for m in repo::members(&state.db, &room.id).await? {
-        if !m.joined && !m.host {
+        // The viewer always sees themselves (their own socket marks them joined in a moment).
+        if !m.joined && !m.host && m.user_id != who.user.id.0 {
             // Guests see who is in the room, not whom the host invited.
             if let (true, Some(address)) = (is_host, m.invited_as) {
                 waiting.push((m.added_at, address));

@@ -591,8 +591,27 @@ fn People(room: RoomView, ui: CallUi) -> impl IntoView {
     });
     let members = RwSignal::new(room.members.clone());
     let list_room = room.id.clone();
-    Effect::new(move |prev: Option<(u32, u32)>| {
-        let now = (invited.get(), removed.get() + withdrawn.get());
+    // Someone present whom the list does not name yet is a guest entering for the first time
+    // (listed until now by the address they were invited at): the list is fetched again.
+    let newcomers = RwSignal::new(0u32);
+    Effect::new(move |_| {
+        let unknown = ui.present.with(|present| {
+            members.with_untracked(|listed| {
+                present
+                    .iter()
+                    .any(|uid| !listed.iter().any(|m| &m.user_id == uid))
+            })
+        });
+        if unknown {
+            newcomers.update(|n| *n += 1);
+        }
+    });
+    Effect::new(move |prev: Option<(u32, u32, u32)>| {
+        let now = (
+            invited.get(),
+            removed.get() + withdrawn.get(),
+            newcomers.get(),
+        );
         if prev.is_some_and(|p| p != now) {
             let id = list_room.clone();
             leptos::task::spawn_local(async move {
