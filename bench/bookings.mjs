@@ -29,10 +29,24 @@ async function call(cookie, name, form) {
   return res.headers.get('content-type')?.includes('json') ? res.json() : null;
 }
 const cookieOf = (res) => res.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+// The mailbox run.sh starts beside the server (end2end/mail-sink.mjs): sign-up mails the
+// link that confirms the address (and signs in); booking needs a confirmed address.
+const MAILBOX = process.env.PAIRWISE_MAILBOX ?? 'http://127.0.0.1:3206';
+async function mailedToken(email) {
+  for (let i = 0; i < 100; i++) {
+    const mail = await (await fetch(`${MAILBOX}/mail?to=${encodeURIComponent(email)}`)).json();
+    const token = mail.map((m) => /verify-email\?token=([0-9a-f]+)/.exec(m.body)?.[1]).find(Boolean);
+    if (token) return token;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`no confirmation mail for ${email}`);
+}
 async function signUp(email, name) {
   const res = await post(null, 'sign_up', { email, display_name: name, password: 'a perfectly fine passphrase' });
   if (!res.ok) throw new Error(`sign up ${email}: ${res.status} ${await res.text()}`);
-  const cookie = cookieOf(res);
+  const confirmed = await post(null, 'verify_email', { token: await mailedToken(email) });
+  if (!confirmed.ok) throw new Error(`confirm ${email}: ${confirmed.status} ${await confirmed.text()}`);
+  const cookie = cookieOf(confirmed);
   const me = await call(cookie, 'current_user', {});
   return { cookie, id: me.id };
 }

@@ -34,9 +34,14 @@ LOG=$(mktemp --suffix .log)
 COOKIES=$(mktemp)
 LUA=$(mktemp --suffix .lua)
 MIX=$(mktemp --suffix .lua)
-trap 'kill $SERVER 2>/dev/null && wait $SERVER 2>/dev/null; rm -rf "$DATA" "$COOKIES" "$LUA" "$MIX"' EXIT
+trap 'kill $SERVER $SINK 2>/dev/null && wait $SERVER 2>/dev/null; rm -rf "$DATA" "$COOKIES" "$LUA" "$MIX"' EXIT
+# A mailbox for the sign-ups that must confirm their address (bench/bookings.mjs).
+node end2end/mail-sink.mjs $((PORT + 5)) $((PORT + 6)) &
+SINK=$!
+export PAIRWISE_MAILBOX=http://127.0.0.1:$((PORT + 6))
 # 127.0.0.1 is trusted as a proxy so that bench/attacks.mjs can play 50 addresses at once.
 PAIRWISE_ADDR=127.0.0.1:$PORT PAIRWISE_DATA_DIR=$DATA PAIRWISE_DEMO=true PAIRWISE_SITE_ROOT=$SITE \
+  PAIRWISE_SMTP_URL=smtp://127.0.0.1:$((PORT + 5)) PAIRWISE_MAIL_POLL=1s \
   PAIRWISE_TRUSTED_PROXIES=127.0.0.1/32 PAIRWISE_LOG=warn PAIRWISE_WRITE_RATE=100000000 PAIRWISE_WRITE_BURST=100000000 PAIRWISE_READ_RATE=100000000 PAIRWISE_READ_BURST=100000000 "$BIN" serve >"$LOG" 2>&1 &
 SERVER=$!
 for _ in $(seq 1 200); do curl -fs "$BASE/readyz" >/dev/null && break; sleep 0.1; done
@@ -155,11 +160,15 @@ env -u RUSTFLAGS CARGO_TARGET_DIR=$TARGET cargo run --quiet --release -p app --e
 HISTORY=$(mktemp -d)
 SEEDPORT=$((PORT + 1))
 PAIRWISE_DATA_DIR=$HISTORY PAIRWISE_LOG=warn "$BIN" seed-history --learners 10000 --courses 500
+# The largest room allowed: a full shared-code log (20,000 keystrokes) and 500 older ones
+# folded into its base; bench/replay.mjs times its replay below.
+ROOM=$(PAIRWISE_DATA_DIR=$HISTORY PAIRWISE_LOG=warn "$BIN" seed-room --steps 20500 | head -1)
 PAIRWISE_ADDR=127.0.0.1:$SEEDPORT PAIRWISE_DATA_DIR=$HISTORY PAIRWISE_SITE_ROOT=$SITE \
   PAIRWISE_LOG=warn PAIRWISE_WRITE_RATE=100000000 PAIRWISE_WRITE_BURST=100000000 PAIRWISE_READ_RATE=100000000 PAIRWISE_READ_BURST=100000000 "$BIN" serve >>"$LOG" 2>&1 &
 HISTORY_SERVER=$!
 for _ in $(seq 1 600); do curl -fs "http://127.0.0.1:$SEEDPORT/readyz" >/dev/null && break; sleep 0.1; done
 node bench/dashboard.mjs "http://127.0.0.1:$SEEDPORT" 15 64
+node bench/replay.mjs "http://127.0.0.1:$SEEDPORT" "$ROOM"
 kill $HISTORY_SERVER && wait $HISTORY_SERVER 2>/dev/null || true
 rm -rf "$HISTORY"
 

@@ -1,4 +1,4 @@
-import { test, expect, uniqueEmail, PASSWORD, PairwiseApp, axeViolations } from './fixtures/app';
+import { test, expect, uniqueEmail, mailedLink, PASSWORD, PairwiseApp, axeViolations } from './fixtures/app';
 
 async function enrol(app: PairwiseApp, slug: string) {
   await app.goto(`/courses/${slug}`);
@@ -104,6 +104,12 @@ async function client(playwright: import('@playwright/test').PlaywrightWorkerArg
   return { api, call };
 }
 
+/** Confirms the address with the mailed link's token, which signs this client in. */
+async function confirmByMail(call: (name: string, form: Record<string, string>) => Promise<unknown>, email: string) {
+  const link = new URL(await mailedLink(email, '/verify-email?token='));
+  await call('verify_email', { token: link.searchParams.get('token') ?? '' });
+}
+
 test("a mentor sees their mentee's progress and their own effectiveness", async ({ app, page, playwright }, testInfo) => {
   test.setTimeout(90_000);
   const baseURL = new URL(testInfo.project.use.baseURL ?? page.url()).origin;
@@ -112,12 +118,15 @@ test("a mentor sees their mentee's progress and their own effectiveness", async 
   const mentorEmail = uniqueEmail(testInfo, 'coach');
   const mentor = await client(playwright, baseURL);
   await mentor.call('sign_up', { email: mentorEmail, display_name: 'Coach Kim', password: PASSWORD });
+  await confirmByMail(mentor.call, mentorEmail);
   const mentorId = (await mentor.call('current_user', {})).id as string;
   await admin.call('set_user_role', { user_id: mentorId, role: 'mentor', granted: 'true' });
   await mentor.call('update_profile', { display_name: 'Coach Kim', bio: '', skills: 'Rust: expert', languages: 'en', timezone: 'UTC' });
   await mentor.call('save_mentor_settings', { headline: 'Rust', capacity: '5', session_minutes: '30', windows: 'mon 09:00-17:00' });
   const learner = await client(playwright, baseURL);
-  await learner.call('sign_up', { email: uniqueEmail(testInfo, 'mentee'), display_name: 'Mentee Mo', password: PASSWORD });
+  const menteeEmail = uniqueEmail(testInfo, 'mentee');
+  await learner.call('sign_up', { email: menteeEmail, display_name: 'Mentee Mo', password: PASSWORD });
+  await confirmByMail(learner.call, menteeEmail);
   await learner.call('enrol_course', { slug: 'git-for-teams' });
   await learner.call('learner_dashboard', { days: '30' });
   await learner.call('send_request', { mentor: mentorId, goals: 'Rust', skills: 'Rust: beginner', languages: 'en', windows: 'mon 10:00-12:00', timezone: 'UTC' });

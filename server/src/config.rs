@@ -112,6 +112,8 @@ pub struct Config {
     pub mentoring: app::state::MentoringSettings,
     /// How often the mentoring jobs run (request expiry, reminders, notification mail).
     pub jobs_interval: Duration,
+    /// Shared-code steps a room keeps for its replay (`PAIRWISE_CODE_LOG_STEPS`).
+    pub code_log_steps: u64,
     /// Live sockets (`/ws` and rooms) this process holds at most (`PAIRWISE_MAX_SOCKETS`).
     pub max_sockets: usize,
     /// A `/ws` client that sends nothing, not even an answer to the server's pings, for this
@@ -256,6 +258,14 @@ impl Config {
             )?
             .max(1) as usize,
             ws_idle: duration(&get, "PAIRWISE_WS_IDLE", "60s")?,
+            code_log_steps: u64::from(
+                number(
+                    &get,
+                    "PAIRWISE_CODE_LOG_STEPS",
+                    app::pairing::live::MAX_CODE_LOG as u32,
+                )?
+                .clamp(100, app::pairing::live::MAX_CODE_LOG as u32),
+            ),
         })
     }
 

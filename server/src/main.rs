@@ -58,6 +58,12 @@ enum Command {
         #[arg(long, default_value_t = 42)]
         seed: u64,
     },
+    /// Make a room whose shared code was typed in STEPS keystrokes, for the replay benchmark
+    /// (stop the server first); prints the room's key.
+    SeedRoom {
+        #[arg(long, default_value_t = 20_500)]
+        steps: u64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -150,6 +156,22 @@ async fn main() -> anyhow::Result<()> {
             if let Ok((l, c, e, rows)) = &result {
                 println!(
                     "seeded {l} learners, {c} courses, {e} enrolments ({rows} rows) in {:.1} s",
+                    started.elapsed().as_secs_f64()
+                );
+            }
+            startup::close_db(state.db).await;
+            result.map(|_| ())
+        }
+        Command::SeedRoom { steps } => {
+            let mut cfg = config;
+            cfg.demo = false;
+            let origin = cfg.public_origin().to_string();
+            let state = startup::build_state(&cfg, origin, Default::default()).await?;
+            let started = std::time::Instant::now();
+            let result = server::seed::room(&state, steps).await;
+            if let Ok(room) = &result {
+                println!(
+                    "{room}\nseeded room {room} with {steps} steps in {:.1} s",
                     started.elapsed().as_secs_f64()
                 );
             }

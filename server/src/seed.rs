@@ -209,3 +209,58 @@ pub async fn history(
     }
     Ok((learners, courses, enrolled.len(), written))
 }
+
+/// `pairwise seed-room`: a room whose shared code was typed in `steps` keystrokes (one
+/// update each, in the log as a live room stores them), hosted by `bench-host@example.org`
+/// (password [`BENCH_PASSWORD`]); beyond the log's cap the oldest steps are folded into its
+/// base, as a live room folds them. The largest room allowed has a full log and a base: what
+/// `bench/replay.mjs` times the replay of. Returns the room's key.
+pub async fn room(state: &AppState, steps: u64) -> anyhow::Result<String> {
+    use app::{
+        accounts::{model::Role, repo as accounts},
+        pairing::{doc::SharedDoc, repo as pairing},
+    };
+    let email = "bench-host@example.org";
+    if let Err(e) =
+        crate::demo::create_account(state, email, "Bench Host", BENCH_PASSWORD, &[Role::Mentor])
+            .await
+    {
+        // Seeded before: the host is there already.
+        tracing::info!(error = %e, "bench host not created");
+    }
+    let address = app::accounts::model::Email::parse(email)
+        .map_err(|p| anyhow::anyhow!("{}", app::error::AppError::from(p)))?;
+    let (host, _) = accounts::credentials(&state.db, &address)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .context("the bench host has no account")?;
+    let now = state.clock.now();
+    let room = app::rooms::repo::create_room(&state.db, &host, "Replay benchmark", now)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    pairing::load(&state.db, &room, now)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let cap = state.rooms.code_log_steps;
+    let folded = steps.saturating_sub(cap);
+    let (mut doc, mut base) = (SharedDoc::default(), SharedDoc::default());
+    let line = "let answer = compute(input, 42); // typed one key at a time\n";
+    for (i, ch) in line.chars().cycle().take(steps as usize).enumerate() {
+        let update = doc.type_at_end(&ch.to_string());
+        if (i as u64) < folded {
+            base.apply(&update).map_err(|r| anyhow::anyhow!(r.0))?;
+        }
+        pairing::append(&state.db, &room, Some(&host), &update, now)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+    }
+    if folded > 0 {
+        pairing::fold(&state.db, &room, 0, folded, &base.snapshot())
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+    }
+    pairing::save_snapshot(&state.db, &room, &doc.snapshot(), steps, now)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(room)
+}

@@ -194,7 +194,7 @@ pub async fn build_state(
         ),
         grader: grader.clone(),
         grading_per_user: Arc::new(app::state::PerKeyLimit::new(config.grading_per_user)),
-        rooms: Arc::new(app::rooms::hub::Hub::default()),
+        rooms: Arc::new(app::rooms::hub::Hub::with_code_log(config.code_log_steps)),
         mentoring: Arc::new(config.mentoring.clone()),
         notifier: Arc::new(app::state::Notifier::default()),
         live_sockets: Arc::new(app::state::LiveSockets::with_limit(config.max_sockets)),

@@ -121,6 +121,15 @@ impl SharedDoc {
         self.text.get_string(&self.doc.transact())
     }
 
+    /// Types `text` at the end as one edit; returns its update (`pairwise seed-room` builds a
+    /// benchmark room's log keystroke by keystroke with it).
+    pub fn type_at_end(&mut self, text: &str) -> Vec<u8> {
+        let mut txn = self.doc.transact_mut();
+        let len = self.text.len(&txn);
+        self.text.insert(&mut txn, len, text);
+        txn.encode_update_v1()
+    }
+
     /// Writes `text` as the server's own edit (seeding a session from an exercise); returns
     /// the update to send to the clients.
     pub fn replace_text(&mut self, text: &str) -> Vec<u8> {

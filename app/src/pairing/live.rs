@@ -16,7 +16,7 @@ use crate::{
     ids::UserId,
     pairing::{
         doc::SharedDoc,
-        model::CodeLanguage,
+        model::{CodeLanguage, MAX_REPLAY_STEPS},
         protocol::{self, AwarenessEntry, Frame},
         repo,
         validate::Refused,
@@ -27,6 +27,9 @@ use crate::{
 
 /// Updates between snapshots: loading replays at most this many after the snapshot.
 pub const COMPACT_EVERY: u64 = 500;
+/// Shared-code steps a room keeps in its log by default (the replay's reach,
+/// [`MAX_REPLAY_STEPS`]); older ones are folded into the log's base.
+pub const MAX_CODE_LOG: u64 = MAX_REPLAY_STEPS as u64;
 /// Presence entries one connection may hold (an editor has one; a few spare for reloads).
 pub const MAX_PRESENCE_PER_PEER: usize = 4;
 /// The largest presence state (a name, a colour and a cursor take ~300 bytes).
@@ -46,6 +49,8 @@ pub struct PairState {
     pub exercise: Option<String>,
     seq: u64,
     snapshot_seq: u64,
+    /// Where the kept log begins (see [`fold`]).
+    base_seq: u64,
     presence: BTreeMap<u64, Presence>,
     /// Who first wrote new text under each Yjs client id (ids are random per browser tab):
     /// nobody else may write under it, or the two would silently drop each other's text.
@@ -109,10 +114,15 @@ async fn loaded<'s>(
         let mut doc = match SharedDoc::from_snapshot(&stored.snapshot) {
             Ok(doc) => doc,
             Err(r) => {
-                // The log has everything the snapshot had: rebuild from the start.
+                // The folded base and the log after it have everything the snapshot had.
                 tracing::error!(room, reason = r.0, "a stored snapshot does not load");
-                stored.tail = repo::updates_after(&state.db, room, 0).await?;
-                SharedDoc::default()
+                let (base_seq, base) = repo::base(&state.db, room).await?;
+                stored.tail = repo::updates_after(&state.db, room, base_seq).await?;
+                if base.is_empty() {
+                    SharedDoc::default()
+                } else {
+                    SharedDoc::from_snapshot(&base).unwrap_or_default()
+                }
             }
         };
         for (seq, update) in &stored.tail {
@@ -128,6 +138,7 @@ async fn loaded<'s>(
             exercise: stored.exercise,
             seq: stored.seq,
             snapshot_seq: stored.snapshot_seq,
+            base_seq: stored.base_seq,
             presence: BTreeMap::new(),
             writers: Default::default(),
         });
@@ -256,6 +267,45 @@ async fn snapshot(state: &AppState, room: &str, pair: &mut PairState) {
         // The log still has everything: a failed snapshot only makes the next load longer.
         Err(e) => tracing::warn!(room, error = %e, "could not store a shared-code snapshot"),
     }
+    if pair.seq > pair.base_seq + state.rooms.code_log_steps + COMPACT_EVERY
+        && let Err(e) = fold(state, room, pair).await
+    {
+        // Nothing is lost: the log is only longer until the next snapshot folds it.
+        tracing::warn!(room, error = %e, "could not fold the shared-code log");
+    }
+}
+
+/// Folds the log's oldest steps into its base so it keeps the configured number of steps
+/// ([`MAX_CODE_LOG`] unless `PAIRWISE_CODE_LOG_STEPS` says otherwise): the base
+/// moves forward by the steps beyond that (about [`COMPACT_EVERY`] at a time), so a fold
+/// applies that many updates, never the room's whole history.
+async fn fold(state: &AppState, room: &str, pair: &mut PairState) -> Result<(), AppError> {
+    let (from, base) = repo::base(&state.db, room).await?;
+    let to = pair.seq.saturating_sub(state.rooms.code_log_steps);
+    if to <= from {
+        pair.base_seq = from;
+        return Ok(());
+    }
+    let mut doc = if base.is_empty() {
+        SharedDoc::default()
+    } else {
+        SharedDoc::from_snapshot(&base).map_err(|r| {
+            tracing::error!(
+                room,
+                reason = r.0,
+                "the folded base of the log does not load"
+            );
+            AppError::Internal
+        })?
+    };
+    for (seq, update) in repo::updates_between(&state.db, room, from, to).await? {
+        if let Err(r) = doc.apply(&update) {
+            tracing::error!(room, seq, reason = r.0, "a stored update does not apply");
+        }
+    }
+    repo::fold(&state.db, room, from, to, &doc.snapshot()).await?;
+    pair.base_seq = to;
+    Ok(())
 }
 
 /// A colour per user, the same in every room and on every screen (WCAG AA on white for the

@@ -32,6 +32,9 @@ pub struct Stored {
     pub snapshot: Vec<u8>,
     /// Updates after the snapshot, in order.
     pub tail: Vec<(u64, Vec<u8>)>,
+    /// The document as of update `base_seq`: where the kept log begins (older updates are
+    /// folded into it, see [`fold`]).
+    pub base_seq: u64,
 }
 
 #[derive(Debug, SurrealValue)]
@@ -41,6 +44,7 @@ struct DocRow {
     seq: i64,
     snapshot: String,
     snapshot_seq: i64,
+    base_seq: i64,
 }
 
 #[derive(Debug, SurrealValue)]
@@ -67,7 +71,8 @@ pub async fn load(db: &Db, room: &str, now: DateTime<Utc>) -> Result<Stored, App
             "IF !record::exists($doc) {
                 CREATE $doc SET room = $room, language = 'javascript', updated_at = $now
              };
-             SELECT language, exercise, seq, snapshot, snapshot_seq FROM ONLY $doc;
+             SELECT language, exercise, seq, snapshot, snapshot_seq, base_seq ?? 0 AS base_seq
+                FROM ONLY $doc;
              SELECT seq, bytes FROM pair_update
                 WHERE room = $room AND seq > $doc.snapshot_seq ORDER BY seq;",
         )
@@ -85,6 +90,7 @@ pub async fn load(db: &Db, room: &str, now: DateTime<Utc>) -> Result<Stored, App
         seq: seq_of(row.seq),
         snapshot_seq: seq_of(row.snapshot_seq),
         snapshot: decode(&row.snapshot)?,
+        base_seq: seq_of(row.base_seq),
         tail: tail
             .into_iter()
             .map(|u| Ok((seq_of(u.seq), decode(&u.bytes)?)))
@@ -155,7 +161,8 @@ pub async fn append(
     })
 }
 
-/// Stores the compacted document as of update `seq` (the log stays, for the replay).
+/// Stores the compacted document as of update `seq` (the log stays, for the replay, until
+/// it is folded).
 pub async fn save_snapshot(
     db: &Db,
     room: &str,
@@ -175,6 +182,72 @@ pub async fn save_snapshot(
         .await
         .map_err(internal("save shared-code snapshot"))?;
     fail_on_errors(res, "save shared-code snapshot", Problem::TitleEmpty)
+}
+
+#[derive(Debug, SurrealValue)]
+struct BaseRow {
+    base: String,
+    base_seq: i64,
+}
+
+/// The folded start of the log: the document as of `base_seq` (empty bytes: nothing folded).
+pub async fn base(db: &Db, room: &str) -> Result<(u64, Vec<u8>), AppError> {
+    let mut res = db
+        .query("SELECT base ?? '' AS base, base_seq ?? 0 AS base_seq FROM ONLY $doc")
+        .bind(("doc", doc_record(room)))
+        .await
+        .map_err(internal("shared-code base"))?;
+    let row: Option<BaseRow> = res.take(0).map_err(internal("shared-code base"))?;
+    match row {
+        Some(r) => Ok((seq_of(r.base_seq), decode(&r.base)?)),
+        None => Ok((0, Vec::new())),
+    }
+}
+
+/// The log between two points, in order: `(after, upto]`.
+pub async fn updates_between(
+    db: &Db,
+    room: &str,
+    after: u64,
+    upto: u64,
+) -> Result<Vec<(u64, Vec<u8>)>, AppError> {
+    let mut res = db
+        .query(
+            "SELECT seq, bytes FROM pair_update
+             WHERE room = $room AND seq > $after AND seq <= $upto ORDER BY seq",
+        )
+        .bind(("room", room_record(room)))
+        .bind(("after", i64::try_from(after).unwrap_or(i64::MAX)))
+        .bind(("upto", i64::try_from(upto).unwrap_or(i64::MAX)))
+        .await
+        .map_err(internal("shared-code log"))?;
+    let rows: Vec<UpdateRow> = res.take(0).map_err(internal("shared-code log"))?;
+    rows.into_iter()
+        .map(|u| Ok((seq_of(u.seq), decode(&u.bytes)?)))
+        .collect()
+}
+
+/// Moves the start of the kept log from `from` to `to`: `base` (the document as of `to`)
+/// replaces the old base and the updates up to `to` are deleted, in one transaction. Does
+/// nothing if another server folded first (the base is no longer at `from`).
+pub async fn fold(db: &Db, room: &str, from: u64, to: u64, base: &[u8]) -> Result<(), AppError> {
+    let res = db
+        .query(
+            "BEGIN TRANSACTION;
+             IF ((SELECT VALUE base_seq ?? 0 FROM ONLY $doc) = $from) {
+                UPDATE $doc SET base = $base, base_seq = $to;
+                DELETE pair_update WHERE room = $room AND seq <= $to;
+             };
+             COMMIT TRANSACTION;",
+        )
+        .bind(("doc", doc_record(room)))
+        .bind(("room", room_record(room)))
+        .bind(("base", b64().encode(base)))
+        .bind(("from", i64::try_from(from).unwrap_or(i64::MAX)))
+        .bind(("to", i64::try_from(to).unwrap_or(i64::MAX)))
+        .await
+        .map_err(internal("fold shared-code log"))?;
+    fail_on_errors(res, "fold shared-code log", Problem::TitleEmpty)
 }
 
 pub async fn set_language(
@@ -263,19 +336,42 @@ pub async fn replay(db: &Db, room: &str) -> Result<(Vec<ReplayStep>, Option<Stri
             update: r.bytes,
         })
         .collect();
-    let base = if first > 1 {
-        Some(b64().encode(state_before(db, room, seq_of(first)).await?))
+    let (base_seq, base_bytes) = base(db, room).await?;
+    let first = seq_of(first);
+    let base = if first > base_seq + 1 {
+        Some(b64().encode(state_before(db, room, base_seq, &base_bytes, first).await?))
+    } else if base_seq > 0 {
+        // The replay starts where the kept log does: from the folded base.
+        Some(b64().encode(&base_bytes))
     } else {
         None
     };
     Ok((steps, base))
 }
 
-/// The document as it was before update `seq`, rebuilt from the log a page at a time.
-async fn state_before(db: &Db, room: &str, seq: u64) -> Result<Vec<u8>, AppError> {
+/// The document as it was before update `seq`, rebuilt from the folded base (the document as
+/// of `base_seq`) and the kept log a page at a time: at most the kept log's length of steps.
+async fn state_before(
+    db: &Db,
+    room: &str,
+    base_seq: u64,
+    base: &[u8],
+    seq: u64,
+) -> Result<Vec<u8>, AppError> {
     const PAGE: i64 = 500;
-    let mut doc = crate::pairing::doc::SharedDoc::default();
-    let mut after = 0i64;
+    let mut doc = if base.is_empty() {
+        crate::pairing::doc::SharedDoc::default()
+    } else {
+        crate::pairing::doc::SharedDoc::from_snapshot(base).map_err(|r| {
+            tracing::error!(
+                room,
+                reason = r.0,
+                "the folded base of the log does not load"
+            );
+            AppError::Internal
+        })?
+    };
+    let mut after = i64::try_from(base_seq).unwrap_or(i64::MAX);
     loop {
         let mut res = db
             .query(

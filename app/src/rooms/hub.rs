@@ -296,9 +296,17 @@ fn deliver_outgoing(peer: &Peer, msg: Outgoing) {
 }
 
 /// Every room with someone connected in this process.
-#[derive(Default)]
 pub struct Hub {
     rooms: Mutex<HashMap<String, Arc<RoomLive>>>,
+    /// Shared-code steps a room keeps in its log (`PAIRWISE_CODE_LOG_STEPS`); older ones are
+    /// folded into the log's base (`pairing::live`).
+    pub code_log_steps: u64,
+}
+
+impl Default for Hub {
+    fn default() -> Self {
+        Hub::with_code_log(crate::pairing::live::MAX_CODE_LOG)
+    }
 }
 
 impl std::fmt::Debug for Hub {
@@ -309,6 +317,13 @@ impl std::fmt::Debug for Hub {
 }
 
 impl Hub {
+    pub fn with_code_log(code_log_steps: u64) -> Self {
+        Hub {
+            rooms: Mutex::default(),
+            code_log_steps: code_log_steps.max(1),
+        }
+    }
+
     fn rooms(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<RoomLive>>> {
         self.rooms.lock().unwrap_or_else(|e| e.into_inner())
     }

@@ -320,6 +320,10 @@ pub async fn rooms_of(db: &Db, user: &UserId) -> Result<Vec<RoomListRow>, AppErr
 /// that was committed. One round trip: the room must be open (`pw:room_closed` otherwise),
 /// and the key check, the sequence number and the message are one transaction (two app
 /// servers receiving the same resend race there; one commits, the other retries and finds it).
+/// Messages a room keeps (the newest); older ones are deleted as new ones arrive, so a room's
+/// chat cannot grow the database without end. Hours of lively conversation.
+pub const MAX_CHAT_KEPT: i64 = 5_000;
+
 pub async fn append_chat(
     db: &Db,
     room: &str,
@@ -337,6 +341,8 @@ pub async fn append_chat(
             LET $seq = (UPDATE ONLY $room SET chat_seq += 1 RETURN VALUE chat_seq);
             CREATE $id SET room = $room, seq = $seq, author = $author,
                 client_key = $key, body = $body, created_at = $now;
+            -- A room keeps its newest messages only: the one falling off goes with this one.
+            DELETE chat_message WHERE room = $room AND seq <= $seq - {MAX_CHAT_KEPT};
          }};
          SELECT {CHAT_FIELDS}, $old = NONE AS new FROM ONLY ($old ?? $id);
          COMMIT TRANSACTION;"
