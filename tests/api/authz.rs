@@ -147,6 +147,11 @@ pub const ENDPOINTS: &[Endpoint] = &[
         args: &[("lesson_id", "nosuchlesson")],
     },
     Endpoint {
+        path: "/api/visit_lesson",
+        access: Access::User,
+        args: &[("lesson_id", "nosuchlesson")],
+    },
+    Endpoint {
         path: "/api/enrol_course",
         access: Access::User,
         args: &[("slug", "no-such-course")],

@@ -275,7 +275,8 @@ async fn seeking_to_the_end_does_not_count_as_watched_and_long_reports_are_clamp
         .await;
     let ids = lesson_ids(&app, &learner, "video-course").await;
     let video = &ids[1];
-    app.call(&learner, "get_lesson", &[("lesson_id", video)])
+    // Opening the page: once it runs, it posts the visit (loading it changes nothing).
+    app.call(&learner, "visit_lesson", &[("lesson_id", video)])
         .await;
 
     // Three seconds in, the learner drags to the end and plays the last second.
@@ -288,6 +289,8 @@ async fn seeking_to_the_end_does_not_count_as_watched_and_long_reports_are_clamp
     )
     .await;
     assert_eq!(lesson["done"], false);
+    app.call(&learner, "visit_lesson", &[("lesson_id", video)])
+        .await;
 
     // A forged report claiming far more than the video, right after opening the page,
     // counts only what could have played since (5 s of slack).
@@ -546,7 +549,28 @@ async fn reading_enrolment_and_resume_follow_the_learner() {
         .call(&learner, "complete_lesson", &[("lesson_id", &ids[1])])
         .await;
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    // Reading a lesson changes nothing; the page's visit (posted once it runs) is the place.
     app.call(&learner, "get_lesson", &[("lesson_id", &ids[2])])
+        .await;
+    let course = body_json(
+        app.call(&learner, "get_course", &[("slug", "resume")])
+            .await,
+    )
+    .await;
+    assert_ne!(course["resume"], ids[2].as_str());
+    let page = learner
+        .get(app.url(&format!("/lessons/{}", ids[2])))
+        .send()
+        .await
+        .expect("page");
+    assert_eq!(page.status(), StatusCode::OK);
+    let course = body_json(
+        app.call(&learner, "get_course", &[("slug", "resume")])
+            .await,
+    )
+    .await;
+    assert_ne!(course["resume"], ids[2].as_str(), "a GET moved the place");
+    app.call(&learner, "visit_lesson", &[("lesson_id", &ids[2])])
         .await;
     let course = body_json(
         app.call(&learner, "get_course", &[("slug", "resume")])

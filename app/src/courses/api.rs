@@ -412,8 +412,36 @@ pub async fn my_courses() -> Result<Vec<MyCourse>, AppError> {
     Ok(out)
 }
 
-/// A lesson page. Anyone may read a published course's lessons; progress is shown (and the
-/// learner's place remembered) when they are enrolled.
+/// An enrolled learner has opened a lesson (posted by the page once it runs, never by
+/// loading it): their place in the course is remembered, and for a video the moment is
+/// recorded that watch reports may claim playback since.
+#[server(endpoint = "visit_lesson")]
+pub async fn visit_lesson(lesson_id: String) -> Result<(), AppError> {
+    let state = AppState::get()?;
+    let who = require_user().await?;
+    let (course, lesson) = visible_lesson(&state, &lesson_id, Some(&who)).await?;
+    if repo::enrolment(&state.db, &who.user.id, &course.id)
+        .await?
+        .is_none()
+    {
+        return Err(Problem::NotEnrolled.into());
+    }
+    repo::set_last_lesson(&state.db, &who.user.id, &course.id, &lesson.id).await?;
+    if lesson.kind() == LessonKind::Video {
+        repo::start_viewing(
+            &state.db,
+            &who.user.id,
+            &course.id,
+            &lesson.id,
+            state.clock.now(),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// A lesson page. Anyone may read a published course's lessons; progress is shown when they
+/// are enrolled. Loading it changes nothing (see [`visit_lesson`]).
 #[server(endpoint = "get_lesson")]
 pub async fn get_lesson(lesson_id: String) -> Result<LessonView, AppError> {
     let state = AppState::get()?;
@@ -436,21 +464,10 @@ pub async fn get_lesson(lesson_id: String) -> Result<LessonView, AppError> {
     let mut mine = None;
     let mut last_result = None;
     if let (Some(w), true) = (&who, enrolled) {
-        repo::set_last_lesson(&state.db, &w.user.id, &course.id, &lesson.id).await?;
+        // Reading changes nothing: the page's `LessonVisit` posts `visit_lesson` for that.
         progress = repo::course_progress(&state.db, &w.user.id, &course.id, &lessons)
             .await?
             .0;
-        if lesson.kind() == LessonKind::Video {
-            // Watch reports may claim only what could have played since this moment.
-            repo::start_viewing(
-                &state.db,
-                &w.user.id,
-                &course.id,
-                &lesson.id,
-                state.clock.now(),
-            )
-            .await?;
-        }
         mine = repo::lesson_progress(&state.db, &w.user.id, &lesson.id).await?;
         if lesson.kind() == LessonKind::Quiz
             && let Some(attempt) = repo::last_attempt(&state.db, &w.user.id, &lesson.id).await?
@@ -587,7 +604,7 @@ pub async fn report_watch(
             .map_or(f64::INFINITY, |at| {
                 (now - at).num_milliseconds() as f64 / 1000.0
             });
-        // Opening the lesson page starts the clock (see `get_lesson`); without that, only
+        // The page's visit starts the clock (see `visit_lesson`); without that, only
         // the slack counts.
         let mut budget = report_budget(if since.is_finite() { since } else { 0.0 });
         for (start, end) in &intervals {

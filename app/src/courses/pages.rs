@@ -432,6 +432,7 @@ fn LessonBody(
             {(!lesson.enrolled).then(|| view! {
                 <p class="notice" data-testid="lesson-not-enrolled"><a href=course_href.clone()>{move || s().enrol_to_track}</a></p>
             })}
+            {lesson.enrolled.then(|| view! { <LessonVisit lesson_id=lesson.id.clone()/> })}
             {lesson.video.clone().map(|v| view! { <VideoPlayer lesson_id=lesson.id.clone() video=v track=lesson.enrolled/> })}
             <div class="markdown" inner_html=lesson.body_html.clone() data-testid="lesson-body"></div>
             {(kind == LessonKind::Exercise).then(|| view! { <crate::exercises::pages::ExercisePanel lesson_id=lesson.id.clone()/> })}
@@ -534,6 +535,23 @@ fn QuizForm(lesson: LessonView, action: ServerAction<SubmitQuiz>) -> impl IntoVi
             })}
         </ActionForm>
     }
+}
+
+/// After hydration: tells the server the learner opened this lesson (their place in the
+/// course, and when a video's viewing began); loading the page changes nothing by itself.
+/// An island in the small chunk; `data-visited` is for the tests.
+#[island]
+pub fn LessonVisit(lesson_id: String) -> impl IntoView {
+    let visited = RwSignal::new(false);
+    Effect::new(move |_| {
+        let id = lesson_id.clone();
+        leptos::task::spawn_local(async move {
+            if crate::courses::api::visit_lesson(id).await.is_ok() {
+                visited.set(true);
+            }
+        });
+    });
+    view! { <span hidden data-testid="lesson-visited" data-visited=move || visited.get().to_string()></span> }
 }
 
 /// The HTML5 player. With WASM running, it reports what was really played (intervals of
