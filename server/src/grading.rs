@@ -69,8 +69,13 @@ pub const JOB_CAP: usize = 1024 * 1024;
 const LINE_CAP: u64 = 256 * 1024;
 /// Address space of a grader process: the engine and a generous heap, never the machine.
 pub const MEMORY_BYTES: u64 = 768 * 1024 * 1024;
-/// Slack on top of a test's limit for process start and result transfer.
+/// How long a process may wait for its end (after its output closed, or once killed).
 const SLACK: Duration = Duration::from_millis(500);
+/// How long a grader process may take to start and confine itself before its first test
+/// (its clock starts after: see [`READY_LINE`]).
+const START: Duration = Duration::from_secs(5);
+/// The line a grader process writes once it is confined and holds its job, before any test.
+pub const READY_LINE: &str = r#"{"ready":true}"#;
 
 #[derive(Debug)]
 pub struct GraderPool {
@@ -212,12 +217,23 @@ impl GraderPool {
         }
         let stdout = child.stdout.take().ok_or("no stdout")?;
         let mut lines = BufReader::new(stdout);
+        let mut line = String::new();
+        // The test clock starts when the engine says it is confined and ready, not at the
+        // spawn: a slow start (a loaded machine) costs no test its time, and a test is stopped
+        // exactly one test limit after it began, so nobody's endless loop holds a worker longer.
+        let start = START.min(deadline.saturating_duration_since(Instant::now()));
+        let ready =
+            tokio::time::timeout(start, (&mut lines).take(LINE_CAP).read_line(&mut line)).await;
+        if !matches!(ready, Ok(Ok(n)) if n > 0 && line.trim_end() == READY_LINE) {
+            let _ = child.start_kill();
+            let _ = child.wait().await;
+            return Err("the grader process did not start".into());
+        }
         let process_started = Instant::now();
         let mut test_started = Instant::now();
-        let mut line = String::new();
         while runs.len() < job.expressions.len() {
             line.clear();
-            let wait = (per_test + SLACK).min(deadline.saturating_duration_since(Instant::now()));
+            let wait = per_test.min(deadline.saturating_duration_since(Instant::now()));
             let mut limited = (&mut lines).take(LINE_CAP);
             let read = tokio::time::timeout(wait, limited.read_line(&mut line)).await;
             let stopped = match read {

@@ -26,7 +26,7 @@ use boa_engine::{
     property::{Attribute, PropertyKey},
 };
 use rlimit::Resource;
-use server::grading::{Attempt, JOB_CAP, Job, Line, MEMORY_BYTES, Probe};
+use server::grading::{Attempt, JOB_CAP, Job, Line, MEMORY_BYTES, Probe, READY_LINE};
 
 /// Loop iterations per loop before the engine throws: far above honest exercise code.
 const LOOP_LIMIT: u64 = 20_000_000;
@@ -220,6 +220,10 @@ fn probe_targets(targets: Vec<String>) {
 
 fn run_all(job: &Job) -> Result<(), String> {
     let mut stdout = std::io::stdout().lock();
+    // Confined, job in hand: the server starts the first test's clock now.
+    writeln!(stdout, "{READY_LINE}")
+        .and_then(|()| stdout.flush())
+        .map_err(|e| e.to_string())?;
     for (index, expression) in job.expressions.iter().enumerate().skip(job.start) {
         let started = std::time::Instant::now();
         let outcome = run_one(&job.code, expression);
