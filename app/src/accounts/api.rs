@@ -206,6 +206,12 @@ pub async fn sign_up(
                 Err(AppError::Invalid {
                     problem: Problem::EmailTaken,
                 }) => repo::holder(&state.db, &email).await?,
+                // A write conflict with a simultaneous sign-up for the address (the store
+                // aborts one of two overlapping transactions): whoever won holds it now.
+                Err(AppError::Internal) => match repo::holder(&state.db, &email).await? {
+                    repo::Holder::Nobody => return Err(AppError::Internal),
+                    held => held,
+                },
                 other => {
                     other?;
                     repo::Holder::Nobody
