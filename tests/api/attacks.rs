@@ -10,29 +10,11 @@ use serde_json::json;
 
 use crate::{
     exercises::{enrolled_learner, exercise_course, submit, test_case},
-    helpers::{Browser, TestApp, body_json, spawn_app_with},
+    hardening::call_from as from,
+    helpers::{body_json, spawn_app_with},
 };
 
 const GOOD: &str = "a perfectly fine passphrase";
-
-/// A request from `client`, as our proxy at 127.0.0.1 reports it.
-async fn from(
-    app: &TestApp,
-    browser: &Browser,
-    client: &str,
-    name: &str,
-    form: &[(&str, &str)],
-) -> reqwest::Response {
-    browser
-        .post(app.url(&format!("/api/{name}")))
-        .header("origin", &app.base)
-        .header("accept", "application/json")
-        .header("x-forwarded-for", client)
-        .form(form)
-        .send()
-        .await
-        .expect("sent")
-}
 
 #[tokio::test]
 async fn every_attack_at_once_leaves_honest_people_with_right_answers() {

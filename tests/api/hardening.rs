@@ -70,7 +70,7 @@ async fn sign_in_never_sends_the_browser_to_another_site() {
 
 /// A server function called by a client behind our proxy at `client` (the proxy, at
 /// 127.0.0.1, wrote the header; the test app trusts it).
-async fn call_from(
+pub(crate) async fn call_from(
     app: &TestApp,
     browser: &Browser,
     client: &str,

@@ -118,11 +118,7 @@ async fn loaded<'s>(
                 tracing::error!(room, reason = r.0, "a stored snapshot does not load");
                 let (base_seq, base) = repo::base(&state.db, room).await?;
                 stored.tail = repo::updates_after(&state.db, room, base_seq).await?;
-                if base.is_empty() {
-                    SharedDoc::default()
-                } else {
-                    SharedDoc::from_snapshot(&base).unwrap_or_default()
-                }
+                SharedDoc::from_snapshot(&base).unwrap_or_default()
             }
         };
         for (seq, update) in &stored.tail {
@@ -286,18 +282,14 @@ async fn fold(state: &AppState, room: &str, pair: &mut PairState) -> Result<(), 
         pair.base_seq = from;
         return Ok(());
     }
-    let mut doc = if base.is_empty() {
-        SharedDoc::default()
-    } else {
-        SharedDoc::from_snapshot(&base).map_err(|r| {
-            tracing::error!(
-                room,
-                reason = r.0,
-                "the folded base of the log does not load"
-            );
-            AppError::Internal
-        })?
-    };
+    let mut doc = SharedDoc::from_snapshot(&base).map_err(|r| {
+        tracing::error!(
+            room,
+            reason = r.0,
+            "the folded base of the log does not load"
+        );
+        AppError::Internal
+    })?;
     for (seq, update) in repo::updates_between(&state.db, room, from, to).await? {
         if let Err(r) = doc.apply(&update) {
             tracing::error!(room, seq, reason = r.0, "a stored update does not apply");

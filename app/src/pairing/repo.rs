@@ -104,18 +104,7 @@ pub async fn updates_after(
     room: &str,
     after: u64,
 ) -> Result<Vec<(u64, Vec<u8>)>, AppError> {
-    let mut res = db
-        .query(
-            "SELECT seq, bytes FROM pair_update WHERE room = $room AND seq > $after ORDER BY seq",
-        )
-        .bind(("room", room_record(room)))
-        .bind(("after", i64::try_from(after).unwrap_or(i64::MAX)))
-        .await
-        .map_err(internal("shared-code log"))?;
-    let rows: Vec<UpdateRow> = res.take(0).map_err(internal("shared-code log"))?;
-    rows.into_iter()
-        .map(|u| Ok((seq_of(u.seq), decode(&u.bytes)?)))
-        .collect()
+    updates_between(db, room, after, u64::MAX).await
 }
 
 /// Appends one update to the log; returns its sequence number. The number comes from the
