@@ -12,7 +12,7 @@ use leptos_router::{
 
 use crate::{
     accounts::{
-        api::{SignOut, demo_accounts, get_current_user},
+        api::{SetLocale, SignOut, demo_accounts, get_current_user},
         model::Capabilities,
         pages::{
             AdminPage, AuthEpoch, ProfilePage, SignInPage, SignUpPage, UserResource,
@@ -23,8 +23,8 @@ use crate::{
         editor::{CourseEditPage, LessonEditPage, NewCoursePage},
         pages::{CatalogPage, CoursePage, LessonPage, MyCoursesPage},
     },
-    exercises::pages::{ExerciseEditPage, NotificationsPage, SubmissionPage},
-    i18n::{Locale, SetLocale, initial_locale, use_locale},
+    exercises::pages::{ExerciseEditPage, SubmissionPage},
+    i18n::{Locale, initial_locale, use_locale},
     rooms::pages::{RoomPage, RoomsPage},
     ui::layout::Frame,
 };
@@ -95,7 +95,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/lessons/:id") view=LessonPage ssr=SsrMode::Async/>
                     <Route path=path!("/lessons/:id/exercise") view=ExerciseEditPage ssr=SsrMode::Async/>
                     <Route path=path!("/submissions/:id") view=SubmissionPage ssr=SsrMode::Async/>
-                    <Route path=path!("/notifications") view=NotificationsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/notifications") view=crate::notify::pages::NotificationsPage ssr=SsrMode::Async/>
                     <Route path=path!("/my/courses") view=MyCoursesPage ssr=SsrMode::Async/>
                     <Route path=path!("/rooms") view=RoomsPage ssr=SsrMode::Async/>
                     <Route path=path!("/rooms/:id") view=RoomPage ssr=SsrMode::Async/>
@@ -132,7 +132,7 @@ fn NavBar() -> impl IntoView {
             {move || Suspend::new(async move {
                 match user.await {
                     Ok(Some(_)) => view! {
-                        <crate::ui::bell::NotificationBell label=s().exercises.notifications.to_string()/>
+                        <crate::ui::bell::NotificationBell label=s().notify.notifications.to_string()/>
                     }.into_any(),
                     _ => view! {
                         <a href="/signin" data-testid="nav-sign-in">{move || s().nav_sign_in}</a>

@@ -153,6 +153,12 @@ pub struct Strings {
     pub verify_email_resend: &'static str,
     pub verify_email_done: &'static str,
     pub verify_email_title: &'static str,
+    pub mail_verify_subject: &'static str,
+    /// `{hours}`: how long the link works; `{link}`: the link.
+    pub mail_verify_body: &'static str,
+    pub mail_existing_subject: &'static str,
+    /// `{link}`: the sign-in page.
+    pub mail_existing_body: &'static str,
     pub verify_email_confirm: &'static str,
     pub verify_email_failed: &'static str,
     pub change_password_title: &'static str,
@@ -213,6 +219,7 @@ pub struct Strings {
     pub mentoring: &'static crate::mentoring::text::MentoringStrings,
     pub pairing: &'static crate::pairing::text::PairStrings,
     pub progress: &'static crate::progress::text::ProgressStrings,
+    pub notify: &'static crate::notify::text::NotifyStrings,
 }
 
 pub static EN: Strings = Strings {
@@ -268,6 +275,10 @@ pub static EN: Strings = Strings {
     verify_email_resend: "Send the verification link again",
     verify_email_done: "Your email address is verified. Thank you!",
     verify_email_title: "Confirm your email address",
+    mail_verify_subject: "Confirm your email address for Pairwise",
+    mail_verify_body: "Hello,\n\nconfirm your email address by opening this link within {hours} hours:\n\n{link}\n\nIf you did not sign up for Pairwise, ignore this message.\n",
+    mail_existing_subject: "You already have a Pairwise account",
+    mail_existing_body: "Hello,\n\nsomeone, perhaps you, tried to create a Pairwise account with this address. It already has one, so nothing was created and nothing on your account changed.\n\nIf it was you, sign in here:\n\n{link}\n\nIf it was not, you can ignore this message.\n",
     verify_email_confirm: "Confirm my email",
     verify_email_failed: "That verification link is invalid or has expired. Sign in and ask for a new one from your profile.",
     change_password_title: "Change password",
@@ -323,6 +334,7 @@ pub static EN: Strings = Strings {
     mentoring: &crate::mentoring::text::MENTORING_EN,
     pairing: &crate::pairing::text::PAIR_EN,
     progress: &crate::progress::text::PROGRESS_EN,
+    notify: &crate::notify::text::NOTIFY_EN,
 };
 
 pub static ZH_HANS: Strings = Strings {
@@ -378,6 +390,10 @@ pub static ZH_HANS: Strings = Strings {
     verify_email_resend: "重新发送验证链接",
     verify_email_done: "你的邮箱已验证，谢谢！",
     verify_email_title: "确认你的邮箱地址",
+    mail_verify_subject: "确认你在 Pairwise 的邮箱地址",
+    mail_verify_body: "你好：\n\n请在 {hours} 小时内打开下面的链接，确认你的邮箱地址：\n\n{link}\n\n如果你没有注册 Pairwise，请忽略这封邮件。\n",
+    mail_existing_subject: "你已经有一个 Pairwise 账户",
+    mail_existing_body: "你好：\n\n有人（也许是你）尝试用这个地址创建 Pairwise 账户。该地址已有账户，因此没有创建新账户，你的账户也没有任何改动。\n\n如果是你本人，请在这里登录：\n\n{link}\n\n如果不是，可以忽略这封邮件。\n",
     verify_email_confirm: "确认我的邮箱",
     verify_email_failed: "该验证链接无效或已过期。请登录后在个人资料页重新申请。",
     change_password_title: "修改密码",
@@ -433,35 +449,35 @@ pub static ZH_HANS: Strings = Strings {
     mentoring: &crate::mentoring::text::MENTORING_ZH_HANS,
     pairing: &crate::pairing::text::PAIR_ZH_HANS,
     progress: &crate::progress::text::PROGRESS_ZH_HANS,
+    notify: &crate::notify::text::NOTIFY_ZH_HANS,
 };
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn accept_language_prefers_the_highest_quality_supported_language() {
-        assert_eq!(
-            Locale::from_accept_language("fr-FR, zh-CN;q=0.9, en;q=0.8"),
-            Some(Locale::ZhHans)
-        );
-        assert_eq!(
-            Locale::from_accept_language("en-US,en;q=0.9"),
-            Some(Locale::En)
-        );
-        assert_eq!(
-            Locale::from_accept_language("zh;q=0.5, en;q=0.6"),
-            Some(Locale::En)
-        );
-        assert_eq!(Locale::from_accept_language("de, fr"), None);
-        assert_eq!(Locale::from_accept_language("zh;q=0, en"), Some(Locale::En));
+/// A moment as a reader in `locale` and zone `tz` reads it: `Mon 7 Dec, 18:00` in English,
+/// `12月7日 周一 18:00` in Chinese (chrono's own names are English only).
+pub fn time_label(locale: Locale, t: chrono::DateTime<chrono::Utc>, tz: chrono_tz::Tz) -> String {
+    use chrono::{Datelike, Timelike};
+    let local = t.with_timezone(&tz);
+    match locale {
+        Locale::En => local.format("%a %-d %b, %H:%M").to_string(),
+        Locale::ZhHans => format!(
+            "{}月{}日 {} {:02}:{:02}",
+            local.month(),
+            local.day(),
+            weekday_short(locale, local.weekday()),
+            local.hour(),
+            local.minute()
+        ),
     }
+}
 
-    #[test]
-    fn tags_round_trip() {
-        for l in Locale::ALL {
-            assert_eq!(Locale::from_tag(l.tag()), Some(l));
-        }
+/// A weekday's short name in `locale`.
+pub fn weekday_short(locale: Locale, day: chrono::Weekday) -> &'static str {
+    const EN: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+    const ZH: [&str; 7] = ["周一", "周二", "周三", "周四", "周五", "周六", "周日"];
+    let i = day.num_days_from_monday() as usize;
+    match locale {
+        Locale::En => EN[i],
+        Locale::ZhHans => ZH[i],
     }
 }
 
@@ -514,21 +530,47 @@ pub fn locale_from_headers(headers: &http::HeaderMap) -> Locale {
         .unwrap_or_default()
 }
 
-/// Remembers the chosen interface language for a year (a cookie; no account needed).
-#[server(endpoint = "set_locale")]
-pub async fn set_locale(locale: String) -> Result<Locale, crate::error::AppError> {
-    let locale = Locale::from_tag(&locale).ok_or_else(|| crate::error::AppError::BadRequest {
-        detail: "unknown language".into(),
-    })?;
-    let cookie = format!(
-        "{LOCALE_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax",
-        locale.tag()
-    );
-    if let (Some(res), Ok(v)) = (
-        use_context::<leptos_axum::ResponseOptions>(),
-        http::HeaderValue::from_str(&cookie),
-    ) {
-        res.append_header(http::header::SET_COOKIE, v);
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accept_language_prefers_the_highest_quality_supported_language() {
+        assert_eq!(
+            Locale::from_accept_language("fr-FR, zh-CN;q=0.9, en;q=0.8"),
+            Some(Locale::ZhHans)
+        );
+        assert_eq!(
+            Locale::from_accept_language("en-US,en;q=0.9"),
+            Some(Locale::En)
+        );
+        assert_eq!(
+            Locale::from_accept_language("zh;q=0.5, en;q=0.6"),
+            Some(Locale::En)
+        );
+        assert_eq!(Locale::from_accept_language("de, fr"), None);
+        assert_eq!(Locale::from_accept_language("zh;q=0, en"), Some(Locale::En));
     }
-    Ok(locale)
+
+    #[test]
+    fn times_read_in_the_readers_language_and_zone() {
+        let t = chrono::DateTime::parse_from_rfc3339("2026-12-07T10:00:00Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+        assert_eq!(
+            time_label(Locale::En, t, chrono_tz::UTC),
+            "Mon 7 Dec, 10:00"
+        );
+        assert_eq!(
+            time_label(Locale::ZhHans, t, chrono_tz::Asia::Shanghai),
+            "12月7日 周一 18:00"
+        );
+    }
+
+    #[test]
+    fn tags_round_trip() {
+        for l in Locale::ALL {
+            assert_eq!(Locale::from_tag(l.tag()), Some(l));
+        }
+    }
 }

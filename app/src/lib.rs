@@ -6,11 +6,14 @@
 pub mod accounts;
 pub mod app;
 pub mod courses;
+#[cfg(feature = "ssr")]
+pub mod db;
 pub mod error;
 pub mod exercises;
 pub mod i18n;
 pub mod ids;
 pub mod mentoring;
+pub mod notify;
 pub mod pairing;
 pub mod progress;
 pub mod realtime;

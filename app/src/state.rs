@@ -2,12 +2,9 @@
 
 use std::{sync::Arc, time::Duration};
 
-use surrealdb::{Surreal, engine::any::Any};
-
 use crate::accounts::model::DemoAccount;
 
-/// The one database handle type: the same code runs embedded, in memory and against a server.
-pub type Db = Surreal<Any>;
+use crate::db::Db;
 
 /// Settings the accounts code needs; the server's full configuration stays in `server`.
 #[derive(Clone, Debug)]

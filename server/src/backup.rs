@@ -9,7 +9,7 @@ use std::{
 };
 
 use anyhow::{Context, bail};
-use app::state::Db;
+use app::db::Db;
 use futures_util::StreamExt;
 use tokio::io::AsyncWriteExt;
 

@@ -5,6 +5,8 @@
 use app::{
     accounts::session,
     error::AppError,
+    i18n::{Locale, locale_from_headers},
+    ids::UserId,
     mentoring::{api::backend::visible_booking, repo},
     state::AppState,
 };
@@ -17,18 +19,22 @@ use icalendar::{Calendar, Component, Event, EventLike, EventStatus};
 
 use crate::security::error_response;
 
-fn event(state: &AppState, b: &repo::BookingRow) -> Event {
+/// One session as an event, in the reader's language.
+fn event(state: &AppState, b: &repo::BookingRow, locale: Locale) -> Event {
     let origin = &state.auth.public_origin;
+    let s = locale.strings().mentoring;
     let mut e = Event::new();
     e.uid(&format!("{}@pairwise", b.id))
-        .summary(&format!(
-            "Mentoring: {} with {}",
-            b.mentor_name, b.learner_name
-        ))
-        .description(&format!(
-            "Pairwise mentoring session.\nRoom: {origin}/rooms/{}\nSession: {origin}/bookings/{}",
-            b.room, b.id
-        ))
+        .summary(
+            &s.ics_summary
+                .replace("{mentor}", &b.mentor_name)
+                .replace("{learner}", &b.learner_name),
+        )
+        .description(
+            &s.ics_description
+                .replace("{room}", &format!("{origin}/rooms/{}", b.room))
+                .replace("{session}", &format!("{origin}/bookings/{}", b.id)),
+        )
         .url(&format!("{origin}/bookings/{}", b.id))
         .location(&format!("{origin}/rooms/{}", b.room))
         .starts(b.starts_at)
@@ -73,7 +79,8 @@ pub async fn booking_ics(
     match visible_booking(&state, &id, &who).await {
         Ok(b) => {
             let mut cal = Calendar::new();
-            cal.name("Pairwise").push(event(&state, &b));
+            cal.name("Pairwise")
+                .push(event(&state, &b, locale_from_headers(&headers)));
             calendar_response(cal.done(), "pairwise-session.ics")
         }
         Err(e) => error_response(e),
@@ -94,13 +101,18 @@ pub async fn feed(State(state): State<AppState>, Path(file): Path<String>) -> Re
         Ok(None) => return error_response(AppError::NotFound),
         Err(e) => return error_response(e),
     };
+    // A calendar app sends no language: the feed is in the one its owner chose.
+    let locale = match app::notify::repo::locale_of(&state.db, &UserId(owner.clone())).await {
+        Ok(l) => l,
+        Err(e) => return error_response(e),
+    };
     let since = state.clock.now() - chrono::Duration::days(30);
     match repo::bookings_of(&state.db, &owner, since, true).await {
         Ok(bookings) => {
             let mut cal = Calendar::new();
-            cal.name("Pairwise sessions");
+            cal.name(locale.strings().mentoring.ics_feed_name);
             for b in &bookings {
-                cal.push(event(&state, b));
+                cal.push(event(&state, b, locale));
             }
             calendar_response(cal.done(), "pairwise.ics")
         }

@@ -286,7 +286,7 @@ pub async fn import(state: &AppState, media_dir: &Path, dir: &Path) -> anyhow::R
             .filter(|c| !c.starts_with("https://"))
         {
             let from = media_path(dir, captions)?;
-            let name = format!("{}.vtt", repo::new_key());
+            let name = format!("{}.vtt", app::db::new_key());
             std::fs::copy(&from, media_dir.join(&name))
                 .with_context(|| format!("copying {}", from.display()))?;
             stored.push((captions.to_string(), name));
@@ -306,7 +306,7 @@ pub async fn import(state: &AppState, media_dir: &Path, dir: &Path) -> anyhow::R
                     VIDEO_MAX_BYTES >> 20
                 );
             }
-            let name = format!("{}.{ext}", repo::new_key());
+            let name = format!("{}.{ext}", app::db::new_key());
             std::fs::copy(&from, media_dir.join(&name))
                 .with_context(|| format!("copying {}", from.display()))?;
             stored.push((video.to_string(), name));

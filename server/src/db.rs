@@ -1,7 +1,7 @@
 //! The SurrealDB connection and the migrations applied at start-up.
 
 use anyhow::{Context, bail};
-use app::state::Db;
+use app::db::Db;
 use surrealdb::{
     engine::any::connect,
     opt::{Config as DbOptions, auth::Root},
@@ -62,6 +62,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         11,
         "verification",
         include_str!("../migrations/0011_verification.surql"),
+    ),
+    (
+        12,
+        "notify",
+        include_str!("../migrations/0012_notify.surql"),
     ),
 ];
 

@@ -49,7 +49,7 @@ pub async fn ensure_demo_accounts(state: &AppState) -> anyhow::Result<Vec<DemoAc
         .map_err(|e| anyhow::anyhow!("{e}"))?
         == 0;
     if fresh
-        && repo::claim_once(&state.db, "demo_seeded", now)
+        && app::db::claim_once(&state.db, "demo_seeded", now)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?
     {
@@ -98,7 +98,10 @@ async fn demo_mentoring(state: &AppState) -> anyhow::Result<()> {
         &id.0,
         &settings,
         "",
-        "",
+        // Not paused: no request is declined, so this notice is never sent.
+        &app::notify::model::Notice::MentorPaused {
+            mentor: String::new(),
+        },
         state.clock.now(),
     )
     .await

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use anyhow::Context;
-use app::{accounts::repo, state::AppState};
+use app::{notify::repo, state::AppState};
 use lettre::{
     AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor,
     message::{Mailbox, header::ContentType},

@@ -191,19 +191,21 @@ impl Outbox {
     }
 }
 
-/// The unread count and the newest notification, read afresh (a wake-up carries no data).
+/// The unread count and the newest notification, read afresh (a wake-up carries no data),
+/// in the language the user last chose (all of a user's sockets share this message).
 async fn notifications_message(state: &AppState, who: &Authenticated) -> Option<ServerMessage> {
-    let unread = app::exercises::repo::unread_count(&state.db, &who.user.id)
-        .await
-        .ok()?;
-    let latest = app::exercises::repo::notifications(&state.db, &who.user.id)
+    use app::notify::{repo, text};
+    let unread = repo::unread_count(&state.db, &who.user.id).await.ok()?;
+    let locale = repo::locale_of(&state.db, &who.user.id).await.ok()?;
+    let latest = repo::notifications(&state.db, &who.user.id)
         .await
         .ok()?
+        .0
         .into_iter()
         .find(|n| !n.read)
         .map(|n| realtime::NotificationBrief {
+            text: text::render(&n.notice(), locale),
             id: n.id,
-            text: n.text,
             link: n.link,
         });
     Some(ServerMessage::Notifications {

@@ -7,8 +7,9 @@ use anyhow::Context;
 use app::{
     App,
     accounts::{password::Hasher, repo},
+    db::Db,
     shell,
-    state::{AppState, AuthSettings, Clock, Db, SystemClock},
+    state::{AppState, AuthSettings, Clock, SystemClock},
 };
 use axum::{
     Router,

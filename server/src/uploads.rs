@@ -94,7 +94,7 @@ async fn receive(
         if field.name() != Some("video") {
             continue;
         }
-        let key = repo::new_key();
+        let key = app::db::new_key();
         let partial = ctx.media_dir.join(format!("{key}.part"));
         let mut file = tokio::fs::File::create(&partial).await.map_err(io_error)?;
         let mut size: u64 = 0;

@@ -1,6 +1,6 @@
 //! Sign-up, sign-in, sessions, profiles, passwords and email verification over HTTP.
 
-use app::accounts::repo;
+use app::notify::repo;
 use reqwest::StatusCode;
 use serde_json::json;
 

@@ -7,7 +7,7 @@ use std::{
     time::Duration,
 };
 
-use app::accounts::repo;
+use app::notify::repo;
 use reqwest::StatusCode;
 use tokio::{
     io::{AsyncBufReadExt, AsyncWriteExt, BufReader},

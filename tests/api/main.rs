@@ -15,6 +15,7 @@ mod hardening;
 mod helpers;
 mod mail;
 mod mentoring;
+mod notify;
 mod operations;
 mod pairing;
 mod progress;

@@ -793,7 +793,7 @@ async fn notifications_are_mailed_as_each_user_chose() {
         let db = app.state.db.clone();
         async move {
             let email = app::accounts::model::Email::parse(to).expect("email");
-            app::accounts::repo::outbox_for(&db, email.as_str())
+            app::notify::repo::outbox_for(&db, email.as_str())
                 .await
                 .expect("outbox")
         }
@@ -913,7 +913,7 @@ async fn daily_summaries_go_out_once_a_day_and_concurrent_mailers_send_each_mail
     let summaries = || {
         let db = app.state.db.clone();
         async move {
-            app::accounts::repo::outbox_for(&db, "learner-digest@example.org")
+            app::notify::repo::outbox_for(&db, "learner-digest@example.org")
                 .await
                 .expect("outbox")
                 .into_iter()
@@ -979,14 +979,14 @@ async fn daily_summaries_go_out_once_a_day_and_concurrent_mailers_send_each_mail
     tokio::time::sleep(Duration::from_millis(2500)).await;
     assert_eq!(summaries().await, 2, "each summary once");
     // Immediate mail (the request to the mentor) went out exactly once.
-    let to_mentor = app::accounts::repo::outbox_for(&app.state.db, "mentor-digest@example.org")
+    let to_mentor = app::notify::repo::outbox_for(&app.state.db, "mentor-digest@example.org")
         .await
         .expect("outbox")
         .into_iter()
         .filter(|m| m.subject.contains("asks you to mentor"))
         .count();
     assert_eq!(to_mentor, 1);
-    let booked = app::accounts::repo::outbox_for(&app.state.db, "mentor-digest@example.org")
+    let booked = app::notify::repo::outbox_for(&app.state.db, "mentor-digest@example.org")
         .await
         .expect("outbox")
         .into_iter()

@@ -151,6 +151,13 @@ async fn a_room_invitation_reads_the_same_whether_or_not_the_address_has_an_acco
         notes.to_string().contains(&format!("/rooms/{room}")),
         "{notes}"
     );
+    // The notice written inside the confirming transaction reads like any other invitation.
+    assert!(
+        notes
+            .to_string()
+            .contains("You are invited to the live room"),
+        "{notes}"
+    );
 
     // Once a guest comes in, the host sees their name.
     let (_ws, _) = crate::rooms::join(&app, &confirmed, &room, "").await;

@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use crate::{
     accounts::model::{CurrentUser, DemoAccount, Profile},
     error::AppError,
+    i18n::Locale,
 };
 
 #[cfg(feature = "ssr")]
@@ -18,6 +19,7 @@ mod backend {
             session::{self, client_ip, require_role, require_user},
         },
         error::{AppError, Problem},
+        i18n::{Locale, initial_locale},
         ids::UserId,
         state::{AppState, EndSockets},
     };
@@ -134,29 +136,43 @@ mod backend {
         if let Some(cookie) = session::session_cookie(&state.auth, &token) {
             set_cookie(cookie);
         }
-        Ok(())
+        // Mail and the live badge speak the language this person just signed in with.
+        crate::notify::repo::set_locale(&state.db, user, initial_locale()).await
     }
 
-    /// To the owner of a confirmed account when someone signs up with its address.
-    pub fn existing_account_mail(state: &AppState, to: &str) -> repo::OutgoingMail {
-        let origin = &state.auth.public_origin;
-        repo::OutgoingMail {
+    /// To the owner of a confirmed account when someone signs up with its address, in the
+    /// language the owner reads Pairwise in.
+    pub fn existing_account_mail(
+        state: &AppState,
+        to: &str,
+        locale: Locale,
+    ) -> crate::notify::repo::OutgoingMail {
+        let s = locale.strings();
+        crate::notify::repo::OutgoingMail {
             to: to.to_string(),
-            subject: "You already have a Pairwise account".into(),
-            body: format!(
-                "Hello,\n\nsomeone, perhaps you, tried to create a Pairwise account with this address. It already has one, so nothing was created and nothing on your account changed.\n\nIf it was you, sign in here:\n\n{origin}/signin\n\nIf it was not, you can ignore this message.\n"
-            ),
+            subject: s.mail_existing_subject.into(),
+            body: s
+                .mail_existing_body
+                .replace("{link}", &format!("{}/signin", state.auth.public_origin)),
         }
     }
 
-    pub fn verification_mail(state: &AppState, to: &str, token: &str) -> repo::OutgoingMail {
+    /// The link that confirms an address, in the language of the page that asked for it.
+    pub fn verification_mail(
+        state: &AppState,
+        to: &str,
+        token: &str,
+        locale: Locale,
+    ) -> crate::notify::repo::OutgoingMail {
+        let s = locale.strings();
         let link = format!("{}/verify-email?token={token}", state.auth.public_origin);
-        repo::OutgoingMail {
+        crate::notify::repo::OutgoingMail {
             to: to.to_string(),
-            subject: "Confirm your email address for Pairwise".into(),
-            body: format!(
-                "Hello,\n\nconfirm your email address by opening this link within {VERIFY_HOURS} hours:\n\n{link}\n\nIf you did not sign up for Pairwise, ignore this message.\n"
-            ),
+            subject: s.mail_verify_subject.into(),
+            body: s
+                .mail_verify_body
+                .replace("{hours}", &VERIFY_HOURS.to_string())
+                .replace("{link}", &link),
         }
     }
 }
@@ -183,7 +199,8 @@ pub async fn sign_up(
     let hash = state.hasher.hash(&password).await?;
     let now = state.clock.now();
     let verify = session::new_token();
-    let mail = verification_mail(&state, email.as_str(), &verify);
+    let locale = initial_locale();
+    let mail = verification_mail(&state, email.as_str(), &verify, locale);
     let verify_hash = session::hash_token(&verify);
     let ip = client_ip();
     let new_user = UserId(new_id());
@@ -197,6 +214,7 @@ pub async fn sign_up(
         verify_expires: now + Duration::hours(VERIFY_HOURS),
         mail: &mail,
         ip: ip.clone(),
+        locale,
     };
     let existing = match repo::holder(&state.db, &email).await? {
         repo::Holder::Nobody => {
@@ -230,7 +248,8 @@ pub async fn sign_up(
             }
         }
         repo::Holder::Verified(user) => {
-            let note = existing_account_mail(&state, email.as_str());
+            let owner_locale = crate::notify::repo::locale_of(&state.db, &user).await?;
+            let note = existing_account_mail(&state, email.as_str(), owner_locale);
             repo::queue_mail(
                 &state.db,
                 &note,
@@ -443,7 +462,7 @@ pub async fn resend_verification() -> Result<(), AppError> {
     }
     let now = state.clock.now();
     let token = session::new_token();
-    let mail = verification_mail(&state, &auth.user.email, &token);
+    let mail = verification_mail(&state, &auth.user.email, &token, initial_locale());
     let expires = now + Duration::hours(VERIFY_HOURS);
     repo::create_verification(
         &state.db,
@@ -531,4 +550,26 @@ pub async fn set_user_role(user_id: String, role: String, granted: bool) -> Resu
         ..Default::default()
     };
     repo::audit(&state.db, kind, entry, state.clock.now()).await
+}
+
+/// Remembers the chosen interface language for a year (a cookie; no account needed) and, for
+/// someone signed in, on their account: e-mail and the live badge follow it.
+#[server(endpoint = "set_locale")]
+pub async fn set_locale(locale: String) -> Result<Locale, AppError> {
+    let locale = Locale::from_tag(&locale).ok_or_else(|| AppError::BadRequest {
+        detail: "unknown language: use en or zh-Hans".into(),
+    })?;
+    let cookie = format!(
+        "{}={}; Path=/; Max-Age=31536000; SameSite=Lax",
+        crate::i18n::LOCALE_COOKIE,
+        locale.tag()
+    );
+    if let Ok(v) = http::HeaderValue::from_str(&cookie) {
+        set_cookie(v);
+    }
+    if let Some(who) = session::current().await? {
+        let state = AppState::get()?;
+        crate::notify::repo::set_locale(&state.db, &who.user.id, locale).await?;
+    }
+    Ok(locale)
 }

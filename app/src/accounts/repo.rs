@@ -2,26 +2,19 @@
 //! bound, never formatted into the query text.
 
 use chrono::{DateTime, Utc};
-use surrealdb::types::{RecordId, SerdeWrapper, SurrealValue};
+use surrealdb::types::{SerdeWrapper, SurrealValue};
 
 use crate::{
     accounts::model::{CurrentUser, Email, Profile, ProfileUpdate, Role, Skill},
+    db::{Db, fail_on_errors, internal, is_unique_violation, user_record},
     error::{AppError, Problem},
+    i18n::Locale,
     ids::UserId,
-    state::Db,
+    notify::{
+        model::NoticeKind,
+        repo::{OutgoingMail, notify_stmt},
+    },
 };
-
-/// Logs a database failure where it happened and gives the client only `Internal`.
-pub fn internal(context: &'static str) -> impl Fn(surrealdb::Error) -> AppError {
-    move |e| {
-        tracing::error!(error = %e, "database: {context}");
-        AppError::Internal
-    }
-}
-
-fn user_record(id: &UserId) -> RecordId {
-    RecordId::new("user", id.0.as_str())
-}
 
 #[derive(Debug, SurrealValue)]
 struct UserRow {
@@ -101,6 +94,9 @@ pub struct Registration<'a> {
     pub verify_expires: DateTime<Utc>,
     pub mail: &'a OutgoingMail,
     pub ip: Option<String>,
+    /// The language the sign-up page was shown in: what reaches this person by e-mail is
+    /// written in it until they choose another.
+    pub locale: Locale,
 }
 
 /// Who, if anyone, holds an address already, and whether they confirmed it.
@@ -142,7 +138,7 @@ pub async fn register(db: &Db, r: Registration<'_>, now: DateTime<Utc>) -> Resul
             "BEGIN TRANSACTION;
              CREATE $user CONTENT {
                 email: $email, display_name: $name, password_hash: $hash, roles: $roles,
-                created_at: $now, updated_at: $now
+                locale: $locale, created_at: $now, updated_at: $now
              };
              CREATE email_token CONTENT {
                 token_hash: $verify, user: $user, purpose: 'verify_email', created_at: $now,
@@ -157,6 +153,7 @@ pub async fn register(db: &Db, r: Registration<'_>, now: DateTime<Utc>) -> Resul
         .bind(("name", r.display_name.to_string()))
         .bind(("hash", r.password_hash.to_string()))
         .bind(("roles", roles))
+        .bind(("locale", r.locale.tag()))
         .bind(("verify", r.verify_hash.to_string()))
         .bind(("verify_expires", r.verify_expires))
         .bind(("subject", r.mail.subject.clone()))
@@ -182,7 +179,8 @@ pub async fn reclaim_unverified(
         .query(
             "BEGIN TRANSACTION;
              IF (SELECT VALUE email_verified FROM ONLY $user) = true { THROW 'confirmed' };
-             UPDATE $user SET display_name = $name, password_hash = $hash, updated_at = $now;
+             UPDATE $user SET display_name = $name, password_hash = $hash, locale = $locale,
+                updated_at = $now;
              DELETE session WHERE user = $user;
              UPDATE email_token SET used_at = $now WHERE user = $user AND used_at = NONE;
              CREATE email_token CONTENT {
@@ -197,6 +195,7 @@ pub async fn reclaim_unverified(
         .bind(("email", r.email.as_str().to_string()))
         .bind(("name", r.display_name.to_string()))
         .bind(("hash", r.password_hash.to_string()))
+        .bind(("locale", r.locale.tag()))
         .bind(("verify", r.verify_hash.to_string()))
         .bind(("verify_expires", r.verify_expires))
         .bind(("subject", r.mail.subject.clone()))
@@ -239,105 +238,6 @@ pub async fn queue_mail(
     .and_then(|r| r.check())
     .map_err(internal("queue mail"))?;
     Ok(())
-}
-
-/// Turns statement errors into an `AppError`: a unique-index violation anywhere in the
-/// transaction is `on_unique` (the email, the slug... is taken); anything else is internal.
-pub fn fail_on_errors(
-    mut res: surrealdb::IndexedResults,
-    context: &'static str,
-    on_unique: Problem,
-) -> Result<(), AppError> {
-    errors_to_app(res.take_errors(), context, on_unique)
-}
-
-fn errors_to_app(
-    errors: std::collections::HashMap<usize, surrealdb::Error>,
-    context: &'static str,
-    on_unique: Problem,
-) -> Result<(), AppError> {
-    if errors.is_empty() {
-        return Ok(());
-    }
-    if let Some(problem) = errors.values().find_map(thrown_problem) {
-        return Err(problem.into());
-    }
-    if errors.values().any(is_unique_violation) {
-        return Err(on_unique.into());
-    }
-    for e in errors.values() {
-        tracing::error!(error = %e, "database: {context}");
-    }
-    Err(AppError::Internal)
-}
-
-/// Runs a write transaction, and again when a concurrent one won: a write conflict, or a
-/// unique index another writer just filled (the next attempt's own checks then see that row).
-/// The losing attempt changed nothing, so retrying is safe and nothing the caller was told
-/// succeeded is lost. Other errors, and the last attempt's, are mapped as `fail_on_errors` does.
-pub async fn write_with_retry<F, Fut>(
-    context: &'static str,
-    on_unique: Problem,
-    run: F,
-) -> Result<(), AppError>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<surrealdb::IndexedResults, surrealdb::Error>>,
-{
-    transact_with_retry(context, on_unique, run).await.map(drop)
-}
-
-/// [`write_with_retry`] that hands back the committed transaction's results, for a writer
-/// that reads what it wrote in the same round trip.
-pub async fn transact_with_retry<F, Fut>(
-    context: &'static str,
-    on_unique: Problem,
-    mut run: F,
-) -> Result<surrealdb::IndexedResults, AppError>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<surrealdb::IndexedResults, surrealdb::Error>>,
-{
-    const ATTEMPTS: u32 = 7;
-    let mut attempt = 0;
-    loop {
-        attempt += 1;
-        let mut res = run().await.map_err(internal(context))?;
-        let errors = res.take_errors();
-        if errors.is_empty() {
-            return Ok(res);
-        }
-        let lost_a_race = !errors.values().any(|e| thrown_problem(e).is_some())
-            && errors
-                .values()
-                .any(|e| e.message().contains("can be retried") || is_unique_violation(e));
-        if !lost_a_race || attempt == ATTEMPTS {
-            return errors_to_app(errors, context, on_unique).map(|()| res);
-        }
-        // Spread the retries so colliding writers do not collide again.
-        let jitter = u64::from(rand::random::<u8>() % 20);
-        tokio::time::sleep(std::time::Duration::from_millis(
-            5 * (1 << attempt) + jitter,
-        ))
-        .await;
-    }
-}
-
-/// A transaction's own refusal: `THROW 'pw:slot_taken'` names a [`Problem`] (by its serde
-/// name), so a check made inside the transaction reaches the user in words.
-pub fn thrown_problem(e: &surrealdb::Error) -> Option<Problem> {
-    let msg = e.message();
-    let key = msg.split("pw:").nth(1)?;
-    let key: String = key
-        .chars()
-        .take_while(|c| c.is_ascii_lowercase() || *c == '_')
-        .collect();
-    serde_json::from_value(serde_json::Value::String(key)).ok()
-}
-
-/// True when a write failed because a unique index already holds the value.
-pub fn is_unique_violation(e: &surrealdb::Error) -> bool {
-    e.message().contains("already contains")
 }
 
 #[derive(Debug, SurrealValue)]
@@ -518,29 +418,36 @@ pub async fn mark_email_verified(
     user: &UserId,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
-    db.query(
+    // The invitation's notice is written as an object literal: the room's title is only
+    // known inside the transaction. It is `Notice::RoomInvite` in its stored form.
+    let query = format!(
         "BEGIN TRANSACTION;
          UPDATE $user SET email_verified = true, updated_at = $now;
          LET $email = (SELECT VALUE email FROM ONLY $user);
-         FOR $invite IN (SELECT * FROM room_invite WHERE email = $email) {
+         FOR $invite IN (SELECT * FROM room_invite WHERE email = $email) {{
             LET $member = type::record('room_member',
                 record::id($invite.room) + '_' + record::id($user));
-            IF !record::exists($member) {
+            IF !record::exists($member) {{
                 CREATE $member SET room = $invite.room, user = $user, host = false,
                     added_at = $now, invited_as = $email, joined = false;
-                CREATE notification SET user = $user, kind = 'room',
-                    text = 'You are invited to the live room “' + $invite.room.title + '”.',
-                    link = '/rooms/' + record::id($invite.room), read = false, created_at = $now;
-            };
+                {}
+            }};
             DELETE $invite.id;
-         };
+         }};
          COMMIT TRANSACTION;",
-    )
-    .bind(("user", user_record(user)))
-    .bind(("now", now))
-    .await
-    .and_then(|r| r.check())
-    .map_err(internal("verify email"))?;
+        notify_stmt(
+            "$user",
+            NoticeKind::Room,
+            "{ msg: 'room_invite', title: $invite.room.title }",
+            "'/rooms/' + record::id($invite.room)"
+        )
+    );
+    db.query(query.as_str())
+        .bind(("user", user_record(user)))
+        .bind(("now", now))
+        .await
+        .and_then(|r| r.check())
+        .map_err(internal("verify email"))?;
     Ok(())
 }
 
@@ -752,12 +659,6 @@ pub async fn create_verification(
     Ok(())
 }
 
-pub struct OutgoingMail {
-    pub to: String,
-    pub subject: String,
-    pub body: String,
-}
-
 /// Uses a verification token once: marks it used and returns its user, or `None` when the
 /// token is unknown, used or expired.
 pub async fn consume_verification(
@@ -777,105 +678,6 @@ pub async fn consume_verification(
         .map_err(internal("consume verification"))?;
     let rows: Vec<IdRow> = res.take(0).map_err(internal("consume verification"))?;
     Ok(rows.into_iter().next().map(|r| UserId(r.id)))
-}
-
-#[derive(Debug, SurrealValue)]
-pub struct OutboxMail {
-    pub id: String,
-    pub to: String,
-    pub subject: String,
-    pub body: String,
-}
-
-/// The newest queued messages for an address (tests and the demo read verification links here).
-pub async fn outbox_for(db: &Db, to: &str) -> Result<Vec<OutboxMail>, AppError> {
-    let mut res = db
-        .query(
-            "SELECT record::id(id) AS id, to, subject, body, created_at FROM outbox
-             WHERE to = $to ORDER BY created_at DESC LIMIT 20",
-        )
-        .bind(("to", to.to_string()))
-        .await
-        .map_err(internal("outbox"))?;
-    res.take(0).map_err(internal("outbox"))
-}
-
-/// Gives up on a message after this many failed deliveries (it stays in the table).
-pub const MAIL_MAX_ATTEMPTS: i64 = 10;
-
-/// Claims up to `limit` messages due for delivery until `lease_until`, so that another app
-/// server (or the next tick, if this one dies mid-send) does not send them at the same time.
-pub async fn claim_due_mail(
-    db: &Db,
-    now: DateTime<Utc>,
-    lease_until: DateTime<Utc>,
-    limit: i64,
-) -> Result<Vec<OutboxMail>, AppError> {
-    let mut res = db
-        .query(
-            "LET $due = (SELECT id, created_at FROM outbox
-                WHERE sent_at = NONE AND attempts < $max
-                  AND (next_attempt_at = NONE OR next_attempt_at <= $now)
-                  AND (claimed_until = NONE OR claimed_until <= $now)
-                ORDER BY created_at LIMIT $limit).id;
-             UPDATE $due SET claimed_until = $lease
-                WHERE sent_at = NONE AND (claimed_until = NONE OR claimed_until <= $now)
-                RETURN record::id(id) AS id, to, subject, body;",
-        )
-        .bind(("max", MAIL_MAX_ATTEMPTS))
-        .bind(("now", now))
-        .bind(("lease", lease_until))
-        .bind(("limit", limit))
-        .await
-        .map_err(internal("claim mail"))?;
-    res.take(1).map_err(internal("claim mail"))
-}
-
-pub async fn mark_mail_sent(db: &Db, id: &str, now: DateTime<Utc>) -> Result<(), AppError> {
-    db.query("UPDATE $id SET sent_at = $now, claimed_until = NONE, last_error = NONE")
-        .bind(("id", RecordId::new("outbox", id)))
-        .bind(("now", now))
-        .await
-        .and_then(|r| r.check())
-        .map_err(internal("mark mail sent"))?;
-    Ok(())
-}
-
-/// Records a failed delivery; the message is tried again from `retry_at`.
-pub async fn mark_mail_failed(
-    db: &Db,
-    id: &str,
-    error: &str,
-    retry_at: DateTime<Utc>,
-) -> Result<(), AppError> {
-    db.query(
-        "UPDATE $id SET attempts += 1, last_error = $error, next_attempt_at = $retry,
-            claimed_until = NONE",
-    )
-    .bind(("id", RecordId::new("outbox", id)))
-    .bind(("error", error.chars().take(500).collect::<String>()))
-    .bind(("retry", retry_at))
-    .await
-    .and_then(|r| r.check())
-    .map_err(internal("mark mail failed"))?;
-    Ok(())
-}
-
-/// How a message stands: sent, and how many deliveries failed (tests and operators).
-#[derive(Debug, SurrealValue)]
-pub struct MailStatus {
-    pub sent: bool,
-    pub attempts: i64,
-    pub last_error: Option<String>,
-}
-
-pub async fn mail_status(db: &Db, id: &str) -> Result<Option<MailStatus>, AppError> {
-    let mut res = db
-        .query("SELECT sent_at != NONE AS sent, attempts, last_error FROM ONLY $id")
-        .bind(("id", RecordId::new("outbox", id)))
-        .await
-        .map_err(internal("mail status"))?;
-    res.take(0).map_err(internal("mail status"))
 }
 
 // ---- audit log and sign-in limits -------------------------------------------------------
@@ -1015,23 +817,4 @@ pub async fn recent_failures(
         by_ip: by_ip.as_ref().map_or(0, |r| r.n),
         oldest_by_ip: by_ip.and_then(|r| r.oldest),
     })
-}
-
-// ---- installation facts ------------------------------------------------------------------
-
-/// Records a once-only fact; returns false if it was already recorded.
-pub async fn claim_once(db: &Db, key: &str, now: DateTime<Utc>) -> Result<bool, AppError> {
-    let mut res = db
-        .query(
-            "IF record::exists(type::record('meta', $key)) { false }
-             ELSE { CREATE type::record('meta', $key) SET at = $now; true }",
-        )
-        .bind(("key", key.to_string()))
-        .bind(("now", now))
-        .await
-        .map_err(internal("claim once"))?;
-    Ok(res
-        .take::<Option<bool>>(0)
-        .map_err(internal("claim once"))?
-        .unwrap_or(false))
 }

@@ -28,9 +28,9 @@ use crate::{
         model::{CatalogQuery, PER_PAGE, Sort},
         repo::{self, CardRow, IndexRow, MARK_CLOSE, MARK_OPEN},
     },
+    db::Db,
     error::AppError,
     search,
-    state::Db,
 };
 
 /// Field boosts: a title match counts most, then tags and summary, then the description.

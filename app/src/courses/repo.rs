@@ -5,35 +5,20 @@ use chrono::{DateTime, Utc};
 use surrealdb::types::{RecordId, SurrealValue};
 
 use crate::{
-    accounts::repo::{fail_on_errors, internal, is_unique_violation, write_with_retry},
     courses::{
         bundle::{CourseBundle, LessonBundle, QuestionBundle, SectionBundle},
         model::{CourseProgress, Intervals, LessonKind},
     },
+    db::{
+        Db, course_record, fail_on_errors, internal, is_unique_violation, lesson_record, new_key,
+        user_record, write_with_retry,
+    },
     error::{AppError, Problem},
     ids::UserId,
-    state::Db,
 };
 
-pub fn course_record(id: &str) -> RecordId {
-    RecordId::new("course", id)
-}
-pub fn lesson_record(id: &str) -> RecordId {
-    RecordId::new("lesson", id)
-}
 fn section_record(id: &str) -> RecordId {
     RecordId::new("section", id)
-}
-pub fn user_record(id: &UserId) -> RecordId {
-    RecordId::new("user", id.0.as_str())
-}
-
-/// A new random record key (known before the write, so one transaction can link records).
-pub fn new_key() -> String {
-    use rand::RngCore;
-    let mut b = [0u8; 10];
-    rand::rng().fill_bytes(&mut b);
-    hex::encode(b)
 }
 
 /// Search highlights are wrapped in these control characters, which no course text holds

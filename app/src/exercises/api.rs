@@ -1,12 +1,12 @@
 //! Exercise server functions: the learner's view, submissions graded by the server, review
-//! comments, notifications and authoring. Hidden tests and reference solutions leave the server
+//! comments and authoring. Hidden tests and reference solutions leave the server
 //! only for the course's authors and admins.
 
 use leptos::prelude::*;
 
 use crate::{
     error::AppError,
-    exercises::model::{ExerciseDraft, ExerciseView, NotificationView, SubmissionView, Validation},
+    exercises::model::{ExerciseDraft, ExerciseView, SubmissionView, Validation},
 };
 
 #[cfg(feature = "ssr")]
@@ -332,10 +332,10 @@ pub async fn add_review_comment(
         .filter(|l| (1..=lines).contains(&(*l as usize)))
         .ok_or(Problem::LineInvalid)?;
     let body = comment_body(&body)?;
-    let notice = format!(
-        "{} commented on line {line} of your submission.",
-        who.user.display_name
-    );
+    let notice = crate::notify::model::Notice::ReviewComment {
+        by: who.user.display_name.clone(),
+        line,
+    };
     repo::add_comment(
         &state.db,
         &row,
@@ -388,33 +388,6 @@ pub async fn update_review_comment(
     .await?;
     leptos_axum::redirect(&format!("/submissions/{}#line-{}", row.id, comment.line));
     Ok(())
-}
-
-/// The caller's latest notifications and how many are unread.
-#[server(endpoint = "get_notifications")]
-pub async fn get_notifications() -> Result<(Vec<NotificationView>, u32), AppError> {
-    let state = AppState::get()?;
-    let who = require_user().await?;
-    let list = repo::notifications(&state.db, &who.user.id)
-        .await?
-        .into_iter()
-        .map(|n| NotificationView {
-            id: n.id,
-            text: n.text,
-            link: n.link,
-            read: n.read,
-            created_at: n.created_at.to_rfc3339(),
-        })
-        .collect();
-    let unread = repo::unread_count(&state.db, &who.user.id).await?;
-    Ok((list, u32::try_from(unread).unwrap_or(u32::MAX)))
-}
-
-#[server(endpoint = "mark_notifications_read")]
-pub async fn mark_notifications_read() -> Result<(), AppError> {
-    let state = AppState::get()?;
-    let who = require_user().await?;
-    repo::mark_read(&state.db, &who.user.id).await
 }
 
 /// The exercise of a lesson in its TOML form, for its authors.

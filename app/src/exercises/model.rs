@@ -507,15 +507,6 @@ pub struct CommentView {
     pub mine: bool,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct NotificationView {
-    pub id: String,
-    pub text: String,
-    pub link: String,
-    pub read: bool,
-    pub created_at: String,
-}
-
 /// What the authoring page edits: the exercise in its TOML form.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ExerciseDraft {

@@ -1,5 +1,5 @@
 //! Exercise pages: the panel on an exercise lesson (editor, Run, Submit, attempts), a graded
-//! submission with line comments and diffs, the authoring page, and notifications. Submit,
+//! submission with line comments and diffs, and the authoring page. Submit,
 //! comments and authoring are `<ActionForm>`s and work before WASM; Run needs the browser.
 
 use leptos::prelude::*;
@@ -9,8 +9,8 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use crate::{
     exercises::{
         api::{
-            AddReviewComment, MarkNotificationsRead, SubmitExercise, UpdateReviewComment,
-            ValidateExercise, get_exercise, get_exercise_draft, get_notifications, get_submission,
+            AddReviewComment, SubmitExercise, UpdateReviewComment, ValidateExercise, get_exercise,
+            get_exercise_draft, get_submission,
         },
         model::{
             CommentView, DiffLine, ExerciseView, Outcome, SubmissionSummary, SubmissionView,
@@ -512,54 +512,5 @@ pub fn ExerciseEditPage() -> impl IntoView {
                 }
             })}
         </Suspense>
-    }
-}
-
-/// `/notifications`: the caller's latest notifications.
-#[component]
-pub fn NotificationsPage() -> impl IntoView {
-    let locale = use_locale();
-    let s = move || es(locale);
-    let mark = ServerAction::<MarkNotificationsRead>::new();
-    let mark_one = ServerAction::<crate::mentoring::api::MarkNotificationRead>::new();
-    let marked = Memo::new(move |_| successes(mark).get() + successes(mark_one).get());
-    let list = Resource::new(move || marked.get(), |_| get_notifications());
-    view! {
-        <Title text=locale.get_untracked().strings().exercises.notifications/>
-        <h1>{move || s().notifications}</h1>
-        <Suspense fallback=move || view! { <p class="muted">{move || locale.get().strings().loading}</p> }>
-            {move || Suspend::new(async move {
-                match list.await {
-                    Err(e) => view! { <crate::ui::layout::PageError error=e/> }.into_any(),
-                    Ok((items, unread)) => view! {
-                        <p data-testid="unread" data-unread=unread.to_string()>{unread} " " {move || s().unread}</p>
-                        {if items.is_empty() {
-                            view! { <p class="muted">{move || s().no_notifications}</p> }.into_any()
-                        } else {
-                            view! {
-                                <ul class="notifications" data-testid="notifications">
-                                    {items.into_iter().map(|n| view! {
-                                        <li class:unread=!n.read data-testid="notification">
-                                            <a href=n.link.clone()>{n.text.clone()}</a>
-                                            " " <span class="muted">{short_time(&n.created_at)}</span>
-                                            {(!n.read).then(|| view! {
-                                                <ActionForm action=mark_one attr:class="inline-form">
-                                                    <input type="hidden" name="id" value=n.id.clone()/>
-                                                    <button type="submit" class="link-button" data-testid="mark-one-read">{move || s().mark_one_read}</button>
-                                                </ActionForm>
-                                            })}
-                                        </li>
-                                    }).collect_view()}
-                                </ul>
-                            }.into_any()
-                        }}
-                        <ActionForm action=mark attr:class="inline-form">
-                            <button type="submit" class="button subtle" data-testid="mark-all-read">{move || s().mark_read}</button>
-                        </ActionForm>
-                    }.into_any(),
-                }
-            })}
-        </Suspense>
-        <crate::mentoring::pages::EmailPrefsForm/>
     }
 }

@@ -1,15 +1,20 @@
-//! Exercise queries (server only): exercises, submissions, review comments, notifications.
+//! Exercise queries (server only): exercises, submissions, review comments.
 
 use chrono::{DateTime, Utc};
 use surrealdb::types::{RecordId, SurrealValue};
 
 use crate::{
-    accounts::repo::{fail_on_errors, internal, write_with_retry},
-    courses::repo::{MARK_DONE, course_record, lesson_record, user_record},
+    courses::repo::MARK_DONE,
+    db::{
+        Db, course_record, fail_on_errors, internal, lesson_record, user_record, write_with_retry,
+    },
     error::{AppError, Problem},
     exercises::model::{ExerciseSpec, Language, Limits, StoredResult, TestCase},
     ids::UserId,
-    state::Db,
+    notify::{
+        model::{Notice, NoticeKind},
+        repo::{bind_notice, notify_stmt},
+    },
 };
 
 fn exercise_record(id: &str) -> RecordId {
@@ -191,7 +196,7 @@ struct SubmissionIn {
 /// Concurrent submissions of one learner can collide on the lesson's progress row; the losing
 /// transaction changed nothing and is retried, so a graded submission is never dropped.
 pub async fn create_submission(db: &Db, s: NewSubmission<'_>) -> Result<String, AppError> {
-    let id = crate::courses::repo::new_key();
+    let id = crate::db::new_key();
     let tests_passed = s.results.iter().filter(|r| r.verdict.passed).count() as i64;
     let all_passed = tests_passed == s.results.len() as i64;
     let row = SubmissionIn {
@@ -379,18 +384,19 @@ pub async fn add_comment(
     author: &UserId,
     line: u32,
     body: &str,
-    notice: &str,
+    notice: &Notice,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
+    let query = format!(
+        "BEGIN TRANSACTION;
+         CREATE review_comment SET submission = $s, author = $author, line = $line,
+            body = $body, resolved = false, created_at = $now, updated_at = $now;
+         {}
+         COMMIT TRANSACTION;",
+        notify_stmt("$learner", NoticeKind::Review, "$notice", "$link")
+    );
     let res = db
-        .query(
-            "BEGIN TRANSACTION;
-             CREATE review_comment SET submission = $s, author = $author, line = $line,
-                body = $body, resolved = false, created_at = $now, updated_at = $now;
-             CREATE notification SET user = $learner, kind = 'review', text = $notice,
-                link = $link, read = false, created_at = $now;
-             COMMIT TRANSACTION;",
-        )
+        .query(query.as_str())
         .bind(("s", submission_record(&submission.id)))
         .bind(("author", user_record(author)))
         .bind(("line", i64::from(line)))
@@ -399,7 +405,7 @@ pub async fn add_comment(
             "learner",
             RecordId::new("user", submission.learner.as_str()),
         ))
-        .bind(("notice", notice.to_string()))
+        .bind(("notice", bind_notice(notice)))
         .bind((
             "link",
             format!("/submissions/{}#line-{line}", submission.id),
@@ -426,47 +432,4 @@ pub async fn update_comment(
         .await
         .map_err(internal("update comment"))?;
     check(res, "update comment")
-}
-
-#[derive(Clone, Debug, SurrealValue)]
-pub struct NotificationRow {
-    pub id: String,
-    pub text: String,
-    pub link: String,
-    pub read: bool,
-    pub created_at: DateTime<Utc>,
-}
-
-pub async fn notifications(db: &Db, user: &UserId) -> Result<Vec<NotificationRow>, AppError> {
-    let mut res = db
-        .query(
-            "SELECT record::id(id) AS id, text, link, read, created_at FROM notification
-             WHERE user = $user ORDER BY created_at DESC LIMIT 50",
-        )
-        .bind(("user", user_record(user)))
-        .await
-        .map_err(internal("notifications"))?;
-    res.take(0).map_err(internal("notifications"))
-}
-
-pub async fn unread_count(db: &Db, user: &UserId) -> Result<i64, AppError> {
-    let mut res = db
-        .query(
-            "SELECT VALUE count() FROM notification WHERE user = $user AND read = false GROUP ALL",
-        )
-        .bind(("user", user_record(user)))
-        .await
-        .map_err(internal("unread count"))?;
-    let n: Option<i64> = res.take(0).map_err(internal("unread count"))?;
-    Ok(n.unwrap_or(0))
-}
-
-/// Marks the user's notifications read (only theirs, whatever ids are sent).
-pub async fn mark_read(db: &Db, user: &UserId) -> Result<(), AppError> {
-    let res = db
-        .query("UPDATE notification SET read = true WHERE user = $user AND read = false")
-        .bind(("user", user_record(user)))
-        .await
-        .map_err(internal("mark read"))?;
-    check(res, "mark read")
 }

@@ -66,11 +66,6 @@ pub struct ExerciseStrings {
     pub validation_failed: &'static str,
     pub saved: &'static str,
     pub validated_at: &'static str,
-    pub notifications: &'static str,
-    pub no_notifications: &'static str,
-    pub mark_one_read: &'static str,
-    pub mark_read: &'static str,
-    pub unread: &'static str,
 }
 
 pub static EXERCISES_EN: ExerciseStrings = ExerciseStrings {
@@ -139,11 +134,6 @@ pub static EXERCISES_EN: ExerciseStrings = ExerciseStrings {
     validation_failed: "The reference solution fails some tests; the exercise was not saved.",
     saved: "Saved.",
     validated_at: "Last validated",
-    notifications: "Notifications",
-    no_notifications: "Nothing new.",
-    mark_one_read: "mark read",
-    mark_read: "Mark all read",
-    unread: "unread",
 };
 
 pub static EXERCISES_ZH_HANS: ExerciseStrings = ExerciseStrings {
@@ -212,9 +202,4 @@ pub static EXERCISES_ZH_HANS: ExerciseStrings = ExerciseStrings {
     validation_failed: "参考答案未通过部分测试；练习未保存。",
     saved: "已保存。",
     validated_at: "上次验证",
-    notifications: "通知",
-    no_notifications: "没有新通知。",
-    mark_one_read: "标为已读",
-    mark_read: "全部标为已读",
-    unread: "未读",
 };

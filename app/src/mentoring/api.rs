@@ -7,8 +7,8 @@ use leptos::prelude::*;
 use crate::{
     error::AppError,
     mentoring::model::{
-        BookingView, EmailPrefsView, MentorCard, MentorPageView, MentorSettingsView,
-        MentoringOverview, MentorshipView, NeedsPrefill, RequestView, SlotView,
+        BookingView, MentorCard, MentorPageView, MentorSettingsView, MentoringOverview,
+        MentorshipView, NeedsPrefill, RequestView, SlotView,
     },
 };
 
@@ -23,12 +23,14 @@ pub mod backend {
             session::{Authenticated, require_role, require_user, require_verified_user},
         },
         error::{AppError, Problem},
+        i18n::{initial_locale, time_label, weekday_short},
         ids::is_record_key,
         mentoring::{
             matching::{self, Availability, MentorFacts, RequestNeeds},
             model::*,
             repo::{self, BookingRow, MentorRow, MentorshipRow, RequestRow},
         },
+        notify::model::Notice,
         state::AppState,
     };
 
@@ -102,6 +104,8 @@ pub mod backend {
 
     /// The windows of someone in `from` shown in the reader's zone, for the coming week.
     pub fn windows_in(avail: &Availability, reader: Tz, now: DateTime<Utc>) -> Vec<String> {
+        use chrono::Datelike;
+        let locale = initial_locale();
         let mut spans = avail.utc_intervals(now);
         spans.retain(|(_, e)| *e > now);
         spans.sort();
@@ -110,9 +114,19 @@ pub mod backend {
             .into_iter()
             .map(|(s, e)| {
                 let (s, e) = (s.with_timezone(&reader), e.with_timezone(&reader));
-                format!("{}–{}", s.format("%a %H:%M"), e.format("%H:%M"))
+                format!(
+                    "{} {}–{}",
+                    weekday_short(locale, s.weekday()),
+                    s.format("%H:%M"),
+                    e.format("%H:%M")
+                )
             })
             .collect()
+    }
+
+    /// A moment in the reader's zone and in the language of the page that asks.
+    pub fn when(t: DateTime<Utc>, reader: Tz) -> String {
+        time_label(initial_locale(), t, reader)
     }
 
     pub fn request_view(
@@ -139,12 +153,12 @@ pub mod backend {
             goals: r.goals,
             skills: r.skills.0,
             languages: r.languages,
-            reasons: r.reasons,
+            reasons: matching::reasons_from_store(&r.reasons, initial_locale()),
             state,
             message: r.message,
             waited_hours: (now - r.created_at).num_hours(),
-            created_at: local_label(r.created_at, reader),
-            expires_at: local_label(r.expires_at, reader),
+            created_at: when(r.created_at, reader),
+            expires_at: when(r.expires_at, reader),
         }
     }
 
@@ -233,7 +247,7 @@ pub mod backend {
             ended: now >= b.ends_at,
             can_change: !cancelled && now + state.mentoring.change_notice <= b.starts_at,
             viewer_is_mentor: b.mentor == viewer,
-            label: local_label(b.starts_at, reader),
+            label: when(b.starts_at, reader),
             zone: reader.name().to_string(),
             start: b.starts_at.to_rfc3339(),
             end: b.ends_at.to_rfc3339(),
@@ -358,9 +372,9 @@ pub async fn save_mentor_settings(
     )?;
     let name = &who.user.display_name;
     let message = format!("{name} has paused mentoring for now and cannot take new mentees.");
-    let notice = format!(
-        "{name} paused mentoring, so your request was declined. See other mentors who fit."
-    );
+    let notice = Notice::MentorPaused {
+        mentor: name.clone(),
+    };
     let open_before = if settings.paused {
         repo::requests_of(&state.db, &who.user.id.0, state.clock.now())
             .await?
@@ -537,7 +551,7 @@ pub async fn find_mentors(
             let m = candidates.iter().find(|m| m.id == r.mentor_id)?;
             let mut c = card(m);
             c.score = Some(r.score);
-            c.reasons = matching::reasons_line(&r.reasons);
+            c.reasons = matching::reasons_line(&r.reasons, initial_locale());
             Some(c)
         })
         .collect())
@@ -582,13 +596,12 @@ pub async fn send_request(
     );
     let reasons = ranked
         .first()
-        .map(|r| matching::reasons_line(&r.reasons))
+        .map(|r| matching::stored_reasons(&r.reasons))
         .unwrap_or_default();
-    let notice = format!(
-        "{} asks you to mentor them: “{}”",
-        who.user.display_name,
-        needs.goals.chars().take(80).collect::<String>()
-    );
+    let notice = Notice::RequestReceived {
+        learner: who.user.display_name.clone(),
+        goals: needs.goals.chars().take(80).collect(),
+    };
     repo::create_request(
         &state.db,
         &who.user.id.0,
@@ -629,7 +642,9 @@ pub async fn mark_request_viewed(id: String) -> Result<(), AppError> {
         return Err(AppError::Forbidden);
     }
     if r.state == "sent" {
-        let notice = format!("{} has seen your mentoring request.", who.user.display_name);
+        let notice = Notice::RequestSeen {
+            mentor: who.user.display_name.clone(),
+        };
         repo::mark_viewed(&state.db, &r.id, &notice, state.clock.now()).await?;
         state.notifier.poke([r.learner.as_str()]);
     }
@@ -661,9 +676,13 @@ pub async fn answer_request(
     let message = bounded_text(&message, MAX_MESSAGE_CHARS, Problem::MessageTooLong)?;
     let name = &who.user.display_name;
     let notice = if accept {
-        format!("{name} accepted your mentoring request. Book your first session.")
+        Notice::RequestAccepted {
+            mentor: name.clone(),
+        }
     } else {
-        format!("{name} declined your mentoring request. See other mentors who fit.")
+        Notice::RequestDeclined {
+            mentor: name.clone(),
+        }
     };
     repo::answer_request(
         &state.db,
@@ -692,10 +711,9 @@ pub async fn withdraw_request(id: String) -> Result<(), AppError> {
     if r.learner != who.user.id.0 {
         return Err(AppError::Forbidden);
     }
-    let notice = format!(
-        "{} withdrew their mentoring request.",
-        who.user.display_name
-    );
+    let notice = Notice::RequestWithdrawn {
+        learner: who.user.display_name.clone(),
+    };
     repo::withdraw_request(&state.db, &r.id, &notice, state.clock.now()).await?;
     state.notifier.poke([r.mentor.as_str()]);
     Ok(())
@@ -768,7 +786,7 @@ pub async fn get_mentorship(id: String) -> Result<MentorshipView, AppError> {
             .into_iter()
             .map(|t| SlotView {
                 start: t.to_rfc3339(),
-                label: local_label(t, reader),
+                label: when(t, reader),
             })
             .collect(),
         _ => Vec::new(),
@@ -783,7 +801,7 @@ pub async fn get_mentorship(id: String) -> Result<MentorshipView, AppError> {
         id: p.id.clone(),
         author_name: p.author_name.clone(),
         body_html: crate::ui::markdown::render(&p.body),
-        at: local_label(p.created_at, reader),
+        at: when(p.created_at, reader),
         replies: Vec::new(),
         helpful: p.helpful,
         can_mark_helpful: false,
@@ -831,17 +849,12 @@ pub async fn end_mentorship(mentorship: String) -> Result<(), AppError> {
     if !m.active {
         return Err(Problem::MentorshipEnded.into());
     }
-    let (other, notice) = if &m.mentor == me {
-        (
-            &m.learner,
-            format!("{} ended your mentorship.", m.mentor_name),
-        )
+    let (other, by) = if &m.mentor == me {
+        (&m.learner, &m.mentor_name)
     } else {
-        (
-            &m.mentor,
-            format!("{} ended your mentorship.", m.learner_name),
-        )
+        (&m.mentor, &m.learner_name)
     };
+    let notice = Notice::MentorshipEnded { by: by.clone() };
     let rooms =
         repo::end_mentorship(&state.db, &m.id, me, other, &notice, state.clock.now()).await?;
     state.notifier.poke([other.as_str()]);
@@ -883,12 +896,11 @@ pub async fn book_session(mentorship: String, start: String) -> Result<(), AppEr
             end,
             holds: hold_keys(&[m.mentor.as_str(), m.learner.as_str()], start, end),
             room_title: format!("{} · {}", m.learner_name, local_label(start, mentor_zone)),
-            notice: format!(
-                "{} booked a session on {} ({}).",
-                m.learner_name,
-                local_label(start, mentor_zone),
-                mentor_zone.name()
-            ),
+            notice: Notice::SessionBooked {
+                learner: m.learner_name.clone(),
+                at: start,
+                zone: mentor_zone.name().to_string(),
+            },
         },
         state.clock.now(),
     )
@@ -930,11 +942,11 @@ pub async fn cancel_session(id: String) -> Result<(), AppError> {
     } else {
         &b.mentor
     };
-    let notice = format!(
-        "{} cancelled the session of {} (UTC).",
-        who.user.display_name,
-        local_label(b.starts_at, chrono_tz::UTC)
-    );
+    let notice = Notice::SessionCancelled {
+        by: who.user.display_name.clone(),
+        at: b.starts_at,
+        zone: repo::zone_of(&state.db, other).await?,
+    };
     repo::cancel_booking(&state.db, &b.id, me, other, &notice, state.clock.now()).await?;
     state.notifier.poke([other.as_str()]);
     if let Some(live) = state.rooms.get(&b.room) {
@@ -965,12 +977,12 @@ pub async fn reschedule_session(id: String, start: String) -> Result<(), AppErro
     let free = free_starts(&state, &mentor, &b.learner, Some(&b.id)).await?;
     let start = chosen_start(&start, &free)?;
     let end = start + chrono::Duration::minutes(mentor.session_minutes);
-    let notice = format!(
-        "{} moved your session to {} ({}).",
-        who.user.display_name,
-        local_label(start, zone(&mentor.timezone)),
-        mentor.timezone
-    );
+    // Only the learner moves a session: the mentor is told, in the mentor's zone.
+    let notice = Notice::SessionMoved {
+        by: who.user.display_name.clone(),
+        at: start,
+        zone: mentor.timezone.clone(),
+    };
     repo::reschedule_booking(
         &state.db,
         &b.id,
@@ -1004,7 +1016,7 @@ pub async fn reschedule_options(id: String) -> Result<Vec<SlotView>, AppError> {
         .into_iter()
         .map(|t| SlotView {
             start: t.to_rfc3339(),
-            label: local_label(t, reader),
+            label: when(t, reader),
         })
         .collect())
 }
@@ -1033,7 +1045,10 @@ pub async fn rate_session(
     let comment = bounded_text(&comment, MAX_COMMENT_CHARS, Problem::CommentTooLong)?;
     let about_mentor = &b.learner == me;
     let subject = if about_mentor { &b.mentor } else { &b.learner };
-    let notice = format!("{} rated your session: {stars}★.", who.user.display_name);
+    let notice = Notice::SessionRated {
+        by: who.user.display_name.clone(),
+        stars,
+    };
     repo::rate(
         &state.db,
         &b.id,
@@ -1080,10 +1095,11 @@ pub async fn post_question(
     } else {
         &m.mentor
     };
+    let by = who.user.display_name.clone();
     let notice = if parent.is_empty() {
-        format!("{} asked a question.", who.user.display_name)
+        Notice::QuestionAsked { by }
     } else {
-        format!("{} answered in your mentorship.", who.user.display_name)
+        Notice::QuestionAnswered { by }
     };
     repo::add_post(
         &state.db,
@@ -1100,61 +1116,6 @@ pub async fn post_question(
     Ok(())
 }
 
-/// The caller's e-mail choice per notification kind.
-#[server(endpoint = "get_email_prefs")]
-pub async fn get_email_prefs() -> Result<EmailPrefsView, AppError> {
-    let state = AppState::get()?;
-    let who = require_user().await?;
-    let prefs = repo::email_prefs(&state.db, &who.user.id.0).await?;
-    Ok(EmailPrefsView {
-        modes: NoticeKind::ALL
-            .into_iter()
-            .map(|k| (k, email_mode(&prefs, k)))
-            .collect(),
-    })
-}
-
-/// Saves the e-mail choices: one field per kind, `immediate` / `daily` / `off`.
-#[server(endpoint = "save_email_prefs")]
-pub async fn save_email_prefs(
-    #[server(default)] request: String,
-    #[server(default)] booking: String,
-    #[server(default)] reminder: String,
-    #[server(default)] feedback: String,
-    #[server(default)] question: String,
-    #[server(default)] review: String,
-    #[server(default)] room: String,
-) -> Result<(), AppError> {
-    let state = AppState::get()?;
-    let who = require_user().await?;
-    let given = [request, booking, reminder, feedback, question, review, room];
-    let mut prefs = Vec::new();
-    for (kind, raw) in NoticeKind::ALL.into_iter().zip(given) {
-        let mode = if raw.is_empty() {
-            kind.default_mode()
-        } else {
-            EmailMode::parse(&raw).ok_or_else(|| AppError::BadRequest {
-                detail: format!("unknown e-mail choice for {}", kind.key()),
-            })?
-        };
-        prefs.push(format!("{}={}", kind.key(), mode.key()));
-    }
-    repo::save_email_prefs(&state.db, &who.user.id.0, prefs).await
-}
-
-/// Marks one of the caller's notifications read.
-#[server(endpoint = "mark_notification_read")]
-pub async fn mark_notification_read(id: String) -> Result<(), AppError> {
-    let state = AppState::get()?;
-    let who = require_user().await?;
-    if !is_record_key(&id) {
-        return Err(AppError::NotFound);
-    }
-    repo::mark_notification_read(&state.db, &who.user.id.0, &id).await?;
-    state.notifier.poke([who.user.id.0.as_str()]);
-    Ok(())
-}
-
 /// Creates (or replaces, cutting off the old address) the caller's calendar-feed address and
 /// answers it. Only its hash is stored, so this is the one time it can be shown: a form
 /// without JavaScript is sent back to the page with it (`/mentoring?feed=<secret>`).
@@ -1162,11 +1123,7 @@ pub async fn mark_notification_read(id: String) -> Result<(), AppError> {
 pub async fn rotate_calendar_feed() -> Result<String, AppError> {
     let state = AppState::get()?;
     let who = require_user().await?;
-    let token = format!(
-        "{}{}",
-        crate::courses::repo::new_key(),
-        crate::courses::repo::new_key()
-    );
+    let token = format!("{}{}", crate::db::new_key(), crate::db::new_key());
     repo::rotate_feed(&state.db, &who.user.id.0, &token, state.clock.now()).await?;
     leptos_axum::redirect(&format!("/mentoring?feed={token}#calendar"));
     Ok(format!("{}/calendar/{token}.ics", state.auth.public_origin))

@@ -24,7 +24,7 @@ use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, TimeZone, Utc, 
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
-use crate::accounts::model::Skill;
+use crate::{accounts::model::Skill, i18n::Locale};
 
 /// How much each part counts. Defaults are documented in the README.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -205,7 +205,24 @@ pub enum Reason {
 }
 
 impl Reason {
-    pub fn text(&self) -> String {
+    /// The reason in words, in the reader's language.
+    pub fn text(&self, locale: Locale) -> String {
+        if locale == Locale::ZhHans {
+            return match self {
+                Reason::Skills { matched, wanted } => format!("{matched}/{wanted} 项技能匹配"),
+                Reason::Overlap { hours_per_week } => {
+                    format!("你们的时区每周重叠 {} 小时", hours_per_week.round())
+                }
+                Reason::Speaks { language } => format!("会说{}", language_name(language, locale)),
+                Reason::Rating { average, count } => {
+                    format!("{average:.1}★，来自 {count} 次会话")
+                }
+                Reason::Responds { hours } => {
+                    format!("通常在 {} 小时内回复", hours.ceil().max(1.0))
+                }
+                Reason::Places { free } => format!("还有 {free} 个名额"),
+            };
+        }
         match self {
             Reason::Skills { matched, wanted } => format!("{matched} of {wanted} skills"),
             Reason::Overlap { hours_per_week } => {
@@ -214,7 +231,7 @@ impl Reason {
                     hours_per_week.round()
                 )
             }
-            Reason::Speaks { language } => format!("speaks {}", language_name(language)),
+            Reason::Speaks { language } => format!("speaks {}", language_name(language, locale)),
             Reason::Rating { average, count } => {
                 format!(
                     "{average:.1}★ from {count} session{}",
@@ -231,27 +248,32 @@ impl Reason {
     }
 }
 
-/// A few language names for reasons; other tags are shown as written.
-fn language_name(tag: &str) -> String {
-    match tag
-        .split('-')
-        .next()
-        .unwrap_or(tag)
-        .to_ascii_lowercase()
-        .as_str()
-    {
-        "en" => "English".into(),
-        "zh" => "Mandarin".into(),
-        "es" => "Spanish".into(),
-        "fr" => "French".into(),
-        "de" => "German".into(),
-        "pt" => "Portuguese".into(),
-        "ja" => "Japanese".into(),
-        "hi" => "Hindi".into(),
-        "ar" => "Arabic".into(),
-        "ru" => "Russian".into(),
-        _ => tag.to_string(),
-    }
+/// A few language names for reasons, in English and Chinese; other tags are shown as written.
+const LANGUAGE_NAMES: [(&str, &str, &str); 10] = [
+    ("en", "English", "英语"),
+    ("zh", "Mandarin", "普通话"),
+    ("es", "Spanish", "西班牙语"),
+    ("fr", "French", "法语"),
+    ("de", "German", "德语"),
+    ("pt", "Portuguese", "葡萄牙语"),
+    ("ja", "Japanese", "日语"),
+    ("hi", "Hindi", "印地语"),
+    ("ar", "Arabic", "阿拉伯语"),
+    ("ru", "Russian", "俄语"),
+];
+
+fn language_name(tag: &str, locale: Locale) -> String {
+    let primary = tag.split('-').next().unwrap_or(tag).to_ascii_lowercase();
+    LANGUAGE_NAMES
+        .iter()
+        .find(|(key, _, _)| *key == primary)
+        .map_or_else(
+            || tag.to_string(),
+            |(_, en, zh)| match locale {
+                Locale::En => en.to_string(),
+                Locale::ZhHans => zh.to_string(),
+            },
+        )
 }
 
 /// One ranked mentor.
@@ -386,12 +408,26 @@ pub fn rank(
 }
 
 /// The reasons joined the way the page shows them.
-pub fn reasons_line(reasons: &[Reason]) -> String {
+pub fn reasons_line(reasons: &[Reason], locale: Locale) -> String {
     reasons
         .iter()
-        .map(Reason::text)
+        .map(|r| r.text(locale))
         .collect::<Vec<_>>()
         .join(" · ")
+}
+
+/// Reasons as a request stores them (so the mentor reads them in their own language).
+pub fn stored_reasons(reasons: &[Reason]) -> String {
+    serde_json::to_string(reasons).unwrap_or_default()
+}
+
+/// A request's stored reasons in words: the stored list rendered in `locale`, or, for a
+/// request made before reasons were stored as data, its English line as it was written.
+pub fn reasons_from_store(stored: &str, locale: Locale) -> String {
+    match serde_json::from_str::<Vec<Reason>>(stored) {
+        Ok(reasons) => reasons_line(&reasons, locale),
+        Err(_) => stored.to_string(),
+    }
 }
 
 #[cfg(test)]
@@ -518,7 +554,10 @@ mod tests {
                 .iter()
                 .all(|r| !matches!(r, Reason::Overlap { .. }))
         );
-        assert!(reasons_line(&ranked[0].reasons).contains("10 h/week overlap in your timezones"));
+        assert!(
+            reasons_line(&ranked[0].reasons, Locale::En)
+                .contains("10 h/week overlap in your timezones")
+        );
     }
 
     #[test]
@@ -567,7 +606,7 @@ mod tests {
             utc(2026, 1, 12),
         );
         assert_eq!(ranked[0].mentor_id, "proven");
-        assert!(reasons_line(&ranked[0].reasons).contains("4.8★ from 40 sessions"));
+        assert!(reasons_line(&ranked[0].reasons, Locale::En).contains("4.8★ from 40 sessions"));
     }
 
     #[test]
@@ -590,8 +629,19 @@ mod tests {
         let ranked = rank(&needs, &[m], &Weights::default(), utc(2026, 1, 12));
         // Rust at expert ≥ advanced: full; Git advanced < expert: half; SQL missing.
         assert_eq!(
-            reasons_line(&ranked[0].reasons),
+            reasons_line(&ranked[0].reasons, Locale::En),
             "1 of 3 skills · 10 h/week overlap in your timezones · speaks Mandarin · 4.8★ from 23 sessions · usually answers within 5 h"
+        );
+        // The same reasons, stored with a request, read in Chinese by a Chinese reader; a
+        // request stored before reasons were data keeps its words.
+        let stored = stored_reasons(&ranked[0].reasons);
+        assert_eq!(
+            reasons_from_store(&stored, Locale::ZhHans),
+            "1/3 项技能匹配 · 你们的时区每周重叠 10 小时 · 会说普通话 · 4.8★，来自 23 次会话 · 通常在 5 小时内回复"
+        );
+        assert_eq!(
+            reasons_from_store("2 of 2 skills", Locale::ZhHans),
+            "2 of 2 skills"
         );
         let s = ranked[0].score;
         assert!(s > 0.0 && s <= 1.0, "{s}");

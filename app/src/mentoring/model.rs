@@ -344,91 +344,6 @@ pub fn local_label(t: DateTime<Utc>, tz: Tz) -> String {
     t.with_timezone(&tz).format("%a %-d %b, %H:%M").to_string()
 }
 
-/// Kinds of notification, each with its own e-mail choice.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum NoticeKind {
-    Request,
-    Booking,
-    Reminder,
-    Feedback,
-    Question,
-    Review,
-    Room,
-}
-
-impl NoticeKind {
-    pub const ALL: [NoticeKind; 7] = [
-        NoticeKind::Request,
-        NoticeKind::Booking,
-        NoticeKind::Reminder,
-        NoticeKind::Feedback,
-        NoticeKind::Question,
-        NoticeKind::Review,
-        NoticeKind::Room,
-    ];
-
-    pub fn key(self) -> &'static str {
-        match self {
-            NoticeKind::Request => "request",
-            NoticeKind::Booking => "booking",
-            NoticeKind::Reminder => "reminder",
-            NoticeKind::Feedback => "feedback",
-            NoticeKind::Question => "question",
-            NoticeKind::Review => "review",
-            NoticeKind::Room => "room",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.key() == raw)
-    }
-
-    /// Time-sensitive kinds are mailed at once unless the user says otherwise; the rest wait
-    /// for the daily digest.
-    pub fn default_mode(self) -> EmailMode {
-        match self {
-            NoticeKind::Request | NoticeKind::Booking | NoticeKind::Reminder => {
-                EmailMode::Immediate
-            }
-            _ => EmailMode::Daily,
-        }
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum EmailMode {
-    Immediate,
-    Daily,
-    Off,
-}
-
-impl EmailMode {
-    pub fn key(self) -> &'static str {
-        match self {
-            EmailMode::Immediate => "immediate",
-            EmailMode::Daily => "daily",
-            EmailMode::Off => "off",
-        }
-    }
-    pub fn parse(raw: &str) -> Option<Self> {
-        [EmailMode::Immediate, EmailMode::Daily, EmailMode::Off]
-            .into_iter()
-            .find(|m| m.key() == raw)
-    }
-}
-
-/// A user's e-mail choice per kind, stored as `kind=mode` strings.
-pub fn email_mode(prefs: &[String], kind: NoticeKind) -> EmailMode {
-    prefs
-        .iter()
-        .filter_map(|p| p.split_once('='))
-        .find(|(k, _)| *k == kind.key())
-        .and_then(|(_, m)| EmailMode::parse(m))
-        .unwrap_or(kind.default_mode())
-}
-
 // ---------------------------------------------------------------------------------------------
 // Views: what the pages receive.
 
@@ -604,11 +519,6 @@ pub struct MentoringOverview {
     pub calendar_base: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct EmailPrefsView {
-    pub modes: Vec<(NoticeKind, EmailMode)>,
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -697,18 +607,6 @@ mod tests {
         // The same learner with another mentor at an overlapping time collides too.
         let other_mentor = hold_keys(&["m2", "l1"], at(10, 30), at(11, 0));
         assert!(other_mentor.iter().any(|k| a.contains(k)));
-    }
-
-    #[test]
-    fn email_modes_default_by_kind_and_follow_the_users_choice() {
-        assert_eq!(email_mode(&[], NoticeKind::Request), EmailMode::Immediate);
-        assert_eq!(email_mode(&[], NoticeKind::Question), EmailMode::Daily);
-        let prefs = vec!["request=off".to_string(), "question=immediate".into()];
-        assert_eq!(email_mode(&prefs, NoticeKind::Request), EmailMode::Off);
-        assert_eq!(
-            email_mode(&prefs, NoticeKind::Question),
-            EmailMode::Immediate
-        );
     }
 
     #[test]

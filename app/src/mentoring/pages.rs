@@ -12,15 +12,12 @@ use crate::{
     mentoring::{
         api::{
             AnswerRequest, BookSession, CancelSession, EndMentorship, PostQuestion, RateSession,
-            RescheduleSession, RotateCalendarFeed, SaveEmailPrefs, SaveMentorSettings, SendRequest,
-            WithdrawRequest, find_mentors, get_booking, get_email_prefs, get_mentorship,
-            get_request, mentor_directory, mentor_page, mentoring_home, my_mentor_settings,
-            needs_defaults, reschedule_options,
+            RescheduleSession, RotateCalendarFeed, SaveMentorSettings, SendRequest,
+            WithdrawRequest, find_mentors, get_booking, get_mentorship, get_request,
+            mentor_directory, mentor_page, mentoring_home, my_mentor_settings, needs_defaults,
+            reschedule_options,
         },
-        model::{
-            BookingView, EmailMode, MentorCard, NoticeKind, PostView, RequestState, RequestView,
-            SESSION_LENGTHS,
-        },
+        model::{BookingView, MentorCard, PostView, RequestState, RequestView, SESSION_LENGTHS},
         text::MentoringStrings,
     },
     ui::form::{FormMessage, action_error, successes},
@@ -925,70 +922,7 @@ pub fn BookingPage() -> impl IntoView {
     }
 }
 
-/// The e-mail choices, on the notifications page.
-#[component]
-pub fn EmailPrefsForm() -> impl IntoView {
-    let locale = use_locale();
-    let s = move || ms(locale);
-    let save = ServerAction::<SaveEmailPrefs>::new();
-    let saved = successes(save);
-    let error = action_error(save, locale);
-    let prefs = Resource::new(move || saved.get(), |_| get_email_prefs());
-    let ok = Signal::derive(move || (saved.get() > 0).then(|| ms(locale).saved));
-    view! {
-        <section class="panel">
-            <h2>{move || s().email_title}</h2>
-            <Suspense fallback=move || loading(locale)>
-                {move || Suspend::new(async move {
-                    let p = match prefs.await {
-                        Ok(p) => p,
-                        Err(e) => return error_view(&e, locale),
-                    };
-                    view! {
-                        <ActionForm action=save attr:class="stack" attr:data-testid="email-prefs-form">
-                            {p.modes.into_iter().map(|(kind, mode)| {
-                                let name = kind.key();
-                                view! {
-                                    <label class="pref-row">{move || s().kind_name(kind)}
-                                        <select name=name data-testid=format!("pref-{name}")>
-                                            {[EmailMode::Immediate, EmailMode::Daily, EmailMode::Off].into_iter().map(|m| view! {
-                                                <option value=m.key() selected=m == mode>{move || s().mode_name(m)}</option>
-                                            }).collect_view()}
-                                        </select>
-                                    </label>
-                                }
-                            }).collect_view()}
-                            <FormMessage error=error success=ok testid="prefs"/>
-                            <button type="submit" class="button" data-testid="save-prefs">{move || s().save}</button>
-                        </ActionForm>
-                    }.into_any()
-                })}
-            </Suspense>
-        </section>
-    }
-}
-
 impl MentoringStrings {
-    pub fn kind_name(&self, k: NoticeKind) -> &'static str {
-        match k {
-            NoticeKind::Request => self.kind_request,
-            NoticeKind::Booking => self.kind_booking,
-            NoticeKind::Reminder => self.kind_reminder,
-            NoticeKind::Feedback => self.kind_feedback,
-            NoticeKind::Question => self.kind_question,
-            NoticeKind::Review => self.kind_review,
-            NoticeKind::Room => self.kind_room,
-        }
-    }
-
-    pub fn mode_name(&self, m: EmailMode) -> &'static str {
-        match m {
-            EmailMode::Immediate => self.mode_immediate,
-            EmailMode::Daily => self.mode_daily,
-            EmailMode::Off => self.mode_off,
-        }
-    }
-
     pub fn day_name(&self, key: &str) -> &'static str {
         match key {
             "day_mon" => self.day_mon,

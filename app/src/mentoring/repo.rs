@@ -6,17 +6,17 @@ use chrono::{DateTime, Utc};
 use surrealdb::types::{RecordId, SerdeWrapper, SurrealValue};
 
 use crate::{
-    accounts::{
-        model::Skill,
-        repo::{fail_on_errors, internal, transact_with_retry, write_with_retry},
-    },
-    courses::repo::new_key,
+    accounts::model::Skill,
+    db::{Db, fail_on_errors, internal, new_key, transact_with_retry, write_with_retry},
     error::{AppError, Problem},
     mentoring::{
         matching::WeeklyWindow,
         model::{MentorSettings, NeedsForm, format_window},
     },
-    state::Db,
+    notify::{
+        model::{Notice, NoticeKind},
+        repo::{bind_notice, notify_stmt},
+    },
 };
 
 pub fn user_rec(id: &str) -> RecordId {
@@ -45,15 +45,6 @@ fn booking_rec(id: &str) -> RecordId {
 
 fn windows_lines(ws: &[WeeklyWindow]) -> Vec<String> {
     ws.iter().map(format_window).collect()
-}
-
-/// A notification to `$who` with `$text` and `$link`, created inside the caller's transaction.
-/// The mailer reads `mailed = false` later, so the e-mail choice never slows the write.
-fn notify_stmt(who: &str, kind: &str, text: &str, link: &str) -> String {
-    format!(
-        "CREATE notification SET user = {who}, kind = '{kind}', text = {text}, link = {link},
-            read = false, mailed = false, created_at = $now;"
-    )
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -85,7 +76,7 @@ pub async fn save_mentor_settings(
     user: &str,
     s: &MentorSettings,
     message: &str,
-    notice: &str,
+    notice: &Notice,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
     let query = format!(
@@ -104,7 +95,7 @@ pub async fn save_mentor_settings(
          COMMIT TRANSACTION;",
         notify_stmt(
             "$r.learner",
-            "request",
+            NoticeKind::Request,
             "$notice",
             "'/mentors/find?again=' + record::id($r.id)"
         )
@@ -119,7 +110,7 @@ pub async fn save_mentor_settings(
             .bind(("windows", windows_lines(&s.windows)))
             .bind(("paused", s.paused))
             .bind(("message", message.to_string()))
-            .bind(("notice", notice.to_string()))
+            .bind(("notice", bind_notice(notice)))
             .bind(("now", now))
             .into_future()
     })
@@ -244,7 +235,7 @@ pub async fn create_request(
     mentor: &str,
     needs: &NeedsForm,
     reasons: &str,
-    notice: &str,
+    notice: &Notice,
     now: DateTime<Utc>,
     ttl: chrono::Duration,
 ) -> Result<String, AppError> {
@@ -266,7 +257,7 @@ pub async fn create_request(
             state = 'sent', created_at = $now, expires_at = $expires;
          {}
          COMMIT TRANSACTION;",
-        notify_stmt("$mentor", "request", "$notice", "$link")
+        notify_stmt("$mentor", NoticeKind::Request, "$notice", "$link")
     );
     write_with_retry("create request", Problem::RequestOpen, || {
         db.query(query.as_str())
@@ -281,7 +272,7 @@ pub async fn create_request(
             .bind(("windows", windows_lines(&needs.windows)))
             .bind(("tz", needs.timezone.name().to_string()))
             .bind(("reasons", reasons.to_string()))
-            .bind(("notice", notice.to_string()))
+            .bind(("notice", bind_notice(notice)))
             .bind(("link", format!("/requests/{id}")))
             .bind(("now", now))
             .bind(("expires", now + ttl))
@@ -295,7 +286,7 @@ pub async fn create_request(
 pub async fn mark_viewed(
     db: &Db,
     id: &str,
-    notice: &str,
+    notice: &Notice,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
     let query = format!(
@@ -304,12 +295,12 @@ pub async fn mark_viewed(
             AND expires_at > $now RETURN AFTER);
          IF array::len($changed) > 0 {{ {} }};
          COMMIT TRANSACTION;",
-        notify_stmt("$r.learner", "request", "$notice", "'/mentoring'")
+        notify_stmt("$r.learner", NoticeKind::Request, "$notice", "'/mentoring'")
     );
     write_with_retry("view request", Problem::RequestClosed, || {
         db.query(query.as_str())
             .bind(("r", request_rec(id)))
-            .bind(("notice", notice.to_string()))
+            .bind(("notice", bind_notice(notice)))
             .bind(("now", now))
             .into_future()
     })
@@ -322,7 +313,7 @@ pub async fn answer_request(
     id: &str,
     accept: bool,
     message: Option<&str>,
-    notice: &str,
+    notice: &Notice,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
     let query = format!(
@@ -348,7 +339,7 @@ pub async fn answer_request(
             answered_at = $now, message = $message;
          {}
          COMMIT TRANSACTION;",
-        notify_stmt("$req.learner", "request", "$notice", "$link")
+        notify_stmt("$req.learner", NoticeKind::Request, "$notice", "$link")
     );
     let req = request(db, id).await?.ok_or(AppError::NotFound)?;
     let ms_key = mentorship_key(&req.mentor, &req.learner);
@@ -364,7 +355,7 @@ pub async fn answer_request(
             .bind(("ms", mentorship_rec(&ms_key)))
             .bind(("accept", accept))
             .bind(("message", message.map(str::to_string)))
-            .bind(("notice", notice.to_string()))
+            .bind(("notice", bind_notice(notice)))
             .bind(("link", link.clone()))
             .bind(("now", now))
             .into_future()
@@ -375,7 +366,7 @@ pub async fn answer_request(
 pub async fn withdraw_request(
     db: &Db,
     id: &str,
-    notice: &str,
+    notice: &Notice,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
     let query = format!(
@@ -385,12 +376,12 @@ pub async fn withdraw_request(
          IF array::len($changed) = 0 {{ THROW 'pw:request_closed'; }};
          {}
          COMMIT TRANSACTION;",
-        notify_stmt("$r.mentor", "request", "$notice", "'/mentoring'")
+        notify_stmt("$r.mentor", NoticeKind::Request, "$notice", "'/mentoring'")
     );
     write_with_retry("withdraw request", Problem::RequestClosed, || {
         db.query(query.as_str())
             .bind(("r", request_rec(id)))
-            .bind(("notice", notice.to_string()))
+            .bind(("notice", bind_notice(notice)))
             .bind(("now", now))
             .into_future()
     })
@@ -414,8 +405,8 @@ pub async fn due_requests(db: &Db, now: DateTime<Utc>) -> Result<Vec<RequestRow>
 pub async fn expire_request(
     db: &Db,
     id: &str,
-    to_learner: &str,
-    to_mentor: &str,
+    to_learner: &Notice,
+    to_mentor: &Notice,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
     let query = format!(
@@ -426,17 +417,22 @@ pub async fn expire_request(
          COMMIT TRANSACTION;",
         notify_stmt(
             "$r.learner",
-            "request",
+            NoticeKind::Request,
             "$to_learner",
             "'/mentors/find?again=' + record::id($r)"
         ),
-        notify_stmt("$r.mentor", "request", "$to_mentor", "'/mentoring'")
+        notify_stmt(
+            "$r.mentor",
+            NoticeKind::Request,
+            "$to_mentor",
+            "'/mentoring'"
+        )
     );
     write_with_retry("expire request", Problem::RequestClosed, || {
         db.query(query.as_str())
             .bind(("r", request_rec(id)))
-            .bind(("to_learner", to_learner.to_string()))
-            .bind(("to_mentor", to_mentor.to_string()))
+            .bind(("to_learner", bind_notice(to_learner)))
+            .bind(("to_mentor", bind_notice(to_mentor)))
             .bind(("now", now))
             .into_future()
     })
@@ -491,7 +487,7 @@ pub async fn end_mentorship(
     key: &str,
     by: &str,
     other: &str,
-    notice: &str,
+    notice: &Notice,
     now: DateTime<Utc>,
 ) -> Result<Vec<String>, AppError> {
     let query = format!(
@@ -507,14 +503,14 @@ pub async fn end_mentorship(
          {}
          SELECT VALUE record::id(room) FROM $ahead;
          COMMIT TRANSACTION;",
-        notify_stmt("$other", "request", "$notice", "$link")
+        notify_stmt("$other", NoticeKind::Request, "$notice", "$link")
     );
     let mut res = transact_with_retry("end mentorship", Problem::MentorshipEnded, || {
         db.query(query.as_str())
             .bind(("m", mentorship_rec(key)))
             .bind(("by", user_rec(by)))
             .bind(("other", user_rec(other)))
-            .bind(("notice", notice.to_string()))
+            .bind(("notice", bind_notice(notice)))
             .bind(("link", format!("/mentorships/{key}")))
             .bind(("now", now))
             .into_future()
@@ -610,7 +606,7 @@ pub struct NewBooking<'a> {
     pub end: DateTime<Utc>,
     pub holds: Vec<String>,
     pub room_title: String,
-    pub notice: String,
+    pub notice: Notice,
 }
 
 /// Books a session in one transaction: the booking, its quarter-hour holds (a unique index:
@@ -637,7 +633,7 @@ pub async fn create_booking(
          FOR $k IN $holds {{ CREATE slot_hold SET key = $k, booking = $b; }};
          {}
          COMMIT TRANSACTION;",
-        notify_stmt("$mentor", "booking", "$notice", "$link")
+        notify_stmt("$mentor", NoticeKind::Booking, "$notice", "$link")
     );
     let member = |user: &str| RecordId::new("room_member", format!("{room}_{user}"));
     write_with_retry("create booking", Problem::SlotTaken, || {
@@ -654,7 +650,7 @@ pub async fn create_booking(
             .bind(("b", booking_rec(&id)))
             .bind(("start", b.start))
             .bind(("end", b.end))
-            .bind(("notice", b.notice.clone()))
+            .bind(("notice", bind_notice(&b.notice)))
             .bind(("link", format!("/bookings/{id}")))
             .bind(("now", now))
             .into_future()
@@ -669,7 +665,7 @@ pub async fn cancel_booking(
     id: &str,
     by: &str,
     other: &str,
-    notice: &str,
+    notice: &Notice,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
     let query = format!(
@@ -682,14 +678,14 @@ pub async fn cancel_booking(
          UPDATE $room SET state = 'closed', closed_at = $now;
          {}
          COMMIT TRANSACTION;",
-        notify_stmt("$other", "booking", "$notice", "$link")
+        notify_stmt("$other", NoticeKind::Booking, "$notice", "$link")
     );
     write_with_retry("cancel booking", Problem::BookingCancelled, || {
         db.query(query.as_str())
             .bind(("b", booking_rec(id)))
             .bind(("by", user_rec(by)))
             .bind(("other", user_rec(other)))
-            .bind(("notice", notice.to_string()))
+            .bind(("notice", bind_notice(notice)))
             .bind(("link", format!("/bookings/{id}")))
             .bind(("now", now))
             .into_future()
@@ -707,7 +703,7 @@ pub async fn reschedule_booking(
     end: DateTime<Utc>,
     holds: &[String],
     other: &str,
-    notice: &str,
+    notice: &Notice,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
     let query = format!(
@@ -721,7 +717,7 @@ pub async fn reschedule_booking(
          FOR $k IN $holds {{ CREATE slot_hold SET key = $k, booking = $b; }};
          {}
          COMMIT TRANSACTION;",
-        notify_stmt("$other", "booking", "$notice", "$link")
+        notify_stmt("$other", NoticeKind::Booking, "$notice", "$link")
     );
     write_with_retry("reschedule booking", Problem::SlotTaken, || {
         db.query(query.as_str())
@@ -730,7 +726,7 @@ pub async fn reschedule_booking(
             .bind(("start", start))
             .bind(("end", end))
             .bind(("other", user_rec(other)))
-            .bind(("notice", notice.to_string()))
+            .bind(("notice", bind_notice(notice)))
             .bind(("link", format!("/bookings/{id}")))
             .bind(("now", now))
             .into_future()
@@ -763,8 +759,8 @@ pub async fn remind(
     db: &Db,
     b: &BookingRow,
     tag: &str,
-    to_mentor: &str,
-    to_learner: &str,
+    to_mentor: &Notice,
+    to_learner: &Notice,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
     let query = format!(
@@ -773,8 +769,8 @@ pub async fn remind(
             AND $tag NOT IN reminded RETURN AFTER);
          IF array::len($changed) > 0 {{ {} {} }};
          COMMIT TRANSACTION;",
-        notify_stmt("$mentor", "reminder", "$to_mentor", "$link"),
-        notify_stmt("$learner", "reminder", "$to_learner", "$link")
+        notify_stmt("$mentor", NoticeKind::Reminder, "$to_mentor", "$link"),
+        notify_stmt("$learner", NoticeKind::Reminder, "$to_learner", "$link")
     );
     write_with_retry("reminder", Problem::BookingCancelled, || {
         db.query(query.as_str())
@@ -782,8 +778,8 @@ pub async fn remind(
             .bind(("tag", tag.to_string()))
             .bind(("mentor", user_rec(&b.mentor)))
             .bind(("learner", user_rec(&b.learner)))
-            .bind(("to_mentor", to_mentor.to_string()))
-            .bind(("to_learner", to_learner.to_string()))
+            .bind(("to_mentor", bind_notice(to_mentor)))
+            .bind(("to_learner", bind_notice(to_learner)))
             .bind(("link", format!("/bookings/{}", b.id)))
             .bind(("now", now))
             .into_future()
@@ -849,7 +845,7 @@ pub async fn rate(
     about_mentor: bool,
     stars: u8,
     comment: &str,
-    notice: &str,
+    notice: &Notice,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
     let query = format!(
@@ -864,7 +860,7 @@ pub async fn rate(
          }};
          {}
          COMMIT TRANSACTION;",
-        notify_stmt("$subject", "feedback", "$notice", "$link")
+        notify_stmt("$subject", NoticeKind::Feedback, "$notice", "$link")
     );
     write_with_retry("rate session", Problem::AlreadyRated, || {
         db.query(query.as_str())
@@ -878,7 +874,7 @@ pub async fn rate(
             .bind(("about", if about_mentor { "mentor" } else { "learner" }))
             .bind(("stars", i64::from(stars)))
             .bind(("comment", comment.to_string()))
-            .bind(("notice", notice.to_string()))
+            .bind(("notice", bind_notice(notice)))
             .bind(("link", format!("/bookings/{booking}")))
             .bind(("now", now))
             .into_future()
@@ -920,7 +916,7 @@ pub async fn add_post(
     other: &str,
     parent: Option<&str>,
     body: &str,
-    notice: &str,
+    notice: &Notice,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
     let query = format!(
@@ -934,7 +930,7 @@ pub async fn add_post(
             body = $body, created_at = $now;
          {}
          COMMIT TRANSACTION;",
-        notify_stmt("$other", "question", "$notice", "$link")
+        notify_stmt("$other", NoticeKind::Question, "$notice", "$link")
     );
     let res = db
         .query(query)
@@ -946,7 +942,7 @@ pub async fn add_post(
             parent.map(|p| RecordId::new("mentorship_post", p)),
         ))
         .bind(("body", body.to_string()))
-        .bind(("notice", notice.to_string()))
+        .bind(("notice", bind_notice(notice)))
         .bind(("link", format!("/mentorships/{mentorship}#questions")))
         .bind(("now", now))
         .await
@@ -955,129 +951,7 @@ pub async fn add_post(
 }
 
 // ---------------------------------------------------------------------------------------------
-// Notification mail, preferences and calendar feeds
-
-pub async fn email_prefs(db: &Db, user: &str) -> Result<Vec<String>, AppError> {
-    let mut res = db
-        .query("SELECT VALUE email_prefs FROM ONLY $u")
-        .bind(("u", user_rec(user)))
-        .await
-        .map_err(internal("email prefs"))?;
-    let prefs: Option<Vec<String>> = res.take(0).map_err(internal("email prefs"))?;
-    Ok(prefs.unwrap_or_default())
-}
-
-pub async fn save_email_prefs(db: &Db, user: &str, prefs: Vec<String>) -> Result<(), AppError> {
-    let res = db
-        .query("UPDATE $u SET email_prefs = $prefs")
-        .bind(("u", user_rec(user)))
-        .bind(("prefs", prefs))
-        .await
-        .map_err(internal("save email prefs"))?;
-    fail_on_errors(res, "save email prefs", Problem::TitleEmpty)
-}
-
-#[derive(Clone, Debug, SurrealValue)]
-pub struct UnmailedRow {
-    pub id: String,
-    pub user: String,
-    pub email: String,
-    pub prefs: Vec<String>,
-    pub last_digest_at: Option<DateTime<Utc>>,
-    pub kind: String,
-    pub text: String,
-    pub link: String,
-    pub created_at: DateTime<Utc>,
-}
-
-pub async fn unmailed(
-    db: &Db,
-    limit: u32,
-    now: DateTime<Utc>,
-) -> Result<Vec<UnmailedRow>, AppError> {
-    let mut res = db
-        .query(
-            "SELECT record::id(id) AS id, record::id(user) AS user, user.email AS email,
-                user.email_prefs ?? [] AS prefs, user.last_digest_at AS last_digest_at, kind,
-                text, link, created_at
-             FROM notification WHERE mailed = false AND (mail_after = NONE OR mail_after <= $now)
-             ORDER BY created_at LIMIT $limit",
-        )
-        .bind(("limit", i64::from(limit)))
-        .bind(("now", now))
-        .await
-        .map_err(internal("unmailed"))?;
-    res.take(0).map_err(internal("unmailed"))
-}
-
-/// Marks notifications mailed and queues `mail` (if any) in the outbox, in one transaction:
-/// a crash between the two can neither lose the mail nor send it twice. The claim is
-/// conditional (only rows still unmailed, and for a digest only if none went out in the last
-/// 24 hours), so two app servers running the job at once send it once.
-pub async fn mail_notifications(
-    db: &Db,
-    ids: &[String],
-    mail: Option<(&str, &str, &str)>,
-    digest_user: Option<&str>,
-    now: DateTime<Utc>,
-) -> Result<(), AppError> {
-    let records: Vec<RecordId> = ids
-        .iter()
-        .map(|i| RecordId::new("notification", i.as_str()))
-        .collect();
-    let (to, subject, body) = mail.unwrap_or_default();
-    write_with_retry("mail notifications", Problem::TitleEmpty, || {
-        db.query(
-            "BEGIN TRANSACTION;
-             LET $due = $digest = NONE OR ($digest.last_digest_at ?? d'1970-01-01T00:00:00Z') <= $cutoff;
-             IF $due {
-                LET $got = (UPDATE $ids SET mailed = true WHERE mailed = false RETURN AFTER);
-                IF array::len($got) = array::len($ids) {
-                    IF $send { CREATE outbox SET to = $to, subject = $subject, body = $body,
-                        created_at = $now, attempts = 0; };
-                    IF $digest != NONE { UPDATE $digest SET last_digest_at = $now; };
-                };
-             };
-             COMMIT TRANSACTION;",
-        )
-        .bind(("ids", records.clone()))
-        .bind(("send", mail.is_some()))
-        .bind(("to", to.to_string()))
-        .bind(("subject", subject.to_string()))
-        .bind(("body", body.to_string()))
-        .bind(("digest", digest_user.map(user_rec)))
-        .bind(("cutoff", now - chrono::Duration::hours(24)))
-        .bind(("now", now))
-        .into_future()
-    })
-    .await
-}
-
-/// Daily-summary notifications wait until their owner's next summary is due, so the mailer
-/// does not read them again every round (and cannot be held up by them).
-pub async fn defer_mail(db: &Db, ids: &[String], until: DateTime<Utc>) -> Result<(), AppError> {
-    let records: Vec<RecordId> = ids
-        .iter()
-        .map(|i| RecordId::new("notification", i.as_str()))
-        .collect();
-    let res = db
-        .query("UPDATE $ids SET mail_after = $until WHERE mailed = false")
-        .bind(("ids", records))
-        .bind(("until", until))
-        .await
-        .map_err(internal("defer mail"))?;
-    fail_on_errors(res, "defer mail", Problem::TitleEmpty)
-}
-
-pub async fn mark_notification_read(db: &Db, user: &str, id: &str) -> Result<(), AppError> {
-    let res = db
-        .query("UPDATE $n SET read = true WHERE user = $u")
-        .bind(("n", RecordId::new("notification", id)))
-        .bind(("u", user_rec(user)))
-        .await
-        .map_err(internal("mark read"))?;
-    fail_on_errors(res, "mark read", Problem::TitleEmpty)
-}
+// Calendar feeds and zones
 
 pub async fn has_feed(db: &Db, user: &str) -> Result<bool, AppError> {
     let mut res = db

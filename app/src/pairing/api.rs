@@ -57,10 +57,10 @@ pub mod backend {
         {
             return Ok(room);
         }
-        let notice = format!(
-            "{} opened their code in a live room with you: “{title}”.",
-            learner.user.display_name
-        );
+        let notice = crate::notify::model::Notice::PairRoomOpened {
+            learner: learner.user.display_name.clone(),
+            title: title.to_string(),
+        };
         crate::pairing::repo::create_pair_room(
             &state.db,
             &crate::ids::UserId(first.mentor.clone()),

@@ -5,13 +5,14 @@ use chrono::{DateTime, Utc};
 use surrealdb::types::{RecordId, SurrealValue};
 
 use crate::{
-    accounts::repo::{fail_on_errors, internal},
-    courses::repo::user_record,
+    db::{Db, fail_on_errors, internal, room_record, user_record},
     error::{AppError, Problem},
     ids::UserId,
+    notify::{
+        model::{Notice, NoticeKind},
+        repo::{bind_notice, notify_stmt},
+    },
     pairing::model::{CodeLanguage, MAX_REPLAY_STEPS, ReplayStep},
-    rooms::repo::room_record,
-    state::Db,
 };
 
 fn doc_record(room: &str) -> RecordId {
@@ -424,34 +425,35 @@ pub async fn create_pair_room(
     mentor: &UserId,
     learner: &UserId,
     title: &str,
-    notice: &str,
+    notice: &Notice,
     now: DateTime<Utc>,
 ) -> Result<String, AppError> {
-    let id = crate::courses::repo::new_key();
+    let id = crate::db::new_key();
     let title: String = title
         .chars()
         .take(crate::rooms::model::MAX_TITLE_CHARS)
         .collect();
+    let query = format!(
+        "BEGIN TRANSACTION;
+         CREATE $room SET owner = $mentor, title = $title, state = 'open', chat_seq = 0,
+            created_at = $now;
+         CREATE type::record('room_member', $mkey) SET room = $room, user = $mentor,
+            host = true, added_at = $now;
+         CREATE type::record('room_member', $lkey) SET room = $room, user = $learner,
+            host = false, added_at = $now;
+         {}
+         COMMIT TRANSACTION;",
+        notify_stmt("$mentor", NoticeKind::Room, "$notice", "$link")
+    );
     let res = db
-        .query(
-            "BEGIN TRANSACTION;
-             CREATE $room SET owner = $mentor, title = $title, state = 'open', chat_seq = 0,
-                created_at = $now;
-             CREATE type::record('room_member', $mkey) SET room = $room, user = $mentor,
-                host = true, added_at = $now;
-             CREATE type::record('room_member', $lkey) SET room = $room, user = $learner,
-                host = false, added_at = $now;
-             CREATE notification SET user = $mentor, kind = 'room', text = $notice,
-                link = $link, read = false, created_at = $now;
-             COMMIT TRANSACTION;",
-        )
+        .query(query.as_str())
         .bind(("room", room_record(&id)))
         .bind(("mkey", format!("{id}_{}", mentor.0)))
         .bind(("lkey", format!("{id}_{}", learner.0)))
         .bind(("mentor", user_record(mentor)))
         .bind(("learner", user_record(learner)))
         .bind(("title", title))
-        .bind(("notice", notice.to_string()))
+        .bind(("notice", bind_notice(notice)))
         .bind(("link", format!("/rooms/{id}")))
         .bind(("now", now))
         .await

@@ -7,9 +7,9 @@ use chrono::{DateTime, Utc};
 use surrealdb::types::{RecordId, SurrealValue};
 
 use crate::{
-    accounts::repo::{internal, write_with_retry},
+    db::{Db, internal, write_with_retry},
     error::{AppError, Problem},
-    state::Db,
+    notify::{model::NoticeKind, repo::notify_stmt},
 };
 
 fn user_rec(id: &str) -> RecordId {
@@ -477,16 +477,14 @@ pub struct NewBadge {
     pub id: RecordId,
     pub user: RecordId,
     pub badge: String,
-    pub text: String,
 }
 
 impl NewBadge {
-    pub fn new(user: &str, badge: &str, text: String) -> Self {
+    pub fn new(user: &str, badge: &str) -> Self {
         NewBadge {
             id: RecordId::new("badge_award", format!("{user}_{badge}")),
             user: user_rec(user),
             badge: badge.to_string(),
-            text,
         }
     }
 }
@@ -519,33 +517,41 @@ pub async fn record_awards(
             at,
         })
         .collect();
-    write_with_retry("record awards", Problem::TryAgain, || {
-        db.query(
-            "BEGIN TRANSACTION;
-             FOR $a IN $awards {
-                IF !record::exists($a.id) {
-                    CREATE $a.id SET user = $a.user, kind = $a.kind, points = $a.points, at = $a.at;
-                };
-             };
-             FOR $b IN $badges {
-                IF !record::exists($b.id) {
-                    CREATE $b.id SET user = $b.user, badge = $b.badge, at = $now;
-                    CREATE notification SET user = $b.user, kind = 'badge', text = $b.text,
-                        link = '/progress', read = false, mailed = false, created_at = $now;
-                };
-             };
-             FOR $c IN $completed {
-                UPDATE enrolled SET completed_at = $c.at
-                WHERE in = $u AND out = $c.course AND completed_at = NONE;
-             };
-             COMMIT TRANSACTION;",
+    // The badge's notice (`Notice::BadgeEarned` in its stored form) names the badge by key;
+    // each reader sees its name in their language.
+    let query = format!(
+        "BEGIN TRANSACTION;
+         FOR $a IN $awards {{
+            IF !record::exists($a.id) {{
+                CREATE $a.id SET user = $a.user, kind = $a.kind, points = $a.points, at = $a.at;
+            }};
+         }};
+         FOR $b IN $badges {{
+            IF !record::exists($b.id) {{
+                CREATE $b.id SET user = $b.user, badge = $b.badge, at = $now;
+                {}
+            }};
+         }};
+         FOR $c IN $completed {{
+            UPDATE enrolled SET completed_at = $c.at
+            WHERE in = $u AND out = $c.course AND completed_at = NONE;
+         }};
+         COMMIT TRANSACTION;",
+        notify_stmt(
+            "$b.user",
+            NoticeKind::Badge,
+            "{ msg: 'badge_earned', badge: $b.badge }",
+            "'/progress'"
         )
-        .bind(("awards", awards.clone()))
-        .bind(("badges", badges.clone()))
-        .bind(("completed", completed.clone()))
-        .bind(("u", user_rec(user)))
-        .bind(("now", now))
-        .into_future()
+    );
+    write_with_retry("record awards", Problem::TryAgain, || {
+        db.query(query.as_str())
+            .bind(("awards", awards.clone()))
+            .bind(("badges", badges.clone()))
+            .bind(("completed", completed.clone()))
+            .bind(("u", user_rec(user)))
+            .bind(("now", now))
+            .into_future()
     })
     .await
 }

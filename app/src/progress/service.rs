@@ -373,14 +373,10 @@ pub async fn sync_awards_from(
         .filter(|a| !known.contains(a.key.as_str()))
         .collect();
     let have: HashSet<&str> = inputs.badges.iter().map(|b| b.badge.as_str()).collect();
-    let words = crate::i18n::EN.progress;
     let badges: Vec<repo::NewBadge> = engage::earned(&facts)
         .into_iter()
         .filter(|b| !have.contains(b))
-        .map(|b| {
-            let (name, _) = crate::progress::text::badge_words(words, b);
-            repo::NewBadge::new(user, b, format!("{} {name}", words.badge_earned))
-        })
+        .map(|b| repo::NewBadge::new(user, b))
         .collect();
     let already: HashSet<String> = inputs.completed.iter().cloned().collect();
     let finished: Vec<(String, DateTime<Utc>)> = finished

@@ -192,7 +192,7 @@ pub async fn get_room(id: String) -> Result<RoomAccess, AppError> {
         code,
         more_before: recent.first().is_some_and(|m| m.seq > 1),
         recent,
-        form_key: crate::courses::repo::new_key(),
+        form_key: crate::db::new_key(),
         state: room.state(),
         id: room.id,
         title: room.title,
@@ -214,7 +214,9 @@ pub async fn invite_to_room(room: String, email: String) -> Result<(), AppError>
     // address has a confirmed account: an invitation never tells who uses Pairwise.
     match holder(&state.db, &email).await? {
         Holder::Verified(user) => {
-            let notice = format!("You are invited to the live room “{}”.", row.title);
+            let notice = crate::notify::model::Notice::RoomInvite {
+                title: row.title.clone(),
+            };
             repo::add_member(&state.db, &row.id, &user, email.as_str(), &notice, now).await
         }
         Holder::Unverified(_) | Holder::Nobody => {

@@ -4,17 +4,18 @@ use chrono::{DateTime, Utc};
 use surrealdb::types::{RecordId, SurrealValue};
 
 use crate::{
-    accounts::repo::{fail_on_errors, internal, transact_with_retry, write_with_retry},
-    courses::repo::{new_key, user_record},
+    db::{
+        Db, fail_on_errors, internal, new_key, room_record, transact_with_retry, user_record,
+        write_with_retry,
+    },
     error::{AppError, Problem},
     ids::UserId,
+    notify::{
+        model::{Notice, NoticeKind},
+        repo::{bind_notice, notify_stmt},
+    },
     rooms::model::{ChatMessage, RoomState},
-    state::Db,
 };
-
-pub fn room_record(id: &str) -> RecordId {
-    RecordId::new("room", id)
-}
 
 /// Both keys are alphanumeric (`ids::is_record_key`), so `_` cannot occur in either.
 fn member_record(room: &str, user: &UserId) -> RecordId {
@@ -175,25 +176,27 @@ pub async fn add_member(
     room: &str,
     user: &UserId,
     address: &str,
-    notice: &str,
+    notice: &Notice,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
     let member = member_record(room, user);
-    let query = "BEGIN TRANSACTION;
-         IF !record::exists($member) {
+    let query = format!(
+        "BEGIN TRANSACTION;
+         IF !record::exists($member) {{
             CREATE $member SET room = $room, user = $user, host = false, added_at = $now,
                 invited_as = $address, joined = false;
-            CREATE notification SET user = $user, kind = 'room', text = $notice, link = $link,
-                read = false, created_at = $now;
-         };
-         COMMIT TRANSACTION;";
+            {}
+         }};
+         COMMIT TRANSACTION;",
+        notify_stmt("$user", NoticeKind::Room, "$notice", "$link")
+    );
     write_with_retry("add room member", Problem::TitleEmpty, || {
-        db.query(query)
+        db.query(query.as_str())
             .bind(("member", member.clone()))
             .bind(("room", room_record(room)))
             .bind(("user", user_record(user)))
             .bind(("address", address.to_string()))
-            .bind(("notice", notice.to_string()))
+            .bind(("notice", bind_notice(notice)))
             .bind(("link", format!("/rooms/{room}")))
             .bind(("now", now))
             .into_future()
