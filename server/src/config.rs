@@ -114,6 +114,8 @@ pub struct Config {
     pub jobs_interval: Duration,
     /// Shared-code steps a room keeps for its replay (`PAIRWISE_CODE_LOG_STEPS`).
     pub code_log_steps: u64,
+    /// The most the kept log may weigh, in base64 characters (`PAIRWISE_CODE_LOG_BYTES`).
+    pub code_log_bytes: u64,
     /// Live sockets (`/ws` and rooms) this process holds at most (`PAIRWISE_MAX_SOCKETS`).
     pub max_sockets: usize,
     /// A `/ws` client that sends nothing, not even an answer to the server's pings, for this
@@ -265,6 +267,14 @@ impl Config {
                     app::pairing::live::MAX_CODE_LOG as u32,
                 )?
                 .clamp(100, app::pairing::live::MAX_CODE_LOG as u32),
+            ),
+            code_log_bytes: u64::from(
+                number(
+                    &get,
+                    "PAIRWISE_CODE_LOG_BYTES",
+                    app::pairing::live::MAX_CODE_LOG_BYTES as u32,
+                )?
+                .clamp(64 * 1024, app::pairing::live::MAX_CODE_LOG_BYTES as u32),
             ),
         })
     }

@@ -63,6 +63,9 @@ enum Command {
     SeedRoom {
         #[arg(long, default_value_t = 20_500)]
         steps: u64,
+        /// Each step a paste replacing the whole text with this many bytes (not a keystroke).
+        #[arg(long)]
+        paste_bytes: Option<usize>,
     },
 }
 
@@ -162,13 +165,13 @@ async fn main() -> anyhow::Result<()> {
             startup::close_db(state.db).await;
             result.map(|_| ())
         }
-        Command::SeedRoom { steps } => {
+        Command::SeedRoom { steps, paste_bytes } => {
             let mut cfg = config;
             cfg.demo = false;
             let origin = cfg.public_origin().to_string();
             let state = startup::build_state(&cfg, origin, Default::default()).await?;
             let started = std::time::Instant::now();
-            let result = server::seed::room(&state, steps).await;
+            let result = server::seed::room(&state, steps, paste_bytes).await;
             if let Ok(room) = &result {
                 println!(
                     "{room}\nseeded room {room} with {steps} steps in {:.1} s",

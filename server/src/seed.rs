@@ -211,11 +211,17 @@ pub async fn history(
 }
 
 /// `pairwise seed-room`: a room whose shared code was typed in `steps` keystrokes (one
-/// update each, in the log as a live room stores them), hosted by `bench-host@example.org`
-/// (password [`BENCH_PASSWORD`]); beyond the log's cap the oldest steps are folded into its
-/// base, as a live room folds them. The largest room allowed has a full log and a base: what
-/// `bench/replay.mjs` times the replay of. Returns the room's key.
-pub async fn room(state: &AppState, steps: u64) -> anyhow::Result<String> {
+/// update each, in the log as a live room stores them), or with `paste_bytes`, made of
+/// `steps` pastes that each replace the whole text with that many new bytes; hosted by
+/// `bench-host@example.org` (password [`BENCH_PASSWORD`]). Beyond the log's caps (steps and
+/// bytes) the oldest steps are folded into its base, as a live room folds them. The largest
+/// room allowed has a full log and a base: what `bench/replay.mjs` times the replay of.
+/// Returns the room's key.
+pub async fn room(
+    state: &AppState,
+    steps: u64,
+    paste_bytes: Option<usize>,
+) -> anyhow::Result<String> {
     use app::{
         accounts::{model::Role, repo as accounts},
         pairing::{doc::SharedDoc, repo as pairing},
@@ -241,16 +247,45 @@ pub async fn room(state: &AppState, steps: u64) -> anyhow::Result<String> {
     pairing::load(&state.db, &room, now)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let cap = state.rooms.code_log_steps;
-    let folded = steps.saturating_sub(cap);
-    let (mut doc, mut base) = (SharedDoc::default(), SharedDoc::default());
+    let mut doc = SharedDoc::default();
     let line = "let answer = compute(input, 42); // typed one key at a time\n";
-    for (i, ch) in line.chars().cycle().take(steps as usize).enumerate() {
-        let update = doc.type_at_end(&ch.to_string());
-        if (i as u64) < folded {
-            base.apply(&update).map_err(|r| anyhow::anyhow!(r.0))?;
+    let updates: Vec<Vec<u8>> = match paste_bytes {
+        None => line
+            .chars()
+            .cycle()
+            .take(steps as usize)
+            .map(|ch| doc.type_at_end(&ch.to_string()))
+            .collect(),
+        Some(size) => (0..steps)
+            .map(|i| {
+                let text: String = format!("// paste {i}\n{line}")
+                    .chars()
+                    .cycle()
+                    .take(size)
+                    .collect();
+                doc.replace_text(&text)
+            })
+            .collect(),
+    };
+    // Fold as a live room does: past the step cap, and past the byte cap counted from the
+    // newest step back.
+    let by_steps = steps.saturating_sub(state.rooms.code_log_steps);
+    let mut kept = 0u64;
+    let mut by_bytes = 0u64;
+    for (i, u) in updates.iter().enumerate().rev() {
+        kept += app::pairing::live::base64_len(u.len());
+        if kept > state.rooms.code_log_bytes {
+            by_bytes = i as u64 + 1;
+            break;
         }
-        pairing::append(&state.db, &room, Some(&host), &update, now)
+    }
+    let folded = by_steps.max(by_bytes);
+    let mut base = SharedDoc::default();
+    for (i, update) in updates.iter().enumerate() {
+        if (i as u64) < folded {
+            base.apply(update).map_err(|r| anyhow::anyhow!(r.0))?;
+        }
+        pairing::append(&state.db, &room, Some(&host), update, now)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
     }

@@ -195,7 +195,10 @@ pub async fn build_state(
         ),
         grader: grader.clone(),
         grading_per_user: Arc::new(app::state::PerKeyLimit::new(config.grading_per_user)),
-        rooms: Arc::new(app::rooms::hub::Hub::with_code_log(config.code_log_steps)),
+        rooms: Arc::new(app::rooms::hub::Hub::with_code_log(
+            config.code_log_steps,
+            config.code_log_bytes,
+        )),
         mentoring: Arc::new(config.mentoring.clone()),
         notifier: Arc::new(app::state::Notifier::default()),
         live_sockets: Arc::new(app::state::LiveSockets::with_limit(config.max_sockets)),

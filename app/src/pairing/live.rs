@@ -30,6 +30,11 @@ pub const COMPACT_EVERY: u64 = 500;
 /// Shared-code steps a room keeps in its log by default (the replay's reach,
 /// [`MAX_REPLAY_STEPS`]); older ones are folded into the log's base.
 pub const MAX_CODE_LOG: u64 = MAX_REPLAY_STEPS as u64;
+/// And what the kept log may weigh at most (base64 characters, as stored): the replay's own
+/// cap, so the replay and the state before it are read from at most this much.
+pub const MAX_CODE_LOG_BYTES: u64 = repo::MAX_REPLAY_BYTES as u64;
+/// A snapshot (and a fold check) is also due after this much new log, whatever the steps.
+pub const COMPACT_BYTES: u64 = 4 * 1024 * 1024;
 /// Presence entries one connection may hold (an editor has one; a few spare for reloads).
 pub const MAX_PRESENCE_PER_PEER: usize = 4;
 /// The largest presence state (a name, a colour and a cursor take ~300 bytes).
@@ -51,6 +56,11 @@ pub struct PairState {
     snapshot_seq: u64,
     /// Where the kept log begins (see [`fold`]).
     base_seq: u64,
+    /// What the kept log weighs (base64 characters), once a fold check has counted it
+    /// (`None` after loading: the next snapshot counts).
+    log_bytes: Option<u64>,
+    /// Log written since the last snapshot (base64 characters).
+    bytes_since_snapshot: u64,
     presence: BTreeMap<u64, Presence>,
     /// Who first wrote new text under each Yjs client id (ids are random per browser tab):
     /// nobody else may write under it, or the two would silently drop each other's text.
@@ -135,6 +145,8 @@ async fn loaded<'s>(
             seq: stored.seq,
             snapshot_seq: stored.snapshot_seq,
             base_seq: stored.base_seq,
+            log_bytes: None,
+            bytes_since_snapshot: 0,
             presence: BTreeMap::new(),
             writers: Default::default(),
         });
@@ -227,6 +239,11 @@ pub async fn receive(
             match repo::append(&state.db, room, Some(from.user), update, state.clock.now()).await {
                 Ok(seq) => {
                     pair.seq = seq;
+                    let stored = base64_len(update.len());
+                    pair.bytes_since_snapshot += stored;
+                    if let Some(b) = pair.log_bytes.as_mut() {
+                        *b += stored;
+                    }
                     live.broadcast_binary(protocol::update(update).into(), Some(from.peer_id));
                     compact_if_due(state, room, pair).await;
                     Ok(Vec::new())
@@ -248,9 +265,14 @@ pub async fn receive(
 }
 
 async fn compact_if_due(state: &AppState, room: &str, pair: &mut PairState) {
-    if pair.seq >= pair.snapshot_seq + COMPACT_EVERY {
+    if pair.seq >= pair.snapshot_seq + COMPACT_EVERY || pair.bytes_since_snapshot >= COMPACT_BYTES {
         snapshot(state, room, pair).await;
     }
+}
+
+/// The length of `n` bytes in base64, as the log stores them.
+pub fn base64_len(n: usize) -> u64 {
+    (n as u64).div_ceil(3) * 4
 }
 
 async fn snapshot(state: &AppState, room: &str, pair: &mut PairState) {
@@ -259,12 +281,19 @@ async fn snapshot(state: &AppState, room: &str, pair: &mut PairState) {
     }
     let bytes = pair.doc.snapshot();
     match repo::save_snapshot(&state.db, room, &bytes, pair.seq, state.clock.now()).await {
-        Ok(()) => pair.snapshot_seq = pair.seq,
+        Ok(()) => {
+            pair.snapshot_seq = pair.seq;
+            pair.bytes_since_snapshot = 0;
+        }
         // The log still has everything: a failed snapshot only makes the next load longer.
         Err(e) => tracing::warn!(room, error = %e, "could not store a shared-code snapshot"),
     }
-    if pair.seq > pair.base_seq + state.rooms.code_log_steps + COMPACT_EVERY
-        && let Err(e) = fold(state, room, pair).await
+    let too_long = pair.seq > pair.base_seq + state.rooms.code_log_steps + COMPACT_EVERY;
+    let maybe_heavy = pair
+        .log_bytes
+        .is_none_or(|b| b > state.rooms.code_log_bytes);
+    if (too_long || maybe_heavy)
+        && let Err(e) = fold(state, room, pair, too_long).await
     {
         // Nothing is lost: the log is only longer until the next snapshot folds it.
         tracing::warn!(room, error = %e, "could not fold the shared-code log");
@@ -272,12 +301,41 @@ async fn snapshot(state: &AppState, room: &str, pair: &mut PairState) {
 }
 
 /// Folds the log's oldest steps into its base so it keeps the configured number of steps
-/// ([`MAX_CODE_LOG`] unless `PAIRWISE_CODE_LOG_STEPS` says otherwise): the base
-/// moves forward by the steps beyond that (about [`COMPACT_EVERY`] at a time), so a fold
-/// applies that many updates, never the room's whole history.
-async fn fold(state: &AppState, room: &str, pair: &mut PairState) -> Result<(), AppError> {
+/// ([`MAX_CODE_LOG`] unless `PAIRWISE_CODE_LOG_STEPS` says otherwise) and weighs no more than
+/// the configured bytes ([`MAX_CODE_LOG_BYTES`] unless `PAIRWISE_CODE_LOG_BYTES` says
+/// otherwise): the base moves forward by the steps beyond that (about [`COMPACT_EVERY`] steps
+/// or [`COMPACT_BYTES`] at a time), so a fold applies that much, never the room's history.
+async fn fold(
+    state: &AppState,
+    room: &str,
+    pair: &mut PairState,
+    too_long: bool,
+) -> Result<(), AppError> {
     let (from, base) = repo::base(&state.db, room).await?;
-    let to = pair.seq.saturating_sub(state.rooms.code_log_steps);
+    // Newest first: the weight kept after each possible fold point.
+    let sizes = repo::log_sizes(&state.db, room, from).await?;
+    let mut by_bytes = from;
+    let mut kept = 0u64;
+    for (seq, n) in &sizes {
+        if kept + n > state.rooms.code_log_bytes {
+            by_bytes = *seq;
+            break;
+        }
+        kept += n;
+    }
+    let by_steps = if too_long {
+        pair.seq.saturating_sub(state.rooms.code_log_steps)
+    } else {
+        from
+    };
+    let to = by_steps.max(by_bytes);
+    pair.log_bytes = Some(
+        sizes
+            .iter()
+            .take_while(|(seq, _)| *seq > to)
+            .map(|(_, n)| n)
+            .sum(),
+    );
     if to <= from {
         pair.base_seq = from;
         return Ok(());

@@ -217,6 +217,25 @@ pub async fn updates_between(
         .collect()
 }
 
+/// The size of each step of the log after `after` (base64 characters, as stored), newest
+/// first: what a fold by weight is decided from.
+pub async fn log_sizes(db: &Db, room: &str, after: u64) -> Result<Vec<(u64, u64)>, AppError> {
+    let mut res = db
+        .query(
+            "SELECT seq, string::len(bytes) AS n FROM pair_update
+             WHERE room = $room AND seq > $after ORDER BY seq DESC",
+        )
+        .bind(("room", room_record(room)))
+        .bind(("after", i64::try_from(after).unwrap_or(i64::MAX)))
+        .await
+        .map_err(internal("shared-code log sizes"))?;
+    let sizes: Vec<SizeRow> = res.take(0).map_err(internal("shared-code log sizes"))?;
+    Ok(sizes
+        .into_iter()
+        .map(|r| (seq_of(r.seq), u64::try_from(r.n).unwrap_or(0)))
+        .collect())
+}
+
 /// Moves the start of the kept log from `from` to `to`: `base` (the document as of `to`)
 /// replaces the old base and the updates up to `to` are deleted, in one transaction. Does
 /// nothing if another server folded first (the base is no longer at `from`).

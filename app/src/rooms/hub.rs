@@ -301,11 +301,17 @@ pub struct Hub {
     /// Shared-code steps a room keeps in its log (`PAIRWISE_CODE_LOG_STEPS`); older ones are
     /// folded into the log's base (`pairing::live`).
     pub code_log_steps: u64,
+    /// And the most the kept log may weigh (base64 characters, `PAIRWISE_CODE_LOG_BYTES`):
+    /// a few large pastes fold sooner than many keystrokes.
+    pub code_log_bytes: u64,
 }
 
 impl Default for Hub {
     fn default() -> Self {
-        Hub::with_code_log(crate::pairing::live::MAX_CODE_LOG)
+        Hub::with_code_log(
+            crate::pairing::live::MAX_CODE_LOG,
+            crate::pairing::live::MAX_CODE_LOG_BYTES,
+        )
     }
 }
 
@@ -317,10 +323,11 @@ impl std::fmt::Debug for Hub {
 }
 
 impl Hub {
-    pub fn with_code_log(code_log_steps: u64) -> Self {
+    pub fn with_code_log(code_log_steps: u64, code_log_bytes: u64) -> Self {
         Hub {
             rooms: Mutex::default(),
             code_log_steps: code_log_steps.max(1),
+            code_log_bytes: code_log_bytes.max(1),
         }
     }
 
