@@ -2,9 +2,11 @@
 // room whose shared-code log holds the 20,000 steps a room keeps, with 500 older ones folded
 // into the log's base. Its host asks for the replay 20 times, one after another: p50 and max
 // of the whole request (server reads the log and the base, JSON out), and the bytes sent.
-// Usage: node bench/replay.mjs http://127.0.0.1:3201 ROOM
-const [base, room] = process.argv.slice(2);
-if (!base || !room) throw new Error('usage: node bench/replay.mjs BASE ROOM');
+// A room of large pastes (`seed-room --paste-bytes`) is the heaviest: its log is cut by
+// weight (16 MiB of base64), not by steps.
+// Usage: node bench/replay.mjs http://127.0.0.1:3201 ROOM [LABEL]
+const [base, room, label = 'the largest room'] = process.argv.slice(2);
+if (!base || !room) throw new Error('usage: node bench/replay.mjs BASE ROOM [LABEL]');
 const post = (cookie, name, form) =>
   fetch(`${base}/api/${name}`, {
     method: 'POST',
@@ -31,6 +33,6 @@ for (let i = 0; i < 20; i++) {
 }
 times.sort((a, b) => a - b);
 console.log(
-  `replay of the largest room (${steps} steps${hasBase ? ' + folded base' : ''}, ${(bytes / 1024 / 1024).toFixed(1)} MiB JSON): ` +
+  `replay of ${label} (${steps} steps${hasBase ? ' + folded base' : ''}, ${(bytes / 1024 / 1024).toFixed(1)} MiB JSON): ` +
     `p50 ${times[10].toFixed(0)} ms, max ${times[19].toFixed(0)} ms`,
 );

@@ -163,12 +163,16 @@ PAIRWISE_DATA_DIR=$HISTORY PAIRWISE_LOG=warn "$BIN" seed-history --learners 1000
 # The largest room allowed: a full shared-code log (20,000 keystrokes) and 500 older ones
 # folded into its base; bench/replay.mjs times its replay below.
 ROOM=$(PAIRWISE_DATA_DIR=$HISTORY PAIRWISE_LOG=warn "$BIN" seed-room --steps 20500 | head -1)
+# And the heaviest: 200 pastes of 200 KB (each replacing the whole text), the log folded to
+# its 16 MiB byte cap.
+PASTES=$(PAIRWISE_DATA_DIR=$HISTORY PAIRWISE_LOG=warn "$BIN" seed-room --steps 200 --paste-bytes 200000 | head -1)
 PAIRWISE_ADDR=127.0.0.1:$SEEDPORT PAIRWISE_DATA_DIR=$HISTORY PAIRWISE_SITE_ROOT=$SITE \
   PAIRWISE_LOG=warn PAIRWISE_WRITE_RATE=100000000 PAIRWISE_WRITE_BURST=100000000 PAIRWISE_READ_RATE=100000000 PAIRWISE_READ_BURST=100000000 "$BIN" serve >>"$LOG" 2>&1 &
 HISTORY_SERVER=$!
 for _ in $(seq 1 600); do curl -fs "http://127.0.0.1:$SEEDPORT/readyz" >/dev/null && break; sleep 0.1; done
 node bench/dashboard.mjs "http://127.0.0.1:$SEEDPORT" 15 64
-node bench/replay.mjs "http://127.0.0.1:$SEEDPORT" "$ROOM"
+node bench/replay.mjs "http://127.0.0.1:$SEEDPORT" "$ROOM" "the largest room"
+node bench/replay.mjs "http://127.0.0.1:$SEEDPORT" "$PASTES" "the heaviest room (200 KB pastes)"
 kill $HISTORY_SERVER && wait $HISTORY_SERVER 2>/dev/null || true
 rm -rf "$HISTORY"
 
