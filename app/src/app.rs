@@ -15,8 +15,8 @@ use crate::{
         api::{SetLocale, SignOut, demo_accounts, get_current_user},
         model::Capabilities,
         pages::{
-            AdminPage, AuthEpoch, ProfilePage, SignInPage, SignUpPage, UserResource,
-            VerifyEmailPage, use_user,
+            AdminPage, AuthEpoch, ForgotPasswordPage, ProfilePage, ResetPasswordPage, SignInPage,
+            SignUpPage, UserResource, VerifyEmailPage, use_user,
         },
     },
     courses::{
@@ -86,6 +86,8 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("signup") view=SignUpPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("profile") view=ProfilePage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("verify-email") view=VerifyEmailPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("forgot-password") view=ForgotPasswordPage/>
+                    <Route path=StaticSegment("reset-password") view=ResetPasswordPage/>
                     <Route path=StaticSegment("admin") view=AdminPage ssr=SsrMode::Async/>
                     <Route path=path!("/courses") view=CatalogPage ssr=SsrMode::Async/>
                     <Route path=path!("/courses/new") view=NewCoursePage ssr=SsrMode::Async/>

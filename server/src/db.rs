@@ -68,6 +68,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "notify",
         include_str!("../migrations/0012_notify.surql"),
     ),
+    (
+        13,
+        "password reset",
+        include_str!("../migrations/0013_password_reset.surql"),
+    ),
 ];
 
 /// Opens the database named by the configuration: embedded SurrealKV (every commit synced to

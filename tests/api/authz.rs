@@ -95,6 +95,22 @@ pub const ENDPOINTS: &[Endpoint] = &[
         )],
     },
     Endpoint {
+        path: "/api/request_password_reset",
+        access: Access::Public,
+        args: &[("email", "nobody@example.org")],
+    },
+    Endpoint {
+        path: "/api/reset_password",
+        access: Access::Public,
+        args: &[
+            (
+                "token",
+                "0000000000000000000000000000000000000000000000000000000000000000",
+            ),
+            ("new_password", "another fine passphrase"),
+        ],
+    },
+    Endpoint {
         path: "/api/get_profile",
         access: Access::User,
         args: &[],

@@ -21,6 +21,7 @@ mod pairing;
 mod progress;
 mod proxy;
 mod realtime;
+mod reset;
 mod rooms;
 mod security;
 mod upgrade;

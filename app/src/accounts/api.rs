@@ -51,6 +51,8 @@ mod backend {
     }
     /// How long an email verification link works.
     pub const VERIFY_HOURS: i64 = 48;
+    /// How long a password-reset link works.
+    pub const RESET_HOURS: i64 = 1;
 
     pub fn set_cookie(value: http::HeaderValue) {
         if let Some(res) = leptos::prelude::use_context::<ResponseOptions>() {
@@ -572,4 +574,67 @@ pub async fn set_locale(locale: String) -> Result<Locale, AppError> {
         crate::notify::repo::set_locale(&state.db, &who.user.id, locale).await?;
     }
     Ok(locale)
+}
+
+/// Sends a link to choose a new password. The answer is the same whether or not the address
+/// has an account (and whether or not its hourly allowance of links is spent), so nobody
+/// learns who uses Pairwise from this form.
+#[server(endpoint = "request_password_reset")]
+pub async fn request_password_reset(email: String) -> Result<(), AppError> {
+    let state = AppState::get()?;
+    let email = Email::parse(&email)?;
+    let now = state.clock.now();
+    let holder = match repo::holder(&state.db, &email).await? {
+        repo::Holder::Nobody => None,
+        repo::Holder::Unverified(user) | repo::Holder::Verified(user) => Some(user),
+    };
+    if let Some(user) = holder {
+        let token = session::new_token();
+        let locale = crate::notify::repo::locale_of(&state.db, &user).await?;
+        let s = locale.strings();
+        let link = format!("{}/reset-password?token={token}", state.auth.public_origin);
+        let mail = crate::notify::repo::OutgoingMail {
+            to: email.as_str().to_string(),
+            subject: s.mail_reset_subject.into(),
+            body: s.mail_reset_body.replace("{link}", &link),
+        };
+        let expires = now + Duration::hours(RESET_HOURS);
+        let hash = session::hash_token(&token);
+        match repo::create_reset(&state.db, &user, &hash, expires, &mail, client_ip(), now).await {
+            // Its links for this hour are spent: told nothing different.
+            Err(AppError::Invalid {
+                problem: Problem::TryAgain,
+            }) => {}
+            other => other?,
+        }
+    }
+    leptos_axum::redirect("/forgot-password?sent=1");
+    Ok(())
+}
+
+/// Sets a new password with a mailed link: once, within its hour; every session of the
+/// account ends (signed out everywhere, live sockets closed), and the person signs in anew.
+#[server(endpoint = "reset_password")]
+pub async fn reset_password(token: String, new_password: String) -> Result<(), AppError> {
+    let state = AppState::get()?;
+    let token = token.trim();
+    if token.len() != 64 {
+        return Err(Problem::TokenInvalid.into());
+    }
+    let password = Password::parse(&new_password)?;
+    refuse_common(&password)?;
+    let hash = state.hasher.hash(&password).await?;
+    let now = state.clock.now();
+    let user = repo::reset_password(
+        &state.db,
+        &session::hash_token(token),
+        &hash,
+        client_ip(),
+        now,
+    )
+    .await?;
+    state.sessions.forget_user(&user);
+    state.live_sockets.end(&user.0, EndSockets::All);
+    leptos_axum::redirect("/signin?reset=1");
+    Ok(())
 }

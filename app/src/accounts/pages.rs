@@ -1,4 +1,5 @@
-//! Account pages: sign in, sign up, profile, email verification, user administration.
+//! Account pages: sign in, sign up, password reset, profile, email verification, user
+//! administration.
 //! Every form is an `<ActionForm>`, so it works before (or without) WASM.
 
 use leptos::prelude::*;
@@ -7,8 +8,8 @@ use leptos_router::{components::Redirect, hooks::use_query_map};
 use crate::{
     accounts::{
         api::{
-            ChangePassword, ResendVerification, SetUserRole, SignIn, SignUp, UpdateProfile,
-            VerifyEmail, get_profile, list_users,
+            ChangePassword, RequestPasswordReset, ResendVerification, ResetPassword, SetUserRole,
+            SignIn, SignUp, UpdateProfile, VerifyEmail, get_profile, list_users,
         },
         model::{Capabilities, CurrentUser, Profile, Role, format_skills},
     },
@@ -98,11 +99,18 @@ pub fn SignInPage() -> impl IntoView {
     let next = move || use_query_map().with(|q| q.get("next")).unwrap_or_default();
     // Sign-up ends here, with the same words whether or not the address had an account.
     let signed_up = move || use_query_map().with(|q| q.get("signed_up").is_some());
+    // A password reset ends here too: every session was signed out.
+    let reset = move || use_query_map().with(|q| q.get("reset").is_some());
     view! {
         <Card title=Signal::derive(move || s().sign_in_title)>
             <Show when=signed_up>
                 <p class="alert alert-ok" role="status" data-testid="sign-up-sent">
                     {move || s().sign_up_check_email}
+                </p>
+            </Show>
+            <Show when=reset>
+                <p class="alert alert-ok" role="status" data-testid="password-reset-done">
+                    {move || s().reset_done}
                 </p>
             </Show>
             <ActionForm action=action attr:novalidate=true attr:data-testid="sign-in-form" attr:class="form">
@@ -128,7 +136,79 @@ pub fn SignInPage() -> impl IntoView {
             </ActionForm>
             <p class="form-alt">
                 <a href="/signup" data-testid="to-sign-up">{move || s().sign_in_no_account}</a>
+                " · "
+                <a href="/forgot-password" data-testid="to-forgot-password">{move || s().sign_in_forgot}</a>
             </p>
+        </Card>
+    }
+}
+
+/// `/forgot-password`: asks for a reset link. The page says the same for every address.
+#[component]
+pub fn ForgotPasswordPage() -> impl IntoView {
+    let locale = use_locale();
+    let s = move || locale.get().strings();
+    let action = ServerAction::<RequestPasswordReset>::new();
+    let value: Signal<_> = action.value().into();
+    let sent = move || {
+        use_query_map().with(|q| q.get("sent").is_some()) || matches!(value.get(), Some(Ok(())))
+    };
+    view! {
+        <Card title=Signal::derive(move || s().forgot_title)>
+            <Show
+                when=sent
+                fallback=move || view! {
+                    <p>{move || s().forgot_lead}</p>
+                    <ActionForm action=action attr:novalidate=true attr:data-testid="forgot-form" attr:class="form">
+                        <FormMessage error=form_error(value, locale, &[Problem::EmailInvalid]) testid="forgot"/>
+                        <TextField
+                            name="email"
+                            kind="email"
+                            label=Signal::derive(move || s().email)
+                            autocomplete="username"
+                            error=field_error(value, locale, &[Problem::EmailInvalid])
+                        />
+                        <SubmitButton
+                            label=Signal::derive(move || s().forgot_submit)
+                            working=Signal::derive(move || s().working)
+                            pending=action.pending()
+                        />
+                    </ActionForm>
+                }
+            >
+                <p class="alert alert-ok" role="status" data-testid="reset-sent">{move || s().forgot_sent}</p>
+            </Show>
+        </Card>
+    }
+}
+
+/// `/reset-password?token=…`: the mailed link's page, where the new password is chosen.
+/// Opening it changes nothing (link scanners only fetch pages); the form does.
+#[component]
+pub fn ResetPasswordPage() -> impl IntoView {
+    let locale = use_locale();
+    let s = move || locale.get().strings();
+    let action = ServerAction::<ResetPassword>::new();
+    let value: Signal<_> = action.value().into();
+    let token = move || use_query_map().with(|q| q.get("token")).unwrap_or_default();
+    view! {
+        <Card title=Signal::derive(move || s().reset_title)>
+            <ActionForm action=action attr:novalidate=true attr:data-testid="reset-form" attr:class="form">
+                <FormMessage error=form_error(value, locale, PASSWORD_PROBLEMS) testid="reset"/>
+                <input type="hidden" name="token" value=token/>
+                <TextField
+                    name="new_password"
+                    kind="password"
+                    label=Signal::derive(move || s().new_password)
+                    autocomplete="new-password"
+                    error=field_error(value, locale, PASSWORD_PROBLEMS)
+                />
+                <SubmitButton
+                    label=Signal::derive(move || s().reset_submit)
+                    working=Signal::derive(move || s().working)
+                    pending=action.pending()
+                />
+            </ActionForm>
         </Card>
     }
 }

@@ -6,7 +6,10 @@ use surrealdb::types::{SerdeWrapper, SurrealValue};
 
 use crate::{
     accounts::model::{CurrentUser, Email, Profile, ProfileUpdate, Role, Skill},
-    db::{Db, fail_on_errors, internal, is_unique_violation, user_record},
+    db::{
+        Db, fail_on_errors, internal, is_unique_violation, transact_with_retry, user_record,
+        write_with_retry,
+    },
     error::{AppError, Problem},
     i18n::Locale,
     ids::UserId,
@@ -669,7 +672,8 @@ pub async fn consume_verification(
     let mut res = db
         .query(
             "UPDATE email_token SET used_at = $now
-             WHERE token_hash = $hash AND used_at = NONE AND expires_at > $now
+             WHERE token_hash = $hash AND purpose = 'verify_email' AND used_at = NONE
+                AND expires_at > $now
              RETURN record::id(user) AS id",
         )
         .bind(("hash", token_hash.to_string()))
@@ -678,6 +682,95 @@ pub async fn consume_verification(
         .map_err(internal("consume verification"))?;
     let rows: Vec<IdRow> = res.take(0).map_err(internal("consume verification"))?;
     Ok(rows.into_iter().next().map(|r| UserId(r.id)))
+}
+
+// ---- password reset --------------------------------------------------------------------------
+
+/// Reset links one account may be sent in an hour: a stranger cannot fill its owner's inbox.
+pub const RESETS_PER_HOUR: i64 = 3;
+
+/// Mails a password-reset link: the token (only its hash stored, valid until `expires_at`),
+/// the mail and the audit entry, in one transaction; the account's older unused links stop
+/// working. Refused with `TryAgain`, changing nothing, when the account was sent
+/// [`RESETS_PER_HOUR`] links in the last hour.
+pub async fn create_reset(
+    db: &Db,
+    user: &UserId,
+    token_hash: &str,
+    expires_at: DateTime<Utc>,
+    mail: &OutgoingMail,
+    ip: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    write_with_retry("create reset", Problem::TryAgain, || {
+        db.query(
+            "BEGIN TRANSACTION;
+             LET $recent = count(SELECT id FROM email_token
+                WHERE user = $user AND purpose = 'reset_password' AND created_at > $hour_ago);
+             IF $recent >= $max { THROW 'pw:try_again' };
+             UPDATE email_token SET used_at = $now
+                WHERE user = $user AND purpose = 'reset_password' AND used_at = NONE;
+             CREATE email_token CONTENT {
+                token_hash: $hash, user: $user, purpose: 'reset_password', created_at: $now,
+                expires_at: $expires
+             };
+             CREATE outbox CONTENT { to: $to, subject: $subject, body: $body, created_at: $now };
+             CREATE audit CONTENT {
+                kind: 'password_reset_requested', user: $user, email: $to, ip: $ip, at: $now
+             };
+             COMMIT TRANSACTION;",
+        )
+        .bind(("user", user_record(user)))
+        .bind(("hash", token_hash.to_string()))
+        .bind(("expires", expires_at))
+        .bind(("hour_ago", now - chrono::Duration::hours(1)))
+        .bind(("max", RESETS_PER_HOUR))
+        .bind(("to", mail.to.clone()))
+        .bind(("subject", mail.subject.clone()))
+        .bind(("body", mail.body.clone()))
+        .bind(("ip", ip.clone()))
+        .bind(("now", now))
+        .into_future()
+    })
+    .await
+}
+
+/// Uses a reset link once: sets the new password, ends every session of the account and
+/// audits it, in one transaction. `TokenInvalid` (nothing changed) for an unknown, used or
+/// expired link.
+pub async fn reset_password(
+    db: &Db,
+    token_hash: &str,
+    new_hash: &str,
+    ip: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<UserId, AppError> {
+    let mut res = transact_with_retry("reset password", Problem::TokenInvalid, || {
+        db.query(
+            "BEGIN TRANSACTION;
+             LET $used = (UPDATE email_token SET used_at = $now
+                WHERE token_hash = $hash AND purpose = 'reset_password' AND used_at = NONE
+                    AND expires_at > $now
+                RETURN VALUE user);
+             IF array::len($used) = 0 { THROW 'pw:token_invalid' };
+             LET $user = $used[0];
+             UPDATE $user SET password_hash = $new_hash, updated_at = $now;
+             DELETE session WHERE user = $user;
+             CREATE audit CONTENT { kind: 'password_reset', user: $user, ip: $ip, at: $now };
+             SELECT VALUE record::id(id) FROM ONLY $user;
+             COMMIT TRANSACTION;",
+        )
+        .bind(("hash", token_hash.to_string()))
+        .bind(("new_hash", new_hash.to_string()))
+        .bind(("ip", ip.clone()))
+        .bind(("now", now))
+        .into_future()
+    })
+    .await?;
+    // BEGIN and COMMIT count as statements: the SELECT is the one before COMMIT.
+    let select = res.num_statements().saturating_sub(2);
+    let user: Option<String> = res.take(select).map_err(internal("reset password"))?;
+    user.map(UserId).ok_or(AppError::Internal)
 }
 
 // ---- audit log and sign-in limits -------------------------------------------------------
@@ -697,6 +790,10 @@ pub enum AuditKind {
     SignUpExisting,
     /// An unconfirmed account removed after its grace period.
     UnverifiedPurged,
+    /// A password-reset link was mailed.
+    PasswordResetRequested,
+    /// A password was set through a reset link (every session ended).
+    PasswordReset,
 }
 
 impl AuditKind {
@@ -713,6 +810,8 @@ impl AuditKind {
             AuditKind::AdminCreated => "admin_created",
             AuditKind::SignUpExisting => "sign_up_existing",
             AuditKind::UnverifiedPurged => "unverified_purged",
+            AuditKind::PasswordResetRequested => "password_reset_requested",
+            AuditKind::PasswordReset => "password_reset",
         }
     }
 }
