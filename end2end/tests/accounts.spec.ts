@@ -1,4 +1,4 @@
-import { test, expect, uniqueEmail, mailFor, PASSWORD } from './fixtures/app';
+import { test, expect, uniqueEmail, mailFor, mailedLink, PASSWORD } from './fixtures/app';
 
 test('a new user signs up, signs out and signs back in', async ({ app, page }, testInfo) => {
   const email = uniqueEmail(testInfo, 'flow');
@@ -104,4 +104,41 @@ test('the pages fit a 360 px screen without sideways scrolling', async ({ app, p
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     expect(overflow, `${path} scrolls sideways`).toBeLessThanOrEqual(0);
   }
+});
+
+test('a forgotten password is reset with a mailed link, which works once', async ({ app, page }, testInfo) => {
+  const email = uniqueEmail(testInfo, 'forgot');
+  await app.signUp(email, 'Forgetful Fay', PASSWORD);
+  await app.signOut();
+
+  // From the sign-in page: the same answer whether or not the address has an account.
+  await app.goto('/signin');
+  await page.getByTestId('to-forgot-password').click();
+  await expect(page).toHaveURL(/\/forgot-password$/);
+  const form = page.getByTestId('forgot-form');
+  await form.getByTestId('input-email').fill(email);
+  await form.getByTestId('submit').click();
+  await expect(page.getByTestId('reset-sent')).toBeVisible();
+
+  // The mailed link opens a form (opening it changes nothing); the new password is saved.
+  const link = new URL(await mailedLink(email, '/reset-password?token='));
+  await app.goto(link.pathname + link.search);
+  const reset = page.getByTestId('reset-form');
+  await reset.getByTestId('input-new_password').fill('short');
+  await reset.getByTestId('submit').click();
+  await expect(page.getByTestId('error-new_password')).toBeVisible();
+  await reset.getByTestId('input-new_password').fill('a brand new passphrase');
+  await reset.getByTestId('submit').click();
+  await expect(page).toHaveURL(/\/signin\?reset=1$/);
+  await expect(page.getByTestId('password-reset-done')).toBeVisible();
+
+  await app.signIn(email, 'a brand new passphrase');
+  await app.expectSignedIn();
+
+  // The link was used: a second try is refused in words.
+  await app.signOut();
+  await app.goto(link.pathname + link.search);
+  await page.getByTestId('reset-form').getByTestId('input-new_password').fill('yet another passphrase here');
+  await page.getByTestId('reset-form').getByTestId('submit').click();
+  await expect(page.getByTestId('reset-error')).toBeVisible();
 });
