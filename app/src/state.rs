@@ -118,7 +118,9 @@ struct UserFeed {
 #[derive(Debug, Default)]
 pub struct Brief {
     pub version: u64,
-    pub text: Option<Arc<str>>,
+    /// The message as last read, and the language it is written in (a user's sockets on
+    /// pages in another language read it again in theirs).
+    pub text: Option<(crate::i18n::Locale, Arc<str>)>,
 }
 
 /// One socket's view of its user's news.

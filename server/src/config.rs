@@ -274,7 +274,12 @@ impl Config {
                     "PAIRWISE_CODE_LOG_BYTES",
                     app::pairing::live::MAX_CODE_LOG_BYTES as u32,
                 )?
-                .clamp(64 * 1024, app::pairing::live::MAX_CODE_LOG_BYTES as u32),
+                // At least one change of the largest size a frame may carry, so a fold by
+                // weight always keeps the newest step.
+                .clamp(
+                    app::pairing::live::base64_len(app::pairing::doc::MAX_UPDATE_BYTES) as u32,
+                    app::pairing::live::MAX_CODE_LOG_BYTES as u32,
+                ),
             ),
         })
     }

@@ -13,6 +13,7 @@ use std::{
 use app::{
     accounts::session::{self, Authenticated},
     error::AppError,
+    i18n::{Locale, locale_from_headers},
     realtime::{self, ClientMessage, ServerMessage, close},
     state::{AppState, SocketTicket, SocketsFull},
 };
@@ -139,7 +140,8 @@ pub async fn upgrade(
         .write_buffer_size(8 * 1024)
         .max_message_size(realtime::MAX_MESSAGE_BYTES)
         .max_frame_size(realtime::MAX_MESSAGE_BYTES)
-        .on_upgrade(move |socket| serve(socket, who, ticket, ctx))
+        // The socket speaks the language of the page that opened it.
+        .on_upgrade(move |socket| serve(socket, who, ticket, ctx, locale_from_headers(&headers)))
 }
 
 /// Sends to one client through its bounded queue.
@@ -192,11 +194,14 @@ impl Outbox {
 }
 
 /// The unread count and the newest notification, read afresh (a wake-up carries no data),
-/// in the language the user last chose (all of a user's sockets share this message).
-async fn notifications_message(state: &AppState, who: &Authenticated) -> Option<ServerMessage> {
+/// in the language of the page the socket belongs to.
+async fn notifications_message(
+    state: &AppState,
+    who: &Authenticated,
+    locale: Locale,
+) -> Option<ServerMessage> {
     use app::notify::{repo, text};
     let unread = repo::unread_count(&state.db, &who.user.id).await.ok()?;
-    let locale = repo::locale_of(&state.db, &who.user.id).await.ok()?;
     let latest = repo::notifications(&state.db, &who.user.id)
         .await
         .ok()?
@@ -223,25 +228,33 @@ async fn news(
     brief: &tokio::sync::Mutex<app::state::Brief>,
     version: u64,
     fresh: bool,
+    locale: Locale,
 ) -> Option<Arc<str>> {
     let mut brief = brief.lock().await;
     if !fresh
         && brief.version >= version
-        && let Some(text) = &brief.text
+        && let Some((in_locale, text)) = &brief.text
+        && *in_locale == locale
     {
         return Some(text.clone());
     }
-    let msg = notifications_message(state, who).await?;
+    let msg = notifications_message(state, who, locale).await?;
     state.notifier.note_read();
     let text: Arc<str> = serde_json::to_string(&msg).ok()?.into();
     brief.version = version;
-    brief.text = Some(text.clone());
+    brief.text = Some((locale, text.clone()));
     Some(text)
 }
 
-async fn serve(socket: WebSocket, who: Authenticated, ticket: SocketTicket, ctx: LiveContext) {
+async fn serve(
+    socket: WebSocket,
+    who: Authenticated,
+    ticket: SocketTicket,
+    ctx: LiveContext,
+    locale: Locale,
+) {
     let subscription = ctx.state.notifier.subscribe(&who.user.id.0);
-    serve_with(socket, &who, &ticket, &ctx, subscription).await;
+    serve_with(socket, &who, &ticket, &ctx, subscription, locale).await;
     ctx.state.notifier.unsubscribe(&who.user.id.0);
 }
 
@@ -251,6 +264,7 @@ async fn serve_with(
     ticket: &SocketTicket,
     ctx: &LiveContext,
     subscription: app::state::Subscription,
+    locale: Locale,
 ) {
     let state = &ctx.state;
     let (mut sink, mut stream) = socket.split();
@@ -285,7 +299,7 @@ async fn serve_with(
     };
     let mut open = matches!(out.send(&welcome), Sent::Queued);
     let version = *changes.borrow_and_update();
-    if open && let Some(first) = news(state, who, &brief, version, true).await {
+    if open && let Some(first) = news(state, who, &brief, version, true, locale).await {
         open = matches!(out.send_shared(&first), Sent::Queued);
     }
     // Pings twice per idle period: a live client answers (browsers do by themselves).
@@ -305,7 +319,7 @@ async fn serve_with(
                 }
                 Ok(()) = changes.changed() => {
                     let version = *changes.borrow_and_update();
-                    if let Some(text) = news(state, who, &brief, version, false).await
+                    if let Some(text) = news(state, who, &brief, version, false, locale).await
                         && let Sent::Dropped = out.send_shared(&text)
                     {
                         break;

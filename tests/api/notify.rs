@@ -66,7 +66,7 @@ async fn a_notice_made_in_english_reads_in_the_readers_language_everywhere() {
         vec!["Learner Li asks you to mentor them: “Rust 所有权”".to_string()]
     );
 
-    // The live badge speaks the language the account chose.
+    // The live badge speaks the language of the page that opened its socket.
     let brief = loop {
         match live.recv().await {
             Received::Message(app::realtime::ServerMessage::Notifications {

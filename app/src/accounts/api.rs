@@ -138,8 +138,12 @@ mod backend {
         if let Some(cookie) = session::session_cookie(&state.auth, &token) {
             set_cookie(cookie);
         }
-        // Mail and the live badge speak the language this person just signed in with.
-        crate::notify::repo::set_locale(&state.db, user, initial_locale()).await
+        // Mail and the live badge speak the language this person just signed in with; the
+        // sign-in itself has succeeded whatever happens to this.
+        if let Err(e) = crate::notify::repo::set_locale(&state.db, user, initial_locale()).await {
+            tracing::warn!(error = %e, "could not remember the language of a sign-in");
+        }
+        Ok(())
     }
 
     /// To the owner of a confirmed account when someone signs up with its address, in the
@@ -583,33 +587,49 @@ pub async fn set_locale(locale: String) -> Result<Locale, AppError> {
 pub async fn request_password_reset(email: String) -> Result<(), AppError> {
     let state = AppState::get()?;
     let email = Email::parse(&email)?;
-    let now = state.clock.now();
-    let holder = match repo::holder(&state.db, &email).await? {
-        repo::Holder::Nobody => None,
-        repo::Holder::Unverified(user) | repo::Holder::Verified(user) => Some(user),
-    };
-    if let Some(user) = holder {
-        let token = session::new_token();
-        let locale = crate::notify::repo::locale_of(&state.db, &user).await?;
-        let s = locale.strings();
-        let link = format!("{}/reset-password?token={token}", state.auth.public_origin);
-        let mail = crate::notify::repo::OutgoingMail {
-            to: email.as_str().to_string(),
-            subject: s.mail_reset_subject.into(),
-            body: s.mail_reset_body.replace("{link}", &link),
-        };
-        let expires = now + Duration::hours(RESET_HOURS);
-        let hash = session::hash_token(&token);
-        match repo::create_reset(&state.db, &user, &hash, expires, &mail, client_ip(), now).await {
-            // Its links for this hour are spent: told nothing different.
-            Err(AppError::Invalid {
-                problem: Problem::TryAgain,
-            }) => {}
-            other => other?,
+    let ip = client_ip();
+    // The answer does not wait for the work: how long it took would tell whether the
+    // address has an account. The link is made and queued (or not) in the background.
+    tokio::spawn(async move {
+        if let Err(e) = send_reset_link(&state, &email, ip).await {
+            tracing::warn!(error = %e, "could not send a password-reset link");
         }
-    }
+    });
     leptos_axum::redirect("/forgot-password?sent=1");
     Ok(())
+}
+
+/// The work behind [`request_password_reset`], for an address that has an account.
+#[cfg(feature = "ssr")]
+async fn send_reset_link(
+    state: &AppState,
+    email: &Email,
+    ip: Option<String>,
+) -> Result<(), AppError> {
+    let now = state.clock.now();
+    let user = match repo::holder(&state.db, email).await? {
+        repo::Holder::Nobody => return Ok(()),
+        repo::Holder::Unverified(user) | repo::Holder::Verified(user) => user,
+    };
+    let token = session::new_token();
+    let s = crate::notify::repo::locale_of(&state.db, &user)
+        .await?
+        .strings();
+    let link = format!("{}/reset-password?token={token}", state.auth.public_origin);
+    let mail = crate::notify::repo::OutgoingMail {
+        to: email.as_str().to_string(),
+        subject: s.mail_reset_subject.into(),
+        body: s.mail_reset_body.replace("{link}", &link),
+    };
+    let expires = now + Duration::hours(RESET_HOURS);
+    let hash = session::hash_token(&token);
+    match repo::create_reset(&state.db, &user, &hash, expires, &mail, ip, now).await {
+        // Its links for this hour are spent.
+        Err(AppError::Invalid {
+            problem: Problem::TryAgain,
+        }) => Ok(()),
+        other => other,
+    }
 }
 
 /// Sets a new password with a mailed link: once, within its hour; every session of the
@@ -623,18 +643,19 @@ pub async fn reset_password(token: String, new_password: String) -> Result<(), A
     }
     let password = Password::parse(&new_password)?;
     refuse_common(&password)?;
-    let hash = state.hasher.hash(&password).await?;
     let now = state.clock.now();
-    let user = repo::reset_password(
-        &state.db,
-        &session::hash_token(token),
-        &hash,
-        client_ip(),
-        now,
-    )
-    .await?;
+    let token_hash = session::hash_token(token);
+    // A cheap look first, so a made-up link costs no password hash (the transaction below
+    // checks again: this is not what decides).
+    if !repo::reset_link_open(&state.db, &token_hash, now).await? {
+        return Err(Problem::TokenInvalid.into());
+    }
+    let hash = state.hasher.hash(&password).await?;
+    let user = repo::reset_password(&state.db, &token_hash, &hash, client_ip(), now).await?;
     state.sessions.forget_user(&user);
     state.live_sockets.end(&user.0, EndSockets::All);
+    // The link reached its address: that confirms it, as the confirmation link would have.
+    repo::mark_email_verified(&state.db, &user, now).await?;
     leptos_axum::redirect("/signin?reset=1");
     Ok(())
 }

@@ -382,6 +382,8 @@ pub async fn change_password(
         "BEGIN TRANSACTION;
          UPDATE $user SET password_hash = $hash, updated_at = $now;
          DELETE session WHERE user = $user AND token_hash != $keep;
+         UPDATE email_token SET used_at = $now
+            WHERE user = $user AND purpose = 'reset_password' AND used_at = NONE;
          COMMIT TRANSACTION;",
     )
     .bind(("user", user_record(user)))
@@ -705,6 +707,9 @@ pub async fn create_reset(
     write_with_retry("create reset", Problem::TryAgain, || {
         db.query(
             "BEGIN TRANSACTION;
+             -- Touches the account, so two requests at once conflict and one retries (and
+             -- then counts the other's link): the hourly allowance holds under a burst.
+             UPDATE $user SET updated_at = updated_at;
              LET $recent = count(SELECT id FROM email_token
                 WHERE user = $user AND purpose = 'reset_password' AND created_at > $hour_ago);
              IF $recent >= $max { THROW 'pw:try_again' };
@@ -733,6 +738,25 @@ pub async fn create_reset(
         .into_future()
     })
     .await
+}
+
+/// True while a reset link can still be used (known, unused, unexpired).
+pub async fn reset_link_open(
+    db: &Db,
+    token_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, AppError> {
+    let mut res = db
+        .query(
+            "RETURN count(SELECT id FROM email_token WHERE token_hash = $hash
+                AND purpose = 'reset_password' AND used_at = NONE AND expires_at > $now) > 0",
+        )
+        .bind(("hash", token_hash.to_string()))
+        .bind(("now", now))
+        .await
+        .map_err(internal("reset link"))?;
+    let open: Option<bool> = res.take(0).map_err(internal("reset link"))?;
+    Ok(open.unwrap_or(false))
 }
 
 /// Uses a reset link once: sets the new password, ends every session of the account and

@@ -34,6 +34,8 @@ pub struct NotifyStrings {
     pub digest_intro: &'static str,
     /// `{n}`: how many notifications the summary holds.
     pub digest_subject: &'static str,
+    /// A notification this version cannot put in words.
+    pub unknown: &'static str,
 }
 
 pub static NOTIFY_EN: NotifyStrings = NotifyStrings {
@@ -60,6 +62,7 @@ pub static NOTIFY_EN: NotifyStrings = NotifyStrings {
     mail_choose: "Choose which e-mails you get:",
     digest_intro: "What happened on Pairwise since your last summary:",
     digest_subject: "Pairwise: your daily summary ({n} new)",
+    unknown: "Something new happened on Pairwise.",
 };
 
 pub static NOTIFY_ZH_HANS: NotifyStrings = NotifyStrings {
@@ -86,6 +89,7 @@ pub static NOTIFY_ZH_HANS: NotifyStrings = NotifyStrings {
     mail_choose: "选择你要接收的邮件：",
     digest_intro: "自上次摘要以来 Pairwise 上的新动态：",
     digest_subject: "Pairwise：你的每日摘要（{n} 条新消息）",
+    unknown: "Pairwise 上有新动态。",
 };
 
 impl NotifyStrings {
@@ -238,6 +242,8 @@ pub fn render(notice: &Notice, locale: Locale) -> String {
             };
             format!("{} {name}", words.badge_earned)
         }
+        // A key from a newer version (during a rolling upgrade) with no stored words.
+        Notice::Legacy { text } if text.is_empty() => locale.strings().notify.unknown.into(),
         Notice::Legacy { text } => text.clone(),
     }
 }

@@ -286,7 +286,11 @@ async fn snapshot(state: &AppState, room: &str, pair: &mut PairState) {
             pair.bytes_since_snapshot = 0;
         }
         // The log still has everything: a failed snapshot only makes the next load longer.
-        Err(e) => tracing::warn!(room, error = %e, "could not store a shared-code snapshot"),
+        // No fold either: a reload needs every step after the stored snapshot.
+        Err(e) => {
+            tracing::warn!(room, error = %e, "could not store a shared-code snapshot");
+            return;
+        }
     }
     let too_long = pair.seq > pair.base_seq + state.rooms.code_log_steps + COMPACT_EVERY;
     let maybe_heavy = pair
@@ -328,18 +332,20 @@ async fn fold(
     } else {
         from
     };
-    let to = by_steps.max(by_bytes);
-    pair.log_bytes = Some(
-        sizes
-            .iter()
-            .take_while(|(seq, _)| *seq > to)
-            .map(|(_, n)| n)
-            .sum(),
-    );
+    // Never past the stored snapshot: a reload starts there and needs every step after it.
+    let to = by_steps.max(by_bytes).min(pair.snapshot_seq);
+    let kept: u64 = sizes
+        .iter()
+        .take_while(|(seq, _)| *seq > to)
+        .map(|(_, n)| n)
+        .sum();
     if to <= from {
         pair.base_seq = from;
+        pair.log_bytes = Some(kept);
         return Ok(());
     }
+    // Counted again at the next check if this fold does not complete.
+    pair.log_bytes = None;
     let mut doc = SharedDoc::from_snapshot(&base).map_err(|r| {
         tracing::error!(
             room,
@@ -355,6 +361,7 @@ async fn fold(
     }
     repo::fold(&state.db, room, from, to, &doc.snapshot()).await?;
     pair.base_seq = to;
+    pair.log_bytes = Some(kept);
     Ok(())
 }
 
@@ -494,7 +501,14 @@ async fn seed_in(
     if pair.doc.text() != text {
         let update = pair.doc.replace_text(text);
         match repo::append(&state.db, room, None, &update, state.clock.now()).await {
-            Ok(seq) => pair.seq = seq,
+            Ok(seq) => {
+                pair.seq = seq;
+                let stored = base64_len(update.len());
+                pair.bytes_since_snapshot += stored;
+                if let Some(b) = pair.log_bytes.as_mut() {
+                    *b += stored;
+                }
+            }
             Err(e) => {
                 *slot = None;
                 return Err(e);
