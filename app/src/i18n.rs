@@ -501,6 +501,11 @@ pub fn time_label(locale: Locale, t: chrono::DateTime<chrono::Utc>, tz: chrono_t
     }
 }
 
+/// A stored IANA zone name as a zone; one that no longer parses reads as UTC.
+pub fn zone_named(name: &str) -> chrono_tz::Tz {
+    name.parse().unwrap_or(chrono_tz::UTC)
+}
+
 /// A weekday's short name in `locale`.
 pub fn weekday_short(locale: Locale, day: chrono::Weekday) -> &'static str {
     const EN: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];

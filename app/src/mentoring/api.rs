@@ -35,7 +35,7 @@ pub mod backend {
     };
 
     pub fn zone(name: &str) -> Tz {
-        name.parse().unwrap_or(chrono_tz::UTC)
+        crate::i18n::zone_named(name)
     }
 
     pub async fn caller_zone(state: &AppState, who: &Authenticated) -> Result<Tz, AppError> {

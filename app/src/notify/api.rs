@@ -14,7 +14,7 @@ use crate::{
 #[cfg(feature = "ssr")]
 use crate::{
     accounts::session::require_user,
-    i18n::{initial_locale, time_label},
+    i18n::{initial_locale, time_label, zone_named},
     ids::is_record_key,
     notify::{
         model::{EmailMode, NoticeKind, email_mode},
@@ -31,7 +31,7 @@ pub async fn get_notifications() -> Result<(Vec<NotificationView>, u32), AppErro
     let who = require_user().await?;
     let locale = initial_locale();
     let (rows, zone) = repo::notifications(&state.db, &who.user.id).await?;
-    let tz: chrono_tz::Tz = zone.parse().unwrap_or(chrono_tz::UTC);
+    let tz = zone_named(&zone);
     let list = rows
         .into_iter()
         .map(|n| NotificationView {

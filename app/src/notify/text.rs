@@ -2,10 +2,8 @@
 //! [`Notice`] rendered for a reader. A new message key makes the compiler ask for its
 //! sentence in each language here.
 
-use chrono_tz::Tz;
-
 use crate::{
-    i18n::{Locale, time_label},
+    i18n::{Locale, time_label, zone_named},
     notify::model::{EmailMode, Notice, NoticeKind, Soon},
 };
 
@@ -118,7 +116,7 @@ impl NotifyStrings {
 /// The notice as one sentence in `locale`.
 pub fn render(notice: &Notice, locale: Locale) -> String {
     let when = |at: &chrono::DateTime<chrono::Utc>, zone: &str| {
-        let tz: Tz = zone.parse().unwrap_or(chrono_tz::UTC);
+        let tz = zone_named(zone);
         format!("{} ({})", time_label(locale, *at, tz), tz.name())
     };
     let zh = locale == Locale::ZhHans;
