@@ -47,4 +47,15 @@ test('each page loads only the WebAssembly chunk its islands are in', async ({ p
   expect(wasm(urls)).toHaveLength(1);
   expect(wasm(urls)[0]).toMatch(/^\/pkg\/exercise\.[0-9a-f]{10}\.wasm$/);
   expect(urls.filter((u) => /^\/editor\/codemirror\.[0-9a-f]{10}\.js$/.test(u))).toHaveLength(1);
+  // The editor fetches its own grammar and nothing else: no other language, no shared-editing code.
+  const host = page.locator('.code-editor').first();
+  expect(await host.evaluate((h) => (h as any).__pairwiseEditor.languageReady)).toBe(true);
+  const chunks = [...new Set(urls.filter((u) => u.startsWith('/editor/chunks/')))];
+  expect(chunks.filter((u) => /\/javascript-[A-Z0-9]+\.js$/.test(u))).toHaveLength(1);
+  expect(chunks.filter((u) => /\/(collab|python|rust|html|css|sql)-/.test(u))).toEqual([]);
+  // Everything the editor imports up front was asked for by the page itself (modulepreload),
+  // not discovered one import at a time.
+  const preloaded = await page.locator('link[rel=modulepreload]').evaluateAll((ls) =>
+    ls.map((l) => new URL((l as HTMLLinkElement).href).pathname));
+  for (const u of chunks) expect(preloaded, u).toContain(u);
 });

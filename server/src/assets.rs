@@ -9,6 +9,13 @@
 //!
 //! The build writes brotli and gzip copies beside the big files (`.ci/site.mjs`); the one the
 //! browser accepts is sent as it is, so nothing is compressed per request.
+//!
+//! The code editor is ES modules split by esbuild: the entry (`editor/codemirror.js`, linked
+//! by its versioned address) and chunks it imports by the names esbuild gave them
+//! (`editor/chunks/<name>-<HASH>.js`, the hash already of their content). A chunk must be
+//! fetched at exactly the address its import names (another address would be a second copy of
+//! the module), so those names are the ones cached for good. The table of what each module
+//! imports lets a page preload a module with everything under it in one round trip.
 
 use std::{
     collections::HashMap,
@@ -90,6 +97,55 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
 /// build's copies.
 const COMPRESS_AT_LOAD: usize = 1 << 20;
 
+/// esbuild's chunks of the editor: their names carry a hash of their content.
+const EDITOR_CHUNKS: &str = "editor/chunks/";
+
+/// The relative specifiers of a module's static imports (`import … from "./x.js"`,
+/// `import "./x.js"`; not `import("./x.js")`, which loads on demand).
+fn static_imports(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    for keyword in ["from", "import"] {
+        let mut rest = text;
+        while let Some(i) = rest.find(keyword) {
+            rest = &rest[i + keyword.len()..];
+            let after = rest.trim_start();
+            let Some(quote) = after.chars().next().filter(|c| matches!(c, '"' | '\'')) else {
+                continue;
+            };
+            let body = &after[1..];
+            if let Some(end) = body.find(quote) {
+                let spec = &body[..end];
+                if spec.starts_with("./") || spec.starts_with("../") {
+                    out.push(spec);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// `editor/codemirror.js` + `./chunks/a.js` → `editor/chunks/a.js`.
+fn resolve(importer: &str, spec: &str) -> String {
+    let mut parts: Vec<&str> = importer.split('/').collect();
+    parts.pop();
+    for segment in spec.split('/') {
+        match segment {
+            "." => {}
+            ".." => {
+                parts.pop();
+            }
+            s => parts.push(s),
+        }
+    }
+    parts.join("/")
+}
+
+/// `editor/chunks/javascript-5X7DWJ4S.js` → `javascript`.
+fn chunk_name(rel: &str) -> Option<&str> {
+    let file = rel.strip_prefix(EDITOR_CHUNKS)?.strip_suffix(".js")?;
+    Some(file.rsplit_once('-').map_or(file, |(name, _hash)| name))
+}
+
 fn brotli(raw: &[u8]) -> Option<Bytes> {
     let mut out = Vec::new();
     let params = brotli::enc::BrotliEncoderParams {
@@ -137,6 +193,7 @@ impl Assets {
             .partition(|p| rel_of(p).contains("/snippets/"));
         let mut assets = Assets::default();
         let mut renames = Vec::new();
+        let mut modules = HashMap::new();
         for path in &snippets {
             let raw = std::fs::read(path)?;
             let rel = rel_of(path);
@@ -168,10 +225,45 @@ impl Assets {
                     rewritten = true;
                 }
             }
+            if rel.starts_with("editor/") && rel.ends_with(".js") {
+                let imports = static_imports(&String::from_utf8_lossy(&raw))
+                    .into_iter()
+                    .map(|spec| resolve(&rel, spec))
+                    .collect::<Vec<_>>();
+                modules.insert(rel.clone(), imports);
+            }
             assets.add(&rel, path, raw, rewritten);
         }
+        assets.link_modules(&modules);
         tracing::info!(files = assets.urls.len(), "static files loaded");
         Ok(assets)
+    }
+
+    /// For each editor module, every address loading it fetches (see the module comment): the
+    /// entry under its logical path, a named chunk as `/editor/chunks/<name>`.
+    fn link_modules(&mut self, imports: &HashMap<String, Vec<String>>) {
+        for rel in imports.keys() {
+            let key = match chunk_name(rel) {
+                Some("chunk") => continue, // shared code, only ever loaded by another module
+                Some(name) => format!("/{EDITOR_CHUNKS}{name}"),
+                None => format!("/{rel}"),
+            };
+            let (mut seen, mut todo, mut addresses) = (Vec::new(), vec![rel.clone()], Vec::new());
+            while let Some(module) = todo.pop() {
+                if seen.contains(&module) {
+                    continue;
+                }
+                let logical = format!("/{module}");
+                addresses.push(if module.starts_with(EDITOR_CHUNKS) {
+                    logical
+                } else {
+                    self.urls.get(&logical).unwrap_or(logical)
+                });
+                todo.extend(imports.get(&module).into_iter().flatten().cloned());
+                seen.push(module);
+            }
+            self.urls.set_module(key, addresses);
+        }
     }
 
     /// Registers one file under its plain and its versioned address; returns the latter.
@@ -205,7 +297,8 @@ impl Assets {
             })
         };
         let hashed = format!("/{}", versioned(rel, &hash));
-        self.by_path.insert(format!("/{rel}"), make(false));
+        self.by_path
+            .insert(format!("/{rel}"), make(rel.starts_with(EDITOR_CHUNKS)));
         self.by_path.insert(hashed.clone(), make(true));
         self.urls.insert(format!("/{rel}"), hashed.clone());
         hashed
@@ -394,6 +487,62 @@ mod tests {
         std::fs::write(&snippet, "export const a = 2;").expect("snippet");
         let second = Assets::load(dir.path()).expect("loaded");
         assert_ne!(second.urls().get("/pkg/lite.js"), Some(glue));
+    }
+
+    #[test]
+    fn an_editor_module_preloads_everything_it_imports_and_chunks_are_cached_for_good() {
+        let dir = site();
+        let chunks = dir.path().join("editor/chunks");
+        std::fs::create_dir_all(&chunks).expect("dir");
+        std::fs::write(
+            dir.path().join("editor/codemirror.js"),
+            r#"import{a as b}from"./chunks/chunk-AAAA1111.js";import"./chunks/chunk-BBBB2222.js";const l=()=>import("./chunks/javascript-CCCC3333.js");"#,
+        )
+        .expect("entry");
+        std::fs::write(chunks.join("chunk-AAAA1111.js"), "export const a=1;").expect("chunk");
+        std::fs::write(
+            chunks.join("chunk-BBBB2222.js"),
+            r#"import { a } from "./chunk-AAAA1111.js"; a;"#,
+        )
+        .expect("chunk");
+        std::fs::write(
+            chunks.join("javascript-CCCC3333.js"),
+            r#"import{a}from"./chunk-DDDD4444.js";export{a as grammar};"#,
+        )
+        .expect("chunk");
+        std::fs::write(chunks.join("chunk-DDDD4444.js"), "export const a=2;").expect("chunk");
+        let assets = Assets::load(dir.path()).expect("loaded");
+        let urls = assets.urls();
+
+        let entry = urls.get("/editor/codemirror.js").expect("entry");
+        let mut core = urls.module("/editor/codemirror.js").to_vec();
+        assert_eq!(core.first(), Some(&entry), "the entry, at its versioned address, first");
+        core.sort();
+        assert_eq!(
+            core,
+            [
+                "/editor/chunks/chunk-AAAA1111.js".to_string(),
+                "/editor/chunks/chunk-BBBB2222.js".into(),
+                entry.clone(),
+            ],
+            "static imports at the addresses they name, once each; never the on-demand chunk"
+        );
+        assert_eq!(
+            urls.module("/editor/chunks/javascript"),
+            [
+                "/editor/chunks/javascript-CCCC3333.js".to_string(),
+                "/editor/chunks/chunk-DDDD4444.js".into()
+            ]
+        );
+        assert!(urls.module("/editor/chunks/chunk").is_empty());
+        // A chunk's own name is its content's: cached for good there.
+        let res = get(&assets, "/editor/chunks/javascript-CCCC3333.js", "");
+        assert_eq!(
+            res.headers()[header::CACHE_CONTROL],
+            "public, max-age=31536000, immutable"
+        );
+        let res = get(&assets, "/editor/codemirror.js", "");
+        assert_eq!(res.headers()[header::CACHE_CONTROL], "no-cache");
     }
 
     #[test]

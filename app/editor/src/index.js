@@ -1,13 +1,16 @@
 // Pairwise code editor: CodeMirror 6 behind a small API, bundled by esbuild (see ../editor.mk)
-// into one self-contained ES module, public/editor/codemirror.js (generated, gitignored).
-// The WASM front end loads it lazily with `import('/editor/codemirror.js')` and binds
-// `create` and the `Editor` methods through wasm_bindgen, so every argument is a plain value.
+// into minified ES modules: public/editor/codemirror.js, and the chunks it imports on demand
+// (one per language grammar, one for the shared editor's Yjs code) under public/editor/chunks/
+// (generated, gitignored). The WASM front end loads it lazily with
+// `import('/editor/codemirror.js')` and binds `create` and the `Editor` methods through
+// wasm_bindgen, so every argument is a plain value.
 //
 // All CodeMirror packages are pinned exactly in app/package.json. Anything that must share
-// CodeMirror's state with this editor later (the Yjs binding `y-codemirror.next` for pair
-// programming) has to be imported HERE and bundled into this same file: a second copy of
-// @codemirror/state or @codemirror/view in another bundle breaks CodeMirror's instanceof
-// checks ("Unrecognized extension value ... multiple instances of @codemirror/state").
+// CodeMirror's state with this editor (the Yjs binding `y-codemirror.next` for pair
+// programming) has to be imported from THIS build, statically or by a dynamic import that
+// esbuild splits: the chunks share one copy of @codemirror/state and @codemirror/view. A second
+// copy in another bundle breaks CodeMirror's instanceof checks ("Unrecognized extension value
+// ... multiple instances of @codemirror/state").
 //
 // Styling: all CSS goes through CodeMirror's own theming (EditorView.theme/baseTheme), which
 // style-mod writes into ONE <style> element at the start of <head> (a Document has a head, so
@@ -54,36 +57,39 @@ import { defaultKeymap, history, historyKeymap, indentWithTab } from "@codemirro
 import { highlightSelectionMatches, searchKeymap } from "@codemirror/search";
 import { closeBrackets, closeBracketsKeymap } from "@codemirror/autocomplete";
 import { tags as t } from "@lezer/highlight";
-import { Collab, Replay } from "./collab.js";
-import { javascript } from "@codemirror/lang-javascript";
-import { python } from "@codemirror/lang-python";
-import { rust } from "@codemirror/lang-rust";
-import { html } from "@codemirror/lang-html";
-import { css } from "@codemirror/lang-css";
-import { sql } from "@codemirror/lang-sql";
 
 /** Bundle version: bump when this file or the pinned CodeMirror versions change. */
 export const version =
-  "pairwise-editor 1.1.0 (@codemirror/view 6.43.15, @codemirror/state 6.7.6, yjs 13.6.33, y-codemirror.next 0.3.6)";
+  "pairwise-editor 1.2.0 (@codemirror/view 6.43.15, @codemirror/state 6.7.6, yjs 13.6.33, y-codemirror.next 0.3.6)";
 
 // ---------------------------------------------------------------------------------------------
 // Languages
 
+// Each grammar is a chunk of its own (esbuild splits at every dynamic import; the files under
+// lang/ give the chunks names the server can find them by, to preload the one a page uses),
+// fetched when an editor first needs it: an exercise page downloads CodeMirror and its one language, never the
+// five others or the shared-editing code. The editor works as plain text until the grammar
+// arrives, then highlights without losing anything typed meanwhile.
 const LANGUAGES = {
-  javascript: () => [javascript(), indentUnit.of("  ")],
-  python: () => [python(), indentUnit.of("    ")],
-  rust: () => [rust(), indentUnit.of("    ")],
-  html: () => [html(), indentUnit.of("  ")],
-  css: () => [css(), indentUnit.of("  ")],
-  sql: () => [sql(), indentUnit.of("  ")],
+  javascript: { indent: "  ", load: () => import("./lang/javascript.js") },
+  python: { indent: "    ", load: () => import("./lang/python.js") },
+  rust: { indent: "    ", load: () => import("./lang/rust.js") },
+  html: { indent: "  ", load: () => import("./lang/html.js") },
+  css: { indent: "  ", load: () => import("./lang/css.js") },
+  sql: { indent: "  ", load: () => import("./lang/sql.js") },
 };
 const ALIASES = { js: "javascript", py: "python", rs: "rust", htm: "html" };
 
-/** The extension for `lang`; an unknown name (or "text"/"") gives a plain-text editor. */
-function languageExtension(lang) {
+/** The language entry for `lang`, or null for an unknown name (or "text"/""): plain text. */
+function languageOf(lang) {
   const key = String(lang || "").toLowerCase();
-  const make = LANGUAGES[ALIASES[key] || key];
-  return make ? make() : [indentUnit.of("    ")];
+  return LANGUAGES[ALIASES[key] || key] || null;
+}
+
+/** What the editor has before (or without) the grammar: the language's indentation. */
+function indentOf(lang) {
+  const spec = languageOf(lang);
+  return indentUnit.of(spec ? spec.indent : "    ");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -259,7 +265,7 @@ export class Editor {
         spellcheck: "false",
         "aria-label": String(label || "Code editor"),
       }),
-      this._language.of(languageExtension(language)),
+      this._language.of(indentOf(language)),
       this._theme.of(themeExtension(this._isDark)),
       this._readOnly.of(readOnlyExtension(this._isReadOnly)),
       markField,
@@ -277,6 +283,25 @@ export class Editor {
       parent,
       state: EditorState.create({ doc: String(doc ?? ""), extensions }),
     });
+    /** Settles once the language's grammar is in place (or known to be unavailable). */
+    this.languageReady = this._loadLanguage(language);
+  }
+
+  _loadLanguage(lang) {
+    const spec = languageOf(lang);
+    if (!spec) return Promise.resolve(false);
+    return spec.load().then(
+      ({ grammar }) => {
+        // The language may have changed, or the editor gone, while the chunk was on its way.
+        if (this._lang !== lang || this._destroyed) return false;
+        this.view.dispatch({ effects: this._language.reconfigure([grammar(), indentOf(lang)]) });
+        return true;
+      },
+      (e) => {
+        console.warn("no syntax highlighting for", lang, e);
+        return false;
+      },
+    );
   }
 
   /** The whole document text. */
@@ -321,7 +346,8 @@ export class Editor {
   setLanguage(lang) {
     if (lang === this._lang) return;
     this._lang = lang;
-    this.view.dispatch({ effects: this._language.reconfigure(languageExtension(lang)) });
+    this.view.dispatch({ effects: this._language.reconfigure(indentOf(lang)) });
+    this.languageReady = this._loadLanguage(lang);
   }
 
   focus() {
@@ -329,6 +355,7 @@ export class Editor {
   }
 
   destroy() {
+    this._destroyed = true;
     this._onChange = null;
     this.view.destroy();
   }
@@ -358,9 +385,11 @@ export function create(parent, doc, language, readOnly, dark, label, onChange, n
 
 /**
  * A shared (pair-programming) editor in `parent`: a Collab whose `editor` is an Editor and
- * whose `receive`/`connected`/`disconnected` carry the Yjs protocol (see collab.js).
+ * whose `receive`/`connected`/`disconnected` carry the Yjs protocol (see collab.js). Yjs is a
+ * chunk of its own, fetched only by the pages that share an editor: the result is a Promise.
  */
-export function createCollab(parent, language, dark, label, nonce, name) {
+export async function createCollab(parent, language, dark, label, nonce, name) {
+  const { Collab } = await import("./collab.js");
   return new Collab(
     (extensions) => new Editor(parent, "", language, false, dark, label, null, nonce, { extensions, history: false }),
     name,
@@ -369,8 +398,9 @@ export function createCollab(parent, language, dark, label, nonce, name) {
 
 /**
  * A read-only editor replaying `steps` (`[{update: base64}]`) from `base` (base64, the document
- * before the first step, or null); `seek(k)` shows step k.
+ * before the first step, or null); `seek(k)` shows step k. A Promise, like createCollab.
  */
-export function createReplay(parent, steps, base, language, dark, label, nonce) {
+export async function createReplay(parent, steps, base, language, dark, label, nonce) {
+  const { Replay } = await import("./collab.js");
   return new Replay(new Editor(parent, "", language, true, dark, label, null, nonce), steps, base);
 }

@@ -93,7 +93,7 @@ pub fn ExercisePanel(lesson_id: String) -> impl IntoView {
             {move || Suspend::new(async move {
                 match exercise.await {
                     Err(e) => view! { <crate::ui::layout::PageError error=e testid="exercise-error"/> }.into_any(),
-                    Ok(x) => view! { <EditorPreload/><ExerciseWorkbench exercise=x/> }.into_any(),
+                    Ok(x) => view! { <EditorPreload language="javascript"/><ExerciseWorkbench exercise=x/> }.into_any(),
                 }
             })}
         </Suspense>

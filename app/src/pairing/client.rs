@@ -13,13 +13,16 @@ use web_sys::js_sys;
 #[wasm_bindgen(inline_js = "
 function dark() { return !!(window.matchMedia && window.matchMedia('(prefers-color-scheme: dark)').matches); }
 export function collab_mount(host, language, label, name, onReady, onPeers) {
-  import(document.getElementById('editor-bundle')?.href || '/editor/codemirror.js').then((m) => {
-    if (!host.isConnected) { onReady(null); return; }
-    const c = m.createCollab(host, language, dark(), label, null, name);
-    c.awareness.on('change', () => onPeers(c.peers()));
-    host.__pairwiseCollab = c; // the browser tests and the latency benchmark read the text here
-    onReady(c);
-  }).catch((e) => { console.warn('shared editor unavailable', e); onReady(null); });
+  // The shared editor's Yjs code is a chunk of the editor build: createCollab is a Promise.
+  import(document.getElementById('editor-bundle')?.href || '/editor/codemirror.js')
+    .then((m) => host.isConnected ? m.createCollab(host, language, dark(), label, null, name) : null)
+    .then((c) => {
+      if (c && !host.isConnected) { c.destroy(); c = null; }
+      if (!c) { onReady(null); return; }
+      c.awareness.on('change', () => onPeers(c.peers()));
+      host.__pairwiseCollab = c; // the browser tests and the latency benchmark read the text here
+      onReady(c);
+    }).catch((e) => { console.warn('shared editor unavailable', e); onReady(null); });
 }
 export function collab_connected(c, send) { c.connected(send); }
 export function collab_disconnected(c) { c.disconnected(); }
@@ -30,10 +33,10 @@ export function collab_value(c) { return c.value(); }
 export function collab_language(c, lang) { c.editor.setLanguage(lang); }
 export function collab_destroy(c) { c.destroy(); }
 export function replay_mount(host, steps, base, language, label, onReady) {
-  import(document.getElementById('editor-bundle')?.href || '/editor/codemirror.js').then((m) => {
-    if (!host.isConnected) { onReady(null); return; }
-    onReady(m.createReplay(host, steps, base, language, dark(), label, null));
-  }).catch((e) => { console.warn('replay unavailable', e); onReady(null); });
+  import(document.getElementById('editor-bundle')?.href || '/editor/codemirror.js')
+    .then((m) => host.isConnected ? m.createReplay(host, steps, base, language, dark(), label, null) : null)
+    .then((r) => onReady(r && host.isConnected ? r : null))
+    .catch((e) => { console.warn('replay unavailable', e); onReady(null); });
 }
 export function replay_seek(r, k) { r.seek(k); }
 ")]

@@ -310,7 +310,7 @@ pub fn ReplayPage() -> impl IntoView {
                     crate::rooms::pages::respond_with(e.status_code());
                     view! { <p class="form-error" role="alert" data-testid="replay-error">{e.message(locale.get())}</p> }.into_any()
                 }
-                Ok(view) => view! { <crate::ui::editor::EditorPreload/><ReplayPlayer view/> }.into_any(),
+                Ok(view) => view! { <crate::ui::editor::EditorPreload language=view.language.key() shared=true/><ReplayPlayer view/> }.into_any(),
             })}
         </Suspense>
     }

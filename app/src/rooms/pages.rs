@@ -164,7 +164,7 @@ pub fn RoomPage() -> impl IntoView {
                 match room.await {
                     Ok(RoomAccess::Member(view)) => view! {
                         <Title text=view.title.clone()/>
-                        <crate::ui::editor::EditorPreload/>
+                        <crate::ui::editor::EditorPreload language=view.code.language.key() shared=true/>
                         <LiveRoom room=*view/>
                     }.into_any(),
                     Ok(RoomAccess::NotInvited) => {

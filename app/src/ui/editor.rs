@@ -6,13 +6,31 @@
 
 use leptos::prelude::*;
 
-/// In `<head>` of a page with an editor: fetches the editor bundle (at its versioned address)
-/// while the page's WASM loads, and tells the editor where the bundle is. Rendered by the
-/// server page around the island, never inside one.
+/// In `<head>` of a page with an editor: fetches the editor's modules (the entry at its
+/// versioned address, and everything it imports) while the page's WASM loads, and tells the
+/// editor where the entry is. `language` also fetches that language's grammar, `shared` the
+/// shared editor's code (both otherwise load on demand). Rendered by the server page around the
+/// island, never inside one.
 #[component]
-pub fn EditorPreload() -> impl IntoView {
-    let href = crate::ui::assets::asset_url("/editor/codemirror.js");
-    view! { <leptos_meta::Link rel="modulepreload" id="editor-bundle" href=href/> }
+pub fn EditorPreload(
+    #[prop(optional)] language: Option<&'static str>,
+    #[prop(optional)] shared: bool,
+) -> impl IntoView {
+    use crate::ui::assets::{asset_url, module_addresses};
+    let entry = asset_url("/editor/codemirror.js");
+    let mut more = module_addresses("/editor/codemirror.js");
+    if let Some(language) = language {
+        more.extend(module_addresses(&format!("/editor/chunks/{language}")));
+    }
+    if shared {
+        more.extend(module_addresses("/editor/chunks/collab"));
+    }
+    let mut seen = std::collections::HashSet::from([entry.clone()]);
+    more.retain(|a| seen.insert(a.clone()));
+    view! {
+        <leptos_meta::Link rel="modulepreload" id="editor-bundle" href=entry/>
+        {more.into_iter().map(|href| view! { <leptos_meta::Link rel="modulepreload" href=href/> }).collect_view()}
+    }
 }
 
 /// What a page may do with a mounted editor.

@@ -1,0 +1,2 @@
+// One grammar, its own chunk: see LANGUAGES in ../index.js.
+export { css as grammar } from "@codemirror/lang-css";
