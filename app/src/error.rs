@@ -86,6 +86,8 @@ pub enum Problem {
     NoMentor,
     WeightsInvalid,
     TryAgain,
+    /// The address was sent as many links as it may be in an hour.
+    TooManyMails,
 }
 
 impl Problem {
@@ -160,6 +162,7 @@ impl Problem {
             Problem::NotMentored => s.mentoring.err_not_mentored,
             Problem::MentorshipEnded => s.mentoring.err_mentorship_ended,
             Problem::EmailNotVerified => s.err_email_not_verified,
+            Problem::TooManyMails => s.err_too_many_mails,
             Problem::NoAttemptsLeft => s.courses.err_no_attempts_left,
             Problem::AttemptsInvalid => s.courses.err_attempts_invalid,
         }
@@ -244,6 +247,9 @@ impl AppError {
             AppError::Invalid {
                 problem: Problem::NotMentored | Problem::EmailNotVerified,
             } => 403,
+            AppError::Invalid {
+                problem: Problem::TooManyMails,
+            } => 429,
             AppError::Invalid { .. } | AppError::ExerciseInvalid { .. } => 422,
             AppError::Unauthenticated | AppError::WrongCredentials => 401,
             AppError::Forbidden | AppError::CrossOrigin => 403,

@@ -197,6 +197,7 @@ pub struct Strings {
     // Errors, in words a person can act on.
     pub err_email_invalid: &'static str,
     pub err_email_taken: &'static str,
+    pub err_too_many_mails: &'static str,
     pub err_email_not_verified: &'static str,
     pub sign_up_check_email: &'static str,
     pub err_password_short: &'static str,
@@ -326,6 +327,7 @@ pub static EN: Strings = Strings {
     footer: "Pairwise — self-hosted technical mentoring",
     err_email_invalid: "Enter an email address such as ada@example.org.",
     err_email_taken: "An account with this email already exists. Sign in instead, or use another email.",
+    err_too_many_mails: "We have sent this address three links in the last hour. Use the newest one in your inbox (check the spam folder too), or ask again in an hour.",
     err_email_not_verified: "Confirm your email address first: open the link we sent you, or ask for a new one on your profile page.",
     sign_up_check_email: "Almost there: we sent a message to the address you gave. Open its link to confirm your address and sign in. If you already have an account, sign in below.",
     err_password_short: "Choose a password of at least 8 characters.",
@@ -451,6 +453,7 @@ pub static ZH_HANS: Strings = Strings {
     footer: "Pairwise — 可自托管的技术导师平台",
     err_email_invalid: "请输入邮箱地址，例如 ada@example.org。",
     err_email_taken: "该邮箱已注册。请直接登录，或使用其他邮箱。",
+    err_too_many_mails: "过去一小时内我们已向该邮箱发送了三封链接邮件。请使用收件箱中最新的一封（也请查看垃圾邮件文件夹），或一小时后再试。",
     err_email_not_verified: "请先确认你的邮箱：打开我们发给你的链接，或在个人资料页重新申请。",
     sign_up_check_email: "就差一步：我们已向你填写的邮箱发送了一封邮件。打开其中的链接即可确认邮箱并登录。如果你已有账户，请在下方登录。",
     err_password_short: "密码至少需要 8 个字符。",

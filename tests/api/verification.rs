@@ -241,3 +241,68 @@ async fn an_unconfirmed_account_is_removed_after_seven_days_and_its_address_is_f
     assert_eq!(res.status(), StatusCode::OK);
     app.stop().await;
 }
+
+/// Mails queued for `email`.
+async fn mails_to(app: &TestApp, email: &str) -> i64 {
+    let n: Option<i64> = app
+        .state
+        .db
+        .query("count(SELECT id FROM outbox WHERE to = $to)")
+        .bind(("to", email.to_string()))
+        .await
+        .expect("outbox read")
+        .take(0)
+        .expect("count");
+    n.unwrap_or(0)
+}
+
+#[tokio::test]
+async fn nobody_can_fill_an_inbox_with_links_three_an_hour_whoever_asks() {
+    let clock = ManualClock::new();
+    let app = spawn_app_with_clock(clock.clone()).await;
+    let email = "inbox@example.org";
+    let who = unconfirmed(&app, email).await; // link 1
+    for _ in 0..2 {
+        let res = app.call(&who, "resend_verification", &[]).await;
+        assert_eq!(res.status(), StatusCode::OK);
+    }
+    assert_eq!(mails_to(&app, email).await, 3);
+    // The fourth is refused in words, and nothing is queued.
+    let res = app.call(&who, "resend_verification", &[]).await;
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(
+        body_json(res).await,
+        json!({"error": "invalid", "problem": "too_many_mails"})
+    );
+    // A stranger signing up again with the address answers as always, but sends nothing
+    // and changes nothing: the owner's password still works.
+    let stranger = app.browser();
+    let res = app
+        .sign_up_unconfirmed(&stranger, email, "the stranger's passphrase")
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(mails_to(&app, email).await, 3);
+    let res = app.sign_in(&app.browser(), email, GOOD).await;
+    assert_eq!(res.status(), StatusCode::OK, "the claim was not replaced");
+    // An hour later the owner may ask again, and the newest link confirms.
+    clock.advance(61 * 60);
+    let res = app.call(&who, "resend_verification", &[]).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(mails_to(&app, email).await, 4);
+    let who = app.browser();
+    assert_eq!(
+        app.sign_in(&who, email, GOOD).await.status(),
+        StatusCode::OK
+    );
+    confirm(&app, &who, email).await;
+
+    // A confirmed address is told of new sign-ups with it at most three times an hour.
+    for _ in 0..5 {
+        let res = app
+            .sign_up_unconfirmed(&app.browser(), email, "another passphrase here")
+            .await;
+        assert_eq!(res.status(), StatusCode::OK);
+    }
+    assert_eq!(mails_to(&app, email).await, 4 + 3);
+    app.stop().await;
+}

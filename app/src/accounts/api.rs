@@ -253,6 +253,11 @@ pub async fn sign_up(
                 state.live_sockets.end(&user.0, EndSockets::All);
             }
         }
+        // Told at most three times an hour, like the links: nobody fills an inbox through us.
+        repo::Holder::Verified(user)
+            if repo::recent_mails_of_kind(&state.db, &user, AuditKind::SignUpExisting, now)
+                .await?
+                >= repo::VERIFY_MAILS_PER_HOUR => {}
         repo::Holder::Verified(user) => {
             let owner_locale = crate::notify::repo::locale_of(&state.db, &user).await?;
             let note = existing_account_mail(&state, email.as_str(), owner_locale);
@@ -458,7 +463,8 @@ pub async fn change_password(
     Ok(())
 }
 
-/// Queues a new verification email for the caller.
+/// Queues a new verification email for the caller: at most
+/// [`repo::VERIFY_MAILS_PER_HOUR`] links an hour (sign-ups included), then 429 in words.
 #[server(endpoint = "resend_verification")]
 pub async fn resend_verification() -> Result<(), AppError> {
     let auth = require_user().await?;

@@ -180,24 +180,28 @@ pub async fn reclaim_unverified(
 ) -> Result<bool, AppError> {
     let res = db
         .query(
+            format!(
             "BEGIN TRANSACTION;
-             IF (SELECT VALUE email_verified FROM ONLY $user) = true { THROW 'confirmed' };
+             IF (SELECT VALUE email_verified FROM ONLY $user) = true {{ THROW 'confirmed' }};
+             {VERIFY_MAILS_SPENT};
              UPDATE $user SET display_name = $name, password_hash = $hash, locale = $locale,
                 updated_at = $now;
              DELETE session WHERE user = $user;
              UPDATE email_token SET used_at = $now WHERE user = $user AND used_at = NONE;
-             CREATE email_token CONTENT {
+             CREATE email_token CONTENT {{
                 token_hash: $verify, user: $user, purpose: 'verify_email', created_at: $now,
                 expires_at: $verify_expires
-             };
-             CREATE outbox CONTENT { to: $email, subject: $subject, body: $body, created_at: $now };
-             CREATE audit CONTENT { kind: 'sign_up', user: $user, email: $email, ip: $ip, at: $now };
-             COMMIT TRANSACTION;",
-        )
+             }};
+             CREATE outbox CONTENT {{ to: $email, subject: $subject, body: $body, created_at: $now }};
+             CREATE audit CONTENT {{ kind: 'sign_up', user: $user, email: $email, ip: $ip, at: $now }};
+             COMMIT TRANSACTION;"
+        ))
         .bind(("user", user_record(user)))
         .bind(("email", r.email.as_str().to_string()))
         .bind(("name", r.display_name.to_string()))
         .bind(("hash", r.password_hash.to_string()))
+        .bind(("hour_ago", now - chrono::Duration::hours(1)))
+        .bind(("max", VERIFY_MAILS_PER_HOUR))
         .bind(("locale", r.locale.tag()))
         .bind(("verify", r.verify_hash.to_string()))
         .bind(("verify_expires", r.verify_expires))
@@ -209,7 +213,13 @@ pub async fn reclaim_unverified(
         .map_err(internal("reclaim"))?;
     match fail_on_errors(res, "reclaim", Problem::EmailTaken) {
         Ok(()) => Ok(true),
-        Err(AppError::Internal) => Ok(false),
+        // Confirmed meanwhile, or its links for this hour are spent: nothing changed.
+        Err(
+            AppError::Internal
+            | AppError::Invalid {
+                problem: Problem::TooManyMails,
+            },
+        ) => Ok(false),
         Err(e) => Err(e),
     }
 }
@@ -643,25 +653,62 @@ pub async fn create_verification(
     mail: &OutgoingMail,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
-    db.query(
-        "BEGIN TRANSACTION;
-         CREATE email_token CONTENT {
-            token_hash: $hash, user: $user, purpose: 'verify_email', created_at: $now, expires_at: $expires
-         };
-         CREATE outbox CONTENT { to: $to, subject: $subject, body: $body, created_at: $now };
-         COMMIT TRANSACTION;",
-    )
-    .bind(("hash", token_hash.to_string()))
-    .bind(("user", user_record(user)))
-    .bind(("expires", expires_at))
-    .bind(("to", mail.to.clone()))
-    .bind(("subject", mail.subject.clone()))
-    .bind(("body", mail.body.clone()))
-    .bind(("now", now))
+    write_with_retry("create verification", Problem::TryAgain, || {
+        db.query(format!(
+            "BEGIN TRANSACTION;
+             -- Touches the account, so two requests at once conflict and one retries (and
+             -- then counts the other's link): the hourly allowance holds under a burst.
+             UPDATE $user SET updated_at = updated_at;
+             {VERIFY_MAILS_SPENT};
+             CREATE email_token CONTENT {{
+                token_hash: $hash, user: $user, purpose: 'verify_email', created_at: $now,
+                expires_at: $expires
+             }};
+             CREATE outbox CONTENT {{ to: $to, subject: $subject, body: $body, created_at: $now }};
+             COMMIT TRANSACTION;"
+        ))
+        .bind(("hash", token_hash.to_string()))
+        .bind(("user", user_record(user)))
+        .bind(("expires", expires_at))
+        .bind(("to", mail.to.clone()))
+        .bind(("subject", mail.subject.clone()))
+        .bind(("body", mail.body.clone()))
+        .bind(("hour_ago", now - chrono::Duration::hours(1)))
+        .bind(("max", VERIFY_MAILS_PER_HOUR))
+        .bind(("now", now))
+        .into_future()
+    })
     .await
-    .and_then(|r| r.check())
-    .map_err(internal("create verification"))?;
-    Ok(())
+}
+
+/// Links confirming an address one account may be sent in an hour, whoever asks (the owner
+/// resending, or anyone signing up again with an unconfirmed address): nobody can fill an
+/// inbox through Pairwise.
+pub const VERIFY_MAILS_PER_HOUR: i64 = 3;
+
+/// Throws `TooManyMails` inside a transaction when `$user` was sent `$max` confirmation links
+/// since `$hour_ago`.
+const VERIFY_MAILS_SPENT: &str = "IF count(SELECT id FROM email_token
+        WHERE user = $user AND purpose = 'verify_email' AND created_at > $hour_ago) >= $max
+        { THROW 'pw:too_many_mails' }";
+
+/// How many times in the hour before `now` the account was told that someone tried to sign
+/// up with its (confirmed) address.
+pub async fn recent_mails_of_kind(
+    db: &Db,
+    user: &UserId,
+    kind: AuditKind,
+    now: DateTime<Utc>,
+) -> Result<i64, AppError> {
+    let mut res = db
+        .query("count(SELECT id FROM audit WHERE user = $user AND kind = $kind AND at > $hour_ago)")
+        .bind(("user", user_record(user)))
+        .bind(("kind", kind.key()))
+        .bind(("hour_ago", now - chrono::Duration::hours(1)))
+        .await
+        .map_err(internal("recent mails"))?;
+    let n: Option<i64> = res.take(0).map_err(internal("recent mails"))?;
+    Ok(n.unwrap_or(0))
 }
 
 /// Uses a verification token once: marks it used and returns its user, or `None` when the
