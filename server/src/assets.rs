@@ -516,7 +516,11 @@ mod tests {
 
         let entry = urls.get("/editor/codemirror.js").expect("entry");
         let mut core = urls.module("/editor/codemirror.js").to_vec();
-        assert_eq!(core.first(), Some(&entry), "the entry, at its versioned address, first");
+        assert_eq!(
+            core.first(),
+            Some(&entry),
+            "the entry, at its versioned address, first"
+        );
         core.sort();
         assert_eq!(
             core,
