@@ -125,7 +125,12 @@ for chunk in pairwise exercise room author; do
   printf '%-38s wasm raw %d KB, brotli %d KB; js brotli %d KB\n' "WASM chunk $chunk (release)" \
     $(($(stat -c %s "$wasm") / 1024)) $(($(stat -c %s "$wasm.br") / 1024)) $(($(stat -c %s "$js.br") / 1024))
 done
-[ -f "$SITE/editor/codemirror.js.br" ] && printf '%-38s brotli %d KB\n' "code editor bundle" $(($(stat -c %s "$SITE/editor/codemirror.js.br") / 1024))
+# The code editor: its entry and the chunks esbuild split off (shared code, one per grammar,
+# the shared editor's Yjs code); a page fetches the entry's static imports plus what it uses.
+for js in "$SITE"/editor/codemirror.js "$SITE"/editor/chunks/*.js; do
+  [ -f "$js" ] || continue
+  printf '%-38s brotli %d KB\n' "editor module ${js#"$SITE"/editor/}" $(($(brotli -c -q 11 "$js" | wc -c) / 1024))
+done
 node bench/bytes.mjs "$BASE"
 node bench/lighthouse.mjs "$BASE"
 
