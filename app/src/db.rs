@@ -11,7 +11,29 @@ use crate::{
 };
 
 /// The one database handle type: the same code runs embedded, in memory and against a server.
-pub type Db = Surreal<Any>;
+///
+/// Shared, never cloned: cloning a `Surreal` handle opens a new database session (a random
+/// UUID from the kernel, a message to the engine's task, a copy of the session's state there,
+/// and the same again to drop it). Every request clones the application state, and a profile
+/// of the home page under load found those sessions among its costs, so the one session made
+/// at start-up is shared by reference count. Nothing in Pairwise changes session state (the
+/// namespace, variables) after start-up, so sharing it changes nothing else.
+#[derive(Clone, Debug)]
+pub struct Db(std::sync::Arc<Surreal<Any>>);
+
+impl Db {
+    pub fn new(handle: Surreal<Any>) -> Self {
+        Self(std::sync::Arc::new(handle))
+    }
+}
+
+impl std::ops::Deref for Db {
+    type Target = Surreal<Any>;
+
+    fn deref(&self) -> &Surreal<Any> {
+        &self.0
+    }
+}
 
 pub fn user_record(id: &UserId) -> RecordId {
     RecordId::new("user", id.0.as_str())

@@ -105,7 +105,7 @@ pub async fn connect_db(cfg: &DatabaseConfig) -> anyhow::Result<Db> {
         .use_db(&cfg.name)
         .await
         .context("selecting the database namespace")?;
-    Ok(db)
+    Ok(Db::new(db))
 }
 
 /// SurrealKV syncs every commit by default; saying so in the URL keeps it that way even if a
