@@ -297,12 +297,14 @@ fn RunItem(entry: RunEntry) -> impl IntoView {
 #[component]
 pub fn ReplayPage() -> impl IntoView {
     let locale = use_locale();
-    let s = move || ps(locale);
     let params = use_params_map();
     let id = move || params.read().get("id").unwrap_or_default();
     let data = Resource::new(id, room_replay);
     view! {
-        <Title text=move || s().replay_title/>
+        // A plain string: the server writes the title into <head> after the body has rendered,
+        // when a closure reading a signal may run where no reactive owner is (it panicked
+        // there under the browser tests).
+        <Title text=locale.get_untracked().strings().pairing.replay_title/>
         <Suspense fallback=move || view! { <p class="muted">{move || locale.get().strings().loading}</p> }>
             {move || data.get().map(|res| match res {
                 Err(e) => {
