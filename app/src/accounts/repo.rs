@@ -692,8 +692,8 @@ const VERIFY_MAILS_SPENT: &str = "IF count(SELECT id FROM email_token
         WHERE user = $user AND purpose = 'verify_email' AND created_at > $hour_ago) >= $max
         { THROW 'pw:too_many_mails' }";
 
-/// How many times in the hour before `now` the account was told that someone tried to sign
-/// up with its (confirmed) address.
+/// How many mails of `kind` (as audited) the account was sent in the hour before `now`; sign-up
+/// uses it for "someone tried to sign up with your confirmed address".
 pub async fn recent_mails_of_kind(
     db: &Db,
     user: &UserId,
