@@ -114,6 +114,11 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/progress/learners/:id") view=crate::progress::pages::LearnerProgressPage ssr=SsrMode::Async/>
                     <Route path=path!("/progress/mentees") view=crate::progress::pages::MentorProgressPage ssr=SsrMode::Async/>
                     <Route path=path!("/leaderboard") view=crate::progress::pages::LeaderboardPage ssr=SsrMode::Async/>
+                    <Route path=path!("/forum") view=crate::forum::pages::ForumPage ssr=SsrMode::Async/>
+                    <Route path=path!("/forum/spaces/:slug") view=crate::forum::pages::GeneralSpacePage ssr=SsrMode::Async/>
+                    <Route path=path!("/forum/courses/:slug") view=crate::forum::pages::CourseSpacePage ssr=SsrMode::Async/>
+                    <Route path=path!("/forum/threads/:id") view=crate::forum::pages::ThreadPage ssr=SsrMode::Async/>
+                    <Route path=path!("/forum/posts/:id/edit") view=crate::forum::pages::EditPostPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/analytics") view=crate::progress::pages::AnalyticsPage ssr=SsrMode::Async/>
                 </Routes>
                 </ErrorBoundary>
@@ -161,6 +166,7 @@ fn Nav() -> impl IntoView {
     view! {
         <a href="/" data-testid="nav-home">{move || s().nav_home}</a>
         <a href="/courses" data-testid="nav-courses">{move || s().courses.nav_courses}</a>
+        <a href="/forum" data-testid="nav-forum">{move || s().forum.nav}</a>
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 match user.await {

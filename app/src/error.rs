@@ -88,6 +88,20 @@ pub enum Problem {
     TryAgain,
     /// The address was sent as many links as it may be in an hour.
     TooManyMails,
+    ThreadTitleEmpty,
+    ThreadTitleTooLong,
+    ForumBodyEmpty,
+    ForumBodyTooLong,
+    ForumTagInvalid,
+    ForumTooManyTags,
+    ThreadKindInvalid,
+    VoteInvalid,
+    ThreadLocked,
+    OwnPost,
+    NotAQuestion,
+    NewAccountLinks,
+    NewAccountLimit,
+    SpaceTaken,
 }
 
 impl Problem {
@@ -163,6 +177,20 @@ impl Problem {
             Problem::MentorshipEnded => s.mentoring.err_mentorship_ended,
             Problem::EmailNotVerified => s.err_email_not_verified,
             Problem::TooManyMails => s.err_too_many_mails,
+            Problem::ThreadTitleEmpty => s.forum.err_thread_title_empty,
+            Problem::ThreadTitleTooLong => s.forum.err_thread_title_long,
+            Problem::ForumBodyEmpty => s.forum.err_body_empty,
+            Problem::ForumBodyTooLong => s.forum.err_body_long,
+            Problem::ForumTagInvalid => s.forum.err_tag_invalid,
+            Problem::ForumTooManyTags => s.forum.err_too_many_tags,
+            Problem::ThreadKindInvalid => s.forum.err_kind_invalid,
+            Problem::VoteInvalid => s.forum.err_vote_invalid,
+            Problem::ThreadLocked => s.forum.err_locked,
+            Problem::OwnPost => s.forum.err_own_post,
+            Problem::NotAQuestion => s.forum.err_not_question,
+            Problem::NewAccountLinks => s.forum.err_new_account_links,
+            Problem::NewAccountLimit => s.forum.err_new_account_limit,
+            Problem::SpaceTaken => s.forum.err_space_taken,
             Problem::NoAttemptsLeft => s.courses.err_no_attempts_left,
             Problem::AttemptsInvalid => s.courses.err_attempts_invalid,
         }
@@ -211,7 +239,7 @@ impl AppError {
     pub fn status_code(&self) -> u16 {
         match self {
             AppError::Invalid {
-                problem: Problem::EmailTaken | Problem::SlugTaken,
+                problem: Problem::EmailTaken | Problem::SlugTaken | Problem::SpaceTaken,
             } => 409,
             AppError::Invalid {
                 problem: Problem::VideoTooLarge | Problem::CodeTooLong,
@@ -242,13 +270,14 @@ impl AppError {
                     | Problem::NoMentor
                     | Problem::MentorshipEnded
                     | Problem::NoAttemptsLeft
+                    | Problem::ThreadLocked
                     | Problem::TryAgain,
             } => 409,
             AppError::Invalid {
                 problem: Problem::NotMentored | Problem::EmailNotVerified,
             } => 403,
             AppError::Invalid {
-                problem: Problem::TooManyMails,
+                problem: Problem::TooManyMails | Problem::NewAccountLimit,
             } => 429,
             AppError::Invalid { .. } | AppError::ExerciseInvalid { .. } => 422,
             AppError::Unauthenticated | AppError::WrongCredentials => 401,

@@ -232,6 +232,7 @@ pub struct Strings {
     pub pairing: &'static crate::pairing::text::PairStrings,
     pub progress: &'static crate::progress::text::ProgressStrings,
     pub notify: &'static crate::notify::text::NotifyStrings,
+    pub forum: &'static crate::forum::text::ForumStrings,
 }
 
 pub static EN: Strings = Strings {
@@ -358,6 +359,7 @@ pub static EN: Strings = Strings {
     pairing: &crate::pairing::text::PAIR_EN,
     progress: &crate::progress::text::PROGRESS_EN,
     notify: &crate::notify::text::NOTIFY_EN,
+    forum: &crate::forum::text::FORUM_EN,
 };
 
 pub static ZH_HANS: Strings = Strings {
@@ -484,6 +486,7 @@ pub static ZH_HANS: Strings = Strings {
     pairing: &crate::pairing::text::PAIR_ZH_HANS,
     progress: &crate::progress::text::PROGRESS_ZH_HANS,
     notify: &crate::notify::text::NOTIFY_ZH_HANS,
+    forum: &crate::forum::text::FORUM_ZH_HANS,
 };
 
 /// A moment as a reader in `locale` and zone `tz` reads it: `Mon 7 Dec, 18:00` in English,

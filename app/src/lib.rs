@@ -10,6 +10,7 @@ pub mod courses;
 pub mod db;
 pub mod error;
 pub mod exercises;
+pub mod forum;
 pub mod i18n;
 pub mod ids;
 pub mod mentoring;

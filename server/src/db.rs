@@ -73,6 +73,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "password reset",
         include_str!("../migrations/0013_password_reset.surql"),
     ),
+    (14, "forum", include_str!("../migrations/0014_forum.surql")),
 ];
 
 /// Opens the database named by the configuration: embedded SurrealKV (every commit synced to

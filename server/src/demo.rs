@@ -108,6 +108,140 @@ async fn demo_mentoring(state: &AppState) -> anyhow::Result<()> {
     .map_err(words)
 }
 
+/// A general space and a few threads in the demo course's space (one answered and accepted,
+/// one still waiting for the course's mentor), once per database.
+pub async fn ensure_demo_forum(state: &AppState) -> anyhow::Result<()> {
+    use app::forum::{
+        model::ThreadKind,
+        repo::{self as forum, Place},
+    };
+    use app::notify::model::Notice;
+    let words = |e: app::error::AppError| anyhow::anyhow!("{e}");
+    let now = state.clock.now();
+    let id_of = |email: &'static str| async move {
+        let email = Email::parse(email).map_err(|p| anyhow::anyhow!("{p:?}"))?;
+        Ok::<_, anyhow::Error>(
+            repo::credentials(&state.db, &email)
+                .await
+                .map_err(words)?
+                .map(|(id, _)| id),
+        )
+    };
+    // A database that had people before demo mode was turned on has no demo accounts.
+    let (Some(learner), Some(mentor), Some(admin)) = (
+        id_of("learner@pairwise.test").await?,
+        id_of("mentor@pairwise.test").await?,
+        id_of("admin@pairwise.test").await?,
+    ) else {
+        return Ok(());
+    };
+    if !app::db::claim_once(&state.db, "demo_forum", now)
+        .await
+        .map_err(words)?
+    {
+        return Ok(());
+    }
+    forum::create_space(
+        &state.db,
+        "general",
+        "General",
+        "Learning, mentoring and anything else about programming.",
+        &admin,
+        now,
+    )
+    .await
+    .map_err(words)?;
+    let general = forum::space_by_slug(&state.db, "general")
+        .await
+        .map_err(words)?
+        .context("the general space")?;
+    let reply = |by: &str, title: &str| Notice::ForumReplied {
+        by: by.into(),
+        title: title.into(),
+    };
+    let title = "How do I get the most out of a mentoring session?";
+    let t = forum::create_thread(
+        &state.db,
+        &Place::Space(general.id),
+        &learner,
+        ThreadKind::Discussion,
+        title,
+        "I booked my first 30-minute session. What should I prepare so we do not spend it on setup?",
+        &["mentoring".into()],
+        now,
+    )
+    .await
+    .map_err(words)?;
+    forum::add_reply(
+        &state.db,
+        &t,
+        &mentor,
+        "Bring one concrete problem, with the code pushed somewhere we can both open, and write down what you tried. \
+         Open it in a live room before the session starts, so the first minute is already about the code.",
+        &reply("Maya Mentor", title),
+        now,
+    )
+    .await
+    .map_err(words)?;
+
+    let Some(course) = app::courses::repo::course_by_slug(&state.db, "javascript-foundations")
+        .await
+        .map_err(words)?
+    else {
+        return Ok(());
+    };
+    let title = "Why does [1, 2, 10].sort() put 10 before 2?";
+    let t = forum::create_thread(
+        &state.db,
+        &Place::Course(course.id.clone()),
+        &learner,
+        ThreadKind::Question,
+        title,
+        "```js\nconsole.log([1, 2, 10].sort()); // [1, 10, 2]\n```\n\nI expected `[1, 2, 10]`. Is `sort` broken?",
+        &["javascript".into(), "arrays".into()],
+        now,
+    )
+    .await
+    .map_err(words)?;
+    let answer = forum::add_reply(
+        &state.db,
+        &t,
+        &mentor,
+        "Without a compare function, `sort` compares the elements as **strings**, and `\"10\"` comes before `\"2\"`. \
+         Pass one that compares numbers:\n\n```js\n[1, 2, 10].sort((a, b) => a - b); // [1, 2, 10]\n```",
+        &reply("Maya Mentor", title),
+        now,
+    )
+    .await
+    .map_err(words)?;
+    forum::accept(
+        &state.db,
+        &t,
+        Some(&answer),
+        &Notice::ForumAccepted {
+            by: "Lin Learner".into(),
+            title: title.into(),
+        },
+        now,
+    )
+    .await
+    .map_err(words)?;
+    forum::create_thread(
+        &state.db,
+        &Place::Course(course.id),
+        &learner,
+        ThreadKind::Question,
+        "When should I use const instead of let?",
+        "The lesson uses `const` almost everywhere. Is `let` ever the better choice?",
+        &["javascript".into()],
+        now,
+    )
+    .await
+    .map_err(words)?;
+    tracing::info!("demo forum created");
+    Ok(())
+}
+
 /// Creates an account outside a web request (demo data, `pairwise admin create`).
 pub async fn create_account(
     state: &AppState,

@@ -225,6 +225,9 @@ pub async fn build_state(
     if config.demo {
         state.demo_accounts = Arc::new(demo::ensure_demo_accounts(&state).await?);
         course_files::ensure_demo_courses(&state, &config.media_dir()).await?;
+        demo::ensure_demo_forum(&state)
+            .await
+            .context("creating the demo forum")?;
     }
     let started = std::time::Instant::now();
     let courses = state

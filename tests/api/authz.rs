@@ -564,6 +564,60 @@ pub const ENDPOINTS: &[Endpoint] = &[
         access: Access::User,
         args: &[("post", "nosuchpost")],
     },
+    Endpoint {
+        path: "/api/forum_home",
+        access: Access::Public,
+        args: &[],
+    },
+    Endpoint {
+        path: "/api/forum_space",
+        access: Access::Public,
+        args: &[("space", "spaces/nosuchspace")],
+    },
+    Endpoint {
+        path: "/api/forum_thread",
+        access: Access::Public,
+        args: &[("id", "nosuchthread")],
+    },
+    Endpoint {
+        path: "/api/forum_post_source",
+        access: Access::Public,
+        args: &[("id", "nosuchpost")],
+    },
+    Endpoint {
+        path: "/api/create_forum_space",
+        access: Access::Admin,
+        args: &[("slug", "space-{caller}"), ("title", "A space")],
+    },
+    Endpoint {
+        path: "/api/create_thread",
+        access: Access::User,
+        args: &[
+            ("space", "spaces/nosuchspace"),
+            ("title", "A question"),
+            ("body", "Words"),
+        ],
+    },
+    Endpoint {
+        path: "/api/post_reply",
+        access: Access::User,
+        args: &[("thread", "nosuchthread"), ("body", "Words")],
+    },
+    Endpoint {
+        path: "/api/edit_forum_post",
+        access: Access::User,
+        args: &[("id", "nosuchpost"), ("body", "Words")],
+    },
+    Endpoint {
+        path: "/api/vote_forum_post",
+        access: Access::User,
+        args: &[("id", "nosuchpost"), ("vote", "up")],
+    },
+    Endpoint {
+        path: "/api/accept_answer",
+        access: Access::User,
+        args: &[("thread", "nosuchthread"), ("reply", "nosuchreply")],
+    },
 ];
 
 #[test]

@@ -11,6 +11,7 @@ mod confinement;
 mod courses;
 mod durability;
 mod exercises;
+mod forum;
 mod hardening;
 mod helpers;
 mod mail;

@@ -17,12 +17,16 @@ pub enum NoticeKind {
     Review,
     Room,
     Badge,
+    /// A reply in a forum thread the user asked or follows.
+    Forum,
+    /// Someone wrote the user's `@name` in a forum post.
+    Mention,
 }
 
 impl NoticeKind {
     /// The kinds a user chooses e-mail for (badges are never mailed on their own: they wait
     /// for the daily summary like the other quiet kinds).
-    pub const ALL: [NoticeKind; 8] = [
+    pub const ALL: [NoticeKind; 10] = [
         NoticeKind::Request,
         NoticeKind::Booking,
         NoticeKind::Reminder,
@@ -31,6 +35,8 @@ impl NoticeKind {
         NoticeKind::Review,
         NoticeKind::Room,
         NoticeKind::Badge,
+        NoticeKind::Forum,
+        NoticeKind::Mention,
     ];
 
     pub fn key(self) -> &'static str {
@@ -43,6 +49,8 @@ impl NoticeKind {
             NoticeKind::Review => "review",
             NoticeKind::Room => "room",
             NoticeKind::Badge => "badge",
+            NoticeKind::Forum => "forum",
+            NoticeKind::Mention => "mention",
         }
     }
 
@@ -185,6 +193,21 @@ pub enum Notice {
         title: String,
     },
     RoomInvite {
+        title: String,
+    },
+    /// A reply in a forum thread (to its asker and its followers).
+    ForumReplied {
+        by: String,
+        title: String,
+    },
+    /// `by` wrote the reader's `@name` in a post of the thread `title`.
+    ForumMentioned {
+        by: String,
+        title: String,
+    },
+    /// The asker accepted the reader's answer.
+    ForumAccepted {
+        by: String,
         title: String,
     },
     /// A badge key from the progress engine (its name is looked up in the reader's language).

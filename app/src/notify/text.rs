@@ -22,6 +22,8 @@ pub struct NotifyStrings {
     pub kind_review: &'static str,
     pub kind_room: &'static str,
     pub kind_badge: &'static str,
+    pub kind_forum: &'static str,
+    pub kind_mention: &'static str,
     pub mode_immediate: &'static str,
     pub mode_daily: &'static str,
     pub mode_off: &'static str,
@@ -51,6 +53,8 @@ pub static NOTIFY_EN: NotifyStrings = NotifyStrings {
     kind_review: "Code reviews",
     kind_room: "Room invitations",
     kind_badge: "Badges",
+    kind_forum: "Forum replies",
+    kind_mention: "Mentions",
     mode_immediate: "At once",
     mode_daily: "Daily summary",
     mode_off: "Off",
@@ -78,6 +82,8 @@ pub static NOTIFY_ZH_HANS: NotifyStrings = NotifyStrings {
     kind_review: "代码评审",
     kind_room: "房间邀请",
     kind_badge: "徽章",
+    kind_forum: "论坛回复",
+    kind_mention: "提及",
     mode_immediate: "立即",
     mode_daily: "每日摘要",
     mode_off: "关闭",
@@ -101,6 +107,8 @@ impl NotifyStrings {
             NoticeKind::Review => self.kind_review,
             NoticeKind::Room => self.kind_room,
             NoticeKind::Badge => self.kind_badge,
+            NoticeKind::Forum => self.kind_forum,
+            NoticeKind::Mention => self.kind_mention,
         }
     }
 
@@ -230,6 +238,16 @@ pub fn render(notice: &Notice, locale: Locale) -> String {
         }
         Notice::RoomInvite { title } if zh => format!("你受邀加入实时房间“{title}”。"),
         Notice::RoomInvite { title } => format!("You are invited to the live room “{title}”."),
+        Notice::ForumReplied { by, title } if zh => format!("{by} 回复了“{title}”。"),
+        Notice::ForumReplied { by, title } => format!("{by} replied to “{title}”."),
+        Notice::ForumMentioned { by, title } if zh => format!("{by} 在“{title}”中提到了你。"),
+        Notice::ForumMentioned { by, title } => format!("{by} mentioned you in “{title}”."),
+        Notice::ForumAccepted { by, title } if zh => {
+            format!("{by} 采纳了你在“{title}”中的回答。")
+        }
+        Notice::ForumAccepted { by, title } => {
+            format!("{by} accepted your answer to “{title}”.")
+        }
         Notice::BadgeEarned { badge } => {
             let words = locale.strings().progress;
             let (name, _) = crate::progress::text::badge_words(words, badge);
@@ -314,6 +332,18 @@ mod tests {
             Notice::BadgeEarned {
                 badge: n("first-submission"),
             },
+            Notice::ForumReplied {
+                by: n("Ada"),
+                title: n("FizzBuzz"),
+            },
+            Notice::ForumMentioned {
+                by: n("Ada"),
+                title: n("FizzBuzz"),
+            },
+            Notice::ForumAccepted {
+                by: n("Lin"),
+                title: n("FizzBuzz"),
+            },
         ];
         for notice in &all {
             match notice {
@@ -336,7 +366,10 @@ mod tests {
                 | Notice::ReviewComment { .. }
                 | Notice::PairRoomOpened { .. }
                 | Notice::RoomInvite { .. }
-                | Notice::BadgeEarned { .. } => {}
+                | Notice::BadgeEarned { .. }
+                | Notice::ForumReplied { .. }
+                | Notice::ForumMentioned { .. }
+                | Notice::ForumAccepted { .. } => {}
                 Notice::Legacy { .. } => unreachable!(),
             }
         }

@@ -1,0 +1,623 @@
+//! Forum server functions. Reading needs no account where the space is public (a general
+//! space, a published course's space); every write checks the caller against the post and
+//! its space, and a hidden post is "not found" to everyone but its author and moderators.
+
+use leptos::prelude::*;
+
+use crate::{
+    error::AppError,
+    forum::model::{ForumOverview, PostEditView, SpaceListing, ThreadView},
+};
+
+#[cfg(feature = "ssr")]
+mod backend {
+    use chrono::{DateTime, Utc};
+
+    pub use crate::{
+        accounts::{
+            model::Capabilities,
+            session::{Authenticated, current, require_user},
+        },
+        error::{AppError, Problem},
+        forum::{
+            model::*,
+            repo::{self, Place, PostMeta, Reader, ReplyRow, ThreadRow},
+        },
+        i18n::{Locale, initial_locale, time_label, zone_named},
+        notify::model::Notice,
+        state::AppState,
+        ui::markdown,
+    };
+
+    /// How many posts a new account (under a day old, or its address unconfirmed) may write
+    /// in a day, and anyone in a minute.
+    pub const NEW_ACCOUNT_POSTS_PER_DAY: i64 = 5;
+    pub const POSTS_PER_MINUTE: i64 = 5;
+
+    /// Moderators keep the forum clean; admins are moderators.
+    pub fn is_moderator(who: Option<&Authenticated>) -> bool {
+        who.is_some_and(|a| a.user.roles.can_administer())
+    }
+
+    pub fn reader(who: Option<&Authenticated>) -> Reader<'_> {
+        Reader {
+            me: who.map(|a| &a.user.id),
+            moderator: is_moderator(who),
+        }
+    }
+
+    /// A space the caller may read: a general space, or a course they may see. Answers where
+    /// its threads live, its title and description, and whether the caller is its staff (a
+    /// course's authors, and moderators), who may accept answers there.
+    pub async fn visible_space(
+        state: &AppState,
+        space: &SpaceRef,
+        who: Option<&Authenticated>,
+    ) -> Result<(Place, String, String, bool), AppError> {
+        match space {
+            SpaceRef::General(slug) => {
+                let row = repo::space_by_slug(&state.db, slug)
+                    .await?
+                    .ok_or(AppError::NotFound)?;
+                Ok((
+                    Place::Space(row.id),
+                    row.title,
+                    row.description,
+                    is_moderator(who),
+                ))
+            }
+            SpaceRef::Course(slug) => {
+                let course = crate::courses::api::backend::visible_course(state, slug, who).await?;
+                let staff = who.is_some_and(|a| course.editable_by(a));
+                Ok((
+                    Place::Course(course.id),
+                    course.title,
+                    course.summary,
+                    staff,
+                ))
+            }
+        }
+    }
+
+    pub fn space_of(kind: &str, slug: &str) -> SpaceRef {
+        if kind == "spaces" {
+            SpaceRef::General(slug.to_string())
+        } else {
+            SpaceRef::Course(slug.to_string())
+        }
+    }
+
+    /// Dates in the reader's zone and language: the label, and the instant for `<time>`.
+    pub struct Clock {
+        pub locale: Locale,
+        pub zone: chrono_tz::Tz,
+        pub now: DateTime<Utc>,
+    }
+
+    impl Clock {
+        pub async fn of(state: &AppState, who: Option<&Authenticated>) -> Result<Self, AppError> {
+            let zone = repo::zone_of(&state.db, who.map(|a| &a.user.id)).await?;
+            Ok(Clock {
+                locale: initial_locale(),
+                zone: zone_named(&zone),
+                now: state.clock.now(),
+            })
+        }
+
+        pub fn label(&self, at: DateTime<Utc>) -> String {
+            time_label(self.locale, at, self.zone)
+        }
+    }
+
+    pub fn summary(row: ThreadRow, clock: &Clock) -> ThreadSummary {
+        let kind = row.kind();
+        let waited = (kind == ThreadKind::Question && row.reply_count == 0).then(|| {
+            clock
+                .locale
+                .strings()
+                .forum
+                .waited_for((clock.now - row.created_at).num_seconds())
+        });
+        ThreadSummary {
+            kind,
+            space: space_of(&row.space_kind, &row.space_slug),
+            asked: clock.label(row.created_at),
+            asked_at: row.created_at.to_rfc3339(),
+            waited,
+            id: row.id,
+            title: row.title,
+            author: row.author,
+            tags: row.tags,
+            score: row.score,
+            replies: row.reply_count,
+            solved: row.solved,
+            hidden: row.hidden,
+            locked: row.locked,
+            space_title: row.space_title,
+        }
+    }
+
+    /// The checks every post goes through: not too often, and from a new account (under a
+    /// day old, or unconfirmed) few a day and no links. Mentors and admins were vetted by an
+    /// admin when given their role, so they are never new.
+    pub async fn may_post(
+        state: &AppState,
+        who: &Authenticated,
+        body: &PostBody,
+    ) -> Result<(), AppError> {
+        let now = state.clock.now();
+        let id = &who.user.id;
+        if repo::posts_since(&state.db, id, now - chrono::Duration::minutes(1)).await?
+            >= POSTS_PER_MINUTE
+        {
+            return Err(AppError::RateLimited {
+                retry_after_secs: 60,
+            });
+        }
+        let created = repo::account_age(&state.db, id).await?.unwrap_or(now);
+        let vetted = who.user.roles.can_mentor();
+        let new =
+            !vetted && (!who.user.email_verified || now - created < chrono::Duration::hours(24));
+        if new {
+            if body.has_link() {
+                return Err(Problem::NewAccountLinks.into());
+            }
+            if repo::posts_since(&state.db, id, now - chrono::Duration::hours(24)).await?
+                >= NEW_ACCOUNT_POSTS_PER_DAY
+            {
+                return Err(Problem::NewAccountLimit.into());
+            }
+        }
+        Ok(())
+    }
+
+    /// A post the caller may see, with whether they are staff of its space.
+    pub async fn visible_post(
+        state: &AppState,
+        id: &str,
+        who: Option<&Authenticated>,
+    ) -> Result<(PostMeta, bool), AppError> {
+        if !crate::ids::is_record_key(id) {
+            return Err(AppError::NotFound);
+        }
+        let post = repo::post(&state.db, id).await?.ok_or(AppError::NotFound)?;
+        let (_, _, _, staff) =
+            visible_space(state, &space_of(&post.space_kind, &post.space_slug), who).await?;
+        let mine = |author: &str| who.is_some_and(|a| a.user.id.0 == author);
+        let seen = |hidden: bool, author: &str| !hidden || mine(author) || is_moderator(who);
+        if !seen(post.thread_hidden, &post.thread_author) || !seen(post.hidden, &post.author) {
+            return Err(AppError::NotFound);
+        }
+        Ok((post, staff))
+    }
+
+    pub fn post_view(
+        row: ReplyRow,
+        accepted: bool,
+        my_vote: i64,
+        can_accept: bool,
+        who: Option<&Authenticated>,
+        locked: bool,
+        clock: &Clock,
+    ) -> PostView {
+        let mine = who.is_some_and(|a| a.user.id.0 == row.author_id);
+        PostView {
+            body_html: markdown::render(&row.body),
+            written: clock.label(row.created_at),
+            written_at: row.created_at.to_rfc3339(),
+            can_edit: mine && !locked,
+            can_vote: who.is_some() && !mine && !locked,
+            can_accept,
+            id: row.id,
+            author: row.author,
+            author_reputation: row.author_reputation,
+            edited: row.edited,
+            score: row.score,
+            my_vote,
+            accepted,
+            hidden: row.hidden,
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+use backend::*;
+
+/// `/forum`: the spaces the caller can use, the newest activity, and for course authors the
+/// questions in their courses nobody has answered, the longest-waiting first.
+#[server(endpoint = "forum_home")]
+pub async fn forum_home() -> Result<ForumOverview, AppError> {
+    let state = AppState::get()?;
+    let who = current().await?;
+    let who = who.as_ref();
+    let clock = Clock::of(&state, who).await?;
+    let mut spaces: Vec<SpaceSummary> = repo::general_spaces(&state.db)
+        .await?
+        .into_iter()
+        .map(|s| SpaceSummary {
+            space: SpaceRef::General(s.slug),
+            title: s.title,
+            description: s.description,
+            threads: s.threads,
+        })
+        .collect();
+    if who.is_some() {
+        spaces.extend(
+            repo::course_spaces(&state.db, reader(who))
+                .await?
+                .into_iter()
+                .map(|s| SpaceSummary {
+                    space: SpaceRef::Course(s.slug),
+                    title: s.title,
+                    description: s.description,
+                    threads: s.threads,
+                }),
+        );
+    }
+    let recent = repo::recent_threads(&state.db, reader(who), 15)
+        .await?
+        .into_iter()
+        .map(|r| summary(r, &clock))
+        .collect();
+    let waiting = match who {
+        Some(a) => repo::waiting_questions(&state.db, &a.user.id)
+            .await?
+            .into_iter()
+            .map(|r| summary(r, &clock))
+            .collect(),
+        None => Vec::new(),
+    };
+    Ok(ForumOverview {
+        spaces,
+        recent,
+        waiting,
+        signed_in: who.is_some(),
+        can_create_space: is_moderator(who),
+    })
+}
+
+/// One page of a space's threads, sorted as asked.
+#[server(endpoint = "forum_space")]
+pub async fn space_page(
+    space: String,
+    #[server(default)] sort: String,
+    #[server(default)] page: u32,
+) -> Result<SpaceListing, AppError> {
+    let state = AppState::get()?;
+    let who = current().await?;
+    let who = who.as_ref();
+    let space = SpaceRef::parse(&space).ok_or(AppError::NotFound)?;
+    let (place, title, description, _) = visible_space(&state, &space, who).await?;
+    let sort = Sort::parse(&sort);
+    // Deep pages are a crawler's, not a reader's: beyond 500 threads, search.
+    let page = page.min(25);
+    let clock = Clock::of(&state, who).await?;
+    let (rows, more) = repo::threads_in(&state.db, &place, sort, page, reader(who)).await?;
+    Ok(SpaceListing {
+        space,
+        title,
+        description,
+        sort,
+        page,
+        more,
+        threads: rows.into_iter().map(|r| summary(r, &clock)).collect(),
+        signed_in: who.is_some(),
+    })
+}
+
+/// A thread with its replies, as the caller may see it.
+#[server(endpoint = "forum_thread")]
+pub async fn get_thread(id: String) -> Result<ThreadView, AppError> {
+    let state = AppState::get()?;
+    let who = current().await?;
+    let who = who.as_ref();
+    let (meta, staff) = visible_post(&state, &id, who).await?;
+    if meta.is_reply {
+        return Err(AppError::NotFound);
+    }
+    let rows = repo::thread_page(&state.db, &id, reader(who))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let clock = Clock {
+        locale: initial_locale(),
+        zone: zone_named(rows.zone.as_deref().unwrap_or("UTC")),
+        now: state.clock.now(),
+    };
+    let t = rows.thread;
+    let vote_on = |post: &str| {
+        rows.votes
+            .iter()
+            .find(|v| v.post == post)
+            .map_or(0, |v| v.value)
+    };
+    let kind = ThreadKind::parse(&t.kind).unwrap_or_default();
+    let asker = who.is_some_and(|a| a.user.id.0 == t.author_id);
+    let may_accept = kind == ThreadKind::Question && (asker || staff) && !t.locked;
+    let accepted = t.accepted.clone();
+    let opening = ReplyRow {
+        id: t.id.clone(),
+        body: t.body,
+        author: t.author,
+        author_id: t.author_id,
+        author_reputation: t.author_reputation,
+        created_at: t.created_at,
+        edited: t.edited,
+        score: t.score,
+        hidden: t.hidden,
+    };
+    let post = post_view(opening, false, vote_on(&t.id), false, who, t.locked, &clock);
+    let mut replies: Vec<PostView> = rows
+        .replies
+        .into_iter()
+        .map(|r| {
+            let is_accepted = accepted.as_deref() == Some(r.id.as_str());
+            let vote = vote_on(&r.id);
+            let can_accept = may_accept && !r.hidden;
+            post_view(r, is_accepted, vote, can_accept, who, t.locked, &clock)
+        })
+        .collect();
+    // The accepted answer first, then the rest in the order they were written.
+    replies.sort_by_key(|r| !r.accepted);
+    Ok(ThreadView {
+        id: t.id,
+        title: t.title,
+        kind,
+        tags: t.tags,
+        space: space_of(&t.space_kind, &t.space_slug),
+        space_title: t.space_title,
+        solved: t.solved,
+        locked: t.locked,
+        post,
+        replies,
+        signed_in: who.is_some(),
+        can_reply: who.is_some() && !t.locked,
+    })
+}
+
+/// Creates a general space (moderators) and opens it.
+#[server(endpoint = "create_forum_space")]
+pub async fn create_space(
+    slug: String,
+    title: String,
+    #[server(default)] description: String,
+) -> Result<(), AppError> {
+    let state = AppState::get()?;
+    let who = require_user().await?;
+    if !is_moderator(Some(&who)) {
+        return Err(AppError::Forbidden);
+    }
+    let slug = crate::courses::model::Slug::parse(&slug)?;
+    let title = crate::courses::model::parse_title(&title)?;
+    let description = description.trim();
+    if description.chars().count() > 2000 {
+        return Err(Problem::DescriptionTooLong.into());
+    }
+    repo::create_space(
+        &state.db,
+        slug.as_str(),
+        &title,
+        description,
+        &who.user.id,
+        state.clock.now(),
+    )
+    .await?;
+    leptos_axum::redirect(&SpaceRef::General(slug.as_str().to_string()).href());
+    Ok(())
+}
+
+/// Starts a thread in a space the caller can see, and opens it.
+#[server(endpoint = "create_thread")]
+pub async fn create_thread(
+    space: String,
+    #[server(default)] kind: String,
+    title: String,
+    body: String,
+    #[server(default)] tags: String,
+) -> Result<String, AppError> {
+    let state = AppState::get()?;
+    let who = require_user().await?;
+    let space = SpaceRef::parse(&space).ok_or(AppError::NotFound)?;
+    let (place, ..) = visible_space(&state, &space, Some(&who)).await?;
+    let kind = ThreadKind::parse(&kind)?;
+    let title = ThreadTitle::parse(&title)?;
+    let body = PostBody::parse(&body)?;
+    let tags = parse_tags(&tags)?;
+    may_post(&state, &who, &body).await?;
+    let id = repo::create_thread(
+        &state.db,
+        &place,
+        &who.user.id,
+        kind,
+        title.as_str(),
+        body.as_str(),
+        &tags,
+        state.clock.now(),
+    )
+    .await?;
+    leptos_axum::redirect(&format!("/forum/threads/{id}"));
+    Ok(id)
+}
+
+/// Replies in a thread; its author is told (unless they wrote the reply).
+#[server(endpoint = "post_reply")]
+pub async fn post_reply(thread: String, body: String) -> Result<String, AppError> {
+    let state = AppState::get()?;
+    let who = require_user().await?;
+    let (meta, _) = visible_post(&state, &thread, Some(&who)).await?;
+    if meta.is_reply {
+        return Err(AppError::NotFound);
+    }
+    if meta.locked {
+        return Err(Problem::ThreadLocked.into());
+    }
+    let body = PostBody::parse(&body)?;
+    may_post(&state, &who, &body).await?;
+    let notice = Notice::ForumReplied {
+        by: who.user.display_name.clone(),
+        title: meta.thread_title.clone(),
+    };
+    let id = repo::add_reply(
+        &state.db,
+        &meta.id,
+        &who.user.id,
+        body.as_str(),
+        &notice,
+        state.clock.now(),
+    )
+    .await?;
+    if meta.thread_author != who.user.id.0 {
+        state.notifier.poke([meta.thread_author.as_str()]);
+    }
+    leptos_axum::redirect(&format!("/forum/threads/{}#reply-{id}", meta.id));
+    Ok(id)
+}
+
+/// A post's text for its edit form, with its edit history (anyone who can see the post can
+/// read how it changed; only its author gets the form).
+#[server(endpoint = "forum_post_source")]
+pub async fn post_source(id: String) -> Result<PostEditView, AppError> {
+    let state = AppState::get()?;
+    let who = current().await?;
+    let who = who.as_ref();
+    let (post, _) = visible_post(&state, &id, who).await?;
+    let clock = Clock::of(&state, who).await?;
+    let revisions = repo::revisions(&state.db, &post)
+        .await?
+        .into_iter()
+        .map(|r| RevisionView {
+            title: r.title,
+            body_html: markdown::render(&r.body),
+            replaced: clock.label(r.replaced_at),
+            replaced_by: r.replaced_by,
+        })
+        .collect();
+    Ok(PostEditView {
+        can_edit: who.is_some_and(|a| a.user.id.0 == post.author) && !post.locked,
+        id: post.id,
+        thread: post.thread,
+        thread_title: post.thread_title,
+        title: post.title,
+        body: post.body,
+        tags: post.tags.join(", "),
+        revisions,
+    })
+}
+
+/// Changes a post (its author only); what it said before stays in its history.
+#[server(endpoint = "edit_forum_post")]
+pub async fn edit_post(
+    id: String,
+    #[server(default)] title: String,
+    body: String,
+    #[server(default)] tags: String,
+) -> Result<(), AppError> {
+    let state = AppState::get()?;
+    let who = require_user().await?;
+    let (post, _) = visible_post(&state, &id, Some(&who)).await?;
+    if post.author != who.user.id.0 {
+        return Err(AppError::Forbidden);
+    }
+    if post.locked {
+        return Err(Problem::ThreadLocked.into());
+    }
+    let body = PostBody::parse(&body)?;
+    let (title, tags) = if post.is_reply {
+        (None, None)
+    } else {
+        (Some(ThreadTitle::parse(&title)?), Some(parse_tags(&tags)?))
+    };
+    may_post(&state, &who, &body).await?;
+    repo::edit_post(
+        &state.db,
+        &post,
+        title.as_ref().map(ThreadTitle::as_str),
+        body.as_str(),
+        tags.as_deref(),
+        &who.user.id,
+        state.clock.now(),
+    )
+    .await?;
+    let anchor = if post.is_reply {
+        format!("#reply-{}", post.id)
+    } else {
+        String::new()
+    };
+    leptos_axum::redirect(&format!("/forum/threads/{}{anchor}", post.thread));
+    Ok(())
+}
+
+/// Votes a post up or down, or takes the vote back (`up`, `down`, `none`): one vote per
+/// person and post, never on one's own.
+#[server(endpoint = "vote_forum_post")]
+pub async fn vote_post(id: String, vote: String) -> Result<(), AppError> {
+    let state = AppState::get()?;
+    let who = require_user().await?;
+    let vote = Vote::parse(&vote)?;
+    let (post, _) = visible_post(&state, &id, Some(&who)).await?;
+    if post.author == who.user.id.0 {
+        return Err(Problem::OwnPost.into());
+    }
+    if post.locked {
+        return Err(Problem::ThreadLocked.into());
+    }
+    repo::vote(
+        &state.db,
+        &who.user.id,
+        &post,
+        vote.value(),
+        state.clock.now(),
+    )
+    .await
+}
+
+/// Accepts an answer to a question (its asker, or the course's authors and moderators), or
+/// with an empty `reply`, takes the acceptance back.
+#[server(endpoint = "accept_answer")]
+pub async fn accept_answer(
+    thread: String,
+    #[server(default)] reply: String,
+) -> Result<(), AppError> {
+    let state = AppState::get()?;
+    let who = require_user().await?;
+    let (meta, staff) = visible_post(&state, &thread, Some(&who)).await?;
+    if meta.is_reply {
+        return Err(AppError::NotFound);
+    }
+    if !(staff || meta.thread_author == who.user.id.0) {
+        return Err(AppError::Forbidden);
+    }
+    if ThreadKind::parse(&meta.thread_kind).unwrap_or_default() != ThreadKind::Question {
+        return Err(Problem::NotAQuestion.into());
+    }
+    if meta.locked {
+        return Err(Problem::ThreadLocked.into());
+    }
+    let reply = reply.trim();
+    let answer = if reply.is_empty() {
+        None
+    } else {
+        let (answer, _) = visible_post(&state, reply, Some(&who)).await?;
+        if !answer.is_reply || answer.thread != meta.id || answer.hidden {
+            return Err(AppError::NotFound);
+        }
+        Some(answer)
+    };
+    let notice = Notice::ForumAccepted {
+        by: who.user.display_name.clone(),
+        title: meta.thread_title.clone(),
+    };
+    repo::accept(
+        &state.db,
+        &meta.id,
+        answer.as_ref().map(|a| a.id.as_str()),
+        &notice,
+        state.clock.now(),
+    )
+    .await?;
+    if let Some(a) = answer
+        && a.author != meta.thread_author
+    {
+        state.notifier.poke([a.author.as_str()]);
+    }
+    Ok(())
+}

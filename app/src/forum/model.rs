@@ -1,0 +1,457 @@
+//! Forum types shared by the pages and the server: what a thread, a reply and a space look
+//! like to a reader, and the parsers every form and server function go through.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::Problem;
+
+pub const TITLE_MAX: usize = 150;
+pub const BODY_MAX: usize = 20_000;
+pub const TAGS_MAX: usize = 5;
+/// Threads per page of a space.
+pub const PAGE_SIZE: u32 = 20;
+
+/// A question (which can be solved by accepting an answer) or a discussion.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ThreadKind {
+    #[default]
+    Question,
+    Discussion,
+}
+
+impl ThreadKind {
+    pub fn key(self) -> &'static str {
+        match self {
+            ThreadKind::Question => "question",
+            ThreadKind::Discussion => "discussion",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Result<Self, Problem> {
+        match raw.trim() {
+            "" | "question" => Ok(ThreadKind::Question),
+            "discussion" => Ok(ThreadKind::Discussion),
+            _ => Err(Problem::ThreadKindInvalid),
+        }
+    }
+}
+
+/// How a space lists its threads.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Sort {
+    /// What moved last (a new thread or a reply).
+    #[default]
+    Active,
+    Votes,
+    /// Questions nobody has answered yet, the longest-waiting first.
+    Unanswered,
+}
+
+impl Sort {
+    pub const ALL: [Sort; 3] = [Sort::Active, Sort::Votes, Sort::Unanswered];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Sort::Active => "active",
+            Sort::Votes => "votes",
+            Sort::Unanswered => "unanswered",
+        }
+    }
+
+    /// Unknown values read as the default: a sort is a view, not data, so a stale link still
+    /// shows the space.
+    pub fn parse(raw: &str) -> Self {
+        Self::ALL
+            .into_iter()
+            .find(|s| s.key() == raw.trim())
+            .unwrap_or_default()
+    }
+}
+
+/// A vote as a form sends it: `up`, `down`, or `none` (take the vote back).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Vote {
+    Up,
+    Down,
+    Withdrawn,
+}
+
+impl Vote {
+    pub fn parse(raw: &str) -> Result<Self, Problem> {
+        match raw.trim() {
+            "up" => Ok(Vote::Up),
+            "down" => Ok(Vote::Down),
+            "none" => Ok(Vote::Withdrawn),
+            _ => Err(Problem::VoteInvalid),
+        }
+    }
+
+    /// The stored value (a withdrawn vote is no record at all).
+    pub fn value(self) -> i64 {
+        match self {
+            Vote::Up => 1,
+            Vote::Down => -1,
+            Vote::Withdrawn => 0,
+        }
+    }
+}
+
+/// Reputation a post's author gets for each vote: an answer's up-vote is worth more than a
+/// question's (answering is the harder work); a down-vote costs a little.
+pub fn vote_reputation(on_reply: bool, value: i64) -> i64 {
+    match (on_reply, value) {
+        (true, 1) => 10,
+        (false, 1) => 5,
+        (_, -1) => -2,
+        _ => 0,
+    }
+}
+
+/// Reputation for an answer the asker accepted.
+pub const ACCEPT_REPUTATION: i64 = 15;
+
+/// A thread title: trimmed, 1–150 characters, one line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ThreadTitle(String);
+
+impl ThreadTitle {
+    pub fn parse(raw: &str) -> Result<Self, Problem> {
+        let t = raw.split_whitespace().collect::<Vec<_>>().join(" ");
+        if t.is_empty() {
+            Err(Problem::ThreadTitleEmpty)
+        } else if t.chars().count() > TITLE_MAX {
+            Err(Problem::ThreadTitleTooLong)
+        } else {
+            Ok(Self(t))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A post's Markdown: trimmed, 1–20,000 characters, Windows line ends made plain.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PostBody(String);
+
+impl PostBody {
+    pub fn parse(raw: &str) -> Result<Self, Problem> {
+        let t = raw.trim().replace("\r\n", "\n");
+        if t.is_empty() {
+            Err(Problem::ForumBodyEmpty)
+        } else if t.chars().count() > BODY_MAX {
+            Err(Problem::ForumBodyTooLong)
+        } else {
+            Ok(Self(t))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether the text holds a link (which accounts still new may not post: spam's first
+    /// move). Markdown links, autolinks and bare addresses all count.
+    pub fn has_link(&self) -> bool {
+        let lower = self.0.to_lowercase();
+        lower.contains("http://")
+            || lower.contains("https://")
+            || lower.contains("www.")
+            || lower.contains("](")
+            || lower.contains("mailto:")
+    }
+
+    /// The `@name` mentions in the text, lower-cased, each once, code spans and blocks
+    /// left out (`@decorator` in Python is not a person).
+    pub fn mentions(&self) -> Vec<String> {
+        let mut names: Vec<String> = Vec::new();
+        let mut in_block = false;
+        for line in self.0.lines() {
+            if line.trim_start().starts_with("```") {
+                in_block = !in_block;
+                continue;
+            }
+            if in_block {
+                continue;
+            }
+            let mut in_span = false;
+            let chars: Vec<char> = line.chars().collect();
+            let mut i = 0;
+            while i < chars.len() {
+                let c = chars[i];
+                if c == '`' {
+                    in_span = !in_span;
+                } else if c == '@' && !in_span && (i == 0 || !chars[i - 1].is_alphanumeric()) {
+                    let name: String = chars[i + 1..]
+                        .iter()
+                        .take_while(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'))
+                        .collect();
+                    let name = name.trim_end_matches('.').to_lowercase();
+                    if !name.is_empty() && name.chars().count() <= 60 && !names.contains(&name) {
+                        names.push(name);
+                    }
+                }
+                i += 1;
+            }
+        }
+        names.truncate(10);
+        names
+    }
+}
+
+/// Tags: comma-separated, lower-cased, up to five of 1–30 letters, digits, `-`, `+`, `#`, `.`.
+pub fn parse_tags(raw: &str) -> Result<Vec<String>, Problem> {
+    let mut tags: Vec<String> = Vec::new();
+    for t in raw
+        .split(',')
+        .map(|t| t.trim().to_lowercase())
+        .filter(|t| !t.is_empty())
+    {
+        let ok = t.chars().count() <= 30
+            && t.chars()
+                .all(|c| c.is_alphanumeric() || matches!(c, '-' | '+' | '#' | '.'));
+        if !ok {
+            return Err(Problem::ForumTagInvalid);
+        }
+        if !tags.contains(&t) {
+            tags.push(t);
+        }
+    }
+    if tags.len() > TAGS_MAX {
+        return Err(Problem::ForumTooManyTags);
+    }
+    Ok(tags)
+}
+
+/// Where a thread lives: a general space (by its slug) or a course's space (by the course's).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "slug", rename_all = "snake_case")]
+pub enum SpaceRef {
+    General(String),
+    Course(String),
+}
+
+impl SpaceRef {
+    pub fn href(&self) -> String {
+        match self {
+            SpaceRef::General(slug) => format!("/forum/spaces/{slug}"),
+            SpaceRef::Course(slug) => format!("/forum/courses/{slug}"),
+        }
+    }
+
+    /// Reads a space as forms send it: `spaces/<slug>` or `courses/<slug>`.
+    pub fn parse(raw: &str) -> Option<Self> {
+        let (kind, slug) = raw.trim().trim_start_matches('/').split_once('/')?;
+        let slug = crate::courses::model::Slug::parse(slug).ok()?;
+        match kind {
+            "spaces" => Some(SpaceRef::General(slug.as_str().to_string())),
+            "courses" => Some(SpaceRef::Course(slug.as_str().to_string())),
+            _ => None,
+        }
+    }
+
+    /// The form value [`SpaceRef::parse`] reads.
+    pub fn key(&self) -> String {
+        match self {
+            SpaceRef::General(slug) => format!("spaces/{slug}"),
+            SpaceRef::Course(slug) => format!("courses/{slug}"),
+        }
+    }
+}
+
+/// A space in a list.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SpaceSummary {
+    pub space: SpaceRef,
+    pub title: String,
+    pub description: String,
+    pub threads: i64,
+}
+
+/// A thread in a list.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ThreadSummary {
+    pub id: String,
+    pub title: String,
+    pub kind: ThreadKind,
+    pub author: String,
+    pub tags: Vec<String>,
+    pub score: i64,
+    pub replies: i64,
+    pub solved: bool,
+    pub hidden: bool,
+    pub locked: bool,
+    /// When it was asked, in the reader's zone and language.
+    pub asked: String,
+    pub asked_at: String,
+    /// For unanswered questions: how long it has waited, in words.
+    pub waited: Option<String>,
+    pub space: SpaceRef,
+    pub space_title: String,
+}
+
+/// `/forum`: the spaces, what is new, and (for course staff) the questions waiting longest.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ForumOverview {
+    pub spaces: Vec<SpaceSummary>,
+    pub recent: Vec<ThreadSummary>,
+    pub waiting: Vec<ThreadSummary>,
+    pub signed_in: bool,
+    pub can_create_space: bool,
+}
+
+/// One space's page of threads.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SpaceListing {
+    pub space: SpaceRef,
+    pub title: String,
+    pub description: String,
+    pub sort: Sort,
+    pub page: u32,
+    pub more: bool,
+    pub threads: Vec<ThreadSummary>,
+    pub signed_in: bool,
+}
+
+/// A post (the thread's opening post or a reply) as a reader sees it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PostView {
+    pub id: String,
+    pub body_html: String,
+    pub author: String,
+    pub author_reputation: i64,
+    pub written: String,
+    pub written_at: String,
+    pub edited: bool,
+    pub score: i64,
+    /// The reader's own vote: 1, -1 or 0.
+    pub my_vote: i64,
+    pub accepted: bool,
+    pub hidden: bool,
+    pub can_edit: bool,
+    pub can_vote: bool,
+    pub can_accept: bool,
+}
+
+/// `/forum/threads/:id`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ThreadView {
+    pub id: String,
+    pub title: String,
+    pub kind: ThreadKind,
+    pub tags: Vec<String>,
+    pub space: SpaceRef,
+    pub space_title: String,
+    pub solved: bool,
+    pub locked: bool,
+    pub post: PostView,
+    pub replies: Vec<PostView>,
+    pub signed_in: bool,
+    pub can_reply: bool,
+}
+
+/// An earlier version of a post, in its edit history.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RevisionView {
+    pub title: Option<String>,
+    pub body_html: String,
+    pub replaced: String,
+    pub replaced_by: String,
+}
+
+/// `/forum/posts/:id/edit` and `/forum/posts/:id/history`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PostEditView {
+    pub id: String,
+    pub thread: String,
+    pub thread_title: String,
+    /// Set for a thread's opening post (its title can change too).
+    pub title: Option<String>,
+    pub body: String,
+    pub tags: String,
+    pub revisions: Vec<RevisionView>,
+    pub can_edit: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_title_is_one_trimmed_line_of_at_most_150_characters() {
+        assert_eq!(
+            ThreadTitle::parse("  Why does\n my loop   stop? ")
+                .unwrap()
+                .as_str(),
+            "Why does my loop stop?"
+        );
+        assert_eq!(ThreadTitle::parse(" \n"), Err(Problem::ThreadTitleEmpty));
+        assert_eq!(
+            ThreadTitle::parse(&"x".repeat(151)),
+            Err(Problem::ThreadTitleTooLong)
+        );
+        assert!(ThreadTitle::parse(&"循".repeat(150)).is_ok());
+    }
+
+    #[test]
+    fn tags_are_few_lower_case_words() {
+        assert_eq!(
+            parse_tags("Rust, async , rust,c++").unwrap(),
+            vec!["rust", "async", "c++"]
+        );
+        assert_eq!(parse_tags("<script>"), Err(Problem::ForumTagInvalid));
+        assert_eq!(parse_tags("a b"), Err(Problem::ForumTagInvalid));
+        assert_eq!(parse_tags("a,b,c,d,e,f"), Err(Problem::ForumTooManyTags));
+        assert_eq!(parse_tags(" , ").unwrap(), Vec::<String>::new());
+    }
+
+    #[test]
+    fn mentions_skip_code_and_e_mail_addresses() {
+        let body = PostBody::parse(
+            "Thanks @Ada and @lin.wei. — see `@property` and\n```py\n@decorator\n```\nmail me at x@example.org, @ada again",
+        )
+        .unwrap();
+        assert_eq!(body.mentions(), vec!["ada", "lin.wei"]);
+    }
+
+    #[test]
+    fn links_in_any_form_are_found() {
+        for text in [
+            "see https://x.io",
+            "[here](/x)",
+            "www.spam.example",
+            "<mailto:a@b.c>",
+        ] {
+            assert!(PostBody::parse(text).unwrap().has_link(), "{text}");
+        }
+        assert!(
+            !PostBody::parse("no links, just `a.b()`")
+                .unwrap()
+                .has_link()
+        );
+    }
+
+    #[test]
+    fn a_space_reads_back_from_its_form_value_and_nothing_else() {
+        for s in [
+            SpaceRef::General("general".into()),
+            SpaceRef::Course("rust-basics".into()),
+        ] {
+            assert_eq!(SpaceRef::parse(&s.key()), Some(s.clone()));
+        }
+        assert_eq!(SpaceRef::parse("users/abc"), None);
+        assert_eq!(SpaceRef::parse("spaces/../x"), None);
+        assert_eq!(SpaceRef::parse("general"), None);
+    }
+
+    #[test]
+    fn votes_give_reputation_to_the_author() {
+        assert_eq!(vote_reputation(true, 1), 10);
+        assert_eq!(vote_reputation(false, 1), 5);
+        assert_eq!(vote_reputation(true, -1), -2);
+        assert_eq!(vote_reputation(false, 0), 0);
+    }
+}

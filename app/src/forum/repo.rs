@@ -1,0 +1,667 @@
+//! Forum queries (server only). Counts a page shows (replies, votes, reputation) are kept by
+//! the transactions that change them, so reading a list never adds anything up; checks that
+//! decide between two writers run inside the transaction and refuse with `THROW 'pw:<problem>'`.
+
+use std::future::IntoFuture;
+
+use chrono::{DateTime, Utc};
+use surrealdb::types::{RecordId, SurrealValue};
+
+use crate::{
+    db::{Db, fail_on_errors, internal, new_key, transact_with_retry, user_record},
+    error::{AppError, Problem},
+    forum::model::{ACCEPT_REPUTATION, PAGE_SIZE, Sort, ThreadKind, vote_reputation},
+    ids::UserId,
+    notify::{
+        model::{Notice, NoticeKind},
+        repo::{bind_notice, notify_stmt},
+    },
+};
+
+pub fn thread_rec(id: &str) -> RecordId {
+    RecordId::new("forum_thread", id)
+}
+
+pub fn reply_rec(id: &str) -> RecordId {
+    RecordId::new("forum_reply", id)
+}
+
+/// Who is reading: hidden posts stay visible to their author and to moderators, drafts'
+/// spaces to the course's authors and admins.
+#[derive(Clone, Copy, Debug)]
+pub struct Reader<'a> {
+    pub me: Option<&'a UserId>,
+    pub moderator: bool,
+}
+
+impl Reader<'_> {
+    fn me(&self) -> Option<RecordId> {
+        self.me.map(user_record)
+    }
+}
+
+/// Where threads live: a general space's record key, or a course's.
+#[derive(Clone, Debug)]
+pub enum Place {
+    Space(String),
+    Course(String),
+}
+
+// ---------------------------------------------------------------------------------------------
+// Spaces
+
+#[derive(Clone, Debug, SurrealValue)]
+pub struct SpaceRow {
+    pub id: String,
+    pub slug: String,
+    pub title: String,
+    pub description: String,
+    pub threads: i64,
+}
+
+const SPACE_FIELDS: &str = "record::id(id) AS id, slug, title, description, \
+     count(SELECT VALUE id FROM forum_thread WHERE space = $parent.id AND hidden = false) AS threads";
+
+pub async fn general_spaces(db: &Db) -> Result<Vec<SpaceRow>, AppError> {
+    let mut res = db
+        .query(format!(
+            "SELECT {SPACE_FIELDS} FROM forum_space ORDER BY created_at ASC LIMIT 100"
+        ))
+        .await
+        .map_err(internal("forum spaces"))?;
+    res.take(0).map_err(internal("forum spaces"))
+}
+
+pub async fn space_by_slug(db: &Db, slug: &str) -> Result<Option<SpaceRow>, AppError> {
+    let mut res = db
+        .query(format!(
+            "SELECT {SPACE_FIELDS} FROM forum_space WHERE slug = $slug LIMIT 1"
+        ))
+        .bind(("slug", slug.to_string()))
+        .await
+        .map_err(internal("forum space"))?;
+    res.take(0).map_err(internal("forum space"))
+}
+
+pub async fn create_space(
+    db: &Db,
+    slug: &str,
+    title: &str,
+    description: &str,
+    by: &UserId,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let res = db
+        .query(
+            "CREATE forum_space SET slug = $slug, title = $title, description = $description,
+                created_by = $by, created_at = $now",
+        )
+        .bind(("slug", slug.to_string()))
+        .bind(("title", title.to_string()))
+        .bind(("description", description.to_string()))
+        .bind(("by", user_record(by)))
+        .bind(("now", now))
+        .await
+        .map_err(internal("create forum space"))?;
+    fail_on_errors(res, "create forum space", Problem::SpaceTaken)
+}
+
+/// Threads per course, for the course spaces a reader is shown on the forum's home.
+pub async fn course_spaces(db: &Db, reader: Reader<'_>) -> Result<Vec<SpaceRow>, AppError> {
+    let mut res = db
+        .query(
+            "SELECT record::id(id) AS id, slug, title, summary AS description,
+                count(SELECT VALUE id FROM forum_thread WHERE course = $parent.id AND hidden = false)
+                    AS threads
+             FROM course
+             WHERE id IN (SELECT VALUE out FROM enrolled WHERE in = $me) OR $me IN authors
+             ORDER BY title ASC LIMIT 50",
+        )
+        .bind(("me", reader.me()))
+        .await
+        .map_err(internal("course spaces"))?;
+    res.take(0).map_err(internal("course spaces"))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Threads
+
+#[derive(Clone, Debug, SurrealValue)]
+pub struct ThreadRow {
+    pub id: String,
+    pub title: String,
+    pub kind: String,
+    pub author: String,
+    pub author_id: String,
+    pub author_reputation: i64,
+    pub tags: Vec<String>,
+    pub score: i64,
+    pub reply_count: i64,
+    pub solved: bool,
+    pub hidden: bool,
+    pub locked: bool,
+    pub created_at: DateTime<Utc>,
+    pub space_kind: String,
+    pub space_slug: String,
+    pub space_title: String,
+}
+
+impl ThreadRow {
+    pub fn kind(&self) -> ThreadKind {
+        ThreadKind::parse(&self.kind).unwrap_or_default()
+    }
+}
+
+const THREAD_FIELDS: &str = "record::id(id) AS id, title, kind, author.display_name AS author, \
+     record::id(author) AS author_id, author.reputation ?? 0 AS author_reputation, tags, score, \
+     reply_count, accepted != NONE AS solved, hidden, locked, created_at, \
+     (IF space != NONE THEN 'spaces' ELSE 'courses' END) AS space_kind, \
+     (IF space != NONE THEN space.slug ELSE course.slug END) AS space_slug, \
+     (IF space != NONE THEN space.title ELSE course.title END) AS space_title";
+
+/// Hidden threads only for their author and moderators.
+const SEEN_BY_READER: &str = "(hidden = false OR author = $me OR $moderator)";
+
+/// One page of a space's threads, plus whether another page follows.
+pub async fn threads_in(
+    db: &Db,
+    place: &Place,
+    sort: Sort,
+    page: u32,
+    reader: Reader<'_>,
+) -> Result<(Vec<ThreadRow>, bool), AppError> {
+    let (field, key) = match place {
+        Place::Space(id) => ("space", RecordId::new("forum_space", id.as_str())),
+        Place::Course(id) => ("course", RecordId::new("course", id.as_str())),
+    };
+    let (filter, order) = match sort {
+        Sort::Active => ("", "last_activity DESC"),
+        Sort::Votes => ("", "score DESC, last_activity DESC"),
+        Sort::Unanswered => (
+            "AND kind = 'question' AND reply_count = 0",
+            "created_at ASC",
+        ),
+    };
+    let mut res = db
+        .query(format!(
+            "SELECT {THREAD_FIELDS}, last_activity FROM forum_thread
+             WHERE {field} = $place AND {SEEN_BY_READER} {filter}
+             ORDER BY {order} LIMIT $limit START $start"
+        ))
+        .bind(("place", key))
+        .bind(("me", reader.me()))
+        .bind(("moderator", reader.moderator))
+        .bind(("limit", i64::from(PAGE_SIZE) + 1))
+        .bind(("start", i64::from(page) * i64::from(PAGE_SIZE)))
+        .await
+        .map_err(internal("forum threads"))?;
+    let mut rows: Vec<ThreadRow> = res.take(0).map_err(internal("forum threads"))?;
+    let more = rows.len() > PAGE_SIZE as usize;
+    rows.truncate(PAGE_SIZE as usize);
+    Ok((rows, more))
+}
+
+/// The newest activity in every space the reader may see.
+pub async fn recent_threads(
+    db: &Db,
+    reader: Reader<'_>,
+    limit: i64,
+) -> Result<Vec<ThreadRow>, AppError> {
+    let mut res = db
+        .query(format!(
+            "SELECT {THREAD_FIELDS}, last_activity FROM forum_thread
+             WHERE {SEEN_BY_READER}
+                AND (space != NONE OR course.published = true OR $me IN course.authors OR $moderator)
+             ORDER BY last_activity DESC LIMIT $limit"
+        ))
+        .bind(("me", reader.me()))
+        .bind(("moderator", reader.moderator))
+        .bind(("limit", limit))
+        .await
+        .map_err(internal("recent threads"))?;
+    res.take(0).map_err(internal("recent threads"))
+}
+
+/// Unanswered questions in the courses `staff` authors, the longest-waiting first.
+pub async fn waiting_questions(db: &Db, staff: &UserId) -> Result<Vec<ThreadRow>, AppError> {
+    let mut res = db
+        .query(format!(
+            "LET $mine = (SELECT VALUE id FROM course WHERE $me IN authors);
+             SELECT {THREAD_FIELDS} FROM forum_thread
+             WHERE course IN $mine AND kind = 'question' AND reply_count = 0 AND hidden = false
+             ORDER BY created_at ASC LIMIT 20"
+        ))
+        .bind(("me", user_record(staff)))
+        .await
+        .map_err(internal("waiting questions"))?;
+    res.take(1).map_err(internal("waiting questions"))
+}
+
+/// A thread's opening post and its facts, as the thread page needs them.
+#[derive(Clone, Debug, SurrealValue)]
+pub struct ThreadFull {
+    pub id: String,
+    pub title: String,
+    pub kind: String,
+    pub author: String,
+    pub author_id: String,
+    pub author_reputation: i64,
+    pub tags: Vec<String>,
+    pub score: i64,
+    pub reply_count: i64,
+    pub solved: bool,
+    pub hidden: bool,
+    pub locked: bool,
+    pub created_at: DateTime<Utc>,
+    pub space_kind: String,
+    pub space_slug: String,
+    pub space_title: String,
+    pub body: String,
+    pub edited: bool,
+    pub accepted: Option<String>,
+}
+
+#[derive(Clone, Debug, SurrealValue)]
+pub struct ReplyRow {
+    pub id: String,
+    pub body: String,
+    pub author: String,
+    pub author_id: String,
+    pub author_reputation: i64,
+    pub created_at: DateTime<Utc>,
+    pub edited: bool,
+    pub score: i64,
+    pub hidden: bool,
+}
+
+#[derive(Clone, Debug, SurrealValue)]
+pub struct MyVote {
+    pub post: String,
+    pub value: i64,
+}
+
+/// A thread with its replies (hidden ones only for their author and moderators), the
+/// reader's votes on it and the reader's time zone.
+pub struct ThreadPageRows {
+    pub thread: ThreadFull,
+    pub replies: Vec<ReplyRow>,
+    pub votes: Vec<MyVote>,
+    pub zone: Option<String>,
+}
+
+pub async fn thread_page(
+    db: &Db,
+    id: &str,
+    reader: Reader<'_>,
+) -> Result<Option<ThreadPageRows>, AppError> {
+    let mut res = db
+        .query(format!(
+            "SELECT {THREAD_FIELDS}, body, edited_at != NONE AS edited,
+                (IF accepted != NONE THEN record::id(accepted) ELSE NONE END) AS accepted
+             FROM ONLY $t;
+             SELECT record::id(id) AS id, body, author.display_name AS author,
+                record::id(author) AS author_id, author.reputation ?? 0 AS author_reputation,
+                created_at, edited_at != NONE AS edited, score, hidden
+             FROM forum_reply WHERE thread = $t AND {SEEN_BY_READER} ORDER BY created_at ASC;
+             SELECT record::id(post) AS post, value FROM forum_vote WHERE thread = $t AND voter = $me;
+             RETURN IF $me != NONE THEN $me.timezone ELSE NONE END;"
+        ))
+        .bind(("t", thread_rec(id)))
+        .bind(("me", reader.me()))
+        .bind(("moderator", reader.moderator))
+        .await
+        .map_err(internal("forum thread"))?;
+    let thread: Option<ThreadFull> = res.take(0).map_err(internal("forum thread"))?;
+    let Some(thread) = thread else {
+        return Ok(None);
+    };
+    Ok(Some(ThreadPageRows {
+        thread,
+        replies: res.take(1).map_err(internal("forum replies"))?,
+        votes: res.take(2).map_err(internal("forum votes"))?,
+        zone: res.take(3).map_err(internal("forum reader zone"))?,
+    }))
+}
+
+/// A new thread, where `place` says; answers its id.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one field of the new thread each"
+)]
+pub async fn create_thread(
+    db: &Db,
+    place: &Place,
+    author: &UserId,
+    kind: ThreadKind,
+    title: &str,
+    body: &str,
+    tags: &[String],
+    now: DateTime<Utc>,
+) -> Result<String, AppError> {
+    let id = new_key();
+    let (space, course) = match place {
+        Place::Space(s) => (Some(RecordId::new("forum_space", s.as_str())), None),
+        Place::Course(c) => (None, Some(RecordId::new("course", c.as_str()))),
+    };
+    let res = db
+        .query(
+            "CREATE $t SET space = $space, course = $course, author = $author, kind = $kind,
+                title = $title, body = $body, tags = $tags, created_at = $now,
+                last_activity = $now",
+        )
+        .bind(("t", thread_rec(&id)))
+        .bind(("space", space))
+        .bind(("course", course))
+        .bind(("author", user_record(author)))
+        .bind(("kind", kind.key()))
+        .bind(("title", title.to_string()))
+        .bind(("body", body.to_string()))
+        .bind(("tags", tags.to_vec()))
+        .bind(("now", now))
+        .await
+        .map_err(internal("create thread"))?;
+    fail_on_errors(res, "create thread", Problem::TryAgain)?;
+    Ok(id)
+}
+
+/// A reply, counted on its thread, and a notification to the thread's author (unless they
+/// wrote it), all in one transaction; a locked or hidden thread refuses it inside that
+/// transaction, so a lock that lands first always wins.
+pub async fn add_reply(
+    db: &Db,
+    thread: &str,
+    author: &UserId,
+    body: &str,
+    notice: &Notice,
+    now: DateTime<Utc>,
+) -> Result<String, AppError> {
+    let id = new_key();
+    let query = format!(
+        "BEGIN TRANSACTION;
+         LET $thread = (SELECT author, locked, hidden FROM ONLY $t);
+         IF $thread = NONE OR $thread.hidden {{ THROW 'pw:try_again'; }};
+         IF $thread.locked {{ THROW 'pw:thread_locked'; }};
+         CREATE $r SET thread = $t, author = $author, body = $body, created_at = $now;
+         UPDATE $t SET reply_count += 1, last_activity = $now;
+         IF $thread.author != $author {{ {} }};
+         COMMIT TRANSACTION;",
+        notify_stmt("$thread.author", NoticeKind::Forum, "$notice", "$link")
+    );
+    let res = transact_with_retry("add reply", Problem::TryAgain, || {
+        db.query(query.as_str())
+            .bind(("t", thread_rec(thread)))
+            .bind(("r", reply_rec(&id)))
+            .bind(("author", user_record(author)))
+            .bind(("body", body.to_string()))
+            .bind(("notice", bind_notice(notice)))
+            .bind(("link", format!("/forum/threads/{thread}#reply-{id}")))
+            .bind(("now", now))
+            .into_future()
+    })
+    .await;
+    res.map(|_| id)
+}
+
+/// Posts `author` wrote since `since` (threads and replies), for the limit on new accounts.
+pub async fn posts_since(db: &Db, author: &UserId, since: DateTime<Utc>) -> Result<i64, AppError> {
+    let mut res = db
+        .query(
+            "RETURN count(SELECT VALUE id FROM forum_thread WHERE author = $a AND created_at > $since)
+                + count(SELECT VALUE id FROM forum_reply WHERE author = $a AND created_at > $since);",
+        )
+        .bind(("a", user_record(author)))
+        .bind(("since", since))
+        .await
+        .map_err(internal("posts since"))?;
+    Ok(res
+        .take::<Option<i64>>(0)
+        .map_err(internal("posts since"))?
+        .unwrap_or(0))
+}
+
+// ---------------------------------------------------------------------------------------------
+// One post (a thread's opening post or a reply)
+
+/// What decides who may do what to a post.
+#[derive(Clone, Debug, SurrealValue)]
+pub struct PostMeta {
+    pub id: String,
+    pub is_reply: bool,
+    pub author: String,
+    pub thread: String,
+    pub thread_title: String,
+    pub thread_author: String,
+    pub thread_kind: String,
+    pub locked: bool,
+    pub hidden: bool,
+    pub thread_hidden: bool,
+    pub space_kind: String,
+    pub space_slug: String,
+    pub title: Option<String>,
+    pub body: String,
+    pub tags: Vec<String>,
+    /// The accepted answer of the post's thread.
+    pub accepted: Option<String>,
+}
+
+impl PostMeta {
+    pub fn record(&self) -> RecordId {
+        if self.is_reply {
+            reply_rec(&self.id)
+        } else {
+            thread_rec(&self.id)
+        }
+    }
+}
+
+/// A post by its key: thread keys and reply keys are random, so one key names one post.
+pub async fn post(db: &Db, id: &str) -> Result<Option<PostMeta>, AppError> {
+    let mut res = db
+        .query(
+            "LET $thread = (SELECT * FROM ONLY $t);
+             LET $reply = (SELECT * FROM ONLY $r);
+             LET $th = IF $thread != NONE THEN $thread ELSE IF $reply != NONE THEN (SELECT * FROM ONLY $reply.thread) ELSE NONE END;
+             RETURN IF $th = NONE THEN NONE ELSE {
+                id: $id,
+                is_reply: $thread = NONE,
+                author: record::id(IF $thread != NONE THEN $thread.author ELSE $reply.author END),
+                thread: record::id($th.id),
+                thread_title: $th.title,
+                thread_author: record::id($th.author),
+                thread_kind: $th.kind,
+                locked: $th.locked,
+                hidden: IF $thread != NONE THEN $thread.hidden ELSE $reply.hidden END,
+                thread_hidden: $th.hidden,
+                space_kind: IF $th.space != NONE THEN 'spaces' ELSE 'courses' END,
+                space_slug: IF $th.space != NONE THEN $th.space.slug ELSE $th.course.slug END,
+                title: IF $thread != NONE THEN $thread.title ELSE NONE END,
+                body: IF $thread != NONE THEN $thread.body ELSE $reply.body END,
+                tags: IF $thread != NONE THEN $thread.tags ELSE [] END,
+                accepted: IF $th.accepted != NONE THEN record::id($th.accepted) ELSE NONE END,
+             } END;",
+        )
+        .bind(("id", id.to_string()))
+        .bind(("t", thread_rec(id)))
+        .bind(("r", reply_rec(id)))
+        .await
+        .map_err(internal("forum post"))?;
+    res.take(3).map_err(internal("forum post"))
+}
+
+/// Replaces a post's text (and a thread's title and tags), keeping what it said before in
+/// its edit history, in one transaction.
+pub async fn edit_post(
+    db: &Db,
+    post: &PostMeta,
+    title: Option<&str>,
+    body: &str,
+    tags: Option<&[String]>,
+    editor: &UserId,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let res = db
+        .query(
+            "BEGIN TRANSACTION;
+             LET $old = (SELECT * FROM ONLY $p);
+             CREATE forum_revision SET post = $p, title = $old.title, body = $old.body,
+                written_at = $old.edited_at ?? $old.created_at, replaced_at = $now,
+                replaced_by = $editor;
+             UPDATE $p SET body = $body, edited_at = $now;
+             IF $title != NONE { UPDATE $p SET title = $title, tags = $tags; };
+             COMMIT TRANSACTION;",
+        )
+        .bind(("p", post.record()))
+        .bind(("title", title.map(str::to_string)))
+        .bind(("tags", tags.map(<[String]>::to_vec)))
+        .bind(("body", body.to_string()))
+        .bind(("editor", user_record(editor)))
+        .bind(("now", now))
+        .await
+        .map_err(internal("edit post"))?;
+    fail_on_errors(res, "edit post", Problem::TryAgain)
+}
+
+#[derive(Clone, Debug, SurrealValue)]
+pub struct RevisionRow {
+    pub title: Option<String>,
+    pub body: String,
+    pub replaced_at: DateTime<Utc>,
+    pub replaced_by: String,
+}
+
+pub async fn revisions(db: &Db, post: &PostMeta) -> Result<Vec<RevisionRow>, AppError> {
+    let mut res = db
+        .query(
+            "SELECT title, body, replaced_at, replaced_by.display_name AS replaced_by
+             FROM forum_revision WHERE post = $p ORDER BY replaced_at DESC LIMIT 100",
+        )
+        .bind(("p", post.record()))
+        .await
+        .map_err(internal("post revisions"))?;
+    res.take(0).map_err(internal("post revisions"))
+}
+
+/// Sets `voter`'s vote on `post` (0 takes it back): the vote, the post's score and its
+/// author's reputation change together. The vote's id is made of the voter and the post, so
+/// two votes at once by one person are one record; the transaction reads the old value
+/// itself, so whichever of two such writes commits second adjusts from the first's value.
+pub async fn vote(
+    db: &Db,
+    voter: &UserId,
+    post: &PostMeta,
+    value: i64,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let table = if post.is_reply {
+        "forum_reply"
+    } else {
+        "forum_thread"
+    };
+    let vote_id = RecordId::new("forum_vote", format!("{}_{table}_{}", voter.0, post.id));
+    let up = vote_reputation(post.is_reply, 1);
+    let down = vote_reputation(post.is_reply, -1);
+    let query = "BEGIN TRANSACTION;
+         LET $old = (SELECT VALUE value FROM ONLY $v) ?? 0;
+         IF $value = 0 { DELETE $v; } ELSE {
+            UPSERT $v SET voter = $voter, post = $p, thread = $t, author = $author,
+                value = $value, at = $now;
+         };
+         UPDATE $p SET score += $value - $old;
+         LET $gain = IF $value = 1 THEN $up ELSE IF $value = -1 THEN $down ELSE 0 END;
+         LET $loss = IF $old = 1 THEN $up ELSE IF $old = -1 THEN $down ELSE 0 END;
+         UPDATE $author SET reputation = (reputation ?? 0) + $gain - $loss;
+         COMMIT TRANSACTION;";
+    transact_with_retry("vote", Problem::TryAgain, || {
+        db.query(query)
+            .bind(("v", vote_id.clone()))
+            .bind(("voter", user_record(voter)))
+            .bind(("p", post.record()))
+            .bind(("t", thread_rec(&post.thread)))
+            .bind(("author", RecordId::new("user", post.author.as_str())))
+            .bind(("value", value))
+            .bind(("up", up))
+            .bind(("down", down))
+            .bind(("now", now))
+            .into_future()
+    })
+    .await
+    .map(drop)
+}
+
+/// Marks `reply` as the thread's accepted answer (or none): the reputation for an accepted
+/// answer moves from the previous one's author to the new one's (never to the asker for
+/// answering themself), and the new answer's author is told.
+pub async fn accept(
+    db: &Db,
+    thread: &str,
+    reply: Option<&str>,
+    notice: &Notice,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let query = format!(
+        "BEGIN TRANSACTION;
+         LET $asker = (SELECT VALUE author FROM ONLY $t);
+         LET $prev = (SELECT VALUE accepted FROM ONLY $t);
+         IF $r != NONE AND (SELECT VALUE thread FROM ONLY $r) != $t {{ THROW 'pw:not_a_question'; }};
+         IF $prev != $r {{
+            IF $prev != NONE {{
+                LET $pa = (SELECT VALUE author FROM ONLY $prev);
+                IF $pa != $asker {{ UPDATE $pa SET reputation = (reputation ?? 0) - $rep; }};
+            }};
+            IF $r != NONE {{
+                LET $na = (SELECT VALUE author FROM ONLY $r);
+                IF $na != $asker {{
+                    UPDATE $na SET reputation = (reputation ?? 0) + $rep;
+                    {}
+                }};
+            }};
+            UPDATE $t SET accepted = $r;
+         }};
+         COMMIT TRANSACTION;",
+        notify_stmt("$na", NoticeKind::Forum, "$notice", "$link")
+    );
+    transact_with_retry("accept answer", Problem::TryAgain, || {
+        db.query(query.as_str())
+            .bind(("t", thread_rec(thread)))
+            .bind(("r", reply.map(reply_rec)))
+            .bind(("rep", ACCEPT_REPUTATION))
+            .bind(("notice", bind_notice(notice)))
+            .bind((
+                "link",
+                format!(
+                    "/forum/threads/{thread}#reply-{}",
+                    reply.unwrap_or_default()
+                ),
+            ))
+            .bind(("now", now))
+            .into_future()
+    })
+    .await
+    .map(drop)
+}
+
+/// A reader's time zone (UTC for someone signed out or unknown).
+pub async fn zone_of(db: &Db, user: Option<&UserId>) -> Result<String, AppError> {
+    let Some(user) = user else {
+        return Ok("UTC".into());
+    };
+    let mut res = db
+        .query("SELECT VALUE timezone FROM ONLY $u")
+        .bind(("u", user_record(user)))
+        .await
+        .map_err(internal("forum zone"))?;
+    Ok(res
+        .take::<Option<String>>(0)
+        .map_err(internal("forum zone"))?
+        .unwrap_or_else(|| "UTC".into()))
+}
+
+/// When the account was made and whether its address is confirmed (new accounts post less).
+pub async fn account_age(db: &Db, user: &UserId) -> Result<Option<DateTime<Utc>>, AppError> {
+    let mut res = db
+        .query("SELECT VALUE created_at FROM ONLY $u")
+        .bind(("u", user_record(user)))
+        .await
+        .map_err(internal("account age"))?;
+    res.take(0).map_err(internal("account age"))
+}

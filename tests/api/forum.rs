@@ -1,0 +1,507 @@
+//! The forum: questions asked, answered, voted on and accepted; who may do what; what a
+//! hostile post can and cannot put on a page; limits on new accounts.
+
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::helpers::{Browser, ManualClock, TestApp, body_json, spawn_app, spawn_app_with_clock};
+
+const PASSWORD: &str = "a perfectly fine passphrase";
+
+/// A general space made by an admin (moderators make spaces).
+async fn general_space(app: &TestApp, slug: &str) {
+    let admin = app.admin().await;
+    let res = app
+        .call(
+            &admin,
+            "create_forum_space",
+            &[
+                ("slug", slug),
+                ("title", "General"),
+                ("description", "Anything"),
+            ],
+        )
+        .await;
+    assert!(res.status().is_success(), "{}", res.status());
+}
+
+async fn ask(app: &TestApp, who: &Browser, space: &str, title: &str, body: &str) -> String {
+    let res = app
+        .call(
+            who,
+            "create_thread",
+            &[
+                ("space", space),
+                ("kind", "question"),
+                ("title", title),
+                ("body", body),
+                ("tags", "rust, loops"),
+            ],
+        )
+        .await;
+    let status = res.status();
+    let v = body_json(res).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    v.as_str().expect("thread id").to_string()
+}
+
+async fn answer(app: &TestApp, who: &Browser, thread: &str, body: &str) -> String {
+    let res = app
+        .call(who, "post_reply", &[("thread", thread), ("body", body)])
+        .await;
+    let status = res.status();
+    let v = body_json(res).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    v.as_str().expect("reply id").to_string()
+}
+
+async fn thread(app: &TestApp, who: &Browser, id: &str) -> Value {
+    let res = app.call(who, "forum_thread", &[("id", id)]).await;
+    let status = res.status();
+    let v = body_json(res).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    v
+}
+
+async fn vote(app: &TestApp, who: &Browser, post: &str, how: &str) -> StatusCode {
+    app.call(who, "vote_forum_post", &[("id", post), ("vote", how)])
+        .await
+        .status()
+}
+
+#[tokio::test]
+async fn a_question_is_answered_voted_on_and_accepted_and_reputation_follows() {
+    let app = spawn_app().await;
+    general_space(&app, "general").await;
+    let asker = app.user_with_roles("asker@example.org", &[]).await;
+    let helper = app.user_with_roles("helper@example.org", &[]).await;
+    let other = app.user_with_roles("other@example.org", &[]).await;
+
+    let q = ask(
+        &app,
+        &asker,
+        "spaces/general",
+        "Why does my loop never stop?",
+        "```rust\nloop {}\n```",
+    )
+    .await;
+    let a = answer(&app, &helper, &q, "A `loop` needs a `break`.").await;
+
+    // The asker is told, in words, with a link to the answer.
+    let list = body_json(app.call(&asker, "get_notifications", &[]).await).await;
+    let first = &list[0][0];
+    assert_eq!(
+        first["text"], "Test User replied to “Why does my loop never stop?”.",
+        "{list}"
+    );
+    assert_eq!(first["link"], format!("/forum/threads/{q}#reply-{a}"));
+
+    // Votes: one per person and post, changeable, never on one's own post.
+    assert_eq!(vote(&app, &helper, &q, "up").await, StatusCode::OK);
+    assert_eq!(vote(&app, &helper, &q, "up").await, StatusCode::OK);
+    let t = thread(&app, &other, &q).await;
+    assert_eq!(t["post"]["score"], 1);
+    assert_eq!(t["post"]["author_reputation"], 5);
+    assert_eq!(vote(&app, &helper, &q, "down").await, StatusCode::OK);
+    let t = thread(&app, &helper, &q).await;
+    assert_eq!(t["post"]["score"], -1);
+    assert_eq!(t["post"]["my_vote"], -1);
+    assert_eq!(t["post"]["author_reputation"], -2);
+    assert_eq!(vote(&app, &helper, &q, "none").await, StatusCode::OK);
+    let t = thread(&app, &helper, &q).await;
+    assert_eq!(
+        (
+            t["post"]["score"].clone(),
+            t["post"]["author_reputation"].clone()
+        ),
+        (0.into(), 0.into())
+    );
+    let res = app
+        .call(&asker, "vote_forum_post", &[("id", &q), ("vote", "up")])
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body_json(res).await["problem"], "own_post");
+    assert_eq!(
+        vote(&app, &asker, &q, "sideways").await,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(vote(&app, &asker, &a, "up").await, StatusCode::OK);
+
+    // Only the asker (or the space's staff) accepts; a bystander cannot.
+    let res = app
+        .call(&other, "accept_answer", &[("thread", &q), ("reply", &a)])
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let t = thread(&app, &other, &q).await;
+    assert_eq!(t["solved"], false);
+
+    let res = app
+        .call(&asker, "accept_answer", &[("thread", &q), ("reply", &a)])
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    // Accepting twice changes nothing more.
+    let res = app
+        .call(&asker, "accept_answer", &[("thread", &q), ("reply", &a)])
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let t = thread(&app, &other, &q).await;
+    assert_eq!(t["solved"], true);
+    let reply = &t["replies"][0];
+    assert_eq!(reply["accepted"], true);
+    // 10 for the asker's up-vote, 15 for the accepted answer.
+    assert_eq!(reply["author_reputation"], 25, "{t}");
+    let list = body_json(app.call(&helper, "get_notifications", &[]).await).await;
+    assert_eq!(
+        list[0][0]["text"], "Test User accepted your answer to “Why does my loop never stop?”.",
+        "{list}"
+    );
+
+    // Undoing the accept takes its reputation back.
+    let res = app
+        .call(&asker, "accept_answer", &[("thread", &q), ("reply", "")])
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let t = thread(&app, &other, &q).await;
+    assert_eq!(t["solved"], false);
+    assert_eq!(t["replies"][0]["author_reputation"], 10);
+
+    // The space lists it, with its answer counted; unanswered leaves it out.
+    let space = body_json(
+        app.call(&other, "forum_space", &[("space", "spaces/general")])
+            .await,
+    )
+    .await;
+    assert_eq!(space["threads"][0]["id"], q.as_str());
+    assert_eq!(space["threads"][0]["replies"], 1);
+    let unanswered = body_json(
+        app.call(
+            &other,
+            "forum_space",
+            &[("space", "spaces/general"), ("sort", "unanswered")],
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(unanswered["threads"].as_array().map(Vec::len), Some(0));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn votes_count_once_per_person_even_when_sent_at_once() {
+    let app = spawn_app().await;
+    general_space(&app, "general").await;
+    let asker = app.user_with_roles("asker@example.org", &[]).await;
+    let q = ask(&app, &asker, "spaces/general", "Counting", "How many?").await;
+    let mut voters = Vec::new();
+    for n in 0..4 {
+        voters.push(
+            app.user_with_roles(&format!("voter{n}@example.org"), &[])
+                .await,
+        );
+    }
+    // Each voter presses "up" five times at once; four voters at the same moment.
+    let mut presses = Vec::new();
+    for v in &voters {
+        for _ in 0..5 {
+            presses.push(vote(&app, v, &q, "up"));
+        }
+    }
+    for status in futures_util::future::join_all(presses).await {
+        assert_eq!(status, StatusCode::OK);
+    }
+    let t = thread(&app, &asker, &q).await;
+    assert_eq!(t["post"]["score"], 4, "{t}");
+    assert_eq!(t["post"]["author_reputation"], 20, "{t}");
+    let stored: Vec<i64> = app
+        .state
+        .db
+        .query("SELECT VALUE value FROM forum_vote")
+        .await
+        .expect("votes")
+        .take(0)
+        .expect("values");
+    assert_eq!(stored, vec![1, 1, 1, 1]);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn hostile_markup_in_a_post_never_reaches_the_page() {
+    let app = spawn_app().await;
+    general_space(&app, "general").await;
+    // A mentor: an account new enough to be limited could not post links at all.
+    let asker = app.user_with_roles("asker@example.org", &["mentor"]).await;
+    let corpus = [
+        "<script>alert(1)</script>",
+        "<img src=x onerror=alert(1)>",
+        "[click](javascript:alert(1))",
+        "<svg onload=alert(1)><circle/></svg>",
+        "![x](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==)",
+        "<a href=\"JaVaScRiPt:alert(1)\">x</a>",
+        "<div style=\"background:url(javascript:alert(1))\">styled</div>",
+        "<iframe src=//evil.example></iframe>",
+        "@<script>alert(1)</script>",
+    ];
+    let body = corpus.join("\n\n");
+    let q = ask(
+        &app,
+        &asker,
+        "spaces/general",
+        "<script>alert('title')</script> \" onmouseover=alert(1) x=\"",
+        &body,
+    )
+    .await;
+    let page = asker
+        .get(app.url(&format!("/forum/threads/{q}")))
+        .send()
+        .await
+        .expect("page");
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.expect("html").to_lowercase();
+    let main = &html[html.find("<main").expect("main")..];
+    // What a browser would act on is inside tags: text that merely reads like an attack
+    // (escaped, between tags) is harmless and expected.
+    let tags: Vec<&str> = main
+        .split('<')
+        .skip(1)
+        .map(|t| t.split('>').next().unwrap_or_default())
+        .collect();
+    for tag in &tags {
+        for bad in [
+            "onerror",
+            "onload",
+            "onmouseover",
+            "javascript:",
+            "data:text/html",
+            "style=",
+        ] {
+            assert!(!tag.contains(bad), "<{tag}> reached the page");
+        }
+        // The page's own scripts carry the response's CSP nonce, which no post can know.
+        if tag.starts_with("script nonce=") {
+            continue;
+        }
+        for element in ["script", "iframe", "svg"] {
+            assert!(!tag.starts_with(element), "<{tag}> reached the page");
+        }
+    }
+    // The title is shown as text, in the page's <title> too.
+    assert!(html.contains("&lt;script&gt;alert('title')&lt;/script&gt;"));
+
+    // A tag cannot carry markup at all.
+    let res = app
+        .call(
+            &asker,
+            "create_thread",
+            &[
+                ("space", "spaces/general"),
+                ("title", "Tags"),
+                ("body", "body"),
+                ("tags", "<b>x</b>"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body_json(res).await["problem"], "forum_tag_invalid");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn only_the_author_edits_and_the_history_keeps_what_it_said() {
+    let app = spawn_app().await;
+    general_space(&app, "general").await;
+    let asker = app.user_with_roles("asker@example.org", &[]).await;
+    let other = app.user_with_roles("other@example.org", &[]).await;
+    let q = ask(&app, &asker, "spaces/general", "First title", "First words").await;
+    let a = answer(&app, &other, &q, "An answer").await;
+
+    let res = app
+        .call(
+            &other,
+            "edit_forum_post",
+            &[("id", &q), ("title", "Hijacked"), ("body", "Hijacked")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let res = app
+        .call(
+            &asker,
+            "edit_forum_post",
+            &[("id", &a), ("body", "Mine now")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let res = app
+        .call(
+            &asker,
+            "edit_forum_post",
+            &[("id", &q), ("title", ""), ("body", "x")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body_json(res).await["problem"], "thread_title_empty");
+
+    let res = app
+        .call(
+            &asker,
+            "edit_forum_post",
+            &[
+                ("id", &q),
+                ("title", "Second title"),
+                ("body", "Second words"),
+                ("tags", "rust"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let t = thread(&app, &other, &q).await;
+    assert_eq!(t["title"], "Second title");
+    assert_eq!(t["post"]["edited"], true);
+    assert_eq!(t["tags"], serde_json::json!(["rust"]));
+    assert!(
+        t["post"]["body_html"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("Second words")
+    );
+    // Everyone who can read the thread can read how it changed; only its author may edit.
+    let history = body_json(app.call(&other, "forum_post_source", &[("id", &q)]).await).await;
+    assert_eq!(history["can_edit"], false);
+    assert_eq!(history["revisions"][0]["title"], "First title", "{history}");
+    assert!(
+        history["revisions"][0]["body_html"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("First words")
+    );
+    let mine = body_json(app.call(&asker, "forum_post_source", &[("id", &q)]).await).await;
+    assert_eq!(mine["can_edit"], true);
+    assert_eq!(mine["body"], "Second words");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_draft_courses_space_is_not_found_by_those_who_cannot_see_the_course() {
+    let app = spawn_app().await;
+    let author = app.user_with_roles("writer@example.org", &["mentor"]).await;
+    let learner = app.user_with_roles("pupil@example.org", &[]).await;
+    let res = app
+        .call(
+            &author,
+            "create_course",
+            &[
+                ("slug", "secret-course"),
+                ("title", "Secret"),
+                ("level", "beginner"),
+                ("language", "en"),
+                ("tags", "rust"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let q = ask(
+        &app,
+        &author,
+        "courses/secret-course",
+        "Draft notes",
+        "Not yet public",
+    )
+    .await;
+
+    let res = app.call(&learner, "forum_thread", &[("id", &q)]).await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let res = app
+        .call(
+            &learner,
+            "forum_space",
+            &[("space", "courses/secret-course")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let res = app
+        .call(&learner, "post_reply", &[("thread", &q), ("body", "peek")])
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    for path in [
+        format!("/forum/threads/{q}"),
+        "/forum/courses/secret-course".to_string(),
+        "/forum/threads/nosuchthread".to_string(),
+        "/forum/spaces/nosuchspace".to_string(),
+    ] {
+        let page = learner.get(app.url(&path)).send().await.expect("page");
+        assert_eq!(page.status(), StatusCode::NOT_FOUND, "{path}");
+    }
+    let home = body_json(app.call(&learner, "forum_home", &[]).await).await;
+    assert_eq!(home["recent"].as_array().map(Vec::len), Some(0), "{home}");
+
+    // Published, the space and the thread are there for everyone, signed in or not.
+    let res = app
+        .call(
+            &author,
+            "publish_course",
+            &[("slug", "secret-course"), ("published", "true")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let page = app
+        .browser()
+        .get(app.url(&format!("/forum/threads/{q}")))
+        .send()
+        .await
+        .expect("page");
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap_or_default();
+    assert!(
+        html.contains("<title>Draft notes · Pairwise</title>"),
+        "{html}"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn new_accounts_post_a_few_times_a_day_without_links_and_everyone_a_few_a_minute() {
+    let clock = ManualClock::new();
+    let app = spawn_app_with_clock(clock.clone()).await;
+    general_space(&app, "general").await;
+    let fresh = app.user_with_roles("fresh@example.org", &[]).await;
+    let q = ask(&app, &fresh, "spaces/general", "One", "first").await;
+
+    let res = app
+        .call(
+            &fresh,
+            "post_reply",
+            &[("thread", &q), ("body", "buy at https://spam.example")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body_json(res).await["problem"], "new_account_links");
+    for n in 0..4 {
+        clock.advance(61);
+        answer(&app, &fresh, &q, &format!("reply {n}")).await;
+    }
+    clock.advance(61);
+    let res = app
+        .call(&fresh, "post_reply", &[("thread", &q), ("body", "sixth")])
+        .await;
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(body_json(res).await["problem"], "new_account_limit");
+
+    // A day later the account is no longer new: links are fine, but not a flood.
+    clock.advance(25 * 3600);
+    let res = app.sign_in(&fresh, "fresh@example.org", PASSWORD).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    answer(&app, &fresh, &q, "see https://doc.rust-lang.org").await;
+    for n in 0..4 {
+        answer(&app, &fresh, &q, &format!("burst {n}")).await;
+    }
+    let res = app
+        .call(
+            &fresh,
+            "post_reply",
+            &[("thread", &q), ("body", "too fast")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    let t = thread(&app, &fresh, &q).await;
+    assert_eq!(t["replies"].as_array().map(Vec::len), Some(9));
+    app.stop().await;
+}
