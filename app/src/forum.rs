@@ -8,4 +8,6 @@ pub mod pages;
 pub mod text;
 
 #[cfg(feature = "ssr")]
+pub mod index;
+#[cfg(feature = "ssr")]
 pub mod repo;

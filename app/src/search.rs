@@ -8,12 +8,32 @@
 //! (the approach of Lucene's CJK analyzer), so `数据库` finds text containing `数据库` without
 //! a dictionary.
 
+pub mod index;
+
 use std::{ops::Range, sync::LazyLock};
 
 use tantivy::tokenizer::{
     AsciiFoldingFilter, LowerCaser, RemoveLongFilter, TextAnalyzer, Token, TokenFilter,
     TokenStream, Tokenizer,
 };
+
+/// Search highlights are wrapped in these control characters, which no stored text holds
+/// (they are stripped on write); the page escapes the text, then turns them into `<mark>`.
+pub const MARK_OPEN: &str = "\u{2}";
+pub const MARK_CLOSE: &str = "\u{3}";
+
+/// Escapes text for HTML and turns the search markers into `<mark>`.
+pub fn marked_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 16);
+    for (i, part) in text.split(['\u{2}', '\u{3}']).enumerate() {
+        if i > 0 {
+            // Markers alternate: open, close, open...
+            out.push_str(if i % 2 == 1 { "<mark>" } else { "</mark>" });
+        }
+        crate::ui::highlight::escape_into(&mut out, part);
+    }
+    out
+}
 
 /// The analyzer name under which an index registers [`index_analyzer`].
 pub const TEXT: &str = "pairwise_text";

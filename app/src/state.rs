@@ -46,6 +46,8 @@ pub struct AppState {
     /// The catalog's search index: published courses in memory, kept in step by the
     /// course writes of this process.
     pub catalog: Arc<crate::courses::index::CatalogIndex>,
+    /// The forum's search index: every thread, kept in step by the forum's writes.
+    pub forum: Arc<crate::forum::index::ForumIndex>,
     /// Runs learner code for grading (the server's process pool).
     pub grader: Arc<dyn Grader>,
     /// Gradings in flight per learner: one learner's burst cannot fill the pool.

@@ -193,6 +193,10 @@ pub async fn build_state(
             app::courses::index::CatalogIndex::new()
                 .map_err(|e| anyhow::anyhow!("creating the catalog index: {e}"))?,
         ),
+        forum: Arc::new(
+            app::forum::index::ForumIndex::new()
+                .map_err(|e| anyhow::anyhow!("creating the forum index: {e}"))?,
+        ),
         grader: grader.clone(),
         grading_per_user: Arc::new(app::state::PerKeyLimit::new(config.grading_per_user)),
         rooms: Arc::new(app::rooms::hub::Hub::with_code_log(
@@ -239,6 +243,17 @@ pub async fn build_state(
         courses,
         ms = started.elapsed().as_millis() as u64,
         "catalog index built"
+    );
+    let started = std::time::Instant::now();
+    let threads = state
+        .forum
+        .rebuild(&state.db)
+        .await
+        .map_err(|e| anyhow::anyhow!("building the forum index: {e}"))?;
+    tracing::info!(
+        threads,
+        ms = started.elapsed().as_millis() as u64,
+        "forum index built"
     );
     Ok(state)
 }

@@ -580,6 +580,11 @@ pub const ENDPOINTS: &[Endpoint] = &[
         args: &[("id", "nosuchthread")],
     },
     Endpoint {
+        path: "/api/search_forum",
+        access: Access::Public,
+        args: &[("q", "anything")],
+    },
+    Endpoint {
         path: "/api/forum_post_source",
         access: Access::Public,
         args: &[("id", "nosuchpost")],

@@ -505,3 +505,158 @@ async fn new_accounts_post_a_few_times_a_day_without_links_and_everyone_a_few_a_
     assert_eq!(t["replies"].as_array().map(Vec::len), Some(9));
     app.stop().await;
 }
+
+async fn search(app: &TestApp, who: &Browser, form: &[(&str, &str)]) -> Vec<String> {
+    let res = app.call(who, "search_forum", form).await;
+    let status = res.status();
+    let v = body_json(res).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    v["hits"]
+        .as_array()
+        .expect("hits")
+        .iter()
+        .map(|h| {
+            h["thread"]["title"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn search_ranks_titles_first_reads_replies_and_chinese_and_filters() {
+    let app = spawn_app().await;
+    general_space(&app, "general").await;
+    let author = app.user_with_roles("writer@example.org", &["mentor"]).await;
+    let learner = app.user_with_roles("pupil@example.org", &[]).await;
+    let body_match = ask(
+        &app,
+        &learner,
+        "spaces/general",
+        "A question about moving values",
+        "What are the ownership rules when a value moves?",
+    )
+    .await;
+    let title_match = ask(
+        &app,
+        &author,
+        "spaces/general",
+        "Ownership rules in practice",
+        "Some words.",
+    )
+    .await;
+    ask(
+        &app,
+        &learner,
+        "spaces/general",
+        "数据库连接池怎么配置",
+        "连接总是超时。",
+    )
+    .await;
+    let solved = ask(&app, &learner, "spaces/general", "Failing tests", "Help").await;
+    let a = answer(&app, &author, &solved, "Run the borrowck with --verbose").await;
+    let res = app
+        .call(
+            &learner,
+            "accept_answer",
+            &[("thread", &solved), ("reply", &a)],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    // A draft course's thread is for its authors only.
+    app.call(
+        &author,
+        "create_course",
+        &[
+            ("slug", "draft-course"),
+            ("title", "Draft"),
+            ("level", "beginner"),
+            ("language", "en"),
+            ("tags", "rust"),
+        ],
+    )
+    .await;
+    ask(
+        &app,
+        &author,
+        "courses/draft-course",
+        "Ownership in the draft",
+        "Secret",
+    )
+    .await;
+
+    let anyone = app.browser();
+    // A title match ranks above a match in the question; the draft course stays hidden.
+    assert_eq!(
+        search(&app, &anyone, &[("q", "ownership")]).await,
+        vec![
+            "Ownership rules in practice",
+            "A question about moving values"
+        ]
+    );
+    let res = body_json(
+        app.call(&anyone, "search_forum", &[("q", "ownership")])
+            .await,
+    )
+    .await;
+    assert_eq!(
+        res["hits"][0]["title_html"],
+        "<mark>Ownership</mark> rules in practice"
+    );
+    assert!(
+        res["hits"][1]["snippet_html"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("the <mark>ownership</mark> rules"),
+        "{res}"
+    );
+    assert_eq!(res["hits"][0]["thread"]["id"], title_match.as_str());
+    assert_eq!(res["hits"][1]["thread"]["id"], body_match.as_str());
+    // Stemming, replies, Chinese.
+    assert_eq!(
+        search(&app, &anyone, &[("q", "test")]).await,
+        vec!["Failing tests"]
+    );
+    assert_eq!(
+        search(&app, &anyone, &[("q", "borrowck verbose")]).await,
+        vec!["Failing tests"]
+    );
+    assert_eq!(
+        search(&app, &anyone, &[("q", "数据库")]).await,
+        vec!["数据库连接池怎么配置"]
+    );
+    // Filters: solved, unsolved, tag, mine.
+    assert_eq!(
+        search(&app, &anyone, &[("solved", "yes")]).await,
+        vec!["Failing tests"]
+    );
+    let unsolved = search(&app, &anyone, &[("solved", "no")]).await;
+    assert_eq!(unsolved.len(), 3, "{unsolved:?}");
+    assert!(!unsolved.contains(&"Failing tests".to_string()));
+    let mut mine = search(&app, &author, &[("q", "ownership"), ("mine", "true")]).await;
+    mine.sort();
+    assert_eq!(
+        mine,
+        vec!["Ownership in the draft", "Ownership rules in practice"]
+    );
+    assert_eq!(
+        search(&app, &anyone, &[("tag", "nosuchtag")]).await.len(),
+        0
+    );
+    assert_eq!(search(&app, &anyone, &[("tag", "rust")]).await.len(), 4);
+    // Nothing to search for in punctuation; a plain GET page works without JavaScript.
+    assert_eq!(search(&app, &anyone, &[("q", "?!")]).await.len(), 0);
+    let page = anyone
+        .get(app.url("/forum/search?q=ownership&solved="))
+        .send()
+        .await
+        .expect("page");
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap_or_default();
+    assert!(
+        html.contains("<mark>Ownership</mark> rules in practice"),
+        "{html}"
+    );
+    app.stop().await;
+}

@@ -30,28 +30,14 @@ pub(crate) mod backend {
                 QUIZ_PASS_FRACTION, QuestionResult, QuestionView, SectionView, Slug,
                 VIDEO_DONE_FRACTION, VideoView, grade, parse_played,
             },
-            repo::{self, CardRow, CourseRow, LessonRow, MARK_CLOSE, MARK_OPEN},
+            repo::{self, CardRow, CourseRow, LessonRow},
         },
         error::Problem,
         state::AppState,
         ui::markdown,
     };
 
-    /// Escapes text for HTML and turns the search markers into `<mark>`.
-    pub fn marked_html(text: &str) -> String {
-        let mut out = String::with_capacity(text.len() + 16);
-        for (i, part) in text
-            .split([MARK_OPEN, MARK_CLOSE].map(|m| m.chars().next().unwrap_or('\u{2}')))
-            .enumerate()
-        {
-            if i > 0 {
-                // Markers alternate: open, close, open...
-                out.push_str(if i % 2 == 1 { "<mark>" } else { "</mark>" });
-            }
-            crate::ui::highlight::escape_into(&mut out, part);
-        }
-        out
-    }
+    pub use crate::search::marked_html;
 
     /// The syllabus as pages show it: sections in order, each with its lessons.
     pub fn section_views(

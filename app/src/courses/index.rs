@@ -11,17 +11,7 @@
 //! matches when one of its fields contains every term of the query; BM25 scores weigh a title
 //! match 4, summary and tags 2, description 1; ties go to the course more people took.
 
-use std::{
-    collections::HashMap,
-    sync::{Mutex, RwLock},
-};
-
-use tantivy::{
-    Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term,
-    collector::TopDocs,
-    query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery},
-    schema::{FAST, Field, INDEXED, IndexRecordOption, Schema, TextFieldIndexing, TextOptions},
-};
+use std::sync::RwLock;
 
 use crate::{
     courses::{
@@ -30,7 +20,10 @@ use crate::{
     },
     db::Db,
     error::AppError,
-    search,
+    search::{
+        self,
+        index::{Indexed, Matching, TextIndex},
+    },
 };
 
 /// Field boosts: a title match counts most, then tags and summary, then the description.
@@ -41,114 +34,46 @@ const BOOSTS: [(&str, f32); 4] = [
     ("tags", 2.0),
 ];
 
-fn failed(what: &'static str) -> impl Fn(tantivy::TantivyError) -> AppError {
-    move |e| {
-        tracing::error!(error = %e, "catalog index: {what}");
-        AppError::Internal
+impl Indexed for IndexRow {
+    fn id(&self) -> &str {
+        &self.id
     }
-}
 
-struct Fields {
-    /// The course's number in `Courses::by_key` (fast, for reading hits; indexed, for deletes).
-    key: Field,
-    text: [Field; 4],
-}
-
-#[derive(Default)]
-struct Courses {
-    by_key: HashMap<u64, IndexRow>,
-    key_of: HashMap<String, u64>,
-    next_key: u64,
-    /// The filter menus' tags and languages, sorted; recomputed when a course changes rather
-    /// than on every catalog page (gathering them from every row was a storm of allocations).
-    facets: (Vec<String>, Vec<String>),
-}
-
-impl Courses {
-    fn recount_facets(&mut self) {
-        let mut tags: Vec<String> = self
-            .by_key
-            .values()
-            .flat_map(|r| r.tags.iter().cloned())
-            .collect();
-        tags.sort();
-        tags.dedup();
-        let mut languages: Vec<String> = self.by_key.values().map(|r| r.language.clone()).collect();
-        languages.sort();
-        languages.dedup();
-        self.facets = (tags, languages);
+    fn texts(&self) -> Vec<String> {
+        vec![
+            self.title.clone(),
+            self.summary.clone(),
+            self.description.clone(),
+            self.tags.join(" "),
+        ]
     }
 }
 
 /// See the module documentation.
+#[derive(Debug)]
 pub struct CatalogIndex {
-    reader: IndexReader,
-    writer: Mutex<IndexWriter>,
-    fields: Fields,
-    courses: RwLock<Courses>,
-}
-
-impl std::fmt::Debug for CatalogIndex {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let n = self.courses.read().map_or(0, |c| c.by_key.len());
-        write!(f, "CatalogIndex({n} courses)")
-    }
+    courses: TextIndex<IndexRow>,
+    /// The filter menus' tags and languages, sorted; recomputed when a course changes rather
+    /// than on every catalog page (gathering them from every row was a storm of allocations).
+    facets: RwLock<(Vec<String>, Vec<String>)>,
 }
 
 impl CatalogIndex {
     /// An empty index; [`CatalogIndex::rebuild`] fills it.
     pub fn new() -> Result<Self, AppError> {
-        let text = TextOptions::default().set_indexing_options(
-            TextFieldIndexing::default()
-                .set_tokenizer(search::TEXT)
-                .set_index_option(IndexRecordOption::WithFreqsAndPositions),
-        );
-        let mut schema = Schema::builder();
-        let key = schema.add_u64_field("key", FAST | INDEXED);
-        let text = BOOSTS.map(|(name, _)| schema.add_text_field(name, text.clone()));
-        let index = Index::create_in_ram(schema.build());
-        index
-            .tokenizers()
-            .register(search::TEXT, search::index_analyzer());
-        // One indexing thread with tantivy's smallest budget: a course is a few KB.
-        let writer = index
-            .writer_with_num_threads(1, 15_000_000)
-            .map_err(failed("writer"))?;
-        // Reloaded by hand after each commit, so a change is visible to the next request.
-        let reader = index
-            .reader_builder()
-            .reload_policy(ReloadPolicy::Manual)
-            .try_into()
-            .map_err(failed("reader"))?;
         Ok(Self {
-            reader,
-            writer: Mutex::new(writer),
-            fields: Fields { key, text },
-            courses: RwLock::default(),
+            courses: TextIndex::new("catalog", &BOOSTS, Matching::AllTermsInOneField)?,
+            facets: RwLock::default(),
         })
     }
 
     /// Replaces the whole index with the published courses in the database (at start-up,
     /// and whenever an update could not be applied).
     pub async fn rebuild(&self, db: &Db) -> Result<usize, AppError> {
-        let rows = repo::index_rows(db, None).await?;
-        let n = rows.len();
-        let mut writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
-        writer.delete_all_documents().map_err(failed("clear"))?;
-        let mut courses = Courses::default();
-        for row in rows {
-            let key = courses.next_key;
-            courses.next_key += 1;
-            writer
-                .add_document(self.document(key, &row))
-                .map_err(failed("add"))?;
-            courses.key_of.insert(row.id.clone(), key);
-            courses.by_key.insert(key, row);
-        }
-        writer.commit().map_err(failed("commit"))?;
-        self.reader.reload().map_err(failed("reload"))?;
-        courses.recount_facets();
-        *self.courses.write().unwrap_or_else(|e| e.into_inner()) = courses;
+        let n = self
+            .courses
+            .replace_all(repo::index_rows(db, None).await?)?;
+        self.recount_facets();
         Ok(n)
     }
 
@@ -157,99 +82,33 @@ impl CatalogIndex {
     /// wrong.
     pub async fn refresh(&self, db: &Db, id: &str) {
         let result = match repo::index_rows(db, Some(id)).await {
-            Ok(rows) => self.apply(id, rows.into_iter().next()),
+            Ok(rows) => self.courses.put(id, rows.into_iter().next()),
             Err(e) => Err(e),
         };
-        if result.is_err() {
-            tracing::warn!(course = id, "catalog index update failed: rebuilding it");
-            if let Err(e) = self.rebuild(db).await {
-                tracing::error!(error = ?e, "catalog index rebuild failed");
+        match result {
+            Ok(true) => self.recount_facets(),
+            Ok(false) => {}
+            Err(_) => {
+                tracing::warn!(course = id, "catalog index update failed: rebuilding it");
+                if let Err(e) = self.rebuild(db).await {
+                    tracing::error!(error = ?e, "catalog index rebuild failed");
+                }
             }
         }
     }
 
-    fn apply(&self, id: &str, row: Option<IndexRow>) -> Result<(), AppError> {
-        let mut writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
-        let mut courses = self.courses.write().unwrap_or_else(|e| e.into_inner());
-        let old = courses.key_of.remove(id);
-        if let Some(old) = old {
-            courses.by_key.remove(&old);
-            writer.delete_term(Term::from_field_u64(self.fields.key, old));
-        }
-        if let Some(row) = row {
-            let key = courses.next_key;
-            courses.next_key += 1;
-            writer
-                .add_document(self.document(key, &row))
-                .map_err(failed("add"))?;
-            courses.key_of.insert(row.id.clone(), key);
-            courses.by_key.insert(key, row);
-        } else if old.is_none() {
-            return Ok(());
-        }
-        courses.recount_facets();
-        writer.commit().map_err(failed("commit"))?;
-        self.reader.reload().map_err(failed("reload"))
-    }
-
-    fn document(&self, key: u64, row: &IndexRow) -> TantivyDocument {
-        let mut doc = TantivyDocument::default();
-        doc.add_u64(self.fields.key, key);
-        let [title, summary, description, tags] = self.fields.text;
-        doc.add_text(title, &row.title);
-        doc.add_text(summary, &row.summary);
-        doc.add_text(description, &row.description);
-        doc.add_text(tags, row.tags.join(" "));
-        doc
-    }
-
-    /// Course keys matching every term in at least one field, with their scores.
-    fn matches(&self, terms: &[String]) -> Result<HashMap<u64, f32>, AppError> {
-        let per_field: Vec<(Occur, Box<dyn Query>)> = BOOSTS
-            .iter()
-            .zip(self.fields.text)
-            .map(|((_, boost), field)| {
-                let all: Vec<Box<dyn Query>> = terms
-                    .iter()
-                    .map(|t| {
-                        Box::new(TermQuery::new(
-                            Term::from_field_text(field, t),
-                            IndexRecordOption::WithFreqs,
-                        )) as Box<dyn Query>
-                    })
-                    .collect();
-                let query: Box<dyn Query> = Box::new(BoostQuery::new(
-                    Box::new(BooleanQuery::intersection(all)),
-                    *boost,
-                ));
-                (Occur::Should, query)
-            })
-            .collect();
-        let query = BooleanQuery::new(per_field);
-        let searcher = self.reader.searcher();
-        let total = usize::try_from(searcher.num_docs())
-            .unwrap_or(usize::MAX)
-            .max(1);
-        let hits = searcher
-            .search(&query, &TopDocs::with_limit(total).order_by_score())
-            .map_err(failed("search"))?;
-        // One column reader per segment, not one per hit.
-        let keys = searcher
-            .segment_readers()
-            .iter()
-            .map(|segment| segment.fast_fields().u64("key"))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(failed("keys"))?;
-        let mut found = HashMap::with_capacity(hits.len());
-        for (score, address) in hits {
-            let key = keys
-                .get(address.segment_ord as usize)
-                .and_then(|column| column.first(address.doc_id));
-            if let Some(key) = key {
-                found.insert(key, score);
-            }
-        }
-        Ok(found)
+    fn recount_facets(&self) {
+        let facets = self.courses.read(|rows| {
+            let mut tags: Vec<String> =
+                rows.values().flat_map(|r| r.tags.iter().cloned()).collect();
+            tags.sort();
+            tags.dedup();
+            let mut languages: Vec<String> = rows.values().map(|r| r.language.clone()).collect();
+            languages.sort();
+            languages.dedup();
+            (tags, languages)
+        });
+        *self.facets.write().unwrap_or_else(|e| e.into_inner()) = facets;
     }
 
     /// One page of the catalog for `q`, and how many courses match in all.
@@ -263,11 +122,22 @@ impl CatalogIndex {
         let scores = if terms.is_empty() {
             None
         } else {
-            Some(self.matches(&terms)?)
+            Some(self.courses.scores(&terms)?)
         };
-        let courses = self.courses.read().unwrap_or_else(|e| e.into_inner());
+        self.courses
+            .read(|courses| Self::page_of(q, &terms, text, scores, courses))
+    }
+
+    /// The page `q` asks for, from every course `scores` matched (every course when there
+    /// is no text to match).
+    fn page_of(
+        q: &CatalogQuery,
+        terms: &[String],
+        text: bool,
+        scores: Option<std::collections::HashMap<u64, f32>>,
+        courses: &std::collections::HashMap<u64, IndexRow>,
+    ) -> Result<(Vec<CardRow>, i64), AppError> {
         let mut hits: Vec<(&IndexRow, f32)> = courses
-            .by_key
             .iter()
             .filter_map(|(key, row)| match &scores {
                 Some(scores) => scores.get(key).map(|s| (row, *s)),
@@ -328,8 +198,8 @@ impl CatalogIndex {
                 rating_sum: row.rating_sum,
                 rating_count: row.rating_count,
                 published: true,
-                title_hl: search::highlight(&row.title, &terms, MARK_OPEN, MARK_CLOSE),
-                summary_hl: search::highlight(&row.summary, &terms, MARK_OPEN, MARK_CLOSE),
+                title_hl: search::highlight(&row.title, terms, MARK_OPEN, MARK_CLOSE),
+                summary_hl: search::highlight(&row.summary, terms, MARK_OPEN, MARK_CLOSE),
             })
             .collect();
         Ok((page, total))
@@ -337,16 +207,23 @@ impl CatalogIndex {
 
     /// The tags and languages of published courses, sorted, for the filter menus.
     pub fn facets(&self) -> (Vec<String>, Vec<String>) {
-        let courses = self.courses.read().unwrap_or_else(|e| e.into_inner());
-        courses.facets.clone()
+        self.facets
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Whether course `id` is published (the index holds exactly the published courses).
+    pub fn is_published(&self, id: &str) -> bool {
+        self.courses.contains(id)
     }
 
     pub fn len(&self) -> usize {
-        self.courses.read().map_or(0, |c| c.by_key.len())
+        self.courses.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        self.courses.is_empty()
     }
 }
 

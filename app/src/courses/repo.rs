@@ -21,10 +21,7 @@ fn section_record(id: &str) -> RecordId {
     RecordId::new("section", id)
 }
 
-/// Search highlights are wrapped in these control characters, which no course text holds
-/// (they are stripped on write); the page escapes the text, then turns them into `<mark>`.
-pub const MARK_OPEN: &str = "\u{2}";
-pub const MARK_CLOSE: &str = "\u{3}";
+pub use crate::search::{MARK_CLOSE, MARK_OPEN};
 
 #[derive(Debug, SurrealValue)]
 pub struct CardRow {

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 
 use crate::{
     error::AppError,
-    forum::model::{ForumOverview, PostEditView, SpaceListing, ThreadView},
+    forum::model::{ForumOverview, PostEditView, SearchResults, SpaceListing, ThreadView},
 };
 
 #[cfg(feature = "ssr")]
@@ -191,6 +191,38 @@ mod backend {
         Ok((post, staff))
     }
 
+    /// The spaces a reader is shown: the general ones, and for someone signed in the spaces
+    /// of the courses they take or write.
+    pub async fn spaces_for(
+        state: &AppState,
+        who: Option<&Authenticated>,
+    ) -> Result<Vec<SpaceSummary>, AppError> {
+        let mut spaces: Vec<SpaceSummary> = repo::general_spaces(&state.db)
+            .await?
+            .into_iter()
+            .map(|s| SpaceSummary {
+                space: SpaceRef::General(s.slug),
+                title: s.title,
+                description: s.description,
+                threads: s.threads,
+            })
+            .collect();
+        if who.is_some() {
+            spaces.extend(
+                repo::course_spaces(&state.db, reader(who))
+                    .await?
+                    .into_iter()
+                    .map(|s| SpaceSummary {
+                        space: SpaceRef::Course(s.slug),
+                        title: s.title,
+                        description: s.description,
+                        threads: s.threads,
+                    }),
+            );
+        }
+        Ok(spaces)
+    }
+
     pub fn post_view(
         row: ReplyRow,
         accepted: bool,
@@ -231,29 +263,7 @@ pub async fn forum_home() -> Result<ForumOverview, AppError> {
     let who = current().await?;
     let who = who.as_ref();
     let clock = Clock::of(&state, who).await?;
-    let mut spaces: Vec<SpaceSummary> = repo::general_spaces(&state.db)
-        .await?
-        .into_iter()
-        .map(|s| SpaceSummary {
-            space: SpaceRef::General(s.slug),
-            title: s.title,
-            description: s.description,
-            threads: s.threads,
-        })
-        .collect();
-    if who.is_some() {
-        spaces.extend(
-            repo::course_spaces(&state.db, reader(who))
-                .await?
-                .into_iter()
-                .map(|s| SpaceSummary {
-                    space: SpaceRef::Course(s.slug),
-                    title: s.title,
-                    description: s.description,
-                    threads: s.threads,
-                }),
-        );
-    }
+    let spaces = spaces_for(&state, who).await?;
     let recent = repo::recent_threads(&state.db, reader(who), 15)
         .await?
         .into_iter()
@@ -434,6 +444,7 @@ pub async fn create_thread(
         state.clock.now(),
     )
     .await?;
+    state.forum.refresh(&state.db, &id).await;
     leptos_axum::redirect(&format!("/forum/threads/{id}"));
     Ok(id)
 }
@@ -465,6 +476,7 @@ pub async fn post_reply(thread: String, body: String) -> Result<String, AppError
         state.clock.now(),
     )
     .await?;
+    state.forum.refresh(&state.db, &meta.id).await;
     if meta.thread_author != who.user.id.0 {
         state.notifier.poke([meta.thread_author.as_str()]);
     }
@@ -537,6 +549,7 @@ pub async fn edit_post(
         state.clock.now(),
     )
     .await?;
+    state.forum.refresh(&state.db, &post.thread).await;
     let anchor = if post.is_reply {
         format!("#reply-{}", post.id)
     } else {
@@ -567,7 +580,9 @@ pub async fn vote_post(id: String, vote: String) -> Result<(), AppError> {
         vote.value(),
         state.clock.now(),
     )
-    .await
+    .await?;
+    state.forum.refresh(&state.db, &post.thread).await;
+    Ok(())
 }
 
 /// Accepts an answer to a question (its asker, or the course's authors and moderators), or
@@ -614,10 +629,83 @@ pub async fn accept_answer(
         state.clock.now(),
     )
     .await?;
+    state.forum.refresh(&state.db, &meta.id).await;
     if let Some(a) = answer
         && a.author != meta.thread_author
     {
         state.notifier.poke([a.author.as_str()]);
     }
     Ok(())
+}
+
+/// Searches every thread the caller may see: titles, tags, questions and replies, with
+/// filters by space, tag, solved state and "mine", the best matches first.
+#[server(endpoint = "search_forum")]
+pub async fn search_forum(
+    #[server(default)] q: String,
+    #[server(default)] space: String,
+    #[server(default)] tag: String,
+    #[server(default)] solved: String,
+    #[server(default)] mine: String,
+    #[server(default)] page: u32,
+) -> Result<SearchResults, AppError> {
+    let state = AppState::get()?;
+    let who = current().await?;
+    let who = who.as_ref();
+    let query = SearchQuery::parse(&q, &space, &tag, &solved, &mine, page);
+    let me = who.map(|a| a.user.id.0.as_str());
+    let moderator = is_moderator(who);
+    let (found, total) = state.forum.search(&query, |row| {
+        let mine = me == Some(row.author_id.as_str());
+        (!row.hidden || mine || moderator)
+            // A draft course's threads: for moderators, and each for its own author.
+            && row
+                .course_id
+                .as_deref()
+                .is_none_or(|c| mine || moderator || state.catalog.is_published(c))
+            && (!query.mine || mine)
+    })?;
+    let clock = Clock::of(&state, who).await?;
+    let shown = i64::from(query.page + 1) * i64::from(SEARCH_PAGE_SIZE);
+    let hits = found
+        .into_iter()
+        .map(|f| {
+            let row = f.row;
+            SearchHit {
+                title_html: crate::search::marked_html(
+                    f.title_marked.as_deref().unwrap_or(&row.title),
+                ),
+                snippet_html: crate::search::marked_html(&f.snippet),
+                thread: summary(
+                    ThreadRow {
+                        id: row.id,
+                        title: row.title,
+                        kind: row.kind,
+                        author: row.author,
+                        author_id: row.author_id,
+                        author_reputation: 0,
+                        tags: row.tags,
+                        score: row.score,
+                        reply_count: row.reply_count,
+                        solved: row.solved,
+                        hidden: row.hidden,
+                        locked: row.locked,
+                        created_at: row.created_at,
+                        space_kind: row.space_kind,
+                        space_slug: row.space_slug,
+                        space_title: row.space_title,
+                    },
+                    &clock,
+                ),
+            }
+        })
+        .collect();
+    Ok(SearchResults {
+        more: total > shown,
+        query,
+        hits,
+        total,
+        spaces: spaces_for(&state, who).await?,
+        signed_in: who.is_some(),
+    })
 }

@@ -112,13 +112,24 @@ pub fn vote_reputation(on_reply: bool, value: i64) -> i64 {
 /// Reputation for an answer the asker accepted.
 pub const ACCEPT_REPUTATION: i64 = 15;
 
+/// Text without control characters but line breaks and tabs (they are invisible, and the
+/// search highlights use two of them as markers).
+fn without_controls(raw: &str) -> String {
+    raw.chars()
+        .filter(|c| !c.is_control() || matches!(c, '\n' | '\t'))
+        .collect()
+}
+
 /// A thread title: trimmed, 1–150 characters, one line.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ThreadTitle(String);
 
 impl ThreadTitle {
     pub fn parse(raw: &str) -> Result<Self, Problem> {
-        let t = raw.split_whitespace().collect::<Vec<_>>().join(" ");
+        let t = without_controls(raw)
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
         if t.is_empty() {
             Err(Problem::ThreadTitleEmpty)
         } else if t.chars().count() > TITLE_MAX {
@@ -139,7 +150,9 @@ pub struct PostBody(String);
 
 impl PostBody {
     pub fn parse(raw: &str) -> Result<Self, Problem> {
-        let t = raw.trim().replace("\r\n", "\n");
+        let t = without_controls(&raw.replace("\r\n", "\n"))
+            .trim()
+            .to_string();
         if t.is_empty() {
             Err(Problem::ForumBodyEmpty)
         } else if t.chars().count() > BODY_MAX {
@@ -374,6 +387,106 @@ pub struct PostEditView {
     pub tags: String,
     pub revisions: Vec<RevisionView>,
     pub can_edit: bool,
+}
+
+/// Results per page of a forum search.
+pub const SEARCH_PAGE_SIZE: u32 = 20;
+
+/// Whether to show solved questions, unsolved ones, or both.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Solved {
+    #[default]
+    Any,
+    Yes,
+    No,
+}
+
+impl Solved {
+    pub const ALL: [Solved; 3] = [Solved::Any, Solved::Yes, Solved::No];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Solved::Any => "",
+            Solved::Yes => "yes",
+            Solved::No => "no",
+        }
+    }
+
+    /// Unknown values read as "any": a filter is a view, so a stale link still searches.
+    pub fn parse(raw: &str) -> Self {
+        Self::ALL
+            .into_iter()
+            .find(|s| s.key() == raw.trim())
+            .unwrap_or_default()
+    }
+}
+
+/// A forum search as the address carries it (`/forum/search?q=…&space=…&tag=…`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SearchQuery {
+    pub q: String,
+    pub space: Option<SpaceRef>,
+    pub tag: Option<String>,
+    pub solved: Solved,
+    /// Only the reader's own threads.
+    pub mine: bool,
+    pub page: u32,
+}
+
+impl SearchQuery {
+    /// Reads the form's fields; what does not parse is left out (a filter is a view).
+    pub fn parse(q: &str, space: &str, tag: &str, solved: &str, mine: &str, page: u32) -> Self {
+        let tag = tag.trim().to_lowercase();
+        SearchQuery {
+            q: q.trim().chars().take(200).collect(),
+            space: SpaceRef::parse(space),
+            tag: parse_tags(&tag)
+                .ok()
+                .and_then(|t| t.into_iter().next())
+                .filter(|_| !tag.contains(',')),
+            solved: Solved::parse(solved),
+            mine: matches!(mine.trim(), "true" | "on" | "1"),
+            page: page.min(50),
+        }
+    }
+
+    /// The address of page `page` of this search.
+    pub fn href(&self, page: u32) -> String {
+        use crate::courses::model::encode_component as enc;
+        let space = self.space.as_ref().map(SpaceRef::key).unwrap_or_default();
+        let mut href = format!(
+            "/forum/search?q={}&space={}&tag={}&solved={}&page={page}",
+            enc(&self.q),
+            enc(&space),
+            enc(self.tag.as_deref().unwrap_or_default()),
+            self.solved.key(),
+        );
+        if self.mine {
+            href.push_str("&mine=true");
+        }
+        href
+    }
+}
+
+/// A thread a search found: its summary, its title with the matched words marked, and the
+/// part of its text where they are.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SearchHit {
+    pub thread: ThreadSummary,
+    pub title_html: String,
+    pub snippet_html: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SearchResults {
+    pub query: SearchQuery,
+    pub hits: Vec<SearchHit>,
+    pub total: i64,
+    pub more: bool,
+    /// The spaces the reader can filter by (for the form's menu).
+    pub spaces: Vec<SpaceSummary>,
+    pub signed_in: bool,
 }
 
 #[cfg(test)]

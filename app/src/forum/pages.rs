@@ -9,9 +9,9 @@ use crate::{
     forum::{
         api::{
             AcceptAnswer, CreateSpace, CreateThread, EditPost, PostReply, VotePost, forum_home,
-            get_thread, post_source, space_page,
+            get_thread, post_source, search_forum, space_page,
         },
-        model::{PostView, Sort, ThreadKind, ThreadSummary},
+        model::{PostView, Solved, Sort, SpaceRef, ThreadKind, ThreadSummary},
         text::ForumStrings,
     },
     i18n::{Locale, use_locale},
@@ -59,6 +59,19 @@ fn thread_item(t: ThreadSummary, locale: RwSignal<Locale>, show_space: bool) -> 
     }
 }
 
+/// A search box (a plain GET form), within one space when `space` is given.
+fn search_box(locale: RwSignal<Locale>, space: Option<SpaceRef>) -> impl IntoView {
+    let s = move || fs(locale);
+    view! {
+        <form method="get" action="/forum/search" class="filters" role="search" data-testid="forum-search-box">
+            <label for="forum-q" class="visually-hidden">{move || s().search_label}</label>
+            <input id="forum-q" type="search" name="q" maxlength="200" placeholder=move || s().search_label data-testid="forum-q"/>
+            {space.map(|sp| view! { <input type="hidden" name="space" value=sp.key()/> })}
+            <button type="submit" class="button" data-testid="forum-search-submit">{move || s().search}</button>
+        </form>
+    }
+}
+
 /// `/forum`: spaces, what moved last, and for course authors what waits for an answer.
 #[component]
 pub fn ForumPage() -> impl IntoView {
@@ -71,6 +84,7 @@ pub fn ForumPage() -> impl IntoView {
         <Title text=locale.get_untracked().strings().forum.title/>
         <h1>{move || s().title}</h1>
         <p class="lead">{move || s().lead}</p>
+        {search_box(locale, None)}
         <Suspense fallback=move || loading(locale)>
             {move || Suspend::new(async move {
                 let h = match home.await {
@@ -190,6 +204,7 @@ fn SpacePage(course: bool) -> impl IntoView {
                     <p class="muted small"><a href="/forum">{move || s().title}</a></p>
                     <h1>{p.title.clone()}</h1>
                     {(!p.description.is_empty()).then(|| view! { <p class="lead">{p.description.clone()}</p> })}
+                    {search_box(locale, Some(p.space.clone()))}
                     <nav class="tabs" aria-label=move || s().sort_label>
                         {Sort::ALL.into_iter().map(|sort| {
                             let current = sort == p.sort;
@@ -459,6 +474,116 @@ pub fn EditPostPage() -> impl IntoView {
                             }.into_any()
                         }}
                     </section>
+                }.into_any()
+            })}
+        </Suspense>
+    }
+}
+
+/// `/forum/search`: every thread the reader may see, searched and filtered by a plain GET
+/// form, the matched words marked.
+#[component]
+pub fn SearchPage() -> impl IntoView {
+    let locale = use_locale();
+    let s = move || fs(locale);
+    let query = use_query_map();
+    let results = Resource::new(
+        move || {
+            let q = query.read();
+            let get = |k: &str| q.get(k).unwrap_or_default();
+            (
+                get("q"),
+                get("space"),
+                get("tag"),
+                get("solved"),
+                get("mine"),
+                q.get("page")
+                    .and_then(|p| p.parse::<u32>().ok())
+                    .unwrap_or(0),
+            )
+        },
+        |(q, space, tag, solved, mine, page)| search_forum(q, space, tag, solved, mine, page),
+    );
+    view! {
+        <Title text=locale.get_untracked().strings().forum.search_results/>
+        <p class="muted small"><a href="/forum">{move || s().title}</a></p>
+        <h1>{move || s().search_results}</h1>
+        <Suspense fallback=move || loading(locale)>
+            {move || Suspend::new(async move {
+                let r = match results.await {
+                    Ok(r) => r,
+                    Err(e) => return view! { <PageError error=e/> }.into_any(),
+                };
+                let q = r.query.clone();
+                let space_key = q.space.as_ref().map(SpaceRef::key).unwrap_or_default();
+                let next = {
+                    let q = q.clone();
+                    move |page: u32| q.href(page)
+                };
+                view! {
+                    <form method="get" action="/forum/search" class="filters" role="search" data-testid="forum-search-form">
+                        <label>{move || s().search_label}
+                            <input type="search" name="q" value=q.q.clone() maxlength="200" data-testid="search-q"/></label>
+                        <label>{move || s().filter_space}
+                            <select name="space" data-testid="search-space">
+                                <option value="">{move || s().any_space}</option>
+                                {r.spaces.iter().map(|sp| {
+                                    let key = sp.space.key();
+                                    let selected = key == space_key;
+                                    view! { <option value=key selected=selected>{sp.title.clone()}</option> }
+                                }).collect_view()}
+                            </select></label>
+                        <label>{move || s().filter_tag}
+                            <input name="tag" value=q.tag.clone().unwrap_or_default() maxlength="30" data-testid="search-tag"/></label>
+                        <label>{move || s().filter_solved}
+                            <select name="solved" data-testid="search-solved">
+                                {Solved::ALL.into_iter().map(|v| {
+                                    let label = move || match v {
+                                        Solved::Any => s().any_state,
+                                        Solved::Yes => s().solved_only,
+                                        Solved::No => s().unsolved_only,
+                                    };
+                                    view! { <option value=v.key() selected=v == q.solved>{label}</option> }
+                                }).collect_view()}
+                            </select></label>
+                        {r.signed_in.then(|| view! {
+                            <label><input type="checkbox" name="mine" value="true" checked=q.mine data-testid="search-mine"/> {move || s().mine_only}</label>
+                        })}
+                        <button type="submit" class="button" data-testid="search-submit">{move || s().search}</button>
+                    </form>
+                    <p class="muted" data-testid="search-total">{r.total} " " {move || s().results_count}</p>
+                    {if r.hits.is_empty() {
+                        view! { <p class="muted" data-testid="no-results">{move || s().no_results}</p> }.into_any()
+                    } else {
+                        view! {
+                            <ul class="thread-list" data-testid="search-results">
+                                {r.hits.into_iter().map(|h| {
+                                    let t = h.thread;
+                                    view! {
+                                        <li class="thread-item" data-testid="search-hit" data-thread=t.id.clone()>
+                                            <div class="thread-counts" aria-hidden="true">
+                                                <span class="count">{t.score}</span>
+                                                <span class="count" class:solved=t.solved>{t.replies}</span>
+                                            </div>
+                                            <div class="thread-main">
+                                                <a class="thread-title" href=format!("/forum/threads/{}", t.id) inner_html=h.title_html></a>
+                                                <p class="snippet" inner_html=h.snippet_html></p>
+                                                <p class="muted small">
+                                                    {t.solved.then(|| view! { <span class="badge ok">{move || s().solved}</span> " " })}
+                                                    {t.author.clone()} " · " <time datetime=t.asked_at.clone()>{t.asked.clone()}</time>
+                                                    " · " {move || s().in_space} " " <a href=t.space.href()>{t.space_title.clone()}</a>
+                                                </p>
+                                            </div>
+                                        </li>
+                                    }
+                                }).collect_view()}
+                            </ul>
+                        }.into_any()
+                    }}
+                    <p class="actions">
+                        {(q.page > 0).then(|| view! { <a class="button subtle" href=next(q.page - 1)>{move || s().previous_page}</a> })}
+                        {r.more.then(|| view! { <a class="button subtle" href=next(q.page + 1) data-testid="next-page">{move || s().next_page}</a> })}
+                    </p>
                 }.into_any()
             })}
         </Suspense>

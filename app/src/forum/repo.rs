@@ -665,3 +665,51 @@ pub async fn account_age(db: &Db, user: &UserId) -> Result<Option<DateTime<Utc>>
         .map_err(internal("account age"))?;
     res.take(0).map_err(internal("account age"))
 }
+
+// ---------------------------------------------------------------------------------------------
+// The search index's source
+
+/// A thread as the search index holds it: its text to index (the replies only indexed, not
+/// kept) and the facts search results are filtered and shown by.
+#[derive(Clone, Debug, SurrealValue)]
+pub struct IndexRow {
+    pub id: String,
+    pub title: String,
+    pub body: String,
+    pub replies: Vec<String>,
+    pub tags: Vec<String>,
+    pub kind: String,
+    pub solved: bool,
+    pub hidden: bool,
+    pub locked: bool,
+    pub author_id: String,
+    pub author: String,
+    pub score: i64,
+    pub reply_count: i64,
+    pub created_at: DateTime<Utc>,
+    pub space_kind: String,
+    pub space_slug: String,
+    pub space_title: String,
+    pub course_id: Option<String>,
+}
+
+/// Every thread (`only`: just that one), with its visible replies' text.
+pub async fn index_rows(db: &Db, only: Option<&str>) -> Result<Vec<IndexRow>, AppError> {
+    let mut res = db
+        .query(
+            "SELECT record::id(id) AS id, title, body, tags, kind, accepted != NONE AS solved,
+                hidden, locked, record::id(author) AS author_id, author.display_name AS author, score,
+                reply_count, created_at,
+                (IF space != NONE THEN 'spaces' ELSE 'courses' END) AS space_kind,
+                (IF space != NONE THEN space.slug ELSE course.slug END) AS space_slug,
+                (IF space != NONE THEN space.title ELSE course.title END) AS space_title,
+                (IF course != NONE THEN record::id(course) ELSE NONE END) AS course_id,
+                (SELECT VALUE body FROM forum_reply WHERE thread = $parent.id AND hidden = false
+                    ORDER BY created_at) AS replies
+             FROM forum_thread WHERE $only = NONE OR id = $only",
+        )
+        .bind(("only", only.map(thread_rec)))
+        .await
+        .map_err(internal("forum index rows"))?;
+    res.take(0).map_err(internal("forum index rows"))
+}
