@@ -102,6 +102,9 @@ pub enum Problem {
     NewAccountLinks,
     NewAccountLimit,
     SpaceTaken,
+    ReasonEmpty,
+    ReasonTooLong,
+    ModerationInvalid,
 }
 
 impl Problem {
@@ -191,6 +194,9 @@ impl Problem {
             Problem::NewAccountLinks => s.forum.err_new_account_links,
             Problem::NewAccountLimit => s.forum.err_new_account_limit,
             Problem::SpaceTaken => s.forum.err_space_taken,
+            Problem::ReasonEmpty => s.forum.err_reason_empty,
+            Problem::ReasonTooLong => s.forum.err_reason_long,
+            Problem::ModerationInvalid => s.forum.err_moderation_invalid,
             Problem::NoAttemptsLeft => s.courses.err_no_attempts_left,
             Problem::AttemptsInvalid => s.courses.err_attempts_invalid,
         }

@@ -580,6 +580,26 @@ pub const ENDPOINTS: &[Endpoint] = &[
         args: &[("id", "nosuchthread")],
     },
     Endpoint {
+        path: "/api/report_forum_post",
+        access: Access::User,
+        args: &[("id", "nosuchpost"), ("reason", "Spam")],
+    },
+    Endpoint {
+        path: "/api/moderation_queue",
+        access: Access::Admin,
+        args: &[],
+    },
+    Endpoint {
+        path: "/api/moderate_forum_post",
+        access: Access::Admin,
+        args: &[("id", "nosuchpost"), ("action", "hide")],
+    },
+    Endpoint {
+        path: "/api/move_forum_thread",
+        access: Access::Admin,
+        args: &[("id", "nosuchthread"), ("space", "spaces/general")],
+    },
+    Endpoint {
         path: "/api/search_forum",
         access: Access::Public,
         args: &[("q", "anything")],

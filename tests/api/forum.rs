@@ -660,3 +660,178 @@ async fn search_ranks_titles_first_reads_replies_and_chinese_and_filters() {
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn moderators_hide_lock_move_and_delete_and_a_hidden_post_is_gone_for_others() {
+    let app = spawn_app().await;
+    general_space(&app, "general").await;
+    let admin = app.admin().await;
+    let res = app
+        .call(
+            &admin,
+            "create_forum_space",
+            &[("slug", "off-topic"), ("title", "Off topic")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let moderator = app
+        .user_with_roles("moderator@example.org", &["moderator"])
+        .await;
+    let asker = app.user_with_roles("asker@example.org", &[]).await;
+    let spammer = app.user_with_roles("spammer@example.org", &[]).await;
+    let reader = app.user_with_roles("reader@example.org", &[]).await;
+    let q = ask(&app, &asker, "spaces/general", "Honest question", "Why?").await;
+    let spam = answer(&app, &spammer, &q, "cheap watches buy now").await;
+
+    // A reader reports it; only moderators see the queue.
+    let res = app
+        .call(
+            &reader,
+            "report_forum_post",
+            &[("id", &spam), ("reason", "")],
+        )
+        .await;
+    assert_eq!(body_json(res).await["problem"], "reason_empty");
+    let res = app
+        .call(
+            &reader,
+            "report_forum_post",
+            &[("id", &spam), ("reason", "Advertising")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    for who in [&reader, &spammer, &asker] {
+        let res = app.call(who, "moderation_queue", &[]).await;
+        assert_eq!(res.status(), StatusCode::FORBIDDEN);
+        let res = app
+            .call(
+                who,
+                "moderate_forum_post",
+                &[("id", &spam), ("action", "hide")],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    }
+    let queue = body_json(app.call(&moderator, "moderation_queue", &[]).await).await;
+    assert_eq!(queue[0]["post"], spam.as_str(), "{queue}");
+    assert_eq!(queue[0]["reasons"], serde_json::json!(["Advertising"]));
+
+    // Hidden: gone for others (thread, count, search, notifications), kept for its author
+    // and moderators; the report is closed.
+    let res = app
+        .call(
+            &moderator,
+            "moderate_forum_post",
+            &[("id", &spam), ("action", "hide")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let t = thread(&app, &reader, &q).await;
+    assert_eq!(t["replies"].as_array().map(Vec::len), Some(0), "{t}");
+    let space = body_json(
+        app.call(&reader, "forum_space", &[("space", "spaces/general")])
+            .await,
+    )
+    .await;
+    assert_eq!(space["threads"][0]["replies"], 0);
+    assert_eq!(search(&app, &reader, &[("q", "watches")]).await.len(), 0);
+    let list = body_json(app.call(&asker, "get_notifications", &[]).await).await;
+    assert_eq!(list[0].as_array().map(Vec::len), Some(0), "{list}");
+    let own = thread(&app, &spammer, &q).await;
+    assert_eq!(own["replies"][0]["hidden"], true);
+    let seen = thread(&app, &moderator, &q).await;
+    assert_eq!(seen["replies"][0]["hidden"], true);
+    let queue = body_json(app.call(&moderator, "moderation_queue", &[]).await).await;
+    assert_eq!(queue.as_array().map(Vec::len), Some(0), "{queue}");
+    let res = app
+        .call(&reader, "vote_forum_post", &[("id", &spam), ("vote", "up")])
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+
+    // Deleted: not even its author sees it; a moderator sees why.
+    let res = app
+        .call(
+            &moderator,
+            "moderate_forum_post",
+            &[("id", &spam), ("action", "delete"), ("reason", "")],
+        )
+        .await;
+    assert_eq!(body_json(res).await["problem"], "reason_empty");
+    let res = app
+        .call(
+            &moderator,
+            "moderate_forum_post",
+            &[("id", &spam), ("action", "delete"), ("reason", "Spam")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let own = thread(&app, &spammer, &q).await;
+    assert_eq!(own["replies"].as_array().map(Vec::len), Some(0));
+    let seen = thread(&app, &moderator, &q).await;
+    assert_eq!(seen["replies"][0]["removed_reason"], "Spam");
+
+    // Locked: no replies; unlocked: replies again.
+    let res = app
+        .call(
+            &moderator,
+            "moderate_forum_post",
+            &[("id", &q), ("action", "lock")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let res = app
+        .call(&reader, "post_reply", &[("thread", &q), ("body", "late")])
+        .await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert_eq!(body_json(res).await["problem"], "thread_locked");
+    let res = app
+        .call(
+            &moderator,
+            "moderate_forum_post",
+            &[("id", &q), ("action", "unlock")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    answer(&app, &reader, &q, "in time").await;
+
+    // Moved: the thread now lives in the other space.
+    let res = app
+        .call(
+            &moderator,
+            "move_forum_thread",
+            &[("id", &q), ("space", "spaces/off-topic")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let t = thread(&app, &reader, &q).await;
+    assert_eq!(
+        t["space"],
+        serde_json::json!({"kind": "general", "slug": "off-topic"})
+    );
+    assert_eq!(
+        search(&app, &reader, &[("space", "spaces/off-topic")]).await,
+        vec!["Honest question"]
+    );
+
+    // Every action is in the audit log, with who did it.
+    let kinds: Vec<String> = app
+        .state
+        .db
+        .query("SELECT VALUE kind FROM audit WHERE string::starts_with(kind, 'forum_') ORDER BY at")
+        .await
+        .expect("audit")
+        .take(0)
+        .expect("kinds");
+    assert_eq!(
+        kinds,
+        vec![
+            "forum_reported",
+            "forum_moderated",
+            "forum_moderated",
+            "forum_moderated",
+            "forum_moderated",
+            "forum_moderated"
+        ]
+    );
+    app.stop().await;
+}

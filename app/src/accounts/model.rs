@@ -240,16 +240,19 @@ pub fn parse_bio(raw: &str) -> Result<String, Problem> {
 pub enum Role {
     Learner,
     Mentor,
+    /// Keeps the forum clean: hides, locks, moves and deletes posts, works the report queue.
+    Moderator,
     Admin,
 }
 
 impl Role {
-    pub const ALL: [Role; 3] = [Role::Learner, Role::Mentor, Role::Admin];
+    pub const ALL: [Role; 4] = [Role::Learner, Role::Mentor, Role::Moderator, Role::Admin];
 
     pub fn key(self) -> &'static str {
         match self {
             Role::Learner => "learner",
             Role::Mentor => "mentor",
+            Role::Moderator => "moderator",
             Role::Admin => "admin",
         }
     }
@@ -260,6 +263,7 @@ impl Role {
         match self {
             Role::Learner => s.role_learner,
             Role::Mentor => s.role_mentor,
+            Role::Moderator => s.role_moderator,
             Role::Admin => s.role_admin,
         }
     }
@@ -273,6 +277,9 @@ pub trait Capabilities {
     }
     fn can_mentor(&self) -> bool {
         self.has(Role::Mentor) || self.has(Role::Admin)
+    }
+    fn can_moderate(&self) -> bool {
+        self.has(Role::Moderator) || self.has(Role::Admin)
     }
 }
 

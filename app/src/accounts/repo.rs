@@ -865,6 +865,10 @@ pub enum AuditKind {
     PasswordResetRequested,
     /// A password was set through a reset link (every session ended).
     PasswordReset,
+    /// A forum post was reported (`detail`: the post and the reason).
+    ForumReported,
+    /// A moderator acted on a forum post (`detail`: the post, the action and the reason).
+    ForumModerated,
 }
 
 impl AuditKind {
@@ -883,8 +887,20 @@ impl AuditKind {
             AuditKind::UnverifiedPurged => "unverified_purged",
             AuditKind::PasswordResetRequested => "password_reset_requested",
             AuditKind::PasswordReset => "password_reset",
+            AuditKind::ForumReported => "forum_reported",
+            AuditKind::ForumModerated => "forum_moderated",
         }
     }
+}
+
+/// A statement that audits `kind` inside the caller's transaction: `$audit_user` (whom it
+/// concerns), `$audit_actor` (who did it) and `$audit_detail` must be bound, `$now` too.
+pub fn audit_stmt(kind: AuditKind) -> String {
+    format!(
+        "CREATE audit SET kind = '{}', user = $audit_user, actor = $audit_actor,
+            detail = $audit_detail, at = $now;",
+        kind.key()
+    )
 }
 
 #[derive(Default)]

@@ -6,7 +6,9 @@ use leptos::prelude::*;
 
 use crate::{
     error::AppError,
-    forum::model::{ForumOverview, PostEditView, SearchResults, SpaceListing, ThreadView},
+    forum::model::{
+        ForumOverview, PostEditView, ReportedPost, SearchResults, SpaceListing, ThreadView,
+    },
 };
 
 #[cfg(feature = "ssr")]
@@ -36,7 +38,7 @@ mod backend {
 
     /// Moderators keep the forum clean; admins are moderators.
     pub fn is_moderator(who: Option<&Authenticated>) -> bool {
-        who.is_some_and(|a| a.user.roles.can_administer())
+        who.is_some_and(|a| a.user.roles.can_moderate())
     }
 
     pub fn reader(who: Option<&Authenticated>) -> Reader<'_> {
@@ -184,8 +186,12 @@ mod backend {
         let (_, _, _, staff) =
             visible_space(state, &space_of(&post.space_kind, &post.space_slug), who).await?;
         let mine = |author: &str| who.is_some_and(|a| a.user.id.0 == author);
-        let seen = |hidden: bool, author: &str| !hidden || mine(author) || is_moderator(who);
-        if !seen(post.thread_hidden, &post.thread_author) || !seen(post.hidden, &post.author) {
+        let seen = |hidden: bool, deleted: bool, author: &str| {
+            !hidden || (mine(author) && !deleted) || is_moderator(who)
+        };
+        if !seen(post.thread_hidden, post.thread_deleted, &post.thread_author)
+            || !seen(post.hidden, post.deleted, &post.author)
+        {
             return Err(AppError::NotFound);
         }
         Ok((post, staff))
@@ -240,6 +246,9 @@ mod backend {
             can_edit: mine && !locked,
             can_vote: who.is_some() && !mine && !locked,
             can_accept,
+            can_report: who.is_some() && !mine,
+            deleted: row.deleted,
+            removed_reason: row.removed_reason,
             id: row.id,
             author: row.author,
             author_reputation: row.author_reputation,
@@ -354,6 +363,8 @@ pub async fn get_thread(id: String) -> Result<ThreadView, AppError> {
         edited: t.edited,
         score: t.score,
         hidden: t.hidden,
+        deleted: t.deleted,
+        removed_reason: t.removed_reason,
     };
     let post = post_view(opening, false, vote_on(&t.id), false, who, t.locked, &clock);
     let mut replies: Vec<PostView> = rows
@@ -368,7 +379,15 @@ pub async fn get_thread(id: String) -> Result<ThreadView, AppError> {
         .collect();
     // The accepted answer first, then the rest in the order they were written.
     replies.sort_by_key(|r| !r.accepted);
+    let can_moderate = is_moderator(who);
+    let move_to = if can_moderate {
+        spaces_for(&state, who).await?
+    } else {
+        Vec::new()
+    };
     Ok(ThreadView {
+        can_moderate,
+        move_to,
         id: t.id,
         title: t.title,
         kind,
@@ -657,7 +676,7 @@ pub async fn search_forum(
     let moderator = is_moderator(who);
     let (found, total) = state.forum.search(&query, |row| {
         let mine = me == Some(row.author_id.as_str());
-        (!row.hidden || mine || moderator)
+        (!row.hidden || (mine && !row.deleted) || moderator)
             // A draft course's threads: for moderators, and each for its own author.
             && row
                 .course_id
@@ -708,4 +727,90 @@ pub async fn search_forum(
         spaces: spaces_for(&state, who).await?,
         signed_in: who.is_some(),
     })
+}
+
+/// Reports a post to the moderators, with a reason (once per person and post).
+#[server(endpoint = "report_forum_post")]
+pub async fn report_post(id: String, reason: String) -> Result<(), AppError> {
+    let state = AppState::get()?;
+    let who = require_user().await?;
+    let (post, _) = visible_post(&state, &id, Some(&who)).await?;
+    let reason = parse_reason(&reason)?;
+    repo::report(&state.db, &who.user.id, &post, &reason, state.clock.now()).await
+}
+
+/// The moderators' queue: reported posts, the longest-waiting first.
+#[server(endpoint = "moderation_queue")]
+pub async fn moderation_queue() -> Result<Vec<ReportedPost>, AppError> {
+    let state = AppState::get()?;
+    let who = require_user().await?;
+    if !is_moderator(Some(&who)) {
+        return Err(AppError::Forbidden);
+    }
+    let clock = Clock::of(&state, Some(&who)).await?;
+    Ok(repo::open_reports(&state.db)
+        .await?
+        .into_iter()
+        .map(|r| ReportedPost {
+            excerpt: r.body.chars().take(300).collect(),
+            first_reported: clock.label(r.first_at),
+            post: r.post,
+            thread: r.thread,
+            thread_title: r.thread_title,
+            author: r.author,
+            hidden: r.hidden,
+            reasons: r.reasons,
+        })
+        .collect())
+}
+
+/// A moderator's action on a post: `hide`, `restore`, `delete` (with a reason the author is
+/// given), or on its thread `lock` and `unlock`. Audited; closes the post's reports.
+#[server(endpoint = "moderate_forum_post")]
+pub async fn moderate_post(
+    id: String,
+    action: String,
+    #[server(default)] reason: String,
+) -> Result<(), AppError> {
+    let state = AppState::get()?;
+    let who = require_user().await?;
+    if !is_moderator(Some(&who)) {
+        return Err(AppError::Forbidden);
+    }
+    let action = repo::Moderation::parse(&action).ok_or(Problem::ModerationInvalid)?;
+    let (post, _) = visible_post(&state, &id, Some(&who)).await?;
+    let reason = match action {
+        repo::Moderation::Delete => parse_reason(&reason)?,
+        _ => reason.trim().chars().take(500).collect(),
+    };
+    repo::moderate(
+        &state.db,
+        &post,
+        action,
+        &reason,
+        &who.user.id,
+        state.clock.now(),
+    )
+    .await?;
+    state.forum.refresh(&state.db, &post.thread).await;
+    Ok(())
+}
+
+/// Moves a thread to another space (moderators), audited.
+#[server(endpoint = "move_forum_thread")]
+pub async fn move_thread(id: String, space: String) -> Result<(), AppError> {
+    let state = AppState::get()?;
+    let who = require_user().await?;
+    if !is_moderator(Some(&who)) {
+        return Err(AppError::Forbidden);
+    }
+    let (post, _) = visible_post(&state, &id, Some(&who)).await?;
+    if post.is_reply {
+        return Err(AppError::NotFound);
+    }
+    let to = SpaceRef::parse(&space).ok_or(AppError::NotFound)?;
+    let (place, ..) = visible_space(&state, &to, Some(&who)).await?;
+    repo::move_thread(&state.db, &post, &place, &who.user.id, state.clock.now()).await?;
+    state.forum.refresh(&state.db, &post.id).await;
+    Ok(())
 }

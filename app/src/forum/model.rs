@@ -344,9 +344,13 @@ pub struct PostView {
     pub my_vote: i64,
     pub accepted: bool,
     pub hidden: bool,
+    /// Deleted by a moderator (only moderators see it), with the reason given.
+    pub deleted: bool,
+    pub removed_reason: Option<String>,
     pub can_edit: bool,
     pub can_vote: bool,
     pub can_accept: bool,
+    pub can_report: bool,
 }
 
 /// `/forum/threads/:id`.
@@ -364,6 +368,35 @@ pub struct ThreadView {
     pub replies: Vec<PostView>,
     pub signed_in: bool,
     pub can_reply: bool,
+    /// The reader moderates: each post gets hide, restore and delete, the thread lock and
+    /// move (to one of `move_to`).
+    pub can_moderate: bool,
+    pub move_to: Vec<SpaceSummary>,
+}
+
+/// A reported post in the moderators' queue.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ReportedPost {
+    pub post: String,
+    pub thread: String,
+    pub thread_title: String,
+    pub excerpt: String,
+    pub author: String,
+    pub hidden: bool,
+    pub reasons: Vec<String>,
+    pub first_reported: String,
+}
+
+/// A report's reason: 1–500 characters.
+pub fn parse_reason(raw: &str) -> Result<String, Problem> {
+    let t = without_controls(raw).trim().to_string();
+    if t.is_empty() {
+        Err(Problem::ReasonEmpty)
+    } else if t.chars().count() > 500 {
+        Err(Problem::ReasonTooLong)
+    } else {
+        Ok(t)
+    }
 }
 
 /// An earlier version of a post, in its edit history.

@@ -8,8 +8,9 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use crate::{
     forum::{
         api::{
-            AcceptAnswer, CreateSpace, CreateThread, EditPost, PostReply, VotePost, forum_home,
-            get_thread, post_source, search_forum, space_page,
+            AcceptAnswer, CreateSpace, CreateThread, EditPost, ModeratePost, MoveThread, PostReply,
+            ReportPost, VotePost, forum_home, get_thread, moderation_queue, post_source,
+            search_forum, space_page,
         },
         model::{PostView, Solved, Sort, SpaceRef, ThreadKind, ThreadSummary},
         text::ForumStrings,
@@ -120,6 +121,7 @@ pub fn ForumPage() -> impl IntoView {
                         }}
                     </section>
                     {h.can_create_space.then(|| view! {
+                        <p><a class="button" href="/forum/moderation" data-testid="moderation-link">{move || s().moderation}</a></p>
                         <section class="panel">
                             <h2>{move || s().new_space}</h2>
                             <ActionForm action=create attr:class="stack" attr:data-testid="space-form">
@@ -296,11 +298,20 @@ fn vote_forms(
     }
 }
 
+/// The forms a post carries (each a plain form, so they work without JavaScript).
+#[derive(Clone, Copy)]
+struct PostActions {
+    vote: ServerAction<VotePost>,
+    accept: ServerAction<AcceptAnswer>,
+    report: ServerAction<ReportPost>,
+    moderate: ServerAction<ModeratePost>,
+    moderator: bool,
+}
+
 fn post_block(
     p: PostView,
     thread: String,
-    vote: ServerAction<VotePost>,
-    accept: ServerAction<AcceptAnswer>,
+    actions: PostActions,
     locale: RwSignal<Locale>,
     reply: bool,
 ) -> impl IntoView {
@@ -310,17 +321,21 @@ fn post_block(
     } else {
         "question".to_string()
     };
-    let votes = vote_forms(&p, vote, locale);
+    let votes = vote_forms(&p, actions.vote, locale);
     let edit_href = format!("/forum/posts/{}/edit", p.id);
     let history_href = format!("/forum/posts/{}/edit#history", p.id);
     let accepted = p.accepted;
+    let (id_report, id_hide, id_delete) = (p.id.clone(), p.id.clone(), p.id.clone());
+    let hidden = p.hidden;
     view! {
         <article class="post forum-post" class:accepted=accepted id=anchor
             data-testid=if reply { "reply" } else { "opening-post" } data-post=p.id.clone()>
             {votes}
             <div class="post-main">
                 {accepted.then(|| view! { <p class="badge ok" data-testid="accepted-badge">{move || s().accepted}</p> })}
-                {p.hidden.then(|| view! { <p class="badge warn">{move || s().hidden}</p> })}
+                {(p.hidden && !p.deleted).then(|| view! { <p class="badge warn" data-testid="hidden-badge">{move || s().hidden}</p> })}
+                {p.deleted.then(|| view! { <p class="badge warn" data-testid="deleted-badge">{move || s().deleted}</p> })}
+                {p.removed_reason.clone().map(|r| view! { <p class="alert">{move || s().removed_because} " " {r}</p> })}
                 <div class="markdown" inner_html=p.body_html.clone()></div>
                 <p class="muted small">
                     {p.author.clone()} " (" {p.author_reputation} " " {move || s().reputation} ") · "
@@ -331,7 +346,7 @@ fn post_block(
                 {(reply && p.can_accept).then(|| {
                     let (thread, id) = (thread.clone(), p.id.clone());
                     view! {
-                        <ActionForm action=accept attr:class="inline-form">
+                        <ActionForm action=actions.accept attr:class="inline-form">
                             <input type="hidden" name="thread" value=thread/>
                             <input type="hidden" name="reply" value=if accepted { String::new() } else { id }/>
                             <button type="submit" class="button small" data-testid=if accepted { "unaccept" } else { "accept" }>
@@ -339,6 +354,38 @@ fn post_block(
                             </button>
                         </ActionForm>
                     }
+                })}
+                {p.can_report.then(|| view! {
+                    <details class="report">
+                        <summary data-testid="report-open">{move || s().report}</summary>
+                        <ActionForm action=actions.report attr:class="stack">
+                            <input type="hidden" name="id" value=id_report/>
+                            <label>{move || s().report_reason}
+                                <textarea name="reason" rows="2" required maxlength="500" data-testid="report-reason"></textarea></label>
+                            <button type="submit" class="button small" data-testid="report-submit">{move || s().report_submit}</button>
+                        </ActionForm>
+                    </details>
+                })}
+                {actions.moderator.then(|| view! {
+                    <div class="moderation" data-testid="moderation">
+                        <ActionForm action=actions.moderate attr:class="inline-form">
+                            <input type="hidden" name="id" value=id_hide/>
+                            <input type="hidden" name="action" value=if hidden { "restore" } else { "hide" }/>
+                            <button type="submit" class="button small subtle" data-testid=if hidden { "restore-post" } else { "hide-post" }>
+                                {move || if hidden { s().restore } else { s().hide }}
+                            </button>
+                        </ActionForm>
+                        <details>
+                            <summary>{move || s().delete}</summary>
+                            <ActionForm action=actions.moderate attr:class="stack">
+                                <input type="hidden" name="id" value=id_delete/>
+                                <input type="hidden" name="action" value="delete"/>
+                                <label>{move || s().delete_reason}
+                                    <input name="reason" required maxlength="500" data-testid="delete-reason"/></label>
+                                <button type="submit" class="button small danger" data-testid="delete-post">{move || s().delete}</button>
+                            </ActionForm>
+                        </details>
+                    </div>
                 })}
             </div>
         </article>
@@ -354,9 +401,16 @@ pub fn ThreadPage() -> impl IntoView {
     let vote = ServerAction::<VotePost>::new();
     let accept = ServerAction::<AcceptAnswer>::new();
     let reply = ServerAction::<PostReply>::new();
+    let report = ServerAction::<ReportPost>::new();
+    let moderate = ServerAction::<ModeratePost>::new();
+    let relocate = ServerAction::<MoveThread>::new();
     let vote_error = action_error(vote, locale);
     let accept_error = action_error(accept, locale);
     let reply_error = action_error(reply, locale);
+    let report_error = action_error(report, locale);
+    let moderate_error = action_error(moderate, locale);
+    let move_error = action_error(relocate, locale);
+    let reported = crate::ui::form::succeeded(report);
     let thread = Resource::new(
         move || params.read().get("id").unwrap_or_default(),
         get_thread,
@@ -370,6 +424,8 @@ pub fn ThreadPage() -> impl IntoView {
                 };
                 let id = t.id.clone();
                 let replies = t.replies.len();
+                let actions = PostActions { vote, accept, report, moderate, moderator: t.can_moderate };
+                let (id_lock, id_move, locked) = (t.id.clone(), t.id.clone(), t.locked);
                 view! {
                     <Title text=t.title.clone()/>
                     <p class="muted small"><a href="/forum">{move || s().title}</a> " › "
@@ -383,10 +439,32 @@ pub fn ThreadPage() -> impl IntoView {
                     </p>
                     <FormMessage error=vote_error testid="vote"/>
                     <FormMessage error=accept_error testid="accept"/>
-                    {post_block(t.post, id.clone(), vote, accept, locale, false)}
+                    <FormMessage error=report_error success=Signal::derive(move || reported.get().then(|| s().report_sent)) testid="report"/>
+                    <FormMessage error=moderate_error testid="moderate"/>
+                    <FormMessage error=move_error testid="move"/>
+                    {t.can_moderate.then(|| view! {
+                        <section class="panel moderation" data-testid="thread-moderation">
+                            <ActionForm action=moderate attr:class="inline-form">
+                                <input type="hidden" name="id" value=id_lock/>
+                                <input type="hidden" name="action" value=if locked { "unlock" } else { "lock" }/>
+                                <button type="submit" class="button small" data-testid=if locked { "unlock-thread" } else { "lock-thread" }>
+                                    {move || if locked { s().unlock } else { s().lock }}
+                                </button>
+                            </ActionForm>
+                            <ActionForm action=relocate attr:class="inline-form">
+                                <input type="hidden" name="id" value=id_move/>
+                                <label>{move || s().move_to} " "
+                                    <select name="space" data-testid="move-space">
+                                        {t.move_to.iter().map(|sp| view! { <option value=sp.space.key()>{sp.title.clone()}</option> }).collect_view()}
+                                    </select></label>
+                                <button type="submit" class="button small" data-testid="move-thread">{move || s().move_submit}</button>
+                            </ActionForm>
+                        </section>
+                    })}
+                    {post_block(t.post, id.clone(), actions, locale, false)}
                     <h2>{replies} " " {move || s().replies}</h2>
                     <div class="replies" data-testid="replies">
-                        {t.replies.into_iter().map(|r| post_block(r, id.clone(), vote, accept, locale, true)).collect_view()}
+                        {t.replies.into_iter().map(|r| post_block(r, id.clone(), actions, locale, true)).collect_view()}
                     </div>
                     {if t.can_reply {
                         view! {
@@ -584,6 +662,46 @@ pub fn SearchPage() -> impl IntoView {
                         {(q.page > 0).then(|| view! { <a class="button subtle" href=next(q.page - 1)>{move || s().previous_page}</a> })}
                         {r.more.then(|| view! { <a class="button subtle" href=next(q.page + 1) data-testid="next-page">{move || s().next_page}</a> })}
                     </p>
+                }.into_any()
+            })}
+        </Suspense>
+    }
+}
+
+/// `/forum/moderation`: the reported posts, for moderators.
+#[component]
+pub fn ModerationPage() -> impl IntoView {
+    let locale = use_locale();
+    let s = move || fs(locale);
+    let queue = Resource::new(|| (), |_| moderation_queue());
+    view! {
+        <Title text=locale.get_untracked().strings().forum.queue_title/>
+        <p class="muted small"><a href="/forum">{move || s().title}</a></p>
+        <h1>{move || s().queue_title}</h1>
+        <Suspense fallback=move || loading(locale)>
+            {move || Suspend::new(async move {
+                let reports = match queue.await {
+                    Ok(r) => r,
+                    Err(e) => return view! { <PageError error=e/> }.into_any(),
+                };
+                if reports.is_empty() {
+                    return view! { <p class="muted" data-testid="queue-empty">{move || s().queue_empty}</p> }.into_any();
+                }
+                view! {
+                    <ul class="thread-list" data-testid="report-queue">
+                        {reports.into_iter().map(|r| view! {
+                            <li class="thread-item" data-testid="reported-post" data-post=r.post.clone()>
+                                <div class="thread-main">
+                                    <a class="thread-title" href=format!("/forum/threads/{}#reply-{}", r.thread, r.post)>{r.thread_title.clone()}</a>
+                                    <p class="muted small">{r.author.clone()} " · " {r.reasons.len()} " " {move || s().reported_by}
+                                        " · " {r.first_reported.clone()}
+                                        {r.hidden.then(|| view! { " · " <span class="badge warn">{move || s().hidden}</span> })}</p>
+                                    <p class="snippet">{r.excerpt.clone()}</p>
+                                    <ul class="small">{r.reasons.iter().map(|why| view! { <li>{why.clone()}</li> }).collect_view()}</ul>
+                                </div>
+                            </li>
+                        }).collect_view()}
+                    </ul>
                 }.into_any()
             })}
         </Suspense>

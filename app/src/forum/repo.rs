@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use surrealdb::types::{RecordId, SurrealValue};
 
 use crate::{
+    accounts::repo::{AuditKind, audit_stmt},
     db::{Db, fail_on_errors, internal, new_key, transact_with_retry, user_record},
     error::{AppError, Problem},
     forum::model::{ACCEPT_REPUTATION, PAGE_SIZE, Sort, ThreadKind, vote_reputation},
@@ -159,8 +160,8 @@ const THREAD_FIELDS: &str = "record::id(id) AS id, title, kind, author.display_n
      (IF space != NONE THEN space.slug ELSE course.slug END) AS space_slug, \
      (IF space != NONE THEN space.title ELSE course.title END) AS space_title";
 
-/// Hidden threads only for their author and moderators.
-const SEEN_BY_READER: &str = "(hidden = false OR author = $me OR $moderator)";
+/// Hidden posts only for their author and moderators, deleted ones for moderators alone.
+const SEEN_BY_READER: &str = "(hidden = false OR (author = $me AND deleted = false) OR $moderator)";
 
 /// One page of a space's threads, plus whether another page follows.
 pub async fn threads_in(
@@ -259,6 +260,8 @@ pub struct ThreadFull {
     pub body: String,
     pub edited: bool,
     pub accepted: Option<String>,
+    pub deleted: bool,
+    pub removed_reason: Option<String>,
 }
 
 #[derive(Clone, Debug, SurrealValue)]
@@ -272,6 +275,8 @@ pub struct ReplyRow {
     pub edited: bool,
     pub score: i64,
     pub hidden: bool,
+    pub deleted: bool,
+    pub removed_reason: Option<String>,
 }
 
 #[derive(Clone, Debug, SurrealValue)]
@@ -297,11 +302,12 @@ pub async fn thread_page(
     let mut res = db
         .query(format!(
             "SELECT {THREAD_FIELDS}, body, edited_at != NONE AS edited,
-                (IF accepted != NONE THEN record::id(accepted) ELSE NONE END) AS accepted
+                (IF accepted != NONE THEN record::id(accepted) ELSE NONE END) AS accepted,
+                deleted, removed_reason
              FROM ONLY $t;
              SELECT record::id(id) AS id, body, author.display_name AS author,
                 record::id(author) AS author_id, author.reputation ?? 0 AS author_reputation,
-                created_at, edited_at != NONE AS edited, score, hidden
+                created_at, edited_at != NONE AS edited, score, hidden, deleted, removed_reason
              FROM forum_reply WHERE thread = $t AND {SEEN_BY_READER} ORDER BY created_at ASC;
              SELECT record::id(post) AS post, value FROM forum_vote WHERE thread = $t AND voter = $me;
              RETURN IF $me != NONE THEN $me.timezone ELSE NONE END;"
@@ -434,7 +440,9 @@ pub struct PostMeta {
     pub thread_kind: String,
     pub locked: bool,
     pub hidden: bool,
+    pub deleted: bool,
     pub thread_hidden: bool,
+    pub thread_deleted: bool,
     pub space_kind: String,
     pub space_slug: String,
     pub title: Option<String>,
@@ -445,6 +453,16 @@ pub struct PostMeta {
 }
 
 impl PostMeta {
+    /// `forum_thread:<key>` or `forum_reply:<key>`, as the audit log names a post.
+    pub fn name(&self) -> String {
+        let table = if self.is_reply {
+            "forum_reply"
+        } else {
+            "forum_thread"
+        };
+        format!("{table}:{}", self.id)
+    }
+
     pub fn record(&self) -> RecordId {
         if self.is_reply {
             reply_rec(&self.id)
@@ -471,7 +489,9 @@ pub async fn post(db: &Db, id: &str) -> Result<Option<PostMeta>, AppError> {
                 thread_kind: $th.kind,
                 locked: $th.locked,
                 hidden: IF $thread != NONE THEN $thread.hidden ELSE $reply.hidden END,
+                deleted: IF $thread != NONE THEN $thread.deleted ELSE $reply.deleted END,
                 thread_hidden: $th.hidden,
+                thread_deleted: $th.deleted,
                 space_kind: IF $th.space != NONE THEN 'spaces' ELSE 'courses' END,
                 space_slug: IF $th.space != NONE THEN $th.space.slug ELSE $th.course.slug END,
                 title: IF $thread != NONE THEN $thread.title ELSE NONE END,
@@ -681,6 +701,7 @@ pub struct IndexRow {
     pub kind: String,
     pub solved: bool,
     pub hidden: bool,
+    pub deleted: bool,
     pub locked: bool,
     pub author_id: String,
     pub author: String,
@@ -698,7 +719,7 @@ pub async fn index_rows(db: &Db, only: Option<&str>) -> Result<Vec<IndexRow>, Ap
     let mut res = db
         .query(
             "SELECT record::id(id) AS id, title, body, tags, kind, accepted != NONE AS solved,
-                hidden, locked, record::id(author) AS author_id, author.display_name AS author, score,
+                hidden, deleted, locked, record::id(author) AS author_id, author.display_name AS author, score,
                 reply_count, created_at,
                 (IF space != NONE THEN 'spaces' ELSE 'courses' END) AS space_kind,
                 (IF space != NONE THEN space.slug ELSE course.slug END) AS space_slug,
@@ -712,4 +733,203 @@ pub async fn index_rows(db: &Db, only: Option<&str>) -> Result<Vec<IndexRow>, Ap
         .await
         .map_err(internal("forum index rows"))?;
     res.take(0).map_err(internal("forum index rows"))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reports and moderation
+
+/// Reports `post` for moderators (one open report per person and post: a second one
+/// replaces the first's reason), audited.
+pub async fn report(
+    db: &Db,
+    reporter: &UserId,
+    post: &PostMeta,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let res = db
+        .query(format!(
+            "BEGIN TRANSACTION;
+             UPSERT $id SET post = $p, thread = $t, reporter = $audit_actor, reason = $reason,
+                open = true, created_at = $now;
+             {}
+             COMMIT TRANSACTION;",
+            audit_stmt(AuditKind::ForumReported)
+        ))
+        .bind((
+            "id",
+            RecordId::new("forum_report", format!("{}_{}", reporter.0, post.id)),
+        ))
+        .bind(("p", post.record()))
+        .bind(("t", thread_rec(&post.thread)))
+        .bind(("reason", reason.to_string()))
+        .bind(("audit_user", RecordId::new("user", post.author.as_str())))
+        .bind(("audit_actor", user_record(reporter)))
+        .bind(("audit_detail", format!("{}: {reason}", post.name())))
+        .bind(("now", now))
+        .await
+        .map_err(internal("report post"))?;
+    fail_on_errors(res, "report post", Problem::TryAgain)
+}
+
+/// What a moderator does to a post.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Moderation {
+    Hide,
+    Restore,
+    Delete,
+    Lock,
+    Unlock,
+}
+
+impl Moderation {
+    pub fn parse(raw: &str) -> Option<Self> {
+        Some(match raw.trim() {
+            "hide" => Moderation::Hide,
+            "restore" => Moderation::Restore,
+            "delete" => Moderation::Delete,
+            "lock" => Moderation::Lock,
+            "unlock" => Moderation::Unlock,
+            _ => return None,
+        })
+    }
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Moderation::Hide => "hide",
+            Moderation::Restore => "restore",
+            Moderation::Delete => "delete",
+            Moderation::Lock => "lock",
+            Moderation::Unlock => "unlock",
+        }
+    }
+}
+
+/// Applies `action` to `post`, closes its open reports and audits it, in one transaction.
+/// Hiding or deleting takes the post out of everyone's notifications, out of its thread's
+/// answer count and, if it was the accepted answer, out of the accepted place (with the
+/// reputation that earned).
+pub async fn moderate(
+    db: &Db,
+    post: &PostMeta,
+    action: Moderation,
+    reason: &str,
+    moderator: &UserId,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let change = match action {
+        Moderation::Hide | Moderation::Delete => {
+            "LET $was = (SELECT * FROM ONLY $p);
+             IF $is_reply AND !$was.hidden { UPDATE $t SET reply_count -= 1; };
+             UPDATE $p SET hidden = true, deleted = $delete,
+                removed_reason = IF $delete THEN $reason ELSE NONE END;
+             IF $is_reply AND (SELECT VALUE accepted FROM ONLY $t) = $p {
+                UPDATE $t SET accepted = NONE;
+                IF $was.author != (SELECT VALUE author FROM ONLY $t) {
+                    UPDATE $was.author SET reputation = (reputation ?? 0) - $rep;
+                };
+             };
+             DELETE notification WHERE string::starts_with(link, $link);"
+        }
+        Moderation::Restore => {
+            "LET $was = (SELECT * FROM ONLY $p);
+             IF $is_reply AND $was.hidden { UPDATE $t SET reply_count += 1; };
+             UPDATE $p SET hidden = false, deleted = false, removed_reason = NONE;"
+        }
+        Moderation::Lock => "UPDATE $t SET locked = true;",
+        Moderation::Unlock => "UPDATE $t SET locked = false;",
+    };
+    let link = if post.is_reply {
+        format!("/forum/threads/{}#reply-{}", post.thread, post.id)
+    } else {
+        format!("/forum/threads/{}", post.thread)
+    };
+    let res = db
+        .query(format!(
+            "BEGIN TRANSACTION;
+             {change}
+             UPDATE forum_report SET open = false WHERE post = $p AND open = true;
+             {}
+             COMMIT TRANSACTION;",
+            audit_stmt(AuditKind::ForumModerated)
+        ))
+        .bind(("p", post.record()))
+        .bind(("t", thread_rec(&post.thread)))
+        .bind(("is_reply", post.is_reply))
+        .bind(("delete", action == Moderation::Delete))
+        .bind(("reason", reason.to_string()))
+        .bind(("rep", ACCEPT_REPUTATION))
+        .bind(("link", link))
+        .bind(("audit_user", RecordId::new("user", post.author.as_str())))
+        .bind(("audit_actor", user_record(moderator)))
+        .bind((
+            "audit_detail",
+            format!("{} {}: {reason}", action.key(), post.name()),
+        ))
+        .bind(("now", now))
+        .await
+        .map_err(internal("moderate post"))?;
+    fail_on_errors(res, "moderate post", Problem::TryAgain)
+}
+
+/// Moves a thread to another space, audited.
+pub async fn move_thread(
+    db: &Db,
+    post: &PostMeta,
+    to: &Place,
+    moderator: &UserId,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let (space, course) = match to {
+        Place::Space(s) => (Some(RecordId::new("forum_space", s.as_str())), None),
+        Place::Course(c) => (None, Some(RecordId::new("course", c.as_str()))),
+    };
+    let res = db
+        .query(format!(
+            "BEGIN TRANSACTION;
+             UPDATE $t SET space = $space, course = $course;
+             {}
+             COMMIT TRANSACTION;",
+            audit_stmt(AuditKind::ForumModerated)
+        ))
+        .bind(("t", thread_rec(&post.thread)))
+        .bind(("space", space))
+        .bind(("course", course))
+        .bind(("audit_user", RecordId::new("user", post.author.as_str())))
+        .bind(("audit_actor", user_record(moderator)))
+        .bind(("audit_detail", format!("move {}", post.name())))
+        .bind(("now", now))
+        .await
+        .map_err(internal("move thread"))?;
+    fail_on_errors(res, "move thread", Problem::TryAgain)
+}
+
+/// An open report in the queue, grouped by post: how many people reported it and why.
+#[derive(Clone, Debug, SurrealValue)]
+pub struct ReportRow {
+    pub post: String,
+    pub thread: String,
+    pub thread_title: String,
+    pub body: String,
+    pub author: String,
+    pub hidden: bool,
+    pub reasons: Vec<String>,
+    pub first_at: DateTime<Utc>,
+}
+
+/// The open reports, the posts reported longest ago first.
+pub async fn open_reports(db: &Db) -> Result<Vec<ReportRow>, AppError> {
+    let mut res = db
+        .query(
+            "SELECT record::id(post) AS post, record::id(thread) AS thread,
+                thread.title AS thread_title, post.body AS body,
+                post.author.display_name AS author, post.hidden AS hidden,
+                array::group(reason) AS reasons, time::min(created_at) AS first_at
+             FROM forum_report WHERE open = true
+             GROUP BY post, thread, thread_title, body, author, hidden
+             ORDER BY first_at ASC LIMIT 100",
+        )
+        .await
+        .map_err(internal("open reports"))?;
+    res.take(0).map_err(internal("open reports"))
 }
