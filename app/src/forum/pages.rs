@@ -268,7 +268,7 @@ fn vote_forms(
     p: &PostView,
     vote: ServerAction<VotePost>,
     locale: RwSignal<Locale>,
-) -> impl IntoView {
+) -> impl IntoView + use<> {
     let s = move || fs(locale);
     let up = if p.my_vote == 1 { "none" } else { "up" };
     let down = if p.my_vote == -1 { "none" } else { "down" };
