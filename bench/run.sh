@@ -13,7 +13,8 @@
 #   - bytes a phone downloads per page (bench/bytes.mjs) and Lighthouse mobile on six pages
 #     (bench/lighthouse.mjs, npm lighthouse with Debian's Chromium);
 #   - grading, browser Run, chat fan-out, call set-up, matching, bookings, pair programming,
-#     recommendations and the dashboard over 10,000 learners' history (see bench/README.md).
+#     recommendations and the dashboard over 10,000 learners' history (see bench/README.md);
+#   - the forum: a thread page with 500 answers and a search mix over 100,501 posts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -171,11 +172,26 @@ ROOM=$(PAIRWISE_DATA_DIR=$HISTORY PAIRWISE_LOG=warn "$BIN" seed-room --steps 205
 # And the heaviest: 200 pastes of 200 KB (each replacing the whole text), the log folded to
 # its 16 MiB byte cap.
 PASTES=$(PAIRWISE_DATA_DIR=$HISTORY PAIRWISE_LOG=warn "$BIN" seed-room --steps 200 --paste-bytes 200000 | head -1)
+# The forum: 10,000 questions of 9 answers and one of 500 (100,501 posts).
+BIG=$(PAIRWISE_DATA_DIR=$HISTORY PAIRWISE_LOG=warn "$BIN" seed-forum --threads 10000 --replies 9 --big 500 | head -1)
 PAIRWISE_ADDR=127.0.0.1:$SEEDPORT PAIRWISE_DATA_DIR=$HISTORY PAIRWISE_SITE_ROOT=$SITE \
   PAIRWISE_LOG=warn PAIRWISE_WRITE_RATE=100000000 PAIRWISE_WRITE_BURST=100000000 PAIRWISE_READ_RATE=100000000 PAIRWISE_READ_BURST=100000000 "$BIN" serve >>"$LOG" 2>&1 &
 HISTORY_SERVER=$!
-for _ in $(seq 1 600); do curl -fs "http://127.0.0.1:$SEEDPORT/readyz" >/dev/null && break; sleep 0.1; done
+for _ in $(seq 1 1800); do curl -fs "http://127.0.0.1:$SEEDPORT/readyz" >/dev/null && break; sleep 0.1; done
 node bench/dashboard.mjs "http://127.0.0.1:$SEEDPORT" 15 64
+run "forum thread with 500 answers" "http://127.0.0.1:$SEEDPORT/forum/threads/$BIG"
+# Forum search over the 100,501 posts: 50 different searches (words, filters, pages).
+{
+  echo 'local paths = {'
+  for w in async borrow+checker "lifetime+closure" database "mutex+thread" "git+rebase" promise "sort+array" 数据库 "panic+error"; do
+    for f in "" "&solved=yes" "&solved=no" "&tag=trait" "&page=1"; do
+      echo "  \"/forum/search?q=$w$f\","
+    done
+  done
+  echo '}'
+  echo 'request = function() return wrk.format("GET", paths[math.random(#paths)]) end'
+} >"$MIX"
+run "forum search mix (100,501 posts)" -s "$MIX" "http://127.0.0.1:$SEEDPORT/"
 node bench/replay.mjs "http://127.0.0.1:$SEEDPORT" "$ROOM" "the largest room"
 node bench/replay.mjs "http://127.0.0.1:$SEEDPORT" "$PASTES" "the heaviest room (200 KB pastes)"
 kill $HISTORY_SERVER && wait $HISTORY_SERVER 2>/dev/null || true

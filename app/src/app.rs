@@ -115,6 +115,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/progress/mentees") view=crate::progress::pages::MentorProgressPage ssr=SsrMode::Async/>
                     <Route path=path!("/leaderboard") view=crate::progress::pages::LeaderboardPage ssr=SsrMode::Async/>
                     <Route path=path!("/forum") view=crate::forum::pages::ForumPage ssr=SsrMode::Async/>
+                    <Route path=path!("/forum/ask") view=crate::forum::pages::AskPage ssr=SsrMode::Async/>
                     <Route path=path!("/forum/moderation") view=crate::forum::pages::ModerationPage ssr=SsrMode::Async/>
                     <Route path=path!("/forum/search") view=crate::forum::pages::SearchPage ssr=SsrMode::Async/>
                     <Route path=path!("/forum/spaces/:slug") view=crate::forum::pages::GeneralSpacePage ssr=SsrMode::Async/>

@@ -58,6 +58,18 @@ enum Command {
         #[arg(long, default_value_t = 42)]
         seed: u64,
     },
+    /// Fill the forum for its benchmarks (stop the server first): THREADS questions of
+    /// REPLIES answers each and one of BIG answers; prints the big thread's key.
+    SeedForum {
+        #[arg(long, default_value_t = 10_000)]
+        threads: u32,
+        #[arg(long, default_value_t = 9)]
+        replies: u32,
+        #[arg(long, default_value_t = 500)]
+        big: u32,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+    },
     /// Make a room whose shared code was typed in STEPS keystrokes, for the replay benchmark
     /// (stop the server first); prints the room's key.
     SeedRoom {
@@ -159,6 +171,27 @@ async fn main() -> anyhow::Result<()> {
             if let Ok((l, c, e, rows)) = &result {
                 println!(
                     "seeded {l} learners, {c} courses, {e} enrolments ({rows} rows) in {:.1} s",
+                    started.elapsed().as_secs_f64()
+                );
+            }
+            startup::close_db(state.db).await;
+            result.map(|_| ())
+        }
+        Command::SeedForum {
+            threads,
+            replies,
+            big,
+            seed,
+        } => {
+            let mut cfg = config;
+            cfg.demo = false;
+            let origin = cfg.public_origin().to_string();
+            let state = startup::build_state(&cfg, origin, Default::default()).await?;
+            let started = std::time::Instant::now();
+            let result = server::seed::forum(&state, threads, replies, big, seed).await;
+            if let Ok((thread, posts)) = &result {
+                println!(
+                    "{thread}\nseeded {posts} forum posts in {:.1} s",
                     started.elapsed().as_secs_f64()
                 );
             }

@@ -299,3 +299,129 @@ pub async fn room(
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(room)
 }
+
+/// `pairwise seed-forum`: a general space (`bench-forum`) with `threads` questions of
+/// `replies` answers each, written by 200 accounts (`bench-writer-<n>@example.org`), plus one
+/// thread with `big` answers; the text is made of programming words picked from `seed`, a
+/// quarter of the questions solved. Answers the big thread's key and the posts written.
+pub async fn forum(
+    state: &AppState,
+    threads: u32,
+    replies: u32,
+    big: u32,
+    seed: u64,
+) -> anyhow::Result<(String, usize)> {
+    const WRITERS: u32 = 200;
+    const WORDS: [&str; 48] = [
+        "async", "await", "borrow", "checker", "lifetime", "closure", "iterator", "vector",
+        "string", "slice", "trait", "generic", "macro", "module", "crate", "cargo", "test",
+        "panic", "error", "result", "option", "match", "struct", "enum", "thread", "mutex",
+        "channel", "socket", "request", "response", "database", "query", "index", "cache",
+        "promise", "callback", "array", "object", "function", "loop", "recursion", "sort",
+        "git", "branch", "merge", "rebase", "数据库", "并发",
+    ];
+    let now = state.clock.now();
+    let mut text = Words {
+        state: seed.max(1),
+        words: &WORDS,
+    };
+    let quote = |s: &str| serde_json::to_string(s).unwrap_or_default();
+
+    let password = Password::parse(BENCH_PASSWORD).map_err(|p| anyhow::anyhow!("{p:?}"))?;
+    let hash = state
+        .hasher
+        .hash(&password)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let users: Vec<String> = (0..WRITERS)
+        .map(|u| {
+            format!(
+                "{{id: user:bf{u}, email: 'bench-writer-{u}@example.org', display_name: 'Bench writer {u}',
+                  password_hash: '{hash}', roles: ['learner'], email_verified: true,
+                  created_at: {t}, updated_at: {t}}}",
+                t = at(now - Duration::days(90))
+            )
+        })
+        .collect();
+    insert(state, "INSERT INTO user", &users).await?;
+    state
+        .db
+        .query(format!(
+            "CREATE forum_space:bench SET slug = 'bench-forum', title = 'Bench forum',
+                description = '', created_by = user:bf0, created_at = {}",
+            at(now)
+        ))
+        .await
+        .context("seeding the forum space")?
+        .check()
+        .context("seeding the forum space")?;
+
+    let mut thread_rows = Vec::new();
+    let mut reply_rows = Vec::new();
+    let counts = (0..threads).map(|_| replies).chain(std::iter::once(big));
+    for (t, n) in counts.enumerate() {
+        let asked = now - Duration::minutes(i64::try_from(t).unwrap_or(0) * 7 + 600);
+        let accepted = (t % 4 == 0 && n > 0).then(|| format!("forum_reply:bt{t}r0"));
+        thread_rows.push(format!(
+            "{{id: forum_thread:bt{t}, space: forum_space:bench, author: user:bf{a},
+              kind: 'question', title: {title}, body: {body}, tags: [{tag}],
+              created_at: {c}, last_activity: {c}, reply_count: {n}, score: {score},
+              accepted: {acc}}}",
+            a = t as u32 % WRITERS,
+            title = quote(&format!("How do I use {}?", text.sentence(6))),
+            body = quote(&format!(
+                "{}\n\n```rust\nfn main() {{ {} }}\n```\n\n{}",
+                text.sentence(30),
+                text.sentence(4),
+                text.sentence(20)
+            )),
+            tag = quote(text.words[text.pick(20)]),
+            c = at(asked),
+            score = text.pick(7),
+            acc = accepted.unwrap_or_else(|| "NONE".into()),
+        ));
+        for r in 0..n {
+            reply_rows.push(format!(
+                "{{id: forum_reply:bt{t}r{r}, thread: forum_thread:bt{t}, author: user:bf{a},
+                  body: {body}, created_at: {c}, score: {score}}}",
+                a = (t as u32 + r + 1) % WRITERS,
+                body = quote(&format!(
+                    "{}\n\n`{}` {}",
+                    text.sentence(25),
+                    text.sentence(2),
+                    text.sentence(15)
+                )),
+                c = at(asked + Duration::minutes(i64::from(r) + 1)),
+                score = text.pick(4),
+            ));
+        }
+    }
+    insert(state, "INSERT INTO forum_thread", &thread_rows).await?;
+    insert(state, "INSERT INTO forum_reply", &reply_rows).await?;
+    Ok((
+        format!("bt{threads}"),
+        thread_rows.len() + reply_rows.len(),
+    ))
+}
+
+/// Deterministic text for a seed (xorshift64*: no dependency, the same forum every run).
+struct Words<'a> {
+    state: u64,
+    words: &'a [&'a str],
+}
+
+impl Words<'_> {
+    fn pick(&mut self, n: usize) -> usize {
+        self.state ^= self.state >> 12;
+        self.state ^= self.state << 25;
+        self.state ^= self.state >> 27;
+        (self.state.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 33) as usize % n
+    }
+
+    fn sentence(&mut self, words: usize) -> String {
+        (0..words)
+            .map(|_| self.words[self.pick(self.words.len())])
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}

@@ -600,6 +600,11 @@ pub const ENDPOINTS: &[Endpoint] = &[
         args: &[("id", "nosuchthread"), ("space", "spaces/general")],
     },
     Endpoint {
+        path: "/api/forum_help_draft",
+        access: Access::User,
+        args: &[("submission", "nosuchsubmission")],
+    },
+    Endpoint {
         path: "/api/search_forum",
         access: Access::Public,
         args: &[("q", "anything")],

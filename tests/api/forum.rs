@@ -835,3 +835,83 @@ async fn moderators_hide_lock_move_and_delete_and_a_hidden_post_is_gone_for_othe
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn help_from_a_failing_submission_carries_the_code_and_visible_failures_only() {
+    use crate::exercises::{enrolled_learner, exercise_course, submit, test_case};
+    let app = spawn_app().await;
+    let lesson = exercise_course(
+        &app,
+        "helped",
+        None,
+        vec![
+            test_case("visible", "answer()", serde_json::json!(42), false),
+            test_case(
+                "secret",
+                "answer() * 1 /* SECRET-CALL */",
+                serde_json::json!(42),
+                true,
+            ),
+        ],
+        app::exercises::model::Limits::DEFAULT,
+    )
+    .await;
+    let learner = enrolled_learner(&app, "stuck@example.org", "helped").await;
+    let code = "function answer() { return `41`; } // ``` inside";
+    let submission = submit(&app, &learner, &lesson, code).await;
+    let id = submission["summary"]["id"].as_str().expect("id").to_string();
+    assert_eq!(submission["mine"], true);
+
+    // Nobody else can draft a question from it.
+    let other = enrolled_learner(&app, "nosy@example.org", "helped").await;
+    let res = app
+        .call(&other, "forum_help_draft", &[("submission", &id)])
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+
+    let draft = body_json(
+        app.call(&learner, "forum_help_draft", &[("submission", &id)])
+            .await,
+    )
+    .await;
+    assert_eq!(draft["space"], serde_json::json!({"kind": "course", "slug": "helped"}));
+    assert_eq!(draft["title"], "Stuck on “Answer”");
+    let body = draft["body"].as_str().expect("body");
+    // The code in a fence its own backticks cannot close, the visible failure, a link back.
+    assert!(body.contains(&format!("````js\n{code}\n````")), "{body}");
+    assert!(
+        body.contains("- `answer()` — expected `42`, got `\"41\"`"),
+        "{body}"
+    );
+    assert!(body.contains(&format!("](/lessons/{lesson})")), "{body}");
+    assert!(body.contains("and 1 hidden tests"), "{body}");
+    assert!(!body.contains("SECRET-CALL"), "{body}");
+
+    // Posted as it is by an account made today: the link back is to this site, so allowed.
+    let q = ask(&app, &learner, "courses/helped", "Stuck on “Answer”", body).await;
+    let t = thread(&app, &learner, &q).await;
+    assert!(
+        t["post"]["body_html"]
+            .as_str()
+            .unwrap_or_default()
+            .contains(&format!("href=\"/lessons/{lesson}\"")),
+        "{t}"
+    );
+    // The submission page offers it to its learner only.
+    let page = learner
+        .get(app.url(&format!("/submissions/{id}")))
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .unwrap_or_default();
+    assert!(page.contains(&format!("/forum/ask?submission={id}")));
+    let ask_page = learner
+        .get(app.url(&format!("/forum/ask?submission={id}")))
+        .send()
+        .await
+        .expect("page");
+    assert_eq!(ask_page.status(), StatusCode::OK);
+    app.stop().await;
+}

@@ -305,6 +305,7 @@ pub async fn get_submission(id: String, against: String) -> Result<SubmissionVie
         results,
         comments,
         can_review: reviewer,
+        mine: row.learner == who.user.id.0,
         attempts,
         diff,
     })

@@ -489,6 +489,8 @@ pub struct SubmissionView {
     pub comments: Vec<CommentView>,
     /// The viewer may comment (a mentor of the course or an admin).
     pub can_review: bool,
+    /// The viewer is the learner who submitted it (and may ask the forum for help with it).
+    pub mine: bool,
     /// The learner's other attempts at this exercise, newest first (for the diff picker).
     pub attempts: Vec<SubmissionSummary>,
     /// Set when a comparison was asked for: the other attempt's id and the diff to this one.

@@ -385,6 +385,9 @@ fn SubmissionBody(
             <ul class="test-results" data-testid="submission-results">
                 {view.results.clone().into_iter().map(|r| view! { <ResultItem result=r/> }).collect_view()}
             </ul>
+            {(view.mine && sum.passed < sum.total).then(|| view! {
+                <p><a class="button" href=format!("/forum/ask?submission={}", sum.id) data-testid="ask-for-help">{move || s().ask_for_help}</a></p>
+            })}
             <h2>{move || s().code}</h2>
             <FormMessage error=update_error testid="update-comment"/>
             <ol class="code-lines" data-testid="code-lines" tabindex="0">

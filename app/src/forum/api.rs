@@ -7,7 +7,8 @@ use leptos::prelude::*;
 use crate::{
     error::AppError,
     forum::model::{
-        ForumOverview, PostEditView, ReportedPost, SearchResults, SpaceListing, ThreadView,
+        ForumOverview, QuestionDraft, PostEditView, ReportedPost, SearchResults, SpaceListing,
+        ThreadView,
     },
 };
 
@@ -813,4 +814,71 @@ pub async fn move_thread(id: String, space: String) -> Result<(), AppError> {
     repo::move_thread(&state.db, &post, &place, &who.user.id, state.clock.now()).await?;
     state.forum.refresh(&state.db, &post.id).await;
     Ok(())
+}
+
+/// A question prefilled from the caller's own failing submission, for the course's space:
+/// the code as a fenced block, the visible tests it fails with what they expected and what
+/// came back, and a link back to the exercise. Hidden tests are only counted, never shown.
+#[server(endpoint = "forum_help_draft")]
+pub async fn help_draft(submission: String) -> Result<QuestionDraft, AppError> {
+    use crate::exercises::{
+        api::backend::{stored_results, visible_submission},
+        model::Outcome,
+    };
+    let state = AppState::get()?;
+    let who = require_user().await?;
+    let (row, _) = visible_submission(&state, &submission, &who).await?;
+    // A reviewer may read a learner's submission; only the learner asks about it.
+    if row.learner != who.user.id.0 {
+        return Err(AppError::NotFound);
+    }
+    let course = crate::courses::repo::course_by_id(&state.db, &row.course)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let lesson = crate::courses::repo::lesson(&state.db, &row.lesson)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let words = initial_locale().strings().forum;
+    let results = stored_results(&row)?;
+    let mut failing = String::new();
+    for r in results.iter().filter(|r| !r.test.hidden && !r.verdict.passed) {
+        let got = match &r.verdict.outcome {
+            Outcome::Returned { value } => format!("`{value}`"),
+            Outcome::Threw { message } => format!("{} `{message}`", words.help_threw),
+            Outcome::TimedOut => words.help_timed_out.to_string(),
+        };
+        failing.push_str(&format!(
+            "- `{}` — {} `{}`, {} {got}\n",
+            r.test.call, words.help_expected, r.test.expected, words.help_got
+        ));
+    }
+    let hidden_failing = results
+        .iter()
+        .filter(|r| r.test.hidden && !r.verdict.passed)
+        .count();
+    if hidden_failing > 0 {
+        failing.push_str(&format!(
+            "- {}\n",
+            words
+                .help_hidden_failing
+                .replace("{n}", &hidden_failing.to_string())
+        ));
+    }
+    let fence = code_fence(&row.code);
+    let body = format!(
+        "{} [{}](/lessons/{}).\n\n{fence}js\n{}\n{fence}\n\n{}\n{failing}\n{}",
+        words.help_intro,
+        lesson.title,
+        row.lesson,
+        row.code.trim_end(),
+        words.help_failing,
+        words.help_tried,
+    );
+    Ok(QuestionDraft {
+        space: SpaceRef::Course(course.slug),
+        space_title: course.title,
+        title: words.help_title.replace("{lesson}", &lesson.title),
+        body,
+        tags: "javascript".into(),
+    })
 }

@@ -170,10 +170,16 @@ impl PostBody {
     /// move). Markdown links, autolinks and bare addresses all count.
     pub fn has_link(&self) -> bool {
         let lower = self.0.to_lowercase();
-        lower.contains("http://")
+        // A Markdown link to a page of this site (`](/lessons/…)`, `](#…)`) leads nowhere
+        // else; any other target counts.
+        let outside = lower.match_indices("](").any(|(at, _)| {
+            let target = &lower[at + 2..];
+            !(target.starts_with('#') || (target.starts_with('/') && !target.starts_with("//")))
+        });
+        outside
+            || lower.contains("http://")
             || lower.contains("https://")
             || lower.contains("www.")
-            || lower.contains("](")
             || lower.contains("mailto:")
     }
 
@@ -374,6 +380,33 @@ pub struct ThreadView {
     pub move_to: Vec<SpaceSummary>,
 }
 
+/// A question prefilled from a failing submission (`/forum/ask?submission=…`): the learner
+/// reads and edits it before posting it in the course's space.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct QuestionDraft {
+    pub space: SpaceRef,
+    pub space_title: String,
+    pub title: String,
+    pub body: String,
+    pub tags: String,
+}
+
+/// A fence for `code` in Markdown: longer than any run of backticks inside it, so the code
+/// cannot close its own block.
+pub fn code_fence(code: &str) -> String {
+    let mut longest = 0;
+    let mut run = 0;
+    for c in code.chars() {
+        if c == '`' {
+            run += 1;
+            longest = longest.max(run);
+        } else {
+            run = 0;
+        }
+    }
+    "`".repeat((longest + 1).max(3))
+}
+
 /// A reported post in the moderators' queue.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ReportedPost {
@@ -567,17 +600,16 @@ mod tests {
     fn links_in_any_form_are_found() {
         for text in [
             "see https://x.io",
-            "[here](/x)",
+            "[here](x.example)",
+            "[here](//evil.example)",
             "www.spam.example",
             "<mailto:a@b.c>",
         ] {
             assert!(PostBody::parse(text).unwrap().has_link(), "{text}");
         }
-        assert!(
-            !PostBody::parse("no links, just `a.b()`")
-                .unwrap()
-                .has_link()
-        );
+        for text in ["no links, just `a.b()`", "see [the exercise](/lessons/abc)"] {
+            assert!(!PostBody::parse(text).unwrap().has_link(), "{text}");
+        }
     }
 
     #[test]
@@ -591,6 +623,12 @@ mod tests {
         assert_eq!(SpaceRef::parse("users/abc"), None);
         assert_eq!(SpaceRef::parse("spaces/../x"), None);
         assert_eq!(SpaceRef::parse("general"), None);
+    }
+
+    #[test]
+    fn a_fence_is_longer_than_any_backticks_in_the_code() {
+        assert_eq!(code_fence("let x = 1;"), "```");
+        assert_eq!(code_fence("const s = `a ${b}`; // ```"), "````");
     }
 
     #[test]

@@ -9,7 +9,7 @@ use crate::{
     forum::{
         api::{
             AcceptAnswer, CreateSpace, CreateThread, EditPost, ModeratePost, MoveThread, PostReply,
-            ReportPost, VotePost, forum_home, get_thread, moderation_queue, post_source,
+            ReportPost, VotePost, forum_home, get_thread, help_draft, moderation_queue, post_source,
             search_forum, space_page,
         },
         model::{PostView, Solved, Sort, SpaceRef, ThreadKind, ThreadSummary},
@@ -702,6 +702,49 @@ pub fn ModerationPage() -> impl IntoView {
                             </li>
                         }).collect_view()}
                     </ul>
+                }.into_any()
+            })}
+        </Suspense>
+    }
+}
+
+/// `/forum/ask?submission=…`: a question about a failing submission, prefilled, to read and
+/// edit before posting in the course's space.
+#[component]
+pub fn AskPage() -> impl IntoView {
+    let locale = use_locale();
+    let s = move || fs(locale);
+    let query = use_query_map();
+    let post = ServerAction::<CreateThread>::new();
+    let post_error = action_error(post, locale);
+    let draft = Resource::new(
+        move || query.read().get("submission").unwrap_or_default(),
+        help_draft,
+    );
+    view! {
+        <Title text=locale.get_untracked().strings().forum.ask_title/>
+        <h1>{move || s().ask_title}</h1>
+        <p class="lead">{move || s().ask_lead}</p>
+        <Suspense fallback=move || loading(locale)>
+            {move || Suspend::new(async move {
+                let d = match draft.await {
+                    Ok(d) => d,
+                    Err(e) => return view! { <PageError error=e/> }.into_any(),
+                };
+                view! {
+                    <p class="muted small">{move || s().in_space} " " <a href=d.space.href()>{d.space_title.clone()}</a></p>
+                    <ActionForm action=post attr:class="stack" attr:data-testid="ask-form">
+                        <input type="hidden" name="space" value=d.space.key()/>
+                        <input type="hidden" name="kind" value="question"/>
+                        <label for="ask-title">{move || s().thread_title}</label>
+                        <input id="ask-title" name="title" value=d.title.clone() required maxlength="150" data-testid="thread-title"/>
+                        <label for="ask-body">{move || s().body_label}</label>
+                        <textarea id="ask-body" name="body" rows="16" required maxlength="20000" data-testid="thread-body">{d.body.clone()}</textarea>
+                        <label for="ask-tags">{move || s().tags_label}</label>
+                        <input id="ask-tags" name="tags" value=d.tags.clone() maxlength="160" data-testid="thread-tags"/>
+                        <FormMessage error=post_error testid="thread"/>
+                        <button type="submit" class="button primary" data-testid="thread-submit">{move || s().post_thread}</button>
+                    </ActionForm>
                 }.into_any()
             })}
         </Suspense>
