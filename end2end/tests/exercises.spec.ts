@@ -2,7 +2,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'smol-toml';
 import type { Page } from '@playwright/test';
-import { test, expect, uniqueEmail, PASSWORD, PairwiseApp } from './fixtures/app';
+import { test, expect, uniqueEmail, PASSWORD, PairwiseApp, enrolAndOpen } from './fixtures/app';
 
 const COURSE = join(__dirname, '..', '..', 'server', 'demo-courses', 'javascript-foundations');
 
@@ -29,19 +29,6 @@ const FIZZBUZZ = `function fizzbuzz(n) {
   }
   return out;
 }`;
-
-async function enrolAndOpen(app: PairwiseApp, page: Page, title: string) {
-  await app.goto('/courses/javascript-foundations');
-  const enrol = page.getByTestId('course-enrol');
-  if (await enrol.isVisible()) {
-    await enrol.click();
-    await expect(page.getByTestId('course-resume')).toBeVisible();
-    await app.hydrated();
-  }
-  await page.getByRole('link', { name: title, exact: true }).click();
-  await expect(page.getByTestId('lesson-title')).toHaveText(title);
-  await app.hydrated();
-}
 
 /** Replaces the code: typed into CodeMirror with JavaScript, into the text area without. */
 async function setCode(app: PairwiseApp, page: Page, code: string) {

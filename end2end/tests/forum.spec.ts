@@ -1,5 +1,5 @@
 import { devices } from '@playwright/test';
-import { test, expect, uniqueEmail, PASSWORD, PairwiseApp } from './fixtures/app';
+import { test, expect, uniqueEmail, PASSWORD, PairwiseApp, enrolAndOpen } from './fixtures/app';
 
 const MENTOR = { email: 'mentor@pairwise.test', password: 'pairwise-mentor-demo' };
 
@@ -70,4 +70,40 @@ test('a thread that does not exist is a 404 page with a title', async ({ page })
   const res = await page.goto('/forum/threads/nosuchthread');
   expect(res?.status()).toBe(404);
   expect((await page.title()).length).toBeGreaterThan(0);
+});
+
+test('a learner stuck on an exercise asks for help with the code and failures filled in', async ({ page, app }, testInfo) => {
+  test.setTimeout(90_000);
+  await app.signUp(uniqueEmail(testInfo, 'stuck'), 'Stu Ck', PASSWORD);
+  await enrolAndOpen(app, page, 'Exercise: FizzBuzz');
+  // The starter code fails its tests.
+  await page.getByTestId('submit').click();
+  await expect(page).toHaveURL(/\/submissions\/[a-z0-9]+$/);
+  await app.hydrated();
+  await page.getByTestId('ask-for-help').click();
+  await expect(page).toHaveURL(/\/forum\/ask\?submission=/);
+  const form = page.getByTestId('ask-form');
+  await expect(form.getByTestId('thread-title')).toHaveValue('Stuck on “Exercise: FizzBuzz”');
+  const body = await form.getByTestId('thread-body').inputValue();
+  expect(body).toContain('```js');
+  expect(body).toContain('fizzbuzz(');
+  expect(body).toContain('expected');
+  await form.getByTestId('thread-body').fill(body.replace('What I tried: ', 'What I tried: reading the lesson again.'));
+  await form.getByTestId('thread-submit').click();
+  await expect(page).toHaveURL(/\/forum\/threads\/[0-9a-f]+/);
+  await expect(page.getByTestId('opening-post').locator('pre.code')).toBeVisible();
+  await expect(page.getByTestId('space-link')).toHaveText('JavaScript foundations');
+  // It can be found by search, and links back to the exercise.
+  await page.getByTestId('opening-post').getByRole('link', { name: 'Exercise: FizzBuzz' }).click();
+  await expect(page.getByTestId('lesson-title')).toHaveText('Exercise: FizzBuzz');
+});
+
+test('search finds a thread from the box on the forum page, without JavaScript too', async ({ page, app }) => {
+  await app.goto('/forum');
+  await page.getByTestId('forum-q').fill('sort 10 before 2');
+  await page.getByTestId('forum-search-submit').click();
+  await expect(page).toHaveURL(/\/forum\/search\?q=/);
+  const hit = page.getByTestId('search-hit').first();
+  await expect(hit).toContainText('Why does [1, 2, 10].sort() put 10 before 2?');
+  await expect(hit.locator('mark').first()).toBeVisible();
 });
