@@ -179,6 +179,8 @@ pub async fn ensure_demo_forum(state: &AppState) -> anyhow::Result<()> {
         "Bring one concrete problem, with the code pushed somewhere we can both open, and write down what you tried. \
          Open it in a live room before the session starts, so the first minute is already about the code.",
         &reply("Maya Mentor", title),
+        &[],
+        &reply("Maya Mentor", title),
         now,
     )
     .await
@@ -209,6 +211,8 @@ pub async fn ensure_demo_forum(state: &AppState) -> anyhow::Result<()> {
         &mentor,
         "Without a compare function, `sort` compares the elements as **strings**, and `\"10\"` comes before `\"2\"`. \
          Pass one that compares numbers:\n\n```js\n[1, 2, 10].sort((a, b) => a - b); // [1, 2, 10]\n```",
+        &reply("Maya Mentor", title),
+        &[],
         &reply("Maya Mentor", title),
         now,
     )

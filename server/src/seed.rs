@@ -313,12 +313,54 @@ pub async fn forum(
 ) -> anyhow::Result<(String, usize)> {
     const WRITERS: u32 = 200;
     const WORDS: [&str; 48] = [
-        "async", "await", "borrow", "checker", "lifetime", "closure", "iterator", "vector",
-        "string", "slice", "trait", "generic", "macro", "module", "crate", "cargo", "test",
-        "panic", "error", "result", "option", "match", "struct", "enum", "thread", "mutex",
-        "channel", "socket", "request", "response", "database", "query", "index", "cache",
-        "promise", "callback", "array", "object", "function", "loop", "recursion", "sort",
-        "git", "branch", "merge", "rebase", "数据库", "并发",
+        "async",
+        "await",
+        "borrow",
+        "checker",
+        "lifetime",
+        "closure",
+        "iterator",
+        "vector",
+        "string",
+        "slice",
+        "trait",
+        "generic",
+        "macro",
+        "module",
+        "crate",
+        "cargo",
+        "test",
+        "panic",
+        "error",
+        "result",
+        "option",
+        "match",
+        "struct",
+        "enum",
+        "thread",
+        "mutex",
+        "channel",
+        "socket",
+        "request",
+        "response",
+        "database",
+        "query",
+        "index",
+        "cache",
+        "promise",
+        "callback",
+        "array",
+        "object",
+        "function",
+        "loop",
+        "recursion",
+        "sort",
+        "git",
+        "branch",
+        "merge",
+        "rebase",
+        "数据库",
+        "并发",
     ];
     let now = state.clock.now();
     let mut text = Words {
@@ -398,10 +440,7 @@ pub async fn forum(
     }
     insert(state, "INSERT INTO forum_thread", &thread_rows).await?;
     insert(state, "INSERT INTO forum_reply", &reply_rows).await?;
-    Ok((
-        format!("bt{threads}"),
-        thread_rows.len() + reply_rows.len(),
-    ))
+    Ok((format!("bt{threads}"), thread_rows.len() + reply_rows.len()))
 }
 
 /// Deterministic text for a seed (xorshift64*: no dependency, the same forum every run).

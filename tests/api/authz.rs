@@ -605,6 +605,11 @@ pub const ENDPOINTS: &[Endpoint] = &[
         args: &[("submission", "nosuchsubmission")],
     },
     Endpoint {
+        path: "/api/follow_forum_thread",
+        access: Access::User,
+        args: &[("id", "nosuchthread"), ("follow", "true")],
+    },
+    Endpoint {
         path: "/api/search_forum",
         access: Access::Public,
         args: &[("q", "anything")],

@@ -859,7 +859,10 @@ async fn help_from_a_failing_submission_carries_the_code_and_visible_failures_on
     let learner = enrolled_learner(&app, "stuck@example.org", "helped").await;
     let code = "function answer() { return `41`; } // ``` inside";
     let submission = submit(&app, &learner, &lesson, code).await;
-    let id = submission["summary"]["id"].as_str().expect("id").to_string();
+    let id = submission["summary"]["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
     assert_eq!(submission["mine"], true);
 
     // Nobody else can draft a question from it.
@@ -874,7 +877,10 @@ async fn help_from_a_failing_submission_carries_the_code_and_visible_failures_on
             .await,
     )
     .await;
-    assert_eq!(draft["space"], serde_json::json!({"kind": "course", "slug": "helped"}));
+    assert_eq!(
+        draft["space"],
+        serde_json::json!({"kind": "course", "slug": "helped"})
+    );
     assert_eq!(draft["title"], "Stuck on “Answer”");
     let body = draft["body"].as_str().expect("body");
     // The code in a fence its own backticks cannot close, the visible failure, a link back.
@@ -913,5 +919,75 @@ async fn help_from_a_failing_submission_carries_the_code_and_visible_failures_on
         .await
         .expect("page");
     assert_eq!(ask_page.status(), StatusCode::OK);
+    app.stop().await;
+}
+
+async fn notices(app: &TestApp, who: &Browser) -> Vec<String> {
+    let list = body_json(app.call(who, "get_notifications", &[]).await).await;
+    list[0]
+        .as_array()
+        .expect("notifications")
+        .iter()
+        .map(|n| n["text"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn followers_hear_of_each_answer_and_a_mention_reaches_a_participant_once() {
+    let app = spawn_app().await;
+    general_space(&app, "general").await;
+    let asker = app.user_with_roles("asker@example.org", &[]).await;
+    let first = app.user_with_roles("first@example.org", &[]).await;
+    let second = app.user_with_roles("second@example.org", &[]).await;
+    let stranger = app.user_with_roles("stranger@example.org", &[]).await;
+    let q = ask(&app, &asker, "spaces/general", "Follow me", "Anyone?").await;
+    let replied = "Test User replied to “Follow me”.";
+
+    answer(&app, &first, &q, "One").await;
+    assert_eq!(notices(&app, &asker).await, vec![replied]);
+    answer(&app, &second, &q, "Two").await;
+    // The asker and the first answerer follow it now; the writer is not told of their own.
+    assert_eq!(notices(&app, &asker).await.len(), 2);
+    assert_eq!(notices(&app, &first).await, vec![replied]);
+    assert_eq!(notices(&app, &second).await.len(), 0);
+
+    // The asker stops following: the next answer is not theirs to hear of, unless it names
+    // them. Everyone here is "Test User", so `@test` names every participant: the followers
+    // hear of it once, as an answer; the stranger, who never wrote here, not at all.
+    let res = app
+        .call(
+            &asker,
+            "follow_forum_thread",
+            &[("id", &q), ("follow", "false")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(thread(&app, &asker, &q).await["following"], false);
+    answer(&app, &first, &q, "Three, for nobody").await;
+    assert_eq!(notices(&app, &asker).await.len(), 2);
+    answer(&app, &second, &q, "Thanks @test and @stranger").await;
+    let mine = notices(&app, &asker).await;
+    assert_eq!(
+        mine[0], "Test User mentioned you in “Follow me”.",
+        "{mine:?}"
+    );
+    assert_eq!(mine.len(), 3);
+    let firsts = notices(&app, &first).await;
+    assert_eq!(firsts.len(), 2, "{firsts:?}");
+    assert!(firsts.iter().all(|n| n == replied));
+    assert_eq!(notices(&app, &stranger).await.len(), 0);
+
+    // Following again brings the answers back.
+    let res = app
+        .call(
+            &asker,
+            "follow_forum_thread",
+            &[("id", &q), ("follow", "true")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(thread(&app, &asker, &q).await["following"], true);
+    answer(&app, &first, &q, "Four").await;
+    assert_eq!(notices(&app, &asker).await.len(), 4);
     app.stop().await;
 }

@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use crate::{
     error::AppError,
     forum::model::{
-        ForumOverview, QuestionDraft, PostEditView, ReportedPost, SearchResults, SpaceListing,
+        ForumOverview, PostEditView, QuestionDraft, ReportedPost, SearchResults, SpaceListing,
         ThreadView,
     },
 };
@@ -380,6 +380,10 @@ pub async fn get_thread(id: String) -> Result<ThreadView, AppError> {
         .collect();
     // The accepted answer first, then the rest in the order they were written.
     replies.sort_by_key(|r| !r.accepted);
+    let following = match who {
+        Some(a) => repo::follows(&state.db, &a.user.id, &t.id).await?,
+        None => false,
+    };
     let can_moderate = is_moderator(who);
     let move_to = if can_moderate {
         spaces_for(&state, who).await?
@@ -387,6 +391,7 @@ pub async fn get_thread(id: String) -> Result<ThreadView, AppError> {
         Vec::new()
     };
     Ok(ThreadView {
+        following,
         can_moderate,
         move_to,
         id: t.id,
@@ -483,23 +488,46 @@ pub async fn post_reply(thread: String, body: String) -> Result<String, AppError
     }
     let body = PostBody::parse(&body)?;
     may_post(&state, &who, &body).await?;
-    let notice = Notice::ForumReplied {
-        by: who.user.display_name.clone(),
-        title: meta.thread_title.clone(),
+    let by = who.user.display_name.clone();
+    let title = meta.thread_title.clone();
+    // `@name` reaches the people who wrote in this thread, not anyone on the site.
+    let mentions = body.mentions();
+    let mentioned = if mentions.is_empty() {
+        Vec::new()
+    } else {
+        let people: Vec<(String, String)> = repo::participants(&state.db, &meta.id)
+            .await?
+            .into_iter()
+            .map(|p| (p.id, p.display_name))
+            .collect();
+        mentioned_people(&mentions, &people)
     };
     let id = repo::add_reply(
         &state.db,
         &meta.id,
         &who.user.id,
         body.as_str(),
-        &notice,
+        &Notice::ForumReplied {
+            by: by.clone(),
+            title: title.clone(),
+        },
+        &mentioned,
+        &Notice::ForumMentioned { by, title },
         state.clock.now(),
     )
     .await?;
     state.forum.refresh(&state.db, &meta.id).await;
-    if meta.thread_author != who.user.id.0 {
-        state.notifier.poke([meta.thread_author.as_str()]);
-    }
+    // Whoever is connected sees the count change; the rows decide who was really told.
+    let mut poke: Vec<String> = repo::participants(&state.db, &meta.id)
+        .await?
+        .into_iter()
+        .map(|p| p.id)
+        .chain(mentioned)
+        .filter(|u| *u != who.user.id.0)
+        .collect();
+    poke.sort();
+    poke.dedup();
+    state.notifier.poke(poke.iter().map(String::as_str));
     leptos_axum::redirect(&format!("/forum/threads/{}#reply-{id}", meta.id));
     Ok(id)
 }
@@ -841,7 +869,10 @@ pub async fn help_draft(submission: String) -> Result<QuestionDraft, AppError> {
     let words = initial_locale().strings().forum;
     let results = stored_results(&row)?;
     let mut failing = String::new();
-    for r in results.iter().filter(|r| !r.test.hidden && !r.verdict.passed) {
+    for r in results
+        .iter()
+        .filter(|r| !r.test.hidden && !r.verdict.passed)
+    {
         let got = match &r.verdict.outcome {
             Outcome::Returned { value } => format!("`{value}`"),
             Outcome::Threw { message } => format!("{} `{message}`", words.help_threw),
@@ -881,4 +912,23 @@ pub async fn help_draft(submission: String) -> Result<QuestionDraft, AppError> {
         body,
         tags: "javascript".into(),
     })
+}
+
+/// Follows a thread (`follow=true`: told of each new answer) or stops following it.
+#[server(endpoint = "follow_forum_thread")]
+pub async fn follow_thread(id: String, follow: String) -> Result<(), AppError> {
+    let state = AppState::get()?;
+    let who = require_user().await?;
+    let (post, _) = visible_post(&state, &id, Some(&who)).await?;
+    if post.is_reply {
+        return Err(AppError::NotFound);
+    }
+    repo::set_follow(
+        &state.db,
+        &who.user.id,
+        &post.id,
+        follow.trim() == "true",
+        state.clock.now(),
+    )
+    .await
 }

@@ -221,6 +221,22 @@ impl PostBody {
     }
 }
 
+/// Which of `people` (id and name) the `mentions` name: a mention matches a whole name
+/// written without its spaces, or a first name, ignoring case (`@maya` and `@mayamentor`
+/// both name Maya Mentor). Each person once.
+pub fn mentioned_people(mentions: &[String], people: &[(String, String)]) -> Vec<String> {
+    let mut found: Vec<String> = Vec::new();
+    for (id, name) in people {
+        let lower = name.to_lowercase();
+        let whole: String = lower.split_whitespace().collect();
+        let first = lower.split_whitespace().next().unwrap_or_default();
+        if mentions.iter().any(|m| *m == whole || m == first) && !found.contains(id) {
+            found.push(id.clone());
+        }
+    }
+    found
+}
+
 /// Tags: comma-separated, lower-cased, up to five of 1–30 letters, digits, `-`, `+`, `#`, `.`.
 pub fn parse_tags(raw: &str) -> Result<Vec<String>, Problem> {
     let mut tags: Vec<String> = Vec::new();
@@ -374,6 +390,8 @@ pub struct ThreadView {
     pub replies: Vec<PostView>,
     pub signed_in: bool,
     pub can_reply: bool,
+    /// The reader is told of each new answer.
+    pub following: bool,
     /// The reader moderates: each post gets hide, restore and delete, the thread lock and
     /// move (to one of `move_to`).
     pub can_moderate: bool,
@@ -594,6 +612,17 @@ mod tests {
         )
         .unwrap();
         assert_eq!(body.mentions(), vec!["ada", "lin.wei"]);
+    }
+
+    #[test]
+    fn a_mention_names_a_participant_by_first_or_whole_name() {
+        let people = vec![
+            ("m".to_string(), "Maya Mentor".to_string()),
+            ("l".to_string(), "Lin".to_string()),
+            ("x".to_string(), "Max Mustermann".to_string()),
+        ];
+        let body = PostBody::parse("Thanks @maya, and @MayaMentor again; @lin? @ma").unwrap();
+        assert_eq!(mentioned_people(&body.mentions(), &people), vec!["m", "l"]);
     }
 
     #[test]

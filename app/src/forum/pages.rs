@@ -8,9 +8,9 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use crate::{
     forum::{
         api::{
-            AcceptAnswer, CreateSpace, CreateThread, EditPost, ModeratePost, MoveThread, PostReply,
-            ReportPost, VotePost, forum_home, get_thread, help_draft, moderation_queue, post_source,
-            search_forum, space_page,
+            AcceptAnswer, CreateSpace, CreateThread, EditPost, FollowThread, ModeratePost,
+            MoveThread, PostReply, ReportPost, VotePost, forum_home, get_thread, help_draft,
+            moderation_queue, post_source, search_forum, space_page,
         },
         model::{PostView, Solved, Sort, SpaceRef, ThreadKind, ThreadSummary},
         text::ForumStrings,
@@ -404,6 +404,7 @@ pub fn ThreadPage() -> impl IntoView {
     let report = ServerAction::<ReportPost>::new();
     let moderate = ServerAction::<ModeratePost>::new();
     let relocate = ServerAction::<MoveThread>::new();
+    let follow = ServerAction::<FollowThread>::new();
     let vote_error = action_error(vote, locale);
     let accept_error = action_error(accept, locale);
     let reply_error = action_error(reply, locale);
@@ -426,11 +427,22 @@ pub fn ThreadPage() -> impl IntoView {
                 let replies = t.replies.len();
                 let actions = PostActions { vote, accept, report, moderate, moderator: t.can_moderate };
                 let (id_lock, id_move, locked) = (t.id.clone(), t.id.clone(), t.locked);
+                let (id_follow, following) = (t.id.clone(), t.following);
                 view! {
                     <Title text=t.title.clone()/>
                     <p class="muted small"><a href="/forum">{move || s().title}</a> " › "
                         <a href=t.space.href() data-testid="space-link">{t.space_title.clone()}</a></p>
                     <h1 data-testid="thread-title">{t.title.clone()}</h1>
+                    {t.signed_in.then(|| view! {
+                        <ActionForm action=follow attr:class="inline-form">
+                            <input type="hidden" name="id" value=id_follow/>
+                            <input type="hidden" name="follow" value=if following { "false" } else { "true" }/>
+                            <button type="submit" class="button small subtle" aria-pressed=following.to_string()
+                                title=move || s().following_hint data-testid=if following { "unfollow" } else { "follow" }>
+                                {move || if following { s().unfollow } else { s().follow }}
+                            </button>
+                        </ActionForm>
+                    })}
                     <p class="muted small">
                         {t.solved.then(|| view! { <span class="badge ok" data-testid="solved-badge">{move || s().solved}</span> " " })}
                         {t.locked.then(|| view! { <span class="badge muted" data-testid="locked-badge">{move || s().locked}</span> " " })}

@@ -27,6 +27,10 @@ pub fn reply_rec(id: &str) -> RecordId {
     RecordId::new("forum_reply", id)
 }
 
+fn follow_rec(user: &UserId, thread: &str) -> RecordId {
+    RecordId::new("forum_follow", format!("{}_{thread}", user.0))
+}
+
 /// Who is reading: hidden posts stay visible to their author and to moderators, drafts'
 /// spaces to the course's authors and admins.
 #[derive(Clone, Copy, Debug)]
@@ -351,11 +355,15 @@ pub async fn create_thread(
     };
     let res = db
         .query(
-            "CREATE $t SET space = $space, course = $course, author = $author, kind = $kind,
+            "BEGIN TRANSACTION;
+             CREATE $t SET space = $space, course = $course, author = $author, kind = $kind,
                 title = $title, body = $body, tags = $tags, created_at = $now,
-                last_activity = $now",
+                last_activity = $now;
+             CREATE $follow SET user = $author, thread = $t, at = $now;
+             COMMIT TRANSACTION;",
         )
         .bind(("t", thread_rec(&id)))
+        .bind(("follow", follow_rec(author, &id)))
         .bind(("space", space))
         .bind(("course", course))
         .bind(("author", user_record(author)))
@@ -370,15 +378,22 @@ pub async fn create_thread(
     Ok(id)
 }
 
-/// A reply, counted on its thread, and a notification to the thread's author (unless they
-/// wrote it), all in one transaction; a locked or hidden thread refuses it inside that
-/// transaction, so a lock that lands first always wins.
+/// A reply, counted on its thread; its writer then follows the thread; everyone else who
+/// follows it is told, and the people `mentioned` who were not are told they were named —
+/// all in one transaction. A locked or hidden thread refuses it inside that transaction, so
+/// a lock that lands first always wins.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the reply, and the two notices it sends"
+)]
 pub async fn add_reply(
     db: &Db,
     thread: &str,
     author: &UserId,
     body: &str,
     notice: &Notice,
+    mentioned: &[String],
+    mention: &Notice,
     now: DateTime<Utc>,
 ) -> Result<String, AppError> {
     let id = new_key();
@@ -389,23 +404,94 @@ pub async fn add_reply(
          IF $thread.locked {{ THROW 'pw:thread_locked'; }};
          CREATE $r SET thread = $t, author = $author, body = $body, created_at = $now;
          UPDATE $t SET reply_count += 1, last_activity = $now;
-         IF $thread.author != $author {{ {} }};
+         UPSERT $follow SET user = $author, thread = $t, at = $now;
+         LET $followers = (SELECT VALUE user FROM forum_follow WHERE thread = $t AND user != $author);
+         FOR $f IN $followers {{ {} }};
+         FOR $m IN $mentioned {{
+            IF $m != $author AND $m NOT IN $followers {{ {} }};
+         }};
          COMMIT TRANSACTION;",
-        notify_stmt("$thread.author", NoticeKind::Forum, "$notice", "$link")
+        notify_stmt("$f", NoticeKind::Forum, "$notice", "$link"),
+        notify_stmt("$m", NoticeKind::Mention, "$mention", "$link"),
     );
+    let mentioned: Vec<RecordId> = mentioned
+        .iter()
+        .map(|u| RecordId::new("user", u.as_str()))
+        .collect();
     let res = transact_with_retry("add reply", Problem::TryAgain, || {
         db.query(query.as_str())
             .bind(("t", thread_rec(thread)))
             .bind(("r", reply_rec(&id)))
+            .bind(("follow", follow_rec(author, thread)))
             .bind(("author", user_record(author)))
             .bind(("body", body.to_string()))
             .bind(("notice", bind_notice(notice)))
+            .bind(("mention", bind_notice(mention)))
+            .bind(("mentioned", mentioned.clone()))
             .bind(("link", format!("/forum/threads/{thread}#reply-{id}")))
             .bind(("now", now))
             .into_future()
     })
     .await;
     res.map(|_| id)
+}
+
+/// Starts or stops `user` following `thread`.
+pub async fn set_follow(
+    db: &Db,
+    user: &UserId,
+    thread: &str,
+    follow: bool,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let query = if follow {
+        "UPSERT $f SET user = $u, thread = $t, at = $now"
+    } else {
+        "DELETE $f"
+    };
+    let res = db
+        .query(query)
+        .bind(("f", follow_rec(user, thread)))
+        .bind(("u", user_record(user)))
+        .bind(("t", thread_rec(thread)))
+        .bind(("now", now))
+        .await
+        .map_err(internal("follow thread"))?;
+    fail_on_errors(res, "follow thread", Problem::TryAgain)
+}
+
+/// Who has written in a thread (its asker and everyone who answered), with their names, for
+/// reading `@name` mentions; and whether `reader` follows it.
+pub async fn participants(db: &Db, thread: &str) -> Result<Vec<Participant>, AppError> {
+    let mut res = db
+        .query(
+            "SELECT record::id(id) AS id, display_name FROM array::distinct(array::concat(
+                [(SELECT VALUE author FROM ONLY $t)],
+                (SELECT VALUE author FROM forum_reply WHERE thread = $t AND hidden = false)
+             ))",
+        )
+        .bind(("t", thread_rec(thread)))
+        .await
+        .map_err(internal("thread participants"))?;
+    res.take(0).map_err(internal("thread participants"))
+}
+
+#[derive(Clone, Debug, SurrealValue)]
+pub struct Participant {
+    pub id: String,
+    pub display_name: String,
+}
+
+pub async fn follows(db: &Db, user: &UserId, thread: &str) -> Result<bool, AppError> {
+    let mut res = db
+        .query("RETURN record::exists($f)")
+        .bind(("f", follow_rec(user, thread)))
+        .await
+        .map_err(internal("follows"))?;
+    Ok(res
+        .take::<Option<bool>>(0)
+        .map_err(internal("follows"))?
+        .unwrap_or(false))
 }
 
 /// Posts `author` wrote since `since` (threads and replies), for the limit on new accounts.
