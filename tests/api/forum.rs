@@ -155,6 +155,22 @@ async fn a_question_is_answered_voted_on_and_accepted_and_reputation_follows() {
         list[0][0]["text"], "Test User accepted your answer to “Why does my loop never stop?”.",
         "{list}"
     );
+    // Points in the progress engine (15, once) and the badges for a first answer and a
+    // first accepted one; accepting the same answer again adds nothing.
+    let d = body_json(
+        app.call(&helper, "learner_dashboard", &[("days", "30")])
+            .await,
+    )
+    .await;
+    assert_eq!(d["points_total"], 15, "{d}");
+    let earned: Vec<&str> = d["badges"]
+        .as_array()
+        .expect("badges")
+        .iter()
+        .filter(|b| !b["earned_on"].is_null())
+        .filter_map(|b| b["key"].as_str())
+        .collect();
+    assert_eq!(earned, vec!["first-answer", "first-accepted"], "{d}");
 
     // Undoing the accept takes its reputation back.
     let res = app

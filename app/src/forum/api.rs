@@ -528,6 +528,8 @@ pub async fn post_reply(thread: String, body: String) -> Result<String, AppError
     poke.sort();
     poke.dedup();
     state.notifier.poke(poke.iter().map(String::as_str));
+    // A first answer earns a badge.
+    state.awards.earned(&state, &who.user.id.0).await;
     leptos_axum::redirect(&format!("/forum/threads/{}#reply-{id}", meta.id));
     Ok(id)
 }
@@ -682,6 +684,7 @@ pub async fn accept_answer(
         && a.author != meta.thread_author
     {
         state.notifier.poke([a.author.as_str()]);
+        state.awards.earned(&state, &a.author).await;
     }
     Ok(())
 }

@@ -721,7 +721,7 @@ pub async fn accept(
                     {}
                 }};
             }};
-            UPDATE $t SET accepted = $r;
+            UPDATE $t SET accepted = $r, accepted_at = IF $r != NONE THEN $now ELSE NONE END;
          }};
          COMMIT TRANSACTION;",
         notify_stmt("$na", NoticeKind::Forum, "$notice", "$link")

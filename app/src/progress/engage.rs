@@ -17,14 +17,17 @@ pub enum AwardKind {
     Answer,
     /// A live session attended (both people, each booking once).
     Session,
+    /// A forum answer its asker accepted (each answer once; answering oneself earns nothing).
+    Forum,
 }
 
 impl AwardKind {
-    pub const ALL: [AwardKind; 4] = [
+    pub const ALL: [AwardKind; 5] = [
         AwardKind::Lesson,
         AwardKind::Exercise,
         AwardKind::Answer,
         AwardKind::Session,
+        AwardKind::Forum,
     ];
 
     pub fn points(self) -> u32 {
@@ -33,6 +36,7 @@ impl AwardKind {
             AwardKind::Exercise => 20,
             AwardKind::Answer => 15,
             AwardKind::Session => 25,
+            AwardKind::Forum => 15,
         }
     }
 
@@ -43,6 +47,7 @@ impl AwardKind {
             AwardKind::Exercise => "exercise",
             AwardKind::Answer => "answer",
             AwardKind::Session => "session",
+            AwardKind::Forum => "forum",
         }
     }
 
@@ -67,6 +72,9 @@ pub struct Facts {
     pub sessions_attended: u32,
     /// Longest run of consecutive UTC days with real progress.
     pub best_daily_streak: u32,
+    /// Forum answers written (still shown), and how many of them their askers accepted.
+    pub forum_answers: u32,
+    pub forum_accepted: u32,
 }
 
 /// A badge and its rule: one row of [`BADGES`].
@@ -106,6 +114,18 @@ pub const BADGES: &[Badge] = &[
     Badge {
         key: "helped-10",
         rule: |f| f.learners_helped >= 10,
+    },
+    Badge {
+        key: "first-answer",
+        rule: |f| f.forum_answers >= 1,
+    },
+    Badge {
+        key: "first-accepted",
+        rule: |f| f.forum_accepted >= 1,
+    },
+    Badge {
+        key: "ten-accepted",
+        rule: |f| f.forum_accepted >= 10,
     },
 ];
 

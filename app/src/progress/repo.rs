@@ -402,8 +402,18 @@ pub struct AwardInputs {
     pub sessions: Vec<BookingFact>,
     pub mentored: Vec<BookingFact>,
     pub answers: Vec<AnswerFact>,
+    /// Their forum answers that an asker (not they themself) accepted.
+    pub forum_accepted: Vec<ForumAcceptFact>,
+    /// How many forum answers they wrote that are still shown.
+    pub forum_answers: i64,
     pub awards: Vec<AwardRow>,
     pub badges: Vec<BadgeRow>,
+}
+
+#[derive(Clone, Debug, SurrealValue)]
+pub struct ForumAcceptFact {
+    pub reply: String,
+    pub at: DateTime<Utc>,
 }
 
 /// A person's award inputs: the records the score is read from (`base`, of the courses in
@@ -427,7 +437,10 @@ pub async fn award_inputs(
                 record::id(parent.author) AS asker
                 FROM mentorship_post WHERE author = $u AND helpful = true ORDER BY helpful_at;
              SELECT record::id(id) AS key, kind, points, at FROM award WHERE user = $u;
-             SELECT badge, at FROM badge_award WHERE user = $u;",
+             SELECT badge, at FROM badge_award WHERE user = $u;
+             SELECT record::id(accepted) AS reply, accepted_at ?? created_at AS at
+                FROM forum_thread WHERE accepted.author = $u AND author != $u AND hidden = false;
+             RETURN count(SELECT VALUE id FROM forum_reply WHERE author = $u AND hidden = false);",
         )
         .bind(("u", user_rec(user)))
         .bind(("now", now))
@@ -444,6 +457,11 @@ pub async fn award_inputs(
         answers: res.take(3).map_err(internal("award answers"))?,
         awards: res.take(4).map_err(internal("award rows"))?,
         badges: res.take(5).map_err(internal("award badges"))?,
+        forum_accepted: res.take(6).map_err(internal("award forum accepts"))?,
+        forum_answers: res
+            .take::<Option<i64>>(7)
+            .map_err(internal("award forum answers"))?
+            .unwrap_or(0),
     })
 }
 

@@ -282,6 +282,16 @@ pub fn due_awards(user: &str, inputs: &AwardInputs) -> Due {
             ));
         }
     }
+    for a in &inputs.forum_accepted {
+        let kind = AwardKind::Forum;
+        awards.push(repo::NewAward::new(
+            &format!("forum_{}_{user}", a.reply),
+            user,
+            kind.as_str(),
+            kind.points(),
+            a.at,
+        ));
+    }
 
     // Finished courses: every lesson of the course done.
     let done: HashMap<&str, DateTime<Utc>> = inputs
@@ -327,6 +337,8 @@ pub fn due_awards(user: &str, inputs: &AwardInputs) -> Due {
         learners_helped: u32::try_from(helped.len()).unwrap_or(u32::MAX),
         sessions_attended: u32::try_from(sessions.len()).unwrap_or(u32::MAX),
         best_daily_streak: engage::best_daily_streak(&progress_days),
+        forum_answers: u32::try_from(inputs.forum_answers).unwrap_or(u32::MAX),
+        forum_accepted: u32::try_from(inputs.forum_accepted.len()).unwrap_or(u32::MAX),
     };
     (awards, finished, facts)
 }
@@ -883,6 +895,8 @@ mod tests {
             }],
             mentored: vec![],
             answers: vec![],
+            forum_accepted: vec![],
+            forum_answers: 0,
             awards: vec![],
             badges: vec![],
         }
@@ -934,6 +948,28 @@ mod tests {
         assert_eq!(keys, vec!["answer_q1_mentor", "answer_q2_mentor"]);
         assert!(awards.iter().all(|a| a.points == 15));
         assert_eq!(facts.learners_helped, 1);
+    }
+
+    #[test]
+    fn each_accepted_forum_answer_earns_points_once_and_counts_for_badges() {
+        let accepted = |reply: &str| crate::progress::repo::ForumAcceptFact {
+            reply: reply.into(),
+            at: at("2026-11-03T10:00:00Z"),
+        };
+        let inputs = AwardInputs {
+            forum_accepted: vec![accepted("r1"), accepted("r2")],
+            forum_answers: 3,
+            ..Default::default()
+        };
+        let (awards, _, facts) = due_awards("helper", &inputs);
+        let keys: Vec<&str> = awards.iter().map(|a| a.key.as_str()).collect();
+        assert_eq!(keys, vec!["forum_r1_helper", "forum_r2_helper"]);
+        assert!(awards.iter().all(|a| a.points == 15 && a.kind == "forum"));
+        assert_eq!((facts.forum_answers, facts.forum_accepted), (3, 2));
+        assert_eq!(
+            crate::progress::engage::earned(&facts),
+            vec!["first-answer", "first-accepted"]
+        );
     }
 
     #[test]

@@ -234,6 +234,21 @@ pub static PROGRESS_EN: ProgressStrings = ProgressStrings {
             "Helped ten learners",
             "Helped ten different learners in sessions or with answers.",
         ),
+        (
+            "first-answer",
+            "First answer",
+            "Answered a question in the community.",
+        ),
+        (
+            "first-accepted",
+            "First accepted answer",
+            "An asker accepted one of your answers.",
+        ),
+        (
+            "ten-accepted",
+            "Ten accepted answers",
+            "Askers accepted ten of your answers.",
+        ),
     ],
 };
 
@@ -350,6 +365,9 @@ pub static PROGRESS_ZH_HANS: ProgressStrings = ProgressStrings {
             "帮助十位学员",
             "在会话或回答中帮助了十位不同的学员。",
         ),
+        ("first-answer", "首次回答", "在社区回答了一个问题。"),
+        ("first-accepted", "首次被采纳", "有一个回答被提问者采纳。"),
+        ("ten-accepted", "十次被采纳", "有十个回答被提问者采纳。"),
     ],
 };
 
