@@ -2,8 +2,6 @@
 //! the transactions that change them, so reading a list never adds anything up; checks that
 //! decide between two writers run inside the transaction and refuse with `THROW 'pw:<problem>'`.
 
-use std::future::IntoFuture;
-
 use chrono::{DateTime, Utc};
 use surrealdb::types::{RecordId, SurrealValue};
 

@@ -264,12 +264,14 @@ pub async fn withdraw_invite(
 
 /// Records that a guest has entered the room (their first connection since the invitation).
 pub async fn mark_joined(db: &Db, room: &str, user: &UserId) -> Result<(), AppError> {
-    db.query("UPDATE $member SET joined = true WHERE joined = false")
-        .bind(("member", member_record(room, user)))
-        .await
-        .and_then(|r| r.check())
-        .map_err(internal("mark joined"))?;
-    Ok(())
+    // One person's sockets joining at once (tabs, a reconnect storm) write the same member
+    // row: the loser of that race retries, and then finds it already marked.
+    write_with_retry("mark joined", Problem::TryAgain, || {
+        db.query("UPDATE $member SET joined = true WHERE joined = false")
+            .bind(("member", member_record(room, user)))
+            .into_future()
+    })
+    .await
 }
 
 /// Removes a guest (a host cannot be removed: the room would have nobody to run it).
