@@ -1,5 +1,7 @@
 // Chat fan-out with 1,000 connected room sockets: 50 rooms × 20 connections (the demo mentor
-// hosts every room, the demo learner is invited to all; each connection is its own socket).
+// hosts every room and holds its first connection; 19 learners, signed up for the run through
+// run.sh's mailbox, are invited to all and hold one connection each per room — an account may
+// hold 64 live sockets, so 1,000 cannot come from two accounts).
 // In every room one connection sends messages stamped with the send time; every other
 // connection records when it arrived (one process, one clock). Prints p50/p99 fan-out latency
 // and the server's resident memory idle, with 1,000 sockets, and after the traffic.
@@ -39,12 +41,45 @@ async function call(cookie, name, form) {
   return res.headers.get('content-type')?.includes('json') ? res.json() : null;
 }
 
+const MAILBOX = process.env.PAIRWISE_MAILBOX ?? 'http://127.0.0.1:3206';
+async function mailedToken(email) {
+  for (let i = 0; i < 100; i++) {
+    const mail = await (await fetch(`${MAILBOX}/mail?to=${encodeURIComponent(email)}`)).json();
+    const token = mail.map((m) => /verify-email\?token=([0-9a-f]+)/.exec(m.body)?.[1]).find(Boolean);
+    if (token) return token;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`no confirmation mail for ${email}`);
+}
+async function signUp(email) {
+  const form = { email, display_name: 'Fan-out learner', password: 'a perfectly fine passphrase' };
+  const res = await fetch(`${base}/api/sign_up`, {
+    method: 'POST',
+    headers: { Origin: base, Accept: 'application/json', 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams(form),
+  });
+  if (!res.ok) throw new Error(`sign up ${email}: ${res.status}`);
+  const confirmed = await fetch(`${base}/api/verify_email`, {
+    method: 'POST',
+    headers: { Origin: base, Accept: 'application/json', 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ token: await mailedToken(email) }),
+  });
+  if (!confirmed.ok) throw new Error(`confirm ${email}: ${confirmed.status}`);
+  return confirmed.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+}
+
 const mentor = await signIn('mentor@pairwise.test', 'pairwise-mentor-demo');
-const learner = await signIn('learner@pairwise.test', 'pairwise-learner-demo');
 const tag = Date.now();
+const learners = [];
+for (let i = 1; i < PER_ROOM; i++) {
+  const email = `fanout-${tag}-${i}@example.org`;
+  learners.push({ email, cookie: await signUp(email) });
+}
 for (let r = 0; r < ROOMS; r++) await call(mentor, 'create_room', { title: `Fan-out ${tag} ${r}` });
 const rooms = (await call(mentor, 'my_rooms', {})).filter((r) => r.title.startsWith(`Fan-out ${tag}`)).map((r) => r.id);
-for (const id of rooms) await call(mentor, 'invite_to_room', { room: id, email: 'learner@pairwise.test' });
+for (const id of rooms) {
+  for (const l of learners) await call(mentor, 'invite_to_room', { room: id, email: l.email });
+}
 
 const idle = rss();
 const wsBase = base.replace('http', 'ws');
@@ -55,7 +90,7 @@ await Promise.all(
   rooms.flatMap((id, r) =>
     Array.from({ length: PER_ROOM }, (_, c) => new Promise((resolve, reject) => {
       const ws = new WebSocket(`${wsBase}/rooms/${id}/ws?since=0`, {
-        headers: { Origin: base, Cookie: c % 2 ? learner : mentor },
+        headers: { Origin: base, Cookie: c === 0 ? mentor : learners[c - 1].cookie },
       });
       ws.on('message', (data) => {
         const msg = JSON.parse(data.toString());

@@ -168,12 +168,12 @@ SEEDPORT=$((PORT + 1))
 PAIRWISE_DATA_DIR=$HISTORY PAIRWISE_LOG=warn "$BIN" seed-history --learners 10000 --courses 500
 # The largest room allowed: a full shared-code log (20,000 keystrokes) and 500 older ones
 # folded into its base; bench/replay.mjs times its replay below.
-ROOM=$(PAIRWISE_DATA_DIR=$HISTORY PAIRWISE_LOG=warn "$BIN" seed-room --steps 20500 | head -1)
+ROOM=$(PAIRWISE_DATA_DIR=$HISTORY PAIRWISE_LOG=warn "$BIN" seed-room --steps 20500 | sed -n 1p)
 # And the heaviest: 200 pastes of 200 KB (each replacing the whole text), the log folded to
 # its 16 MiB byte cap.
-PASTES=$(PAIRWISE_DATA_DIR=$HISTORY PAIRWISE_LOG=warn "$BIN" seed-room --steps 200 --paste-bytes 200000 | head -1)
+PASTES=$(PAIRWISE_DATA_DIR=$HISTORY PAIRWISE_LOG=warn "$BIN" seed-room --steps 200 --paste-bytes 200000 | sed -n 1p)
 # The forum: 10,000 questions of 9 answers and one of 500 (100,501 posts).
-BIG=$(PAIRWISE_DATA_DIR=$HISTORY PAIRWISE_LOG=warn "$BIN" seed-forum --threads 10000 --replies 9 --big 500 | head -1)
+BIG=$(PAIRWISE_DATA_DIR=$HISTORY PAIRWISE_LOG=warn "$BIN" seed-forum --threads 10000 --replies 9 --big 500 | sed -n 1p)
 PAIRWISE_ADDR=127.0.0.1:$SEEDPORT PAIRWISE_DATA_DIR=$HISTORY PAIRWISE_SITE_ROOT=$SITE \
   PAIRWISE_LOG=warn PAIRWISE_WRITE_RATE=100000000 PAIRWISE_WRITE_BURST=100000000 PAIRWISE_READ_RATE=100000000 PAIRWISE_READ_BURST=100000000 "$BIN" serve >>"$LOG" 2>&1 &
 HISTORY_SERVER=$!
