@@ -31,7 +31,8 @@ test('a question is asked, answered and accepted, and reads for everyone', async
 
   // The demo mentor answers from another browser.
   const context = await browser.newContext({ ...devices['Desktop Chrome'] });
-  const mentor = new PairwiseApp(await context.newPage(), true);
+  // A context made here takes the project's settings (no JavaScript in that project).
+  const mentor = new PairwiseApp(await context.newPage(), app.jsEnabled);
   await mentor.signIn(MENTOR.email, MENTOR.password);
   await mentor.expectSignedIn();
   await mentor.goto(threadUrl);
