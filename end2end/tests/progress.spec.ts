@@ -24,7 +24,8 @@ test('a learner sees their score, what it is made of, a chart with a text altern
   await expect(chart.locator('svg[role="img"] > title')).toHaveText('Points per week');
   await expect(chart.locator('svg > desc')).toContainText('10 per lesson');
   await expect(chart.locator('table tbody tr')).toHaveCount(12);
-  await expect(dash.getByTestId('badges').locator('li')).toHaveCount(7);
+  // Seven badges for learning and mentoring, three for the forum.
+  await expect(dash.getByTestId('badges').locator('li')).toHaveCount(10);
   // Other demo courses are suggested, each with a reason.
   await expect(dash.getByTestId('recommended-courses').locator('li').first()).toContainText(/learners|Teaches|Popular/);
 
