@@ -490,18 +490,14 @@ pub async fn post_reply(thread: String, body: String) -> Result<String, AppError
     may_post(&state, &who, &body).await?;
     let by = who.user.display_name.clone();
     let title = meta.thread_title.clone();
-    // `@name` reaches the people who wrote in this thread, not anyone on the site.
-    let mentions = body.mentions();
-    let mentioned = if mentions.is_empty() {
-        Vec::new()
-    } else {
-        let people: Vec<(String, String)> = repo::participants(&state.db, &meta.id)
-            .await?
-            .into_iter()
-            .map(|p| (p.id, p.display_name))
-            .collect();
-        mentioned_people(&mentions, &people)
-    };
+    // One read serves both the mentions (`@name` reaches the people who wrote in this
+    // thread, not anyone on the site) and the live badges to refresh after the write.
+    let people: Vec<(String, String)> = repo::participants(&state.db, &meta.id)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p.display_name))
+        .collect();
+    let mentioned = mentioned_people(&body.mentions(), &people);
     let id = repo::add_reply(
         &state.db,
         &meta.id,
@@ -518,10 +514,9 @@ pub async fn post_reply(thread: String, body: String) -> Result<String, AppError
     .await?;
     state.forum.refresh(&state.db, &meta.id).await;
     // Whoever is connected sees the count change; the rows decide who was really told.
-    let mut poke: Vec<String> = repo::participants(&state.db, &meta.id)
-        .await?
+    let mut poke: Vec<String> = people
         .into_iter()
-        .map(|p| p.id)
+        .map(|(id, _)| id)
         .chain(mentioned)
         .filter(|u| *u != who.user.id.0)
         .collect();
