@@ -105,6 +105,7 @@ pub enum Problem {
     ReasonEmpty,
     ReasonTooLong,
     ModerationInvalid,
+    LessonNotInSpace,
 }
 
 impl Problem {
@@ -197,6 +198,7 @@ impl Problem {
             Problem::ReasonEmpty => s.forum.err_reason_empty,
             Problem::ReasonTooLong => s.forum.err_reason_long,
             Problem::ModerationInvalid => s.forum.err_moderation_invalid,
+            Problem::LessonNotInSpace => s.forum.err_lesson_not_in_space,
             Problem::NoAttemptsLeft => s.courses.err_no_attempts_left,
             Problem::AttemptsInvalid => s.courses.err_attempts_invalid,
         }

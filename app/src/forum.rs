@@ -3,6 +3,7 @@
 //! and posting are plain pages and forms, so they work without JavaScript.
 
 pub mod api;
+pub mod islands;
 pub mod model;
 pub mod pages;
 pub mod text;

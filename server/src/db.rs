@@ -74,6 +74,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0013_password_reset.surql"),
     ),
     (14, "forum", include_str!("../migrations/0014_forum.surql")),
+    (
+        15,
+        "forum exercise",
+        include_str!("../migrations/0015_forum_exercise.surql"),
+    ),
 ];
 
 /// Opens the database named by the configuration: embedded SurrealKV (every commit synced to

@@ -164,10 +164,13 @@ pub async fn ensure_demo_forum(state: &AppState) -> anyhow::Result<()> {
         &state.db,
         &Place::Space(general.id),
         &learner,
-        ThreadKind::Discussion,
-        title,
-        "I booked my first 30-minute session. What should I prepare so we do not spend it on setup?",
-        &["mentoring".into()],
+        forum::NewThread {
+            kind: ThreadKind::Discussion,
+            title,
+            body: "I booked my first 30-minute session. What should I prepare so we do not spend it on setup?",
+            tags: &["mentoring".into()],
+            lesson: None,
+        },
         now,
     )
     .await
@@ -197,10 +200,13 @@ pub async fn ensure_demo_forum(state: &AppState) -> anyhow::Result<()> {
         &state.db,
         &Place::Course(course.id.clone()),
         &learner,
-        ThreadKind::Question,
-        title,
-        "```js\nconsole.log([1, 2, 10].sort()); // [1, 10, 2]\n```\n\nI expected `[1, 2, 10]`. Is `sort` broken?",
-        &["javascript".into(), "arrays".into()],
+        forum::NewThread {
+            kind: ThreadKind::Question,
+            title,
+            body: "```js\nconsole.log([1, 2, 10].sort()); // [1, 10, 2]\n```\n\nI expected `[1, 2, 10]`. Is `sort` broken?",
+            tags: &["javascript".into(), "arrays".into()],
+            lesson: None,
+        },
         now,
     )
     .await
@@ -234,10 +240,13 @@ pub async fn ensure_demo_forum(state: &AppState) -> anyhow::Result<()> {
         &state.db,
         &Place::Course(course.id),
         &learner,
-        ThreadKind::Question,
-        "When should I use const instead of let?",
-        "The lesson uses `const` almost everywhere. Is `let` ever the better choice?",
-        &["javascript".into()],
+        forum::NewThread {
+            kind: ThreadKind::Question,
+            title: "When should I use const instead of let?",
+            body: "The lesson uses `const` almost everywhere. Is `let` ever the better choice?",
+            tags: &["javascript".into()],
+            lesson: None,
+        },
         now,
     )
     .await

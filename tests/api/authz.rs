@@ -615,6 +615,16 @@ pub const ENDPOINTS: &[Endpoint] = &[
         args: &[("q", "anything")],
     },
     Endpoint {
+        path: "/api/forum_similar",
+        access: Access::Public,
+        args: &[("title", "how do I reverse a string")],
+    },
+    Endpoint {
+        path: "/api/forum_answer_code",
+        access: Access::User,
+        args: &[("post", "nosuchpost"), ("block", "0")],
+    },
+    Endpoint {
         path: "/api/forum_post_source",
         access: Access::Public,
         args: &[("id", "nosuchpost")],

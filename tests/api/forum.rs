@@ -1008,3 +1008,190 @@ async fn followers_hear_of_each_answer_and_a_mention_reaches_a_participant_once(
     assert_eq!(notices(&app, &asker).await.len(), 4);
     app.stop().await;
 }
+
+/// A moderator (made for the purpose) hides `post`.
+async fn hidden_by_a_moderator(app: &TestApp, post: &str) {
+    let moderator = app
+        .user_with_roles("moderator@example.org", &["moderator"])
+        .await;
+    let res = app
+        .call(
+            &moderator,
+            "moderate_forum_post",
+            &[("id", post), ("action", "hide")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+}
+
+/// The question "Ask for help" posts, in the `helped` course's space, about `lesson`.
+async fn ask_about(app: &TestApp, who: &Browser, lesson: &str) -> reqwest::Response {
+    let form = [
+        ("space", "courses/helped"),
+        ("title", "Stuck on Answer"),
+        ("body", "```js\nfunction answer() {}\n```"),
+        ("lesson", lesson),
+    ];
+    app.call(who, "create_thread", &form).await
+}
+
+#[tokio::test]
+async fn code_in_an_answer_opens_in_the_exercise_the_question_was_asked_from() {
+    use crate::exercises::{enrolled_learner, exercise_course, test_case};
+    let app = spawn_app().await;
+    let case = || vec![test_case("t", "answer()", serde_json::json!(42), false)];
+    let limits = app::exercises::model::Limits::DEFAULT;
+    let lesson = exercise_course(&app, "helped", None, case(), limits).await;
+    let elsewhere = exercise_course(&app, "elsewhere", None, case(), limits).await;
+    let learner = enrolled_learner(&app, "stuck@example.org", "helped").await;
+    let helper = enrolled_learner(&app, "helper@example.org", "helped").await;
+    // A question can only point at an exercise of its own space's course.
+    let res = ask_about(&app, &learner, &elsewhere).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body_json(res).await["problem"], "lesson_not_in_space");
+    let res = ask_about(&app, &learner, &lesson).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let q = body_json(res).await.as_str().expect("id").to_string();
+
+    let a = answer(
+        &app,
+        &helper,
+        &q,
+        "Two ways:\n\n```js\nfunction answer() { return 42; }\n```\n\nor\n\n```js\nconst answer = () => 6 * 7;\n```",
+    )
+    .await;
+    let plain = answer(&app, &helper, &q, "No code in this one.").await;
+    let t = thread(&app, &learner, &q).await;
+    assert_eq!(t["lesson"], lesson.as_str(), "{t}");
+    let blocks = |id: &str| {
+        t["replies"]
+            .as_array()
+            .and_then(|r| r.iter().find(|p| p["id"] == id))
+            .map(|p| p["code_blocks"].clone())
+    };
+    assert_eq!(blocks(&a), Some(2.into()));
+    assert_eq!(blocks(&plain), Some(0.into()));
+    assert_eq!(t["post"]["code_blocks"], 1);
+
+    let open = |post: &str, block: &str| {
+        let (post, block) = (post.to_string(), block.to_string());
+        let app = &app;
+        let learner = &learner;
+        async move {
+            app.call(
+                learner,
+                "forum_answer_code",
+                &[("post", post.as_str()), ("block", block.as_str())],
+            )
+            .await
+        }
+    };
+    let code = body_json(open(&a, "1").await).await;
+    assert_eq!(code["code"], "const answer = () => 6 * 7;\n", "{code}");
+    assert_eq!(code["lesson"], lesson.as_str());
+    assert_eq!(code["thread"], q.as_str());
+    assert_eq!(open(&a, "2").await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(open(&plain, "0").await.status(), StatusCode::NOT_FOUND);
+
+    // A question that names no exercise has nothing to open; nor has a hidden answer.
+    general_space(&app, "general").await;
+    let loose = ask(&app, &learner, "spaces/general", "Loose", "```js\nx()\n```").await;
+    assert_eq!(open(&loose, "0").await.status(), StatusCode::NOT_FOUND);
+    hidden_by_a_moderator(&app, &a).await;
+    assert_eq!(open(&a, "0").await.status(), StatusCode::NOT_FOUND);
+
+    // The exercise page opens it: the answer's code is in the editor, server-rendered.
+    let page = learner
+        .get(app.url(&format!("/lessons/{lesson}?answer={q}&block=0")))
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .unwrap_or_default();
+    assert!(page.contains("data-testid=\"answer-code\""), "{page}");
+    assert!(page.contains("function answer() {}"), "{page}");
+    let page = learner
+        .get(app.url(&format!("/lessons/{elsewhere}?answer={q}&block=0")))
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .unwrap_or_default();
+    assert!(page.contains("answer-code-missing"), "{page}");
+    app.stop().await;
+}
+
+async fn similar(app: &TestApp, who: &Browser, title: &str) -> Vec<String> {
+    let res = app.call(who, "forum_similar", &[("title", title)]).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    body_json(res)
+        .await
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|t| t["id"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn similar_questions_share_most_words_and_never_show_a_hidden_thread() {
+    let app = spawn_app().await;
+    general_space(&app, "general").await;
+    let asker = app.user_with_roles("asker@example.org", &[]).await;
+    let other = app.user_with_roles("other@example.org", &[]).await;
+    let close = ask(
+        &app,
+        &asker,
+        "spaces/general",
+        "How do I reverse a string in JavaScript?",
+        "Nothing works.",
+    )
+    .await;
+    let half = ask(
+        &app,
+        &asker,
+        "spaces/general",
+        "Reverse the order of an array",
+        "Arrays, not text.",
+    )
+    .await;
+    ask(
+        &app,
+        &asker,
+        "spaces/general",
+        "Why is my loop slow?",
+        "It takes ages.",
+    )
+    .await;
+    // Most words shared first; one shared word of three is not enough to be listed.
+    assert_eq!(
+        similar(&app, &other, "reverse a string javascript").await,
+        vec![close.clone()]
+    );
+    assert_eq!(
+        similar(&app, &other, "reverse string").await,
+        vec![close.clone(), half.clone()]
+    );
+    assert!(similar(&app, &other, "rev").await.is_empty());
+    // Signed out it works too (the form is for the signed in, the list is public data).
+    assert_eq!(
+        similar(&app, &Browser::new(), "reverse a string javascript").await,
+        vec![close.clone()]
+    );
+
+    hidden_by_a_moderator(&app, &close).await;
+    assert_eq!(
+        similar(&app, &other, "reverse string").await,
+        vec![half.clone()]
+    );
+    // Its author still finds it.
+    assert_eq!(
+        similar(&app, &asker, "reverse string").await,
+        vec![close.clone(), half]
+    );
+    app.stop().await;
+}

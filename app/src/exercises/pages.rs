@@ -19,6 +19,7 @@ use crate::{
         run::run_in_browser,
         text::ExerciseStrings,
     },
+    forum::model::OpenedCode,
     i18n::{Locale, use_locale},
     ui::{
         editor::{CodeEditor, EditorHandle, EditorPreload},
@@ -88,14 +89,44 @@ pub fn ExercisePanel(lesson_id: String) -> impl IntoView {
     let locale = use_locale();
     let id = lesson_id.clone();
     let exercise = Resource::new(move || id.clone(), get_exercise);
+    // `?answer=<post>&block=<n>`: code from a forum answer to start from, as a draft.
+    let query = leptos_router::hooks::use_query_map();
+    let opened = Resource::new(
+        move || {
+            let q = query.read();
+            q.get("answer").map(|post| {
+                (
+                    post,
+                    q.get("block").and_then(|b| b.parse().ok()).unwrap_or(0),
+                )
+            })
+        },
+        |asked| async move {
+            match asked {
+                Some((post, block)) => Some(crate::forum::api::answer_code(post, block).await),
+                None => None,
+            }
+        },
+    );
     view! {
         <Suspense fallback=move || view! { <p class="muted">{move || locale.get().strings().loading}</p> }>
-            {move || Suspend::new(async move {
+            {move || {
+                let lesson_id = lesson_id.clone();
+                Suspend::new(async move {
+                let (opened, missing) = match opened.await {
+                    // Code from another exercise's question is not this exercise's draft.
+                    Some(Ok(code)) if code.lesson == lesson_id => (Some(code), false),
+                    Some(_) => (None, true),
+                    None => (None, false),
+                };
+                let missing = missing.then(|| view! {
+                    <p class="alert alert-error" data-testid="answer-code-missing">{move || es(locale).answer_code_missing}</p>
+                });
                 match exercise.await {
                     Err(e) => view! { <crate::ui::layout::PageError error=e testid="exercise-error"/> }.into_any(),
-                    Ok(x) => view! { <EditorPreload language="javascript"/><ExerciseWorkbench exercise=x/> }.into_any(),
+                    Ok(x) => view! { {missing}<EditorPreload language="javascript"/><ExerciseWorkbench exercise=x opened/> }.into_any(),
                 }
-            })}
+            })}}
         </Suspense>
     }
 }
@@ -104,15 +135,22 @@ pub fn ExercisePanel(lesson_id: String) -> impl IntoView {
 /// never-called component in the other chunks' builds).
 #[cfg_attr(any(feature = "ssr", feature = "chunk-exercise"), island)]
 #[cfg_attr(not(any(feature = "ssr", feature = "chunk-exercise")), component)]
-pub fn ExerciseWorkbench(exercise: ExerciseView) -> impl IntoView {
+pub fn ExerciseWorkbench(
+    exercise: ExerciseView,
+    /// Code from a forum answer the learner chose to start from.
+    opened: Option<OpenedCode>,
+) -> impl IntoView {
     let locale = use_locale();
     let s = move || es(locale);
     let submit = ServerAction::<SubmitExercise>::new();
     let submit_error = action_error(submit, locale);
-    let initial = exercise
-        .last_code
-        .clone()
-        .unwrap_or_else(|| exercise.starter.clone());
+    let initial = match &opened {
+        Some(o) => o.code.clone(),
+        None => exercise
+            .last_code
+            .clone()
+            .unwrap_or_else(|| exercise.starter.clone()),
+    };
     let editor = EditorHandle::new(initial);
     let restored = RwSignal::new(false);
     let hydrated = RwSignal::new(false);
@@ -128,11 +166,17 @@ pub fn ExerciseWorkbench(exercise: ExerciseView) -> impl IntoView {
     #[cfg(feature = "hydrate")]
     {
         let key = draft_key.clone();
+        let from_answer = opened.is_some();
         Effect::new(move |_| {
             hydrated.set(true);
             crate::exercises::run::warm_up(visible.with_value(Vec::len));
             let storage = web_sys::window().and_then(|w| w.local_storage().ok().flatten());
-            if let Some(draft) = storage.and_then(|st| st.get_item(&key).ok().flatten())
+            if from_answer {
+                // The answer's code is the draft now (the learner asked for it).
+                if let Some(st) = storage {
+                    let _ = st.set_item(&key, &editor.text.get_untracked());
+                }
+            } else if let Some(draft) = storage.and_then(|st| st.get_item(&key).ok().flatten())
                 && draft != editor.text.get_untracked()
             {
                 editor.replace.set(Some(draft));
@@ -192,9 +236,15 @@ pub fn ExerciseWorkbench(exercise: ExerciseView) -> impl IntoView {
     let hidden_count = exercise.hidden_count;
     let submissions = exercise.submissions.clone();
     view! {
-        <section class="exercise" data-testid="exercise">
+        <section class="exercise" id="exercise" data-testid="exercise">
             <h2>{move || s().your_code}</h2>
             {move || restored.get().then(|| view! { <p class="muted" data-testid="draft-restored">{s().draft_restored}</p> })}
+            {opened.clone().map(|o| view! {
+                <p class="alert" data-testid="answer-code">
+                    {move || s().answer_code_opened.replace("{author}", &o.author)} " "
+                    <a href=format!("/forum/threads/{}#reply-{}", o.thread, o.post)>{move || s().answer_code_back}</a>
+                </p>
+            })}
             <ActionForm action=submit attr:class="form exercise-form" attr:data-testid="submit-form">
                 <input type="hidden" name="lesson_id" value=exercise.lesson_id.clone()/>
                 <CodeEditor name="code" language="javascript" label=es(locale).code_label.to_string() handle=editor/>

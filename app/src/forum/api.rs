@@ -7,8 +7,8 @@ use leptos::prelude::*;
 use crate::{
     error::AppError,
     forum::model::{
-        ForumOverview, PostEditView, QuestionDraft, ReportedPost, SearchResults, SpaceListing,
-        ThreadView,
+        ForumOverview, OpenedCode, PostEditView, QuestionDraft, ReportedPost, SearchResults,
+        SimilarThread, SpaceListing, ThreadView,
     },
 };
 
@@ -21,6 +21,7 @@ mod backend {
             model::Capabilities,
             session::{Authenticated, current, require_user},
         },
+        courses::model::LessonKind,
         error::{AppError, Problem},
         forum::{
             model::*,
@@ -143,6 +144,28 @@ mod backend {
     /// The checks every post goes through: not too often, and from a new account (under a
     /// day old, or unconfirmed) few a day and no links. Mentors and admins were vetted by an
     /// admin when given their role, so they are never new.
+    /// The exercise a question from "Ask for help" is about: an exercise lesson of the
+    /// course whose space the question goes to (anything else is refused, so a thread cannot
+    /// point into another course).
+    pub async fn asked_about(
+        state: &AppState,
+        place: &Place,
+        lesson: &str,
+    ) -> Result<Option<String>, AppError> {
+        if lesson.is_empty() {
+            return Ok(None);
+        }
+        let row = crate::courses::repo::lesson(&state.db, lesson).await?;
+        match (row, place) {
+            (Some(l), Place::Course(course))
+                if &l.course == course && l.kind() == LessonKind::Exercise =>
+            {
+                Ok(Some(l.id))
+            }
+            _ => Err(Problem::LessonNotInSpace.into()),
+        }
+    }
+
     pub async fn may_post(
         state: &AppState,
         who: &Authenticated,
@@ -258,7 +281,33 @@ mod backend {
             my_vote,
             accepted,
             hidden: row.hidden,
+            code_blocks: 0,
         }
+    }
+
+    /// Whether a reader (`me`, signed in or not) may find a thread of the search index.
+    pub fn may_find(
+        state: &AppState,
+        me: Option<&str>,
+        moderator: bool,
+        row: &repo::IndexRow,
+    ) -> bool {
+        let mine = me == Some(row.author_id.as_str());
+        (!row.hidden || (mine && !row.deleted) || moderator)
+            // A draft course's threads: for moderators, and each for its own author.
+            && row
+                .course_id
+                .as_deref()
+                .is_none_or(|c| mine || moderator || state.catalog.is_published(c))
+    }
+
+    /// Where a form's unsent text is kept in the reader's browser: per person, so someone
+    /// else signing in on a shared device never gets it.
+    pub fn draft_key(who: Option<&Authenticated>, form: &str) -> String {
+        format!(
+            "pairwise:forum-draft:{}:{form}",
+            who.map_or("anonymous", |w| w.user.id.0.as_str())
+        )
     }
 }
 
@@ -314,6 +363,7 @@ pub async fn space_page(
     let clock = Clock::of(&state, who).await?;
     let (rows, more) = repo::threads_in(&state.db, &place, sort, page, reader(who)).await?;
     Ok(SpaceListing {
+        draft_key: draft_key(who, &format!("new:{}", space.key())),
         space,
         title,
         description,
@@ -367,7 +417,15 @@ pub async fn get_thread(id: String) -> Result<ThreadView, AppError> {
         deleted: t.deleted,
         removed_reason: t.removed_reason,
     };
-    let post = post_view(opening, false, vote_on(&t.id), false, who, t.locked, &clock);
+    // Code in a question asked from an exercise opens in that exercise's editor; counting
+    // the blocks parses each post once more, so only there.
+    let blocks = |body: &str| match (&t.lesson, who) {
+        (Some(_), Some(_)) => u32::try_from(markdown::code_blocks(body).len()).unwrap_or(0),
+        _ => 0,
+    };
+    let opening_blocks = blocks(&opening.body);
+    let mut post = post_view(opening, false, vote_on(&t.id), false, who, t.locked, &clock);
+    post.code_blocks = opening_blocks;
     let mut replies: Vec<PostView> = rows
         .replies
         .into_iter()
@@ -375,7 +433,11 @@ pub async fn get_thread(id: String) -> Result<ThreadView, AppError> {
             let is_accepted = accepted.as_deref() == Some(r.id.as_str());
             let vote = vote_on(&r.id);
             let can_accept = may_accept && !r.hidden;
-            post_view(r, is_accepted, vote, can_accept, who, t.locked, &clock)
+            let code_blocks = blocks(&r.body);
+            PostView {
+                code_blocks,
+                ..post_view(r, is_accepted, vote, can_accept, who, t.locked, &clock)
+            }
         })
         .collect();
     // The accepted answer first, then the rest in the order they were written.
@@ -394,7 +456,6 @@ pub async fn get_thread(id: String) -> Result<ThreadView, AppError> {
         following,
         can_moderate,
         move_to,
-        id: t.id,
         title: t.title,
         kind,
         tags: t.tags,
@@ -406,6 +467,9 @@ pub async fn get_thread(id: String) -> Result<ThreadView, AppError> {
         replies,
         signed_in: who.is_some(),
         can_reply: who.is_some() && !t.locked,
+        draft_key: draft_key(who, &format!("reply:{}", t.id)),
+        lesson: t.lesson,
+        id: t.id,
     })
 }
 
@@ -448,6 +512,7 @@ pub async fn create_thread(
     title: String,
     body: String,
     #[server(default)] tags: String,
+    #[server(default)] lesson: String,
 ) -> Result<String, AppError> {
     let state = AppState::get()?;
     let who = require_user().await?;
@@ -457,18 +522,16 @@ pub async fn create_thread(
     let title = ThreadTitle::parse(&title)?;
     let body = PostBody::parse(&body)?;
     let tags = parse_tags(&tags)?;
+    let lesson = asked_about(&state, &place, lesson.trim()).await?;
     may_post(&state, &who, &body).await?;
-    let id = repo::create_thread(
-        &state.db,
-        &place,
-        &who.user.id,
+    let new = repo::NewThread {
         kind,
-        title.as_str(),
-        body.as_str(),
-        &tags,
-        state.clock.now(),
-    )
-    .await?;
+        title: title.as_str(),
+        body: body.as_str(),
+        tags: &tags,
+        lesson: lesson.as_deref(),
+    };
+    let id = repo::create_thread(&state.db, &place, &who.user.id, new, state.clock.now()).await?;
     state.forum.refresh(&state.db, &id).await;
     leptos_axum::redirect(&format!("/forum/threads/{id}"));
     Ok(id)
@@ -549,6 +612,7 @@ pub async fn post_source(id: String) -> Result<PostEditView, AppError> {
         })
         .collect();
     Ok(PostEditView {
+        draft_key: draft_key(who, &format!("edit:{}", post.id)),
         can_edit: who.is_some_and(|a| a.user.id.0 == post.author) && !post.locked,
         id: post.id,
         thread: post.thread,
@@ -702,14 +766,7 @@ pub async fn search_forum(
     let me = who.map(|a| a.user.id.0.as_str());
     let moderator = is_moderator(who);
     let (found, total) = state.forum.search(&query, |row| {
-        let mine = me == Some(row.author_id.as_str());
-        (!row.hidden || (mine && !row.deleted) || moderator)
-            // A draft course's threads: for moderators, and each for its own author.
-            && row
-                .course_id
-                .as_deref()
-                .is_none_or(|c| mine || moderator || state.catalog.is_published(c))
-            && (!query.mine || mine)
+        may_find(&state, me, moderator, row) && (!query.mine || me == Some(row.author_id.as_str()))
     })?;
     let clock = Clock::of(&state, who).await?;
     let shown = i64::from(query.page + 1) * i64::from(SEARCH_PAGE_SIZE);
@@ -909,7 +966,59 @@ pub async fn help_draft(submission: String) -> Result<QuestionDraft, AppError> {
         title: words.help_title.replace("{lesson}", &lesson.title),
         body,
         tags: "javascript".into(),
+        draft_key: draft_key(Some(&who), &format!("ask:{submission}")),
+        lesson: row.lesson,
     })
+}
+
+/// The `block`-th code block (from 0) of a post the caller can see, in a question asked from
+/// an exercise: what "open in the exercise" puts in that exercise's editor.
+#[server(endpoint = "forum_answer_code")]
+pub async fn answer_code(post: String, block: u32) -> Result<OpenedCode, AppError> {
+    let state = AppState::get()?;
+    let who = require_user().await?;
+    let (meta, _) = visible_post(&state, &post, Some(&who)).await?;
+    let lesson = meta.lesson.clone().ok_or(AppError::NotFound)?;
+    let code = markdown::code_blocks(&meta.body)
+        .into_iter()
+        .nth(usize::try_from(block).unwrap_or(usize::MAX))
+        .ok_or(AppError::NotFound)?;
+    Ok(OpenedCode {
+        lesson,
+        thread: meta.thread,
+        post: meta.id,
+        author: meta.author_name,
+        code,
+    })
+}
+
+/// Up to five threads the caller can see whose titles and text are most like `title`, for
+/// the "similar questions" list beside a new question's title.
+#[server(endpoint = "forum_similar")]
+pub async fn similar_threads(title: String) -> Result<Vec<SimilarThread>, AppError> {
+    let state = AppState::get()?;
+    let who = current().await?;
+    let me = who.as_ref().map(|a| a.user.id.0.as_str());
+    let moderator = is_moderator(who.as_ref());
+    // Title parsing trims and limits it as a thread title; a few letters find nothing useful.
+    let title: String = title.chars().take(TITLE_MAX).collect();
+    if title.trim().chars().count() < 4 {
+        return Ok(Vec::new());
+    }
+    let found = state
+        .forum
+        .similar(&title, |row| may_find(&state, me, moderator, row), 5)?;
+    Ok(found
+        .into_iter()
+        .map(|f| SimilarThread {
+            title_html: crate::search::marked_html(
+                f.title_marked.as_deref().unwrap_or(&f.row.title),
+            ),
+            id: f.row.id,
+            solved: f.row.solved,
+            replies: f.row.reply_count,
+        })
+        .collect())
 }
 
 /// Follows a thread (`follow=true`: told of each new answer) or stops following it.

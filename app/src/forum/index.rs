@@ -101,14 +101,48 @@ impl ForumIndex {
         q: &SearchQuery,
         visible: impl Fn(&IndexRow) -> bool,
     ) -> Result<(Vec<Found>, i64), AppError> {
-        let terms = search::query_terms(&q.q);
+        let per_page = SEARCH_PAGE_SIZE as usize;
+        self.find(
+            &q.q,
+            Matching::EveryTermSomewhere,
+            |row| wanted(q, row) && visible(row),
+            (q.page as usize).saturating_mul(per_page),
+            per_page,
+        )
+    }
+
+    /// Up to `limit` threads `visible` lets the reader see that share most of the words of
+    /// `text` (a title being typed), the most alike first.
+    pub fn similar(
+        &self,
+        text: &str,
+        visible: impl Fn(&IndexRow) -> bool,
+        limit: usize,
+    ) -> Result<Vec<Found>, AppError> {
+        if search::query_terms(text).is_empty() {
+            return Ok(Vec::new());
+        }
+        Ok(self
+            .find(text, Matching::MostTermsSomewhere, visible, 0, limit)?
+            .0)
+    }
+
+    fn find(
+        &self,
+        text: &str,
+        matching: Matching,
+        keep: impl Fn(&IndexRow) -> bool,
+        skip: usize,
+        take: usize,
+    ) -> Result<(Vec<Found>, i64), AppError> {
+        let terms = search::query_terms(text);
         let scores = if terms.is_empty() {
             None
         } else {
-            Some(self.threads.scores(&terms)?)
+            Some(self.threads.scores_as(&terms, matching)?)
         };
         // Words that hold no searchable term (punctuation only) match nothing.
-        let words_but_no_terms = terms.is_empty() && !q.q.trim().is_empty();
+        let words_but_no_terms = terms.is_empty() && !text.trim().is_empty();
         Ok(self.threads.read(|threads| {
             let mut hits: Vec<(&IndexRow, f32)> = threads
                 .iter()
@@ -117,7 +151,7 @@ impl ForumIndex {
                     None if words_but_no_terms => None,
                     None => Some((row, 0.0)),
                 })
-                .filter(|(row, _)| wanted(q, row) && visible(row))
+                .filter(|(row, _)| keep(row))
                 .collect();
             hits.sort_by(|(a, sa), (b, sb)| {
                 sb.total_cmp(sa)
@@ -125,11 +159,10 @@ impl ForumIndex {
                     .then_with(|| a.id.cmp(&b.id))
             });
             let total = i64::try_from(hits.len()).unwrap_or(i64::MAX);
-            let per_page = SEARCH_PAGE_SIZE as usize;
             let page = hits
                 .into_iter()
-                .skip((q.page as usize).saturating_mul(per_page))
-                .take(per_page)
+                .skip(skip)
+                .take(take)
                 .map(|(row, _)| Found {
                     title_marked: search::highlight(&row.title, &terms, MARK_OPEN, MARK_CLOSE),
                     snippet: snippet(&row.body, &terms),

@@ -349,6 +349,8 @@ pub struct SpaceListing {
     pub more: bool,
     pub threads: Vec<ThreadSummary>,
     pub signed_in: bool,
+    /// Where the new-thread form's draft is kept in this browser.
+    pub draft_key: String,
 }
 
 /// A post (the thread's opening post or a reply) as a reader sees it.
@@ -373,6 +375,8 @@ pub struct PostView {
     pub can_vote: bool,
     pub can_accept: bool,
     pub can_report: bool,
+    /// Code blocks the reader may open in the exercise the question was asked from.
+    pub code_blocks: u32,
 }
 
 /// `/forum/threads/:id`.
@@ -396,6 +400,10 @@ pub struct ThreadView {
     /// move (to one of `move_to`).
     pub can_moderate: bool,
     pub move_to: Vec<SpaceSummary>,
+    /// The exercise lesson the question was asked from ("Ask for help").
+    pub lesson: Option<String>,
+    /// Where the answer form's draft is kept in this browser.
+    pub draft_key: String,
 }
 
 /// A question prefilled from a failing submission (`/forum/ask?submission=…`): the learner
@@ -407,6 +415,29 @@ pub struct QuestionDraft {
     pub title: String,
     pub body: String,
     pub tags: String,
+    /// The exercise's lesson, which the question remembers.
+    pub lesson: String,
+    pub draft_key: String,
+}
+
+/// Code from a post, to open in the editor of the exercise its question was asked from.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OpenedCode {
+    pub lesson: String,
+    pub thread: String,
+    pub post: String,
+    pub author: String,
+    pub code: String,
+}
+
+/// A thread whose title is like the one being typed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SimilarThread {
+    pub id: String,
+    /// The title, HTML-escaped, with the matched words in `<mark>`.
+    pub title_html: String,
+    pub solved: bool,
+    pub replies: i64,
 }
 
 /// A fence for `code` in Markdown: longer than any run of backticks inside it, so the code
@@ -471,6 +502,7 @@ pub struct PostEditView {
     pub tags: String,
     pub revisions: Vec<RevisionView>,
     pub can_edit: bool,
+    pub draft_key: String,
 }
 
 /// Results per page of a forum search.

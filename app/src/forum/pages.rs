@@ -12,6 +12,7 @@ use crate::{
             MoveThread, PostReply, ReportPost, VotePost, forum_home, get_thread, help_draft,
             moderation_queue, post_source, search_forum, space_page,
         },
+        islands::{DraftKeeper, SimilarQuestions},
         model::{PostView, Solved, Sort, SpaceRef, ThreadKind, ThreadSummary},
         text::ForumStrings,
     },
@@ -24,6 +25,11 @@ use crate::{
 
 fn fs(locale: RwSignal<Locale>) -> &'static ForumStrings {
     locale.get().strings().forum
+}
+
+/// The fields of a thread's form that a draft keeps.
+fn thread_fields() -> Vec<String> {
+    ["title", "body", "tags"].map(String::from).to_vec()
 }
 
 fn loading(locale: RwSignal<Locale>) -> impl IntoView {
@@ -244,10 +250,12 @@ fn SpacePage(course: bool) -> impl IntoView {
                                     </fieldset>
                                     <label for="thread-title">{move || s().thread_title}</label>
                                     <input id="thread-title" name="title" required maxlength="150" data-testid="thread-title"/>
+                                    <SimilarQuestions input="thread-title".to_string()/>
                                     <label for="thread-body">{move || s().body_label}</label>
                                     <textarea id="thread-body" name="body" rows="8" required maxlength="20000" data-testid="thread-body"></textarea>
                                     <label for="thread-tags">{move || s().tags_label}</label>
                                     <input id="thread-tags" name="tags" maxlength="160" data-testid="thread-tags"/>
+                                    <DraftKeeper key=p.draft_key.clone() fields=thread_fields()/>
                                     <FormMessage error=post_error testid="thread"/>
                                     <button type="submit" class="button primary" data-testid="thread-submit">{move || s().post_thread}</button>
                                 </ActionForm>
@@ -311,6 +319,7 @@ struct PostActions {
 fn post_block(
     p: PostView,
     thread: String,
+    lesson: Option<String>,
     actions: PostActions,
     locale: RwSignal<Locale>,
     reply: bool,
@@ -337,6 +346,23 @@ fn post_block(
                 {p.deleted.then(|| view! { <p class="badge warn" data-testid="deleted-badge">{move || s().deleted}</p> })}
                 {p.removed_reason.clone().map(|r| view! { <p class="alert">{move || s().removed_because} " " {r}</p> })}
                 <div class="markdown" inner_html=p.body_html.clone()></div>
+                {lesson.filter(|_| p.code_blocks > 0).map(|lesson| {
+                    let blocks = p.code_blocks;
+                    let post = p.id.clone();
+                    view! {
+                        <p class="actions open-code">
+                            {(0..blocks).map(|n| {
+                                let href = format!("/lessons/{lesson}?answer={post}&block={n}#exercise");
+                                let label = move || if blocks == 1 {
+                                    s().open_in_exercise.to_string()
+                                } else {
+                                    s().open_block_in_exercise.replace("{n}", &(n + 1).to_string())
+                                };
+                                view! { <a class="button small" href=href data-testid="open-code">{label}</a> }
+                            }).collect_view()}
+                        </p>
+                    }
+                })}
                 <p class="muted small">
                     {p.author.clone()} " (" {p.author_reputation} " " {move || s().reputation} ") · "
                     <time datetime=p.written_at.clone()>{p.written.clone()}</time>
@@ -473,10 +499,10 @@ pub fn ThreadPage() -> impl IntoView {
                             </ActionForm>
                         </section>
                     })}
-                    {post_block(t.post, id.clone(), actions, locale, false)}
+                    {post_block(t.post, id.clone(), t.lesson.clone(), actions, locale, false)}
                     <h2>{replies} " " {move || s().replies}</h2>
                     <div class="replies" data-testid="replies">
-                        {t.replies.into_iter().map(|r| post_block(r, id.clone(), actions, locale, true)).collect_view()}
+                        {t.replies.into_iter().map(|r| post_block(r, id.clone(), t.lesson.clone(), actions, locale, true)).collect_view()}
                     </div>
                     {if t.can_reply {
                         view! {
@@ -486,6 +512,7 @@ pub fn ThreadPage() -> impl IntoView {
                                     <input type="hidden" name="thread" value=id.clone()/>
                                     <label for="reply-body" class="visually-hidden">{move || s().reply_title}</label>
                                     <textarea id="reply-body" name="body" rows="6" required maxlength="20000" data-testid="reply-body"></textarea>
+                                    <DraftKeeper key=t.draft_key.clone() fields=vec!["body".to_string()]/>
                                     <p class="hint">{move || s().body_label}</p>
                                     <FormMessage error=reply_error testid="reply"/>
                                     <button type="submit" class="button primary" data-testid="reply-submit">{move || s().reply_submit}</button>
@@ -538,6 +565,7 @@ pub fn EditPostPage() -> impl IntoView {
                             })}
                             <label for="edit-body">{move || s().body_label}</label>
                             <textarea id="edit-body" name="body" rows="10" required maxlength="20000" data-testid="edit-body">{p.body.clone()}</textarea>
+                            <DraftKeeper key=p.draft_key.clone() fields=thread_fields()/>
                             {p.title.is_some().then(|| view! {
                                 <label for="edit-tags">{move || s().tags_label}</label>
                                 <input id="edit-tags" name="tags" value=p.tags.clone() maxlength="160"/>
@@ -749,11 +777,14 @@ pub fn AskPage() -> impl IntoView {
                         <input type="hidden" name="space" value=d.space.key()/>
                         <input type="hidden" name="kind" value="question"/>
                         <label for="ask-title">{move || s().thread_title}</label>
+                        <input type="hidden" name="lesson" value=d.lesson.clone()/>
                         <input id="ask-title" name="title" value=d.title.clone() required maxlength="150" data-testid="thread-title"/>
+                        <SimilarQuestions input="ask-title".to_string()/>
                         <label for="ask-body">{move || s().body_label}</label>
                         <textarea id="ask-body" name="body" rows="16" required maxlength="20000" data-testid="thread-body">{d.body.clone()}</textarea>
                         <label for="ask-tags">{move || s().tags_label}</label>
                         <input id="ask-tags" name="tags" value=d.tags.clone() maxlength="160" data-testid="thread-tags"/>
+                        <DraftKeeper key=d.draft_key.clone() fields=thread_fields()/>
                         <FormMessage error=post_error testid="thread"/>
                         <button type="submit" class="button primary" data-testid="thread-submit">{move || s().post_thread}</button>
                     </ActionForm>

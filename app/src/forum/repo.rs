@@ -264,6 +264,8 @@ pub struct ThreadFull {
     pub accepted: Option<String>,
     pub deleted: bool,
     pub removed_reason: Option<String>,
+    /// The exercise the question was asked from.
+    pub lesson: Option<String>,
 }
 
 #[derive(Clone, Debug, SurrealValue)]
@@ -305,7 +307,8 @@ pub async fn thread_page(
         .query(format!(
             "SELECT {THREAD_FIELDS}, body, edited_at != NONE AS edited,
                 (IF accepted != NONE THEN record::id(accepted) ELSE NONE END) AS accepted,
-                deleted, removed_reason
+                deleted, removed_reason,
+                (IF lesson != NONE THEN record::id(lesson) ELSE NONE END) AS lesson
              FROM ONLY $t;
              SELECT record::id(id) AS id, body, author.display_name AS author,
                 record::id(author) AS author_id, author.reputation ?? 0 AS author_reputation,
@@ -331,19 +334,21 @@ pub async fn thread_page(
     }))
 }
 
+/// What a new thread says: its kind, title, body and tags, and the exercise it asks about.
+pub struct NewThread<'a> {
+    pub kind: ThreadKind,
+    pub title: &'a str,
+    pub body: &'a str,
+    pub tags: &'a [String],
+    pub lesson: Option<&'a str>,
+}
+
 /// A new thread, where `place` says; answers its id.
-#[expect(
-    clippy::too_many_arguments,
-    reason = "one field of the new thread each"
-)]
 pub async fn create_thread(
     db: &Db,
     place: &Place,
     author: &UserId,
-    kind: ThreadKind,
-    title: &str,
-    body: &str,
-    tags: &[String],
+    new: NewThread<'_>,
     now: DateTime<Utc>,
 ) -> Result<String, AppError> {
     let id = new_key();
@@ -355,8 +360,8 @@ pub async fn create_thread(
         .query(
             "BEGIN TRANSACTION;
              CREATE $t SET space = $space, course = $course, author = $author, kind = $kind,
-                title = $title, body = $body, tags = $tags, created_at = $now,
-                last_activity = $now;
+                title = $title, body = $body, tags = $tags, lesson = $lesson,
+                created_at = $now, last_activity = $now;
              CREATE $follow SET user = $author, thread = $t, at = $now;
              COMMIT TRANSACTION;",
         )
@@ -365,10 +370,11 @@ pub async fn create_thread(
         .bind(("space", space))
         .bind(("course", course))
         .bind(("author", user_record(author)))
-        .bind(("kind", kind.key()))
-        .bind(("title", title.to_string()))
-        .bind(("body", body.to_string()))
-        .bind(("tags", tags.to_vec()))
+        .bind(("kind", new.kind.key()))
+        .bind(("title", new.title.to_string()))
+        .bind(("body", new.body.to_string()))
+        .bind(("tags", new.tags.to_vec()))
+        .bind(("lesson", new.lesson.map(|l| RecordId::new("lesson", l))))
         .bind(("now", now))
         .await
         .map_err(internal("create thread"))?;
@@ -534,6 +540,9 @@ pub struct PostMeta {
     pub tags: Vec<String>,
     /// The accepted answer of the post's thread.
     pub accepted: Option<String>,
+    /// The exercise the post's thread was asked from.
+    pub lesson: Option<String>,
+    pub author_name: String,
 }
 
 impl PostMeta {
@@ -582,6 +591,8 @@ pub async fn post(db: &Db, id: &str) -> Result<Option<PostMeta>, AppError> {
                 body: IF $thread != NONE THEN $thread.body ELSE $reply.body END,
                 tags: IF $thread != NONE THEN $thread.tags ELSE [] END,
                 accepted: IF $th.accepted != NONE THEN record::id($th.accepted) ELSE NONE END,
+                lesson: IF $th.lesson != NONE THEN record::id($th.lesson) ELSE NONE END,
+                author_name: (IF $thread != NONE THEN $thread.author ELSE $reply.author END).display_name,
              } END;",
         )
         .bind(("id", id.to_string()))

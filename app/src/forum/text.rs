@@ -123,6 +123,13 @@ pub struct ForumStrings {
     pub minutes: &'static str,
     pub hours: &'static str,
     pub days: &'static str,
+    pub err_lesson_not_in_space: &'static str,
+    /// On an answer's code in a question asked from an exercise; `{n}`: which block.
+    pub open_in_exercise: &'static str,
+    pub open_block_in_exercise: &'static str,
+    pub similar: &'static str,
+    pub draft_restored: &'static str,
+    pub draft_discard: &'static str,
 }
 
 pub static FORUM_EN: ForumStrings = ForumStrings {
@@ -247,6 +254,12 @@ pub static FORUM_EN: ForumStrings = ForumStrings {
     minutes: "{n} min",
     hours: "{n} h",
     days: "{n} d",
+    err_lesson_not_in_space: "That exercise is not part of this space's course. Ask from the exercise's page.",
+    open_in_exercise: "Open this code in the exercise",
+    open_block_in_exercise: "Open code {n} in the exercise",
+    similar: "Similar questions",
+    draft_restored: "Restored what you had written on this device and not yet posted.",
+    draft_discard: "Discard the draft",
 };
 
 pub static FORUM_ZH_HANS: ForumStrings = ForumStrings {
@@ -371,6 +384,12 @@ pub static FORUM_ZH_HANS: ForumStrings = ForumStrings {
     minutes: "{n} 分钟",
     hours: "{n} 小时",
     days: "{n} 天",
+    err_lesson_not_in_space: "这个练习不属于本版块的课程。请从练习页面提问。",
+    open_in_exercise: "在练习中打开这段代码",
+    open_block_in_exercise: "在练习中打开代码 {n}",
+    similar: "相似的问题",
+    draft_restored: "已恢复你在本设备上写了但尚未发布的内容。",
+    draft_discard: "丢弃草稿",
 };
 
 impl ForumStrings {

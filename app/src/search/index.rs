@@ -39,6 +39,9 @@ pub enum Matching {
     AllTermsInOneField,
     /// Every term is somewhere in the row (a question's words spread over title and body).
     EveryTermSomewhere,
+    /// At least half the terms are somewhere in the row (what is like a title being typed:
+    /// the more words shared, the higher it ranks; one common word alone is not enough).
+    MostTermsSomewhere,
 }
 
 struct Rows<R> {
@@ -187,6 +190,16 @@ impl<R: Indexed> TextIndex<R> {
 
     /// The rows `terms` match (see [`Matching`]), by key, with their scores.
     pub fn scores(&self, terms: &[String]) -> Result<HashMap<u64, f32>, AppError> {
+        self.scores_as(terms, self.matching)
+    }
+
+    /// [`TextIndex::scores`], matching as `matching` says rather than as the index usually
+    /// does.
+    pub fn scores_as(
+        &self,
+        terms: &[String],
+        matching: Matching,
+    ) -> Result<HashMap<u64, f32>, AppError> {
         let failed = failed(self.name);
         let term_in = |field: Field, t: &String| -> Box<dyn Query> {
             Box::new(TermQuery::new(
@@ -194,7 +207,7 @@ impl<R: Indexed> TextIndex<R> {
                 IndexRecordOption::WithFreqs,
             ))
         };
-        let query: Box<dyn Query> = match self.matching {
+        let query: Box<dyn Query> = match matching {
             Matching::AllTermsInOneField => Box::new(BooleanQuery::new(
                 self.fields
                     .iter()
@@ -208,24 +221,30 @@ impl<R: Indexed> TextIndex<R> {
                     })
                     .collect(),
             )),
-            Matching::EveryTermSomewhere => Box::new(BooleanQuery::new(
-                terms
-                    .iter()
-                    .map(|t| {
-                        let anywhere: Box<dyn Query> = Box::new(BooleanQuery::new(
-                            self.fields
-                                .iter()
-                                .map(|&(field, boost)| {
-                                    let q: Box<dyn Query> =
-                                        Box::new(BoostQuery::new(term_in(field, t), boost));
-                                    (Occur::Should, q)
-                                })
-                                .collect(),
-                        ));
-                        (Occur::Must, anywhere)
-                    })
-                    .collect(),
-            )),
+            Matching::EveryTermSomewhere | Matching::MostTermsSomewhere => {
+                let anywhere = |t: &String| -> Box<dyn Query> {
+                    Box::new(BooleanQuery::new(
+                        self.fields
+                            .iter()
+                            .map(|&(field, boost)| {
+                                let q: Box<dyn Query> =
+                                    Box::new(BoostQuery::new(term_in(field, t), boost));
+                                (Occur::Should, q)
+                            })
+                            .collect(),
+                    ))
+                };
+                if matching == Matching::EveryTermSomewhere {
+                    Box::new(BooleanQuery::new(
+                        terms.iter().map(|t| (Occur::Must, anywhere(t))).collect(),
+                    ))
+                } else {
+                    Box::new(BooleanQuery::with_minimum_required_clauses(
+                        terms.iter().map(|t| (Occur::Should, anywhere(t))).collect(),
+                        terms.len().div_ceil(2),
+                    ))
+                }
+            }
         };
         let searcher = self.reader.searcher();
         let total = usize::try_from(searcher.num_docs())

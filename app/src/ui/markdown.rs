@@ -70,9 +70,34 @@ pub fn render(markdown: &str) -> String {
     CLEANER.clean(&raw).to_string()
 }
 
+/// The text of each code block in `markdown`, in order (what "open in the editor" offers).
+pub fn code_blocks(markdown: &str) -> Vec<String> {
+    let mut blocks = Vec::new();
+    let mut current: Option<String> = None;
+    for event in Parser::new_ext(markdown, Options::empty()) {
+        match (&mut current, event) {
+            (None, Event::Start(Tag::CodeBlock(_))) => current = Some(String::new()),
+            (Some(text), Event::Text(t)) => text.push_str(&t),
+            (Some(_), Event::End(TagEnd::CodeBlock)) => blocks.extend(current.take()),
+            _ => {}
+        }
+    }
+    blocks
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn code_blocks_are_found_in_order_and_inline_code_is_not() {
+        let md = "Try `x`:\n\n```js\nconst a = 1;\n```\n\ntext\n\n    indented()\n\n````\n```nested```\n````\n";
+        assert_eq!(
+            code_blocks(md),
+            vec!["const a = 1;\n", "indented()\n", "```nested```\n"]
+        );
+        assert!(code_blocks("no code here, only `inline`").is_empty());
+    }
 
     #[test]
     fn scripts_event_handlers_and_javascript_links_render_inert() {
