@@ -74,6 +74,7 @@ pub fn App() -> impl IntoView {
                 brand=Signal::derive(move || locale.get().strings().app_name)
                 menu_label=Signal::derive(move || locale.get().strings().nav_menu)
                 footer=Signal::derive(move || locale.get().strings().footer)
+                privacy=Signal::derive(move || locale.get().strings().privacy.title)
                 bar=Box::new(|| view! { <NavBar/> }.into_any())
                 nav=Box::new(|| view! { <Nav/> }.into_any())
             >
@@ -98,6 +99,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/lessons/:id/exercise") view=ExerciseEditPage ssr=SsrMode::Async/>
                     <Route path=path!("/submissions/:id") view=SubmissionPage ssr=SsrMode::Async/>
                     <Route path=path!("/notifications") view=crate::notify::pages::NotificationsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/privacy") view=crate::privacy::pages::PrivacyPage ssr=SsrMode::Async/>
                     <Route path=path!("/my/courses") view=MyCoursesPage ssr=SsrMode::Async/>
                     <Route path=path!("/rooms") view=RoomsPage ssr=SsrMode::Async/>
                     <Route path=path!("/rooms/:id") view=RoomPage ssr=SsrMode::Async/>

@@ -106,6 +106,7 @@ pub enum Problem {
     ReasonTooLong,
     ModerationInvalid,
     LessonNotInSpace,
+    DeleteNotConfirmed,
 }
 
 impl Problem {
@@ -199,6 +200,7 @@ impl Problem {
             Problem::ReasonTooLong => s.forum.err_reason_long,
             Problem::ModerationInvalid => s.forum.err_moderation_invalid,
             Problem::LessonNotInSpace => s.forum.err_lesson_not_in_space,
+            Problem::DeleteNotConfirmed => s.privacy.err_not_confirmed,
             Problem::NoAttemptsLeft => s.courses.err_no_attempts_left,
             Problem::AttemptsInvalid => s.courses.err_attempts_invalid,
         }

@@ -234,6 +234,7 @@ pub struct Strings {
     pub progress: &'static crate::progress::text::ProgressStrings,
     pub notify: &'static crate::notify::text::NotifyStrings,
     pub forum: &'static crate::forum::text::ForumStrings,
+    pub privacy: &'static crate::privacy::text::PrivacyStrings,
 }
 
 pub static EN: Strings = Strings {
@@ -362,6 +363,7 @@ pub static EN: Strings = Strings {
     progress: &crate::progress::text::PROGRESS_EN,
     notify: &crate::notify::text::NOTIFY_EN,
     forum: &crate::forum::text::FORUM_EN,
+    privacy: &crate::privacy::text::PRIVACY_EN,
 };
 
 pub static ZH_HANS: Strings = Strings {
@@ -490,6 +492,7 @@ pub static ZH_HANS: Strings = Strings {
     progress: &crate::progress::text::PROGRESS_ZH_HANS,
     notify: &crate::notify::text::NOTIFY_ZH_HANS,
     forum: &crate::forum::text::FORUM_ZH_HANS,
+    privacy: &crate::privacy::text::PRIVACY_ZH_HANS,
 };
 
 /// A moment as a reader in `locale` and zone `tz` reads it: `Mon 7 Dec, 18:00` in English,

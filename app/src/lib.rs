@@ -16,6 +16,7 @@ pub mod ids;
 pub mod mentoring;
 pub mod notify;
 pub mod pairing;
+pub mod privacy;
 pub mod progress;
 pub mod realtime;
 pub mod rooms;

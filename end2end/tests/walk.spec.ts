@@ -42,7 +42,8 @@ async function walk(page: Page, jsEnabled: boolean, who: string, extra: string[]
 }
 
 test('every page in the menu works for a visitor', async ({ page, app }) => {
-  await walk(page, app.jsEnabled, 'visitor');
+  // The privacy notice is linked from every page's footer, not the menu.
+  await walk(page, app.jsEnabled, 'visitor', ['/privacy']);
 });
 
 test('every page in the menu works for a signed-in learner, and the lessons of each kind', async ({ page, app }) => {
@@ -65,5 +66,5 @@ test('every page in the menu works for a signed-in learner, and the lessons of e
     .map((kind) => lessons.find((l) => l.kind === kind)?.href)
     .filter((h): h is string => !!h);
   expect(extra.length, 'one lesson of each kind').toBe(4);
-  await walk(page, app.jsEnabled, 'learner', ['/courses/javascript-foundations', ...extra]);
+  await walk(page, app.jsEnabled, 'learner', ['/courses/javascript-foundations', '/privacy', ...extra]);
 });

@@ -79,6 +79,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "forum exercise",
         include_str!("../migrations/0015_forum_exercise.surql"),
     ),
+    (
+        16,
+        "privacy",
+        include_str!("../migrations/0016_privacy.surql"),
+    ),
 ];
 
 /// Opens the database named by the configuration: embedded SurrealKV (every commit synced to

@@ -363,6 +363,15 @@ fn router(
         .with_state(leptos_options)
         .merge(ops)
         .merge(live)
+        // A person's data, as one zip (see privacy::export).
+        .route(
+            "/account/export",
+            post(crate::privacy::export).with_state(crate::privacy::ExportContext {
+                state: state.clone(),
+                media_dir: config.media_dir(),
+                scratch_dir: config.data_dir.join("tmp"),
+            }),
+        )
         // Lesson videos and captions, for whoever may see their course (see uploads::media).
         .route(
             "/media/{name}",
@@ -482,23 +491,31 @@ pub const UNVERIFIED_GRACE_DAYS: i64 = 7;
 pub async fn purge_unverified(state: &AppState) -> usize {
     let now = state.clock.now();
     let before = now - chrono::Duration::days(UNVERIFIED_GRACE_DAYS);
-    match repo::purge_unverified(&state.db, before, now).await {
-        Ok(gone) => {
-            for user in &gone {
-                // A cached session must not outlive its account by even a few seconds.
-                state.sessions.forget_user(user);
-                state.live_sockets.end(&user.0, app::state::EndSockets::All);
-            }
-            if !gone.is_empty() {
-                tracing::info!(accounts = gone.len(), "removed accounts never confirmed");
-            }
-            gone.len()
-        }
+    let candidates = match repo::unconfirmed_before(&state.db, before).await {
+        Ok(users) => users,
         Err(e) => {
-            tracing::warn!(error = %e, "removing unconfirmed accounts failed; will retry");
-            0
+            tracing::warn!(error = %e, "listing unconfirmed accounts failed; will retry");
+            return 0;
+        }
+    };
+    let mut gone = 0;
+    for user in candidates {
+        use app::privacy::repo::{Erasure, erase};
+        // One confirmed (or given a role) meanwhile is refused inside the erasure and kept.
+        if erase(&state.db, &user, Erasure::NeverConfirmed, now)
+            .await
+            .is_ok()
+        {
+            // A cached session must not outlive its account by even a few seconds.
+            state.sessions.forget_user(&user);
+            state.live_sockets.end(&user.0, app::state::EndSockets::All);
+            gone += 1;
         }
     }
+    if gone > 0 {
+        tracing::info!(accounts = gone, "removed accounts never confirmed");
+    }
+    gone
 }
 
 async fn expire_sessions(state: AppState) {

@@ -615,6 +615,12 @@ pub const ENDPOINTS: &[Endpoint] = &[
         args: &[("q", "anything")],
     },
     Endpoint {
+        path: "/api/delete_account",
+        access: Access::User,
+        // A wrong password: the matrix checks who may call it, not that it deletes.
+        args: &[("password", "not the password"), ("confirm", "yes")],
+    },
+    Endpoint {
         path: "/api/forum_similar",
         access: Access::Public,
         args: &[("title", "how do I reverse a string")],

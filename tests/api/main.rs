@@ -19,6 +19,7 @@ mod mentoring;
 mod notify;
 mod operations;
 mod pairing;
+mod privacy;
 mod progress;
 mod proxy;
 mod realtime;

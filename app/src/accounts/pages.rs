@@ -444,6 +444,14 @@ fn ProfileEditor() -> impl IntoView {
                     />
                 </ActionForm>
             </section>
+            <section class="panel">
+                <h2>{move || s().privacy.title}</h2>
+                <p>
+                    <a href="/privacy#export" data-testid="profile-export">{move || s().privacy.export_title}</a>
+                    " · "
+                    <a href="/privacy#delete" data-testid="profile-delete">{move || s().privacy.delete_title}</a>
+                </p>
+            </section>
         }
     };
     view! {

@@ -103,8 +103,9 @@ impl Hasher {
     }
 }
 
-/// A valid Argon2id hash (of a random string nobody knows) with the same parameters.
-const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$H4Hxs7Tw4bYBZXrjhJMHv4UiS0pzCRqt5qBt5RCKWU8";
+/// A valid Argon2id hash (of a random string nobody knows) with the same parameters; no
+/// password is ever accepted for it, which is why an erased account keeps it.
+pub const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$H4Hxs7Tw4bYBZXrjhJMHv4UiS0pzCRqt5qBt5RCKWU8";
 
 #[cfg(test)]
 mod tests {

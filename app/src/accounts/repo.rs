@@ -466,69 +466,21 @@ pub async fn mark_email_verified(
     Ok(())
 }
 
-/// Removes accounts that never confirmed their address and were made before `before`, with
-/// everything they made, one account per transaction (course counters stay true). Only plain
-/// learner accounts: one an admin gave a role to is left for the admin. Audit entries stay
-/// (the security log outlives accounts). Returns the accounts removed.
-pub async fn purge_unverified(
-    db: &Db,
-    before: DateTime<Utc>,
-    now: DateTime<Utc>,
-) -> Result<Vec<UserId>, AppError> {
+/// Accounts still unconfirmed, made before `before`, with no role but learner: what the
+/// hourly clean-up erases (`privacy::repo::erase`, which checks each again).
+pub async fn unconfirmed_before(db: &Db, before: DateTime<Utc>) -> Result<Vec<UserId>, AppError> {
     let mut res = db
         .query(
             "SELECT VALUE record::id(id) FROM user
              WHERE email_verified = false AND created_at < $before AND roles = ['learner']
+                AND deleted_at = NONE
              LIMIT 500",
         )
         .bind(("before", before))
         .await
         .map_err(internal("unverified accounts"))?;
     let users: Vec<String> = res.take(0).map_err(internal("unverified accounts"))?;
-    let mut removed = Vec::new();
-    for user in users.into_iter().map(UserId) {
-        let errors = db
-            .query(
-            "BEGIN TRANSACTION;
-             IF (SELECT VALUE email_verified FROM ONLY $user) != false { THROW 'confirmed' };
-             FOR $e IN (SELECT * FROM enrolled WHERE in = $user) {
-                UPDATE $e.out SET enrolled_count = math::max([enrolled_count - 1, 0]);
-             };
-             FOR $r IN (SELECT * FROM rated WHERE in = $user) {
-                UPDATE $r.out SET rating_sum -= $r.stars, rating_count = math::max([rating_count - 1, 0]);
-             };
-             DELETE enrolled WHERE in = $user;
-             DELETE rated WHERE in = $user;
-             LET $subs = (SELECT VALUE id FROM submission WHERE learner = $user);
-             DELETE review_comment WHERE submission IN $subs;
-             DELETE submission WHERE learner = $user;
-             DELETE lesson_progress WHERE user = $user;
-             DELETE quiz_attempt WHERE user = $user;
-             DELETE notification WHERE user = $user;
-             DELETE score_day WHERE user = $user;
-             DELETE award WHERE user = $user;
-             DELETE badge_award WHERE user = $user;
-             DELETE score_parts WHERE user = $user;
-             DELETE exercise_best WHERE user = $user;
-             DELETE calendar_feed WHERE user = $user;
-             DELETE room_member WHERE user = $user;
-             DELETE session WHERE user = $user;
-             DELETE email_token WHERE user = $user;
-             CREATE audit CONTENT { kind: 'unverified_purged', email: $user.email, at: $now };
-             DELETE $user;
-             COMMIT TRANSACTION;",
-        )
-        .bind(("user", user_record(&user)))
-        .bind(("now", now))
-        .await
-        .map_err(internal("purge unverified"))?
-        .take_errors();
-        // One that confirmed meanwhile throws and is kept; the rest go on.
-        if errors.is_empty() {
-            removed.push(user);
-        }
-    }
-    Ok(removed)
+    Ok(users.into_iter().map(UserId).collect())
 }
 
 // ---- sessions ---------------------------------------------------------------------------
@@ -869,6 +821,10 @@ pub enum AuditKind {
     ForumReported,
     /// A moderator acted on a forum post (`detail`: the post, the action and the reason).
     ForumModerated,
+    /// Someone downloaded everything Pairwise holds about them.
+    DataExported,
+    /// An account was erased by its owner (the entry names only the emptied account).
+    AccountDeleted,
 }
 
 impl AuditKind {
@@ -888,6 +844,8 @@ impl AuditKind {
             AuditKind::PasswordResetRequested => "password_reset_requested",
             AuditKind::PasswordReset => "password_reset",
             AuditKind::ForumReported => "forum_reported",
+            AuditKind::DataExported => "data_exported",
+            AuditKind::AccountDeleted => "account_deleted",
             AuditKind::ForumModerated => "forum_moderated",
         }
     }

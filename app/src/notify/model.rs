@@ -151,6 +151,13 @@ pub enum Notice {
     MentorshipEnded {
         by: String,
     },
+    /// The other side of a mentorship deleted their account (the mentorship has ended).
+    PartnerLeft,
+    /// The other side of a booked session deleted their account (the session is cancelled).
+    SessionPartnerLeft {
+        at: DateTime<Utc>,
+        zone: String,
+    },
     SessionBooked {
         learner: String,
         at: DateTime<Utc>,

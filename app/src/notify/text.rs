@@ -173,6 +173,20 @@ pub fn render(notice: &Notice, locale: Locale) -> String {
         }
         Notice::MentorshipEnded { by } if zh => format!("{by} 结束了你们的辅导关系。"),
         Notice::MentorshipEnded { by } => format!("{by} ended your mentorship."),
+        Notice::PartnerLeft if zh => {
+            "与你建立辅导关系的一方删除了账户，辅导关系已结束。".to_string()
+        }
+        Notice::PartnerLeft => {
+            "The other side of your mentorship deleted their account: the mentorship has ended."
+                .to_string()
+        }
+        Notice::SessionPartnerLeft { at, zone } if zh => {
+            format!("另一方删除了账户，{} 的会话已取消。", when(at, zone))
+        }
+        Notice::SessionPartnerLeft { at, zone } => format!(
+            "The other side deleted their account: the session of {} is cancelled.",
+            when(at, zone)
+        ),
         Notice::SessionBooked { learner, at, zone } if zh => {
             format!("{learner} 预约了 {} 的会话。", when(at, zone))
         }
@@ -291,6 +305,11 @@ mod tests {
             Notice::RequestExpired { mentor: n("Ada") },
             Notice::RequestLapsed { learner: n("Lin") },
             Notice::MentorshipEnded { by: n("Ada") },
+            Notice::PartnerLeft,
+            Notice::SessionPartnerLeft {
+                at: at(),
+                zone: n("UTC"),
+            },
             Notice::SessionBooked {
                 learner: n("Lin"),
                 at: at(),

@@ -343,6 +343,14 @@ impl Hub {
             .clone()
     }
 
+    /// Ends `user`'s connections in every room of this process (their account is gone).
+    pub fn kick_everywhere(&self, user: &str, code: u16) {
+        let live: Vec<Arc<RoomLive>> = self.rooms().values().cloned().collect();
+        for room in live {
+            room.kick(Some(user), code);
+        }
+    }
+
     /// The live room if anyone is connected.
     pub fn get(&self, id: &str) -> Option<Arc<RoomLive>> {
         self.rooms().get(id).cloned()

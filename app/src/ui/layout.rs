@@ -9,6 +9,9 @@ pub fn Frame(
     #[prop(into)] brand: Signal<&'static str>,
     #[prop(into)] menu_label: Signal<&'static str>,
     #[prop(into)] footer: Signal<&'static str>,
+    /// The privacy page's name, linked from every page (it is readable signed out).
+    #[prop(into)]
+    privacy: Signal<&'static str>,
     bar: Children,
     nav: Children,
     children: Children,
@@ -33,7 +36,7 @@ pub fn Frame(
             </details>
         </header>
         <main id="main" class="page">{children()}</main>
-        <footer class="site-footer">{footer}</footer>
+        <footer class="site-footer">{footer} " · " <a href="/privacy" data-testid="footer-privacy">{privacy}</a></footer>
     }
 }
 

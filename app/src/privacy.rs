@@ -1,0 +1,12 @@
+//! Privacy: a copy of everything Pairwise holds about a person, and erasing their account,
+//! both driven by one table of rules over every field that refers to a person
+//! ([`rules::RULES`], checked against the live schema by a test). The public privacy page
+//! says what is kept and what deleting an account does.
+
+pub mod api;
+pub mod pages;
+pub mod rules;
+pub mod text;
+
+#[cfg(feature = "ssr")]
+pub mod repo;

@@ -1,0 +1,385 @@
+//! Privacy: the rule table covers the live schema; an export holds everything about its
+//! person and nothing of anyone else's; a deleted account leaves no e-mail, name or address
+//! behind while what others rely on still reads.
+
+use std::{collections::BTreeSet, io::Read};
+
+use app::privacy::rules::{Holds, RULES};
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::helpers::{Browser, Received, TestApp, body_json, spawn_app};
+
+const PASSWORD: &str = "a perfectly fine passphrase";
+
+/// Every `(table, field)` of the migrated schema that refers to a user: a field whose type
+/// names `record<user>` (alone, optional, in an array or among other tables), and the `in`
+/// or `out` of a relation table from or to users.
+async fn fields_referring_to_users(app: &TestApp) -> BTreeSet<(String, String)> {
+    let mut res = app
+        .state
+        .db
+        .query("INFO FOR DB")
+        .await
+        .expect("info for db");
+    let info: Option<Value> = res.take(0).expect("db info");
+    let tables = info.expect("db info")["tables"].clone();
+    let tables = tables.as_object().expect("tables").clone();
+    let mut found = BTreeSet::new();
+    for (table, definition) in &tables {
+        let definition = definition.as_str().unwrap_or_default();
+        for (end, word) in [("in", "IN"), ("out", "OUT")] {
+            let names_users = definition
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .windows(2)
+                .any(|w| w[0] == word && w[1].split('|').any(|t| t == "user"));
+            if names_users {
+                found.insert((table.clone(), end.to_string()));
+            }
+        }
+        let mut res = app
+            .state
+            .db
+            .query(format!("INFO FOR TABLE {table}"))
+            .await
+            .expect("info for table");
+        let info: Option<Value> = res.take(0).expect("table info");
+        let fields = info.expect("table info")["fields"].clone();
+        for (field, definition) in fields.as_object().expect("fields") {
+            // `skills[*].name` and the like are parts of a field already judged.
+            if field.contains('[') || field.contains('.') {
+                continue;
+            }
+            if holds_a_user(definition.as_str().unwrap_or_default()) {
+                found.insert((table.clone(), field.clone()));
+            }
+        }
+    }
+    found
+}
+
+/// Whether a field definition's type can hold a user record (`record<user>`,
+/// `option<record<user>>`, `array<record<user>>`, `record<user | course>`...).
+fn holds_a_user(definition: &str) -> bool {
+    let Some(ty) = definition.split(" TYPE ").nth(1) else {
+        return false;
+    };
+    let ty = ty.split(" DEFAULT ").next().unwrap_or(ty);
+    let ty = ty.split(" ASSERT ").next().unwrap_or(ty);
+    ty.match_indices("record<").any(|(at, _)| {
+        ty[at + "record<".len()..]
+            .split('>')
+            .next()
+            .is_some_and(|tables| tables.split('|').any(|t| t.trim() == "user"))
+    })
+}
+
+#[tokio::test]
+async fn every_field_that_refers_to_a_person_has_a_privacy_rule() {
+    let app = spawn_app().await;
+    let in_schema = fields_referring_to_users(&app).await;
+    let ruled: BTreeSet<(String, String)> = RULES
+        .iter()
+        .filter(|r| r.holds != Holds::Email)
+        .map(|r| (r.table.to_string(), r.field.to_string()))
+        .collect();
+    let missing: Vec<_> = in_schema.difference(&ruled).collect();
+    assert!(
+        missing.is_empty(),
+        "fields that refer to a user with no rule in app/src/privacy/rules.rs (say how each is exported and deleted): {missing:?}"
+    );
+    let stale: Vec<_> = ruled.difference(&in_schema).collect();
+    assert!(
+        stale.is_empty(),
+        "rules for fields the schema does not have (or that no longer refer to a user): {stale:?}"
+    );
+    // A rule on an address names a real text field.
+    for r in RULES.iter().filter(|r| r.holds == Holds::Email) {
+        let mut res = app
+            .state
+            .db
+            .query(format!("INFO FOR TABLE {}", r.table))
+            .await
+            .expect("info");
+        let info: Option<Value> = res.take(0).expect("info");
+        let def = info.expect("info")["fields"][r.field]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        assert!(
+            def.contains("TYPE string"),
+            "{}.{}: {def}",
+            r.table,
+            r.field
+        );
+    }
+    app.stop().await;
+}
+
+/// Every file of a zip archive, by name.
+fn unzip(bytes: &[u8]) -> Vec<(String, String)> {
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("a zip archive");
+    let mut files = Vec::new();
+    for i in 0..archive.len() {
+        let mut f = archive.by_index(i).expect("an entry");
+        let mut text = String::new();
+        f.read_to_string(&mut text).expect("text");
+        files.push((f.name().to_string(), text));
+    }
+    files
+}
+
+async fn export(app: &TestApp, who: &Browser) -> reqwest::Response {
+    who.post(app.url("/account/export"))
+        .header("origin", app.url(""))
+        .send()
+        .await
+        .expect("export")
+}
+
+/// A learner with an enrolment, a submission, a question someone else answered and an
+/// answer in someone else's thread; and that someone else.
+async fn learner_with_a_history(app: &TestApp) -> (Browser, String, Browser, String, String) {
+    use crate::exercises::{enrolled_learner, exercise_course, submit, test_case};
+    let lesson = exercise_course(
+        app,
+        "kept",
+        None,
+        vec![test_case("t", "answer()", serde_json::json!(42), false)],
+        app::exercises::model::Limits::DEFAULT,
+    )
+    .await;
+    let learner = enrolled_learner(app, "leaving@example.org", "kept").await;
+    let other = enrolled_learner(app, "staying@example.org", "kept").await;
+    app.state
+        .db
+        .query(
+            "UPDATE user SET display_name = 'Zebulon Quartz' WHERE email = 'leaving@example.org'",
+        )
+        .await
+        .expect("renamed");
+    submit(
+        app,
+        &learner,
+        &lesson,
+        "function answer() { return 42; } // MY-OWN-CODE",
+    )
+    .await;
+    let ask = |who: &Browser, title: &str| {
+        let form = [
+            ("space", "courses/kept".to_string()),
+            ("title", title.to_string()),
+            ("body", format!("{title}, in words.")),
+        ];
+        let (app, who) = (app, who.clone());
+        async move {
+            let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let v = body_json(app.call(&who, "create_thread", &form).await).await;
+            v.as_str().expect("thread").to_string()
+        }
+    };
+    let mine = ask(&learner, "A question from the leaver").await;
+    let theirs = ask(&other, "A question from the stayer").await;
+    let res = app
+        .call(
+            &other,
+            "post_reply",
+            &[("thread", &mine), ("body", "An answer from the stayer")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let res = app
+        .call(
+            &learner,
+            "post_reply",
+            &[("thread", &theirs), ("body", "An answer from the leaver")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    (learner, mine, other, theirs, lesson)
+}
+
+#[tokio::test]
+async fn an_export_holds_every_table_that_refers_to_me_and_nothing_of_anyone_else() {
+    let app = spawn_app().await;
+    let (learner, _, _, _, _) = learner_with_a_history(&app).await;
+
+    let res = export(&app, &Browser::new()).await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    // Another site cannot start one.
+    let res = learner
+        .post(app.url("/account/export"))
+        .header("origin", "https://evil.example")
+        .send()
+        .await
+        .expect("export");
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+
+    let res = export(&app, &learner).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["content-type"], "application/zip");
+    let files = unzip(&res.bytes().await.expect("body"));
+    let names: BTreeSet<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
+    for table in RULES.iter().map(|r| r.table).chain(["user"]) {
+        assert!(
+            names.contains(format!("{table}.json").as_str()),
+            "{table} missing: {names:?}"
+        );
+    }
+    let file = |name: &str| -> Value {
+        serde_json::from_str(
+            &files
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, t)| t.clone())
+                .unwrap_or_default(),
+        )
+        .expect("json")
+    };
+    let me = file("user.json");
+    assert_eq!(me[0]["email"], "leaving@example.org", "{me}");
+    assert!(me[0].get("password_hash").is_none(), "{me}");
+    assert!(file("submission.json").to_string().contains("MY-OWN-CODE"));
+    assert!(
+        file("forum_reply.json")
+            .to_string()
+            .contains("An answer from the leaver")
+    );
+    assert!(
+        !file("forum_reply.json")
+            .to_string()
+            .contains("from the stayer")
+    );
+    assert_eq!(file("enrolled.json").as_array().map(Vec::len), Some(1));
+    assert!(!file("session.json").to_string().is_empty());
+    // Nothing of the other learner's: not their address, not their words.
+    let everything: String = files.iter().map(|(_, t)| t.as_str()).collect();
+    assert!(!everything.contains("staying@example.org"));
+    assert!(!everything.contains("An answer from the stayer"));
+    assert!(!everything.contains("A question from the stayer"));
+    app.stop().await;
+}
+
+/// Every row of every table, as text.
+async fn whole_database(app: &TestApp) -> String {
+    let mut res = app.state.db.query("INFO FOR DB").await.expect("info");
+    let info: Option<Value> = res.take(0).expect("info");
+    let mut all = String::new();
+    for table in info.expect("info")["tables"]
+        .as_object()
+        .expect("tables")
+        .keys()
+    {
+        let mut res = app
+            .state
+            .db
+            .query(format!("SELECT * FROM {table}"))
+            .await
+            .expect("rows");
+        let rows: Vec<surrealdb::types::Value> = res.take(0).expect("rows");
+        for row in rows {
+            all.push_str(&row.into_json_value().to_string());
+            all.push('\n');
+        }
+    }
+    all
+}
+
+#[tokio::test]
+async fn a_deleted_account_leaves_nothing_personal_and_others_still_read_what_it_wrote() {
+    let app = spawn_app().await;
+    let (learner, mine, other, theirs, _) = learner_with_a_history(&app).await;
+    let leaver = body_json(app.call(&learner, "current_user", &[]).await).await["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let mut live = app.live(&learner, None).await.expect("a live socket");
+    live.greeted().await;
+
+    // Refused without the password, and without the confirmation; nothing changes.
+    let res = app
+        .call(
+            &learner,
+            "delete_account",
+            &[("password", "not it"), ("confirm", "yes")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let res = app
+        .call(&learner, "delete_account", &[("password", PASSWORD)])
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body_json(res).await["problem"], "delete_not_confirmed");
+    assert!(whole_database(&app).await.contains("leaving@example.org"));
+
+    let res = app
+        .call(
+            &learner,
+            "delete_account",
+            &[("password", PASSWORD), ("confirm", "yes")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    // The open socket is closed at once; the session is dead; the password opens nothing.
+    let closed = tokio::time::timeout(std::time::Duration::from_secs(1), live.recv())
+        .await
+        .expect("closed within a second");
+    assert!(matches!(closed, Received::Closed(_)), "{closed:?}");
+    let me = body_json(app.call(&learner, "current_user", &[]).await).await;
+    assert_eq!(me, Value::Null);
+    let res = app
+        .sign_in(&Browser::new(), "leaving@example.org", PASSWORD)
+        .await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+
+    // No table holds the address, the name or the code; no row about the account keeps an
+    // address it came from (the other learner's sign-ins come from 127.0.0.1 too).
+    let all = whole_database(&app).await;
+    for personal in ["leaving@example.org", "Zebulon Quartz", "MY-OWN-CODE"] {
+        let holders: Vec<&str> = all.lines().filter(|l| l.contains(personal)).collect();
+        assert!(holders.is_empty(), "{personal} still in: {holders:?}");
+    }
+    let addressed: Vec<&str> = all
+        .lines()
+        .filter(|l| l.contains(&leaver) && l.contains("127.0.0.1"))
+        .collect();
+    assert!(addressed.is_empty(), "{addressed:?}");
+
+    // The other learner still reads both threads; the leaver's words are by "deleted user".
+    let t = body_json(app.call(&other, "forum_thread", &[("id", &mine)]).await).await;
+    assert_eq!(t["post"]["author"], "deleted user", "{t}");
+    assert!(
+        t["replies"][0]["body_html"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("from the stayer")
+    );
+    let t = body_json(app.call(&other, "forum_thread", &[("id", &theirs)]).await).await;
+    assert_eq!(t["replies"][0]["author"], "deleted user", "{t}");
+    let page = other
+        .get(app.url(&format!("/forum/threads/{mine}")))
+        .send()
+        .await
+        .expect("page");
+    assert_eq!(page.status(), StatusCode::OK);
+    // One audit entry says it happened, with nothing personal in it.
+    let mut res = app
+        .state
+        .db
+        .query("SELECT * FROM audit WHERE kind = 'account_deleted'")
+        .await
+        .expect("audit");
+    let entries: Vec<surrealdb::types::Value> = res.take(0).expect("audit");
+    assert_eq!(entries.len(), 1);
+    // Deleting again is not possible: the session is gone.
+    let res = app
+        .call(
+            &learner,
+            "delete_account",
+            &[("password", PASSWORD), ("confirm", "yes")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    app.stop().await;
+}
