@@ -23,7 +23,7 @@ use axum::{
     http::{HeaderValue, header},
     response::{IntoResponse, Response},
 };
-use futures_util::stream;
+use futures_util::{StreamExt, stream};
 use tokio::io::AsyncReadExt;
 
 use crate::security::error_response;
@@ -94,17 +94,21 @@ pub async fn export(State(ctx): State<ExportContext>, req: axum::extract::Reques
     // Unlinked at once: the open handle keeps the data until the download ends, and
     // nothing of it is left behind if the client goes away.
     let _ = tokio::fs::remove_file(&path).await;
-    let body = Body::from_stream(stream::unfold(file, |mut file| async move {
+    // Read in 64 KiB pieces until the end (or a read error, which ends the download); fused,
+    // because the layers above may ask again after the end.
+    let pieces = stream::unfold(Some(file), |file| async move {
+        let mut file = file?;
         let mut buf = vec![0u8; 64 * 1024];
         match file.read(&mut buf).await {
             Ok(0) => None,
             Ok(n) => {
                 buf.truncate(n);
-                Some((Ok::<_, std::io::Error>(buf), file))
+                Some((Ok::<_, std::io::Error>(buf), Some(file)))
             }
-            Err(e) => Some((Err(e), file)),
+            Err(e) => Some((Err(e), None)),
         }
-    }));
+    });
+    let body = Body::from_stream(pieces.fuse());
     let mut res = body.into_response();
     let h = res.headers_mut();
     h.insert(

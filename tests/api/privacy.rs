@@ -108,7 +108,9 @@ async fn every_field_that_refers_to_a_person_has_a_privacy_rule() {
             .unwrap_or_default()
             .to_string();
         assert!(
-            def.contains("TYPE string"),
+            ["TYPE string", "TYPE option<string>", "TYPE none | string"]
+                .iter()
+                .any(|t| def.contains(t)),
             "{}.{}: {def}",
             r.table,
             r.field
@@ -321,17 +323,13 @@ async fn a_deleted_account_leaves_nothing_personal_and_others_still_read_what_it
         )
         .await;
     assert_eq!(res.status(), StatusCode::OK);
-    // The open socket is closed at once; the session is dead; the password opens nothing.
+    // The open socket is closed at once; the session is dead.
     let closed = tokio::time::timeout(std::time::Duration::from_secs(1), live.recv())
         .await
         .expect("closed within a second");
     assert!(matches!(closed, Received::Closed(_)), "{closed:?}");
     let me = body_json(app.call(&learner, "current_user", &[]).await).await;
     assert_eq!(me, Value::Null);
-    let res = app
-        .sign_in(&Browser::new(), "leaving@example.org", PASSWORD)
-        .await;
-    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
 
     // No table holds the address, the name or the code; no row about the account keeps an
     // address it came from (the other learner's sign-ins come from 127.0.0.1 too).
@@ -372,6 +370,12 @@ async fn a_deleted_account_leaves_nothing_personal_and_others_still_read_what_it
         .expect("audit");
     let entries: Vec<surrealdb::types::Value> = res.take(0).expect("audit");
     assert_eq!(entries.len(), 1);
+    // The old address and password open nothing (tried last: a failed sign-in is recorded
+    // under the address typed, as the rate limiter's memory).
+    let res = app
+        .sign_in(&Browser::new(), "leaving@example.org", PASSWORD)
+        .await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     // Deleting again is not possible: the session is gone.
     let res = app
         .call(

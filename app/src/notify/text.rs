@@ -375,6 +375,8 @@ mod tests {
                 | Notice::RequestExpired { .. }
                 | Notice::RequestLapsed { .. }
                 | Notice::MentorshipEnded { .. }
+                | Notice::PartnerLeft
+                | Notice::SessionPartnerLeft { .. }
                 | Notice::SessionBooked { .. }
                 | Notice::SessionCancelled { .. }
                 | Notice::SessionMoved { .. }

@@ -72,6 +72,13 @@ pub const RULES: &[Rule] = &[
     ),
     rule(
         "audit",
+        "email",
+        Email,
+        Scrub(&["email", "ip"]),
+        "failed sign-ins at your address: kept without it",
+    ),
+    rule(
+        "audit",
         "actor",
         Record,
         Scrub(&["ip"]),
