@@ -53,7 +53,7 @@ doctor:
 # cargo-leptos adds `--cfg erase_components` to RUSTFLAGS itself: passing ours too would double
 # the flag and rebuild everything. The debug browser build holds every chunk's islands, once
 # (.ci/chunks.sh copies it under each chunk's name); `make release` builds each chunk apart.
-ALL_ISLANDS := --lib-features hydrate --lib-features chunk-exercise --lib-features chunk-room --lib-features chunk-author
+ALL_ISLANDS := --lib-features hydrate --lib-features chunk-exercise --lib-features chunk-room --lib-features chunk-author --lib-features chunk-forum
 build: $(EDITOR_BUNDLE)
 	env -u RUSTFLAGS cargo leptos build $(ALL_ISLANDS)
 	.ci/chunks.sh

@@ -22,7 +22,7 @@ PKG=$SITE/pkg
 mkdir -p "$PKG"
 
 if ! $release; then
-  for chunk in exercise room author; do
+  for chunk in exercise room author forum; do
     cp "$PKG/pairwise.js" "$PKG/$chunk.js"
     cp "$PKG/pairwise.wasm" "$PKG/$chunk.wasm"
   done
@@ -31,7 +31,7 @@ fi
 profile=wasm-release
 export RUSTFLAGS=""
 
-for chunk in exercise room author; do
+for chunk in exercise room author forum; do
   CARGO_TARGET_DIR=$FRONT cargo build --package hydrate --lib --target wasm32-unknown-unknown \
     --no-default-features --features "hydrate,chunk-$chunk" --profile "$profile"
   wasm="$FRONT/wasm32-unknown-unknown/$profile/hydrate.wasm"

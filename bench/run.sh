@@ -120,7 +120,7 @@ LESSON=$(curl -fs "$BASE/courses/javascript-foundations" | grep -o '/lessons/[0-
 run "lesson page (GET $LESSON)" "$BASE$LESSON"
 
 # What ships: each WASM chunk and its JS as sent (brotli, precompressed by the build).
-for chunk in pairwise exercise room author; do
+for chunk in pairwise exercise room author forum; do
   wasm=$SITE/pkg/$chunk.wasm js=$SITE/pkg/$chunk.js
   [ -f "$wasm" ] || continue
   printf '%-38s wasm raw %d KB, brotli %d KB; js brotli %d KB\n' "WASM chunk $chunk (release)" \

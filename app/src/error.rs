@@ -107,6 +107,7 @@ pub enum Problem {
     ModerationInvalid,
     LessonNotInSpace,
     DeleteNotConfirmed,
+    EmailSame,
 }
 
 impl Problem {
@@ -201,6 +202,7 @@ impl Problem {
             Problem::ModerationInvalid => s.forum.err_moderation_invalid,
             Problem::LessonNotInSpace => s.forum.err_lesson_not_in_space,
             Problem::DeleteNotConfirmed => s.privacy.err_not_confirmed,
+            Problem::EmailSame => s.err_email_same,
             Problem::NoAttemptsLeft => s.courses.err_no_attempts_left,
             Problem::AttemptsInvalid => s.courses.err_attempts_invalid,
         }

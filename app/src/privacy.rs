@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod pages;
+pub mod retention;
 pub mod rules;
 pub mod text;
 

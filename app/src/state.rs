@@ -64,6 +64,8 @@ pub struct AppState {
     pub recommender: Arc<crate::progress::service::Recommender>,
     /// Brings a person's points and badges up to date after a write that may earn some.
     pub awards: Arc<dyn Awards>,
+    /// How long short-lived personal data is kept (configuration).
+    pub retention: crate::privacy::retention::Retention,
 }
 
 /// Points and badges for what a person just did. Features that record progress (a lesson

@@ -142,3 +142,34 @@ test('a forgotten password is reset with a mailed link, which works once', async
   await page.getByTestId('reset-form').getByTestId('submit').click();
   await expect(page.getByTestId('reset-error')).toBeVisible();
 });
+
+test('an e-mail address is changed with a link sent to the new one', async ({ app, page }, testInfo) => {
+  const email = uniqueEmail(testInfo, 'mover');
+  const moved = uniqueEmail(testInfo, 'moved');
+  await app.signUp(email, 'Moving Mo', PASSWORD);
+  await app.goto('/profile');
+  const form = page.getByTestId('email-change-form');
+  // A wrong password is refused beside its field.
+  await form.getByTestId('input-new_email').fill(moved);
+  await form.getByTestId('input-current_password').fill('not my password at all');
+  await form.getByTestId('email-change-submit').click();
+  await expect(page.getByTestId('error-current_password')).toBeVisible();
+  await page.getByTestId('email-change-form').getByTestId('input-new_email').fill(moved);
+  await page.getByTestId('email-change-form').getByTestId('input-current_password').fill(PASSWORD);
+  await page.getByTestId('email-change-form').getByTestId('email-change-submit').click();
+  await expect(page.getByTestId('email-change-ok')).toBeVisible();
+
+  // The old address is told; the link reaches the new one and is used with a button.
+  const told = await mailFor(email, 2);
+  expect(told.some((m) => m.body.includes(moved))).toBe(true);
+  const link = new URL(await mailedLink(moved, '/confirm-email?token='));
+  await app.goto(link.pathname + link.search);
+  await page.getByTestId('confirm-email-submit').click();
+  await expect(page.getByTestId('confirm-email-ok')).toBeVisible();
+
+  await app.signOut();
+  await app.signIn(moved, PASSWORD);
+  await app.expectSignedIn();
+  await app.goto('/profile');
+  await expect(page.getByTestId('profile-email')).toHaveText(moved);
+});

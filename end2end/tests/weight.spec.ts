@@ -33,6 +33,14 @@ test('each page loads only the WebAssembly chunk its islands are in', async ({ p
   expect(wasm(urls)).toHaveLength(1);
   expect(wasm(urls)[0]).toMatch(/^\/pkg\/pairwise\.[0-9a-f]{10}\.wasm$/);
 
+  // The forum's drafts and similar questions are a chunk of their own, loaded only where a
+  // form to post in is (a reading page signed in keeps the small one).
+  urls.length = 0;
+  await app.goto('/forum/courses/javascript-foundations');
+  await expect(page.locator('html')).toHaveAttribute('data-chunk', 'forum');
+  expect(wasm(urls)).toHaveLength(1);
+  expect(wasm(urls)[0]).toMatch(/^\/pkg\/forum\.[0-9a-f]{10}\.wasm$/);
+
   await app.goto('/courses/javascript-foundations');
   const enrol = page.getByTestId('course-enrol');
   if (await enrol.count()) {

@@ -121,6 +121,8 @@ pub struct Config {
     /// A `/ws` client that sends nothing, not even an answer to the server's pings, for this
     /// long is dropped (`PAIRWISE_WS_IDLE`).
     pub ws_idle: Duration,
+    /// How long short-lived personal data is kept (`PAIRWISE_RETAIN_*_DAYS`).
+    pub retention: app::privacy::retention::Retention,
 }
 
 /// STUN/TURN servers handed to browsers in a live room. TURN credentials are minted per user
@@ -260,6 +262,7 @@ impl Config {
             )?
             .max(1) as usize,
             ws_idle: duration(&get, "PAIRWISE_WS_IDLE", "60s")?,
+            retention: retention_config(&get)?,
             code_log_steps: u64::from(
                 number(
                     &get,
@@ -369,6 +372,20 @@ fn mentoring_config(
         weights,
         booking_notice: to_chrono(duration(get, "PAIRWISE_BOOKING_NOTICE", "2h")?),
         change_notice: to_chrono(duration(get, "PAIRWISE_CHANGE_NOTICE", "12h")?),
+    })
+}
+
+/// `PAIRWISE_RETAIN_*_DAYS`: at least a day each (the clean-up runs hourly).
+fn retention_config(
+    get: &impl Fn(&str) -> Option<String>,
+) -> anyhow::Result<app::privacy::retention::Retention> {
+    let d = app::privacy::retention::Retention::default();
+    let days = |key: &str, default: u32| number(get, key, default).map(|n| n.max(1));
+    Ok(app::privacy::retention::Retention {
+        addresses_days: days("PAIRWISE_RETAIN_ADDRESSES_DAYS", d.addresses_days)?,
+        mail_days: days("PAIRWISE_RETAIN_MAIL_DAYS", d.mail_days)?,
+        rooms_days: days("PAIRWISE_RETAIN_ROOMS_DAYS", d.rooms_days)?,
+        tokens_days: days("PAIRWISE_RETAIN_TOKENS_DAYS", d.tokens_days)?,
     })
 }
 

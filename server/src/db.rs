@@ -84,6 +84,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "privacy",
         include_str!("../migrations/0016_privacy.surql"),
     ),
+    (
+        17,
+        "email change",
+        include_str!("../migrations/0017_email_change.surql"),
+    ),
 ];
 
 /// Opens the database named by the configuration: embedded SurrealKV (every commit synced to

@@ -208,6 +208,7 @@ pub async fn build_state(
         live_sockets: Arc::new(app::state::LiveSockets::with_limit(config.max_sockets)),
         recommender: Arc::new(app::progress::service::Recommender::default()),
         awards: Arc::new(app::progress::service::AwardSync),
+        retention: config.retention,
     };
     // An operator must hear when the kernel refuses part of the grader's confinement (a
     // container without user namespaces, say): learner code then has more reach.
@@ -529,5 +530,23 @@ async fn expire_sessions(state: AppState) {
             tracing::warn!(error = %e, "session clean-up failed; will retry");
         }
         purge_unverified(&state).await;
+        purge_expired(&state).await;
+    }
+}
+
+/// One pass of the retention clean-up (hourly): what is older than the operator's retention
+/// goes (see `app::privacy::retention`).
+pub async fn purge_expired(state: &AppState) -> Option<app::privacy::repo::Purged> {
+    match app::privacy::repo::purge_expired(&state.db, state.retention, state.clock.now()).await {
+        Ok(purged) => {
+            if purged != app::privacy::repo::Purged::default() {
+                tracing::info!(?purged, "removed personal data past its retention");
+            }
+            Some(purged)
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "retention clean-up failed; will retry");
+            None
+        }
     }
 }

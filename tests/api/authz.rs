@@ -615,6 +615,24 @@ pub const ENDPOINTS: &[Endpoint] = &[
         args: &[("q", "anything")],
     },
     Endpoint {
+        path: "/api/request_email_change",
+        access: Access::User,
+        args: &[
+            ("new_email", "moved-{caller}@example.org"),
+            ("current_password", "not it"),
+        ],
+    },
+    Endpoint {
+        path: "/api/confirm_email_change",
+        access: Access::Public,
+        args: &[("token", "not-a-token")],
+    },
+    Endpoint {
+        path: "/api/retention_policy",
+        access: Access::Public,
+        args: &[],
+    },
+    Endpoint {
         path: "/api/delete_account",
         access: Access::User,
         // A wrong password: the matrix checks who may call it, not that it deletes.

@@ -10,6 +10,7 @@ mod authz;
 mod confinement;
 mod courses;
 mod durability;
+mod email_change;
 mod exercises;
 mod forum;
 mod hardening;

@@ -387,3 +387,125 @@ async fn a_deleted_account_leaves_nothing_personal_and_others_still_read_what_it
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn retention_purges_exactly_what_is_due() {
+    let app = spawn_app().await;
+    let owner = app.user_with_roles("host@example.org", &[]).await;
+    let me = body_json(app.call(&owner, "current_user", &[]).await).await;
+    let owner_id = me["id"].as_str().expect("id").to_string();
+    let now = app.state.clock.now();
+    let days = |n: i64| now - chrono::Duration::days(n);
+    let hash = |c: char| c.to_string().repeat(64);
+    // Defaults: addresses 90 days, mail 30, closed rooms 180, links 7.
+    let mut res = app
+        .state
+        .db
+        .query(
+            "LET $u = type::record('user', $owner);
+             CREATE audit:old CONTENT { kind: 'sign_in', ip: '10.0.0.1', email: 'x@example.org', at: $d91 };
+             CREATE audit:recent CONTENT { kind: 'sign_in', ip: '10.0.0.2', at: $d89 };
+             CREATE outbox:sent_old CONTENT { to: 'a@example.org', subject: 's', body: 'b', created_at: $d40, sent_at: $d31 };
+             CREATE outbox:unsent_old CONTENT { to: 'a@example.org', subject: 's', body: 'b', created_at: $d40 };
+             CREATE outbox:sent_recent CONTENT { to: 'a@example.org', subject: 's', body: 'b', created_at: $d40, sent_at: $d29 };
+             CREATE room:closed_old CONTENT { owner: $u, title: 'old', state: 'closed', created_at: $d200, closed_at: $d181 };
+             CREATE room:closed_recent CONTENT { owner: $u, title: 'recent', state: 'closed', created_at: $d200, closed_at: $d179 };
+             CREATE room:open CONTENT { owner: $u, title: 'open', state: 'open', created_at: $d200 };
+             FOR $r IN [room:closed_old, room:closed_recent, room:open] {
+                CREATE chat_message CONTENT { room: $r, seq: 1, author: $u, client_key: 'key-00001', body: 'hi', created_at: $d200 };
+                CREATE pair_update CONTENT { room: $r, seq: 1, author: $u, bytes: 'AAAA', at: $d200 };
+             };
+             CREATE email_token:expired CONTENT { token_hash: $h1, user: $u, purpose: 'verify_email', created_at: $d10, expires_at: $d8 };
+             CREATE email_token:used_recently CONTENT { token_hash: $h2, user: $u, purpose: 'reset_password', created_at: $d6, expires_at: $d5, used_at: $d6 };
+             CREATE email_token:open CONTENT { token_hash: $h3, user: $u, purpose: 'reset_password', created_at: $now, expires_at: $later };",
+        )
+        .bind(("owner", owner_id))
+        .bind(("d91", days(91)))
+        .bind(("d89", days(89)))
+        .bind(("d40", days(40)))
+        .bind(("d31", days(31)))
+        .bind(("d29", days(29)))
+        .bind(("d200", days(200)))
+        .bind(("d181", days(181)))
+        .bind(("d179", days(179)))
+        .bind(("d10", days(10)))
+        .bind(("d8", days(8)))
+        .bind(("d6", days(6)))
+        .bind(("d5", days(5)))
+        .bind(("now", now))
+        .bind(("later", now + chrono::Duration::hours(1)))
+        .bind(("h1", hash('a')))
+        .bind(("h2", hash('b')))
+        .bind(("h3", hash('c')))
+        .await
+        .expect("seeded");
+    assert!(res.take_errors().is_empty());
+
+    let purged = server::startup::purge_expired(&app.state)
+        .await
+        .expect("purged");
+    assert_eq!(
+        purged,
+        app::privacy::repo::Purged {
+            addresses: 1,
+            mails: 1,
+            chat_lines: 1,
+            code_steps: 1,
+            links: 1,
+        }
+    );
+    let ids = |table: &'static str| {
+        let db = app.state.db.clone();
+        async move {
+            let mut res = db
+                .query(format!("SELECT VALUE record::id(id) FROM {table}"))
+                .await
+                .expect("ids");
+            let mut ids: Vec<String> = res.take(0).expect("ids");
+            ids.sort();
+            ids
+        }
+    };
+    let mut res = app
+        .state
+        .db
+        .query("SELECT VALUE [ip, email] FROM [audit:old, audit:recent]")
+        .await
+        .expect("audit");
+    let audit: Vec<Vec<Option<String>>> = res.take(0).expect("audit");
+    assert_eq!(
+        audit,
+        vec![vec![None, None], vec![Some("10.0.0.2".to_string()), None]]
+    );
+    let mails: Vec<String> = ids("outbox")
+        .await
+        .into_iter()
+        .filter(|m| ["sent_old", "unsent_old", "sent_recent"].contains(&m.as_str()))
+        .collect();
+    assert_eq!(mails, vec!["sent_recent", "unsent_old"]);
+    let mut res = app
+        .state
+        .db
+        .query(
+            "SELECT VALUE record::id(room) FROM chat_message ORDER BY room;
+             SELECT VALUE record::id(room) FROM pair_update ORDER BY room;",
+        )
+        .await
+        .expect("rooms");
+    let chat: Vec<String> = res.take(0).expect("chat");
+    let code: Vec<String> = res.take(1).expect("code");
+    assert_eq!(chat, vec!["closed_recent", "open"]);
+    assert_eq!(code, vec!["closed_recent", "open"]);
+    let tokens: Vec<String> = ids("email_token")
+        .await
+        .into_iter()
+        .filter(|t| ["expired", "used_recently", "open"].contains(&t.as_str()))
+        .collect();
+    assert_eq!(tokens, vec!["open", "used_recently"]);
+    // A second pass finds nothing more.
+    assert_eq!(
+        server::startup::purge_expired(&app.state).await,
+        Some(app::privacy::repo::Purged::default())
+    );
+    app.stop().await;
+}

@@ -665,3 +665,92 @@ pub async fn reset_password(token: String, new_password: String) -> Result<(), A
     leptos_axum::redirect("/signin?reset=1");
     Ok(())
 }
+
+/// Asks to move the caller's account to `new_email` (their password confirms it is them):
+/// a single-use link, valid one hour, goes to the new address; the old address is told. If
+/// another account has the new address, the new address is told that instead and no link is
+/// made, while the caller gets the same answer either way (it never says who has an account).
+#[server(endpoint = "request_email_change")]
+pub async fn request_email_change(
+    new_email: String,
+    current_password: String,
+) -> Result<(), AppError> {
+    let state = AppState::get()?;
+    let auth = require_user().await?;
+    let new_email = Email::parse(&new_email)?;
+    if new_email.as_str() == auth.user.email {
+        return Err(Problem::EmailSame.into());
+    }
+    let stored = repo::password_hash(&state.db, &auth.user.id).await?;
+    if !state.hasher.verify(&current_password, stored).await? {
+        return Err(Problem::WrongCurrentPassword.into());
+    }
+    let now = state.clock.now();
+    let s = crate::notify::repo::locale_of(&state.db, &auth.user.id)
+        .await?
+        .strings();
+    let origin = &state.auth.public_origin;
+    let taken = !matches!(
+        repo::holder(&state.db, &new_email).await?,
+        repo::Holder::Nobody
+    );
+    let token = session::new_token();
+    let to_new = crate::notify::repo::OutgoingMail {
+        to: new_email.as_str().to_string(),
+        subject: s.mail_change_subject.into(),
+        body: if taken {
+            s.mail_change_taken_body.to_string()
+        } else {
+            s.mail_change_body
+                .replace("{link}", &format!("{origin}/confirm-email?token={token}"))
+        },
+    };
+    let to_old = crate::notify::repo::OutgoingMail {
+        to: auth.user.email.clone(),
+        subject: s.mail_change_notice_subject.into(),
+        body: s
+            .mail_change_notice_body
+            .replace("{new}", new_email.as_str())
+            .replace("{link}", &format!("{origin}/profile")),
+    };
+    let hash = session::hash_token(&token);
+    repo::create_email_change(
+        &state.db,
+        &auth.user.id,
+        (!taken).then_some(hash.as_str()),
+        new_email.as_str(),
+        now + Duration::hours(RESET_HOURS),
+        &[to_new, to_old],
+        client_ip(),
+        now,
+    )
+    .await
+}
+
+/// Uses a change link (from the mail to the new address): the account signs in with the new
+/// address from now on, and the old one is told. Works signed out; the page posts it.
+#[server(endpoint = "confirm_email_change")]
+pub async fn confirm_email_change(token: String) -> Result<(), AppError> {
+    let state = AppState::get()?;
+    let token = token.trim();
+    if token.len() != 64 {
+        return Err(Problem::TokenInvalid.into());
+    }
+    let now = state.clock.now();
+    let hash = session::hash_token(token);
+    let change = repo::open_email_change(&state.db, &hash, now)
+        .await?
+        .ok_or(Problem::TokenInvalid)?;
+    let s = Locale::from_tag(&change.locale)
+        .unwrap_or_default()
+        .strings();
+    let mail = crate::notify::repo::OutgoingMail {
+        to: change.old_email,
+        subject: s.mail_changed_subject.into(),
+        body: s.mail_changed_body.replace("{new}", &change.new_email),
+    };
+    repo::confirm_email_change(&state.db, &hash, &mail, client_ip(), now).await?;
+    // Pages cached with the old address show the new one.
+    state.sessions.forget_user(&UserId(change.user));
+    Ok(())
+}

@@ -8,8 +8,9 @@ use leptos_router::{components::Redirect, hooks::use_query_map};
 use crate::{
     accounts::{
         api::{
-            ChangePassword, RequestPasswordReset, ResendVerification, ResetPassword, SetUserRole,
-            SignIn, SignUp, UpdateProfile, VerifyEmail, get_profile, list_users,
+            ChangePassword, ConfirmEmailChange, RequestEmailChange, RequestPasswordReset,
+            ResendVerification, ResetPassword, SetUserRole, SignIn, SignUp, UpdateProfile,
+            VerifyEmail, get_profile, list_users,
         },
         model::{Capabilities, CurrentUser, Profile, Role, format_skills},
     },
@@ -61,6 +62,11 @@ fn form_error<T: Clone + Send + Sync + 'static>(
 }
 
 const EMAIL_PROBLEMS: &[Problem] = &[Problem::EmailInvalid, Problem::EmailTaken];
+const EMAIL_CHANGE_FIELDS: &[Problem] = &[
+    Problem::EmailInvalid,
+    Problem::EmailSame,
+    Problem::WrongCurrentPassword,
+];
 const PASSWORD_PROBLEMS: &[Problem] = &[
     Problem::PasswordTooShort,
     Problem::PasswordTooLong,
@@ -297,6 +303,12 @@ fn ProfileEditor() -> impl IntoView {
     let update = ServerAction::<UpdateProfile>::new();
     let resend = ServerAction::<ResendVerification>::new();
     let change = ServerAction::<ChangePassword>::new();
+    let change_email = ServerAction::<RequestEmailChange>::new();
+    let change_email_value: Signal<_> = change_email.value().into();
+    let email_sent = {
+        let ok = succeeded(change_email);
+        Signal::derive(move || ok.get().then(|| locale.get().strings().change_email_sent))
+    };
     let saved = successes(update);
     let profile = Resource::new(move || saved.get(), |_| get_profile());
     let update_value: Signal<_> = update.value().into();
@@ -445,6 +457,32 @@ fn ProfileEditor() -> impl IntoView {
                 </ActionForm>
             </section>
             <section class="panel">
+                <h2>{move || s().change_email_title}</h2>
+                <ActionForm action=change_email attr:novalidate=true attr:class="form" attr:data-testid="email-change-form">
+                    <FormMessage error=form_error(change_email_value, locale, EMAIL_CHANGE_FIELDS) success=email_sent testid="email-change"/>
+                    <TextField
+                        name="new_email"
+                        kind="email"
+                        label=Signal::derive(move || s().new_email)
+                        autocomplete="email"
+                        error=field_error(change_email_value, locale, &[Problem::EmailInvalid, Problem::EmailSame])
+                    />
+                    <TextField
+                        name="current_password"
+                        kind="password"
+                        label=Signal::derive(move || s().current_password)
+                        autocomplete="current-password"
+                        error=field_error(change_email_value, locale, &[Problem::WrongCurrentPassword])
+                    />
+                    <SubmitButton
+                        label=Signal::derive(move || s().change_email_submit)
+                        working=Signal::derive(move || s().working)
+                        pending=change_email.pending()
+                        testid="email-change-submit"
+                    />
+                </ActionForm>
+            </section>
+            <section class="panel">
                 <h2>{move || s().privacy.title}</h2>
                 <p>
                     <a href="/privacy#export" data-testid="profile-export">{move || s().privacy.export_title}</a>
@@ -488,6 +526,39 @@ pub fn VerifyEmailPage() -> impl IntoView {
                 <Show when=move || value.get().is_none() && !ok.get()>
                     <button type="submit" class="button primary" data-testid="verify-submit">
                         {move || s().verify_email_confirm}
+                    </button>
+                </Show>
+            </ActionForm>
+        </Card>
+    }
+}
+
+/// `/confirm-email?token=…`: the link mailed to a new address. A button posts it (a link
+/// scanner that only fetches the page changes nothing).
+#[component]
+pub fn ConfirmEmailPage() -> impl IntoView {
+    let locale = use_locale();
+    let s = move || locale.get().strings();
+    let action = ServerAction::<ConfirmEmailChange>::new();
+    let value: Signal<_> = action.value().into();
+    let token = move || use_query_map().with(|q| q.get("token")).unwrap_or_default();
+    let ok = succeeded(action);
+    let done = Signal::derive(move || ok.get().then(|| s().confirm_email_done));
+    let failed = Signal::derive(move || match value.get() {
+        Some(Err(e)) if e.problem() == Some(Problem::TokenInvalid) => {
+            Some(s().confirm_email_failed.to_string())
+        }
+        Some(Err(e)) => Some(e.message(locale.get())),
+        _ => None,
+    });
+    view! {
+        <Card title=Signal::derive(move || s().confirm_email_title)>
+            <ActionForm action=action attr:class="form" attr:data-testid="confirm-email-form">
+                <FormMessage error=failed success=done testid="confirm-email"/>
+                <input type="hidden" name="token" value=token/>
+                <Show when=move || value.get().is_none() && !ok.get()>
+                    <button type="submit" class="button primary" data-testid="confirm-email-submit">
+                        {move || s().confirm_email_submit}
                     </button>
                 </Show>
             </ActionForm>

@@ -796,6 +796,131 @@ pub async fn reset_password(
     user.map(UserId).ok_or(AppError::Internal)
 }
 
+// ---- changing the e-mail address -------------------------------------------------------
+
+/// Links to change the address one account may ask for in an hour.
+pub const EMAIL_CHANGES_PER_HOUR: i64 = 3;
+
+/// Queues the mails of a change request and, when the new address is free, its single-use
+/// link (any earlier open link of the account is spent): all in one transaction, audited.
+/// `TooManyMails` past the hourly allowance.
+#[expect(clippy::too_many_arguments, reason = "one transaction's inputs")]
+pub async fn create_email_change(
+    db: &Db,
+    user: &UserId,
+    token_hash: Option<&str>,
+    new_email: &str,
+    expires_at: DateTime<Utc>,
+    mails: &[OutgoingMail],
+    ip: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let mails: Vec<serde_json::Value> = mails
+        .iter()
+        .map(|m| serde_json::json!({ "to": m.to, "subject": m.subject, "body": m.body }))
+        .collect();
+    write_with_retry("create email change", Problem::TryAgain, || {
+        db.query(
+            "BEGIN TRANSACTION;
+             -- Touches the account, so two requests at once conflict and one retries.
+             UPDATE $user SET updated_at = updated_at;
+             LET $recent = count(SELECT id FROM audit
+                WHERE user = $user AND kind = 'email_change_requested' AND at > $hour_ago);
+             IF $recent >= $max { THROW 'pw:too_many_mails' };
+             UPDATE email_token SET used_at = $now
+                WHERE user = $user AND purpose = 'change_email' AND used_at = NONE;
+             IF $hash != NONE {
+                CREATE email_token CONTENT {
+                    token_hash: $hash, user: $user, purpose: 'change_email', new_email: $new,
+                    created_at: $now, expires_at: $expires
+                };
+             };
+             FOR $m IN $mails {
+                CREATE outbox CONTENT { to: $m.to, subject: $m.subject, body: $m.body, created_at: $now };
+             };
+             CREATE audit CONTENT { kind: 'email_change_requested', user: $user, ip: $ip, at: $now };
+             COMMIT TRANSACTION;",
+        )
+        .bind(("user", user_record(user)))
+        .bind(("hash", token_hash.map(str::to_string)))
+        .bind(("new", new_email.to_string()))
+        .bind(("expires", expires_at))
+        .bind(("hour_ago", now - chrono::Duration::hours(1)))
+        .bind(("max", EMAIL_CHANGES_PER_HOUR))
+        .bind(("mails", mails.clone()))
+        .bind(("ip", ip.clone()))
+        .bind(("now", now))
+        .into_future()
+    })
+    .await
+}
+
+/// An open change link: whose, the address it moves them to, and their present address and
+/// language (for the mail to the old address).
+#[derive(Clone, Debug, SurrealValue)]
+pub struct EmailChange {
+    pub user: String,
+    pub new_email: String,
+    pub old_email: String,
+    pub locale: String,
+}
+
+pub async fn open_email_change(
+    db: &Db,
+    token_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<EmailChange>, AppError> {
+    let mut res = db
+        .query(
+            "SELECT record::id(user) AS user, new_email, user.email AS old_email,
+                user.locale ?? 'en' AS locale
+             FROM ONLY email_token WHERE token_hash = $hash AND purpose = 'change_email'
+                AND used_at = NONE AND expires_at > $now LIMIT 1",
+        )
+        .bind(("hash", token_hash.to_string()))
+        .bind(("now", now))
+        .await
+        .map_err(internal("email change link"))?;
+    res.take(0).map_err(internal("email change link"))
+}
+
+/// Uses a change link once: the account takes the new address (confirmed by the link), the
+/// old address is told, and it is audited, in one transaction. `TokenInvalid` for a used or
+/// expired link, `EmailTaken` when another account took the address meanwhile.
+pub async fn confirm_email_change(
+    db: &Db,
+    token_hash: &str,
+    mail: &OutgoingMail,
+    ip: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    write_with_retry("confirm email change", Problem::EmailTaken, || {
+        db.query(
+            "BEGIN TRANSACTION;
+             LET $used = (UPDATE email_token SET used_at = $now
+                WHERE token_hash = $hash AND purpose = 'change_email' AND used_at = NONE
+                    AND expires_at > $now
+                RETURN AFTER);
+             IF array::len($used) = 0 { THROW 'pw:token_invalid' };
+             LET $user = $used[0].user;
+             UPDATE $user SET email = $used[0].new_email, email_verified = true, updated_at = $now;
+             -- Links mailed to the old address are of no use any more.
+             UPDATE email_token SET used_at = $now WHERE user = $user AND used_at = NONE;
+             CREATE outbox CONTENT { to: $to, subject: $subject, body: $body, created_at: $now };
+             CREATE audit CONTENT { kind: 'email_changed', user: $user, ip: $ip, at: $now };
+             COMMIT TRANSACTION;",
+        )
+        .bind(("hash", token_hash.to_string()))
+        .bind(("to", mail.to.clone()))
+        .bind(("subject", mail.subject.clone()))
+        .bind(("body", mail.body.clone()))
+        .bind(("ip", ip.clone()))
+        .bind(("now", now))
+        .into_future()
+    })
+    .await
+}
+
 // ---- audit log and sign-in limits -------------------------------------------------------
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

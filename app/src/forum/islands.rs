@@ -1,4 +1,5 @@
-//! The forum's two islands (in the small chunk): keeping what someone writes in their browser
+//! The forum's two islands (a chunk of their own, with the browser-storage and timer code only
+//! they use): keeping what someone writes in their browser
 //! until it is posted, and the questions like the one whose title is being typed. The forms
 //! they sit in stay plain server-rendered forms; without WebAssembly they simply post.
 
@@ -10,7 +11,8 @@ use crate::{forum::model::SimilarThread, i18n::use_locale};
 /// browser's storage, as it is typed; puts it back when the page is opened again, and drops it
 /// once the form has been posted and the next page shows no error. A draft that differs from
 /// what the server filled in says so, with a button to throw it away.
-#[island]
+#[cfg_attr(any(feature = "ssr", feature = "chunk-forum"), island)]
+#[cfg_attr(not(any(feature = "ssr", feature = "chunk-forum")), component)]
 pub fn DraftKeeper(key: String, fields: Vec<String>) -> impl IntoView {
     let locale = use_locale();
     let s = move || locale.get().strings().forum;
@@ -48,7 +50,8 @@ pub fn DraftKeeper(key: String, fields: Vec<String>) -> impl IntoView {
 
 /// Under a new question's title (the input with id `input`): up to five threads like it,
 /// looked up a moment after typing stops, so the asker can find an answer before asking.
-#[island]
+#[cfg_attr(any(feature = "ssr", feature = "chunk-forum"), island)]
+#[cfg_attr(not(any(feature = "ssr", feature = "chunk-forum")), component)]
 pub fn SimilarQuestions(input: String) -> impl IntoView {
     let locale = use_locale();
     let s = move || locale.get().strings().forum;

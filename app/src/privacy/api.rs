@@ -3,7 +3,13 @@
 
 use leptos::prelude::*;
 
-use crate::error::AppError;
+use crate::{error::AppError, privacy::retention::Retention};
+
+/// How long this server keeps short-lived personal data (for the privacy page).
+#[server(endpoint = "retention_policy")]
+pub async fn retention_policy() -> Result<Retention, AppError> {
+    Ok(crate::state::AppState::get()?.retention)
+}
 
 /// Deletes the caller's account after checking their password and that they ticked the
 /// confirmation: erased as `privacy::rules` says, signed out everywhere, every live

@@ -8,7 +8,7 @@ use leptos_router::hooks::use_query_map;
 use crate::{
     accounts::pages::use_user,
     i18n::use_locale,
-    privacy::api::DeleteAccount,
+    privacy::api::{DeleteAccount, retention_policy},
     ui::form::{FormMessage, action_error},
 };
 
@@ -21,6 +21,7 @@ pub fn PrivacyPage() -> impl IntoView {
     let deleted = move || query.read().get("deleted").is_some();
     let delete = ServerAction::<DeleteAccount>::new();
     let delete_error = action_error(delete, locale);
+    let retention = Resource::new(|| (), |_| retention_policy());
     view! {
         <Title text=locale.get_untracked().strings().privacy.title/>
         <h1>{move || s().title}</h1>
@@ -29,6 +30,21 @@ pub fn PrivacyPage() -> impl IntoView {
         <section class="panel">
             <h2>{move || s().kept_title}</h2>
             <ul data-testid="kept">{move || s().kept.iter().map(|line| view! { <li>{*line}</li> }).collect_view()}</ul>
+            <h3>{move || s().retention_title}</h3>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    let r = retention.await.unwrap_or_default();
+                    let line = move |text: &'static str, n: u32| text.replace("{n}", &n.to_string());
+                    view! {
+                        <ul data-testid="retention">
+                            <li>{move || line(s().retain_addresses, r.addresses_days)}</li>
+                            <li>{move || line(s().retain_mail, r.mail_days)}</li>
+                            <li>{move || line(s().retain_rooms, r.rooms_days)}</li>
+                            <li>{move || line(s().retain_tokens, r.tokens_days)}</li>
+                        </ul>
+                    }
+                })}
+            </Suspense>
         </section>
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {

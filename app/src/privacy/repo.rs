@@ -11,8 +11,12 @@ use crate::{
     error::{AppError, Problem},
     ids::UserId,
     notify::{model::NoticeKind, repo::notify_stmt},
-    privacy::rules::{DELETED_NAME, Holds, OnDelete, RULES, Rule},
+    privacy::{
+        retention::Retention,
+        rules::{DELETED_NAME, Holds, OnDelete, RULES, Rule},
+    },
 };
+use surrealdb::types::SurrealValue;
 
 /// The condition that finds the person in a rule's field (`$me`: their record, `$email`:
 /// their address).
@@ -250,4 +254,48 @@ pub async fn uploads(db: &Db, user: &UserId) -> Result<Vec<String>, AppError> {
     names.sort();
     names.dedup();
     Ok(names)
+}
+
+/// What one retention pass removed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, SurrealValue)]
+pub struct Purged {
+    /// Security-log entries whose addresses were emptied.
+    pub addresses: i64,
+    pub mails: i64,
+    pub chat_lines: i64,
+    pub code_steps: i64,
+    pub links: i64,
+}
+
+/// Removes what [`Retention`] says is kept no longer, counting what went. Each statement
+/// stands alone: a pass cut short leaves the rest for the next one.
+pub async fn purge_expired(
+    db: &Db,
+    retention: Retention,
+    now: DateTime<Utc>,
+) -> Result<Purged, AppError> {
+    let before = |days: u32| now - chrono::Duration::days(i64::from(days));
+    let mut res = db
+        .query(
+            "LET $rooms = (SELECT VALUE id FROM room WHERE state = 'closed' AND closed_at < $rooms_before);
+             RETURN {
+                addresses: array::len((UPDATE audit SET ip = NONE, email = NONE
+                    WHERE at < $addresses_before AND (ip != NONE OR email != NONE) RETURN id)),
+                mails: array::len((DELETE outbox WHERE sent_at != NONE AND sent_at < $mail_before
+                    RETURN BEFORE)),
+                chat_lines: array::len((DELETE chat_message WHERE room IN $rooms RETURN BEFORE)),
+                code_steps: array::len((DELETE pair_update WHERE room IN $rooms RETURN BEFORE)),
+                links: array::len((DELETE email_token
+                    WHERE expires_at < $tokens_before OR (used_at != NONE AND used_at < $tokens_before)
+                    RETURN BEFORE)),
+             };",
+        )
+        .bind(("addresses_before", before(retention.addresses_days)))
+        .bind(("mail_before", before(retention.mail_days)))
+        .bind(("rooms_before", before(retention.rooms_days)))
+        .bind(("tokens_before", before(retention.tokens_days)))
+        .await
+        .map_err(internal("retention"))?;
+    let purged: Option<Purged> = res.take(1).map_err(internal("retention"))?;
+    Ok(purged.unwrap_or_default())
 }

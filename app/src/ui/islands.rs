@@ -2,8 +2,8 @@
 //! components run in the browser. The islands are built into a few chunks so that a page
 //! downloads only the code it uses: the small `pairwise` chunk has the islands that reading
 //! pages use (the live notification count, the video player, the time-zone check), and each
-//! heavy part (the exercise editor and Run, the live room, the authoring tools) is a chunk of
-//! its own that also holds the small islands. A page with no island loads no WebAssembly.
+//! heavy part (the exercise editor and Run, the live room, the authoring tools, the forum's
+//! drafts and similar questions) is a chunk of its own that also holds the small islands. A page with no island loads no WebAssembly.
 
 #[cfg(feature = "ssr")]
 use leptos::prelude::*;
@@ -15,10 +15,17 @@ pub enum Chunk {
     Exercise,
     Room,
     Author,
+    Forum,
 }
 
 impl Chunk {
-    pub const ALL: [Chunk; 4] = [Chunk::Lite, Chunk::Exercise, Chunk::Room, Chunk::Author];
+    pub const ALL: [Chunk; 5] = [
+        Chunk::Lite,
+        Chunk::Exercise,
+        Chunk::Room,
+        Chunk::Author,
+        Chunk::Forum,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -27,6 +34,7 @@ impl Chunk {
             Chunk::Exercise => "exercise",
             Chunk::Room => "room",
             Chunk::Author => "author",
+            Chunk::Forum => "forum",
         }
     }
 }
@@ -40,6 +48,8 @@ pub const HEAVY_ISLANDS: &[(&str, Chunk)] = &[
     ("MarkdownEditor", Chunk::Author),
     ("VideoUpload", Chunk::Author),
     ("ExerciseValidator", Chunk::Author),
+    ("DraftKeeper", Chunk::Forum),
+    ("SimilarQuestions", Chunk::Forum),
 ];
 
 /// Finds the page's islands once the document is parsed (a module script runs then), picks
