@@ -278,13 +278,20 @@ pub async fn purge_expired(
     let mut res = db
         .query(
             "LET $rooms = (SELECT VALUE id FROM room WHERE state = 'closed' AND closed_at < $rooms_before);
+             -- Row by row per room (each an index lookup on the room).
+             LET $chat = array::flatten(array::map($rooms,
+                |$r| (SELECT VALUE id FROM chat_message WHERE room = $r)));
+             LET $code = array::flatten(array::map($rooms,
+                |$r| (SELECT VALUE id FROM pair_update WHERE room = $r)));
+             IF array::len($chat) > 0 { DELETE $chat; };
+             IF array::len($code) > 0 { DELETE $code; };
              RETURN {
                 addresses: array::len((UPDATE audit SET ip = NONE, email = NONE
                     WHERE at < $addresses_before AND (ip != NONE OR email != NONE) RETURN id)),
                 mails: array::len((DELETE outbox WHERE sent_at != NONE AND sent_at < $mail_before
                     RETURN BEFORE)),
-                chat_lines: array::len((DELETE chat_message WHERE room IN $rooms RETURN BEFORE)),
-                code_steps: array::len((DELETE pair_update WHERE room IN $rooms RETURN BEFORE)),
+                chat_lines: array::len($chat),
+                code_steps: array::len($code),
                 links: array::len((DELETE email_token
                     WHERE expires_at < $tokens_before OR (used_at != NONE AND used_at < $tokens_before)
                     RETURN BEFORE)),
@@ -296,6 +303,6 @@ pub async fn purge_expired(
         .bind(("tokens_before", before(retention.tokens_days)))
         .await
         .map_err(internal("retention"))?;
-    let purged: Option<Purged> = res.take(1).map_err(internal("retention"))?;
+    let purged: Option<Purged> = res.take(5).map_err(internal("retention"))?;
     Ok(purged.unwrap_or_default())
 }
