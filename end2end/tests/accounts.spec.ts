@@ -151,11 +151,11 @@ test('an e-mail address is changed with a link sent to the new one', async ({ ap
   const form = page.getByTestId('email-change-form');
   // A wrong password is refused beside its field.
   await form.getByTestId('input-new_email').fill(moved);
-  await form.getByTestId('input-current_password').fill('not my password at all');
+  await form.getByTestId('input-password').fill('not my password at all');
   await form.getByTestId('email-change-submit').click();
-  await expect(page.getByTestId('error-current_password')).toBeVisible();
+  await expect(page.getByTestId('email-change-form').getByTestId('error-password')).toBeVisible();
   await page.getByTestId('email-change-form').getByTestId('input-new_email').fill(moved);
-  await page.getByTestId('email-change-form').getByTestId('input-current_password').fill(PASSWORD);
+  await page.getByTestId('email-change-form').getByTestId('input-password').fill(PASSWORD);
   await page.getByTestId('email-change-form').getByTestId('email-change-submit').click();
   await expect(page.getByTestId('email-change-ok')).toBeVisible();
 

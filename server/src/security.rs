@@ -152,6 +152,11 @@ pub async fn headers(
 
 /// Removes `done=` parameters from a URL's query (keeping its fragment).
 fn without_done(url: &str) -> String {
+    without_params(url, |k| k == DONE_PARAM)
+}
+
+/// Removes the query parameters whose names `drop` picks (keeping the fragment).
+fn without_params(url: &str, drop: impl Fn(&str) -> bool) -> String {
     let (url, fragment) = match url.split_once('#') {
         Some((u, f)) => (u, Some(f)),
         None => (url, None),
@@ -160,7 +165,7 @@ fn without_done(url: &str) -> String {
         Some((base, query)) => {
             let kept: Vec<&str> = query
                 .split('&')
-                .filter(|kv| !kv.is_empty() && kv.split('=').next() != Some(DONE_PARAM))
+                .filter(|kv| !kv.is_empty() && !kv.split('=').next().is_some_and(&drop))
                 .collect();
             if kept.is_empty() {
                 base.to_string()
@@ -184,10 +189,16 @@ fn without_done(url: &str) -> String {
 /// stale `done`.
 fn mark_done(location: &str, referer: Option<&str>, function: &str) -> String {
     let location_clean = without_done(location);
-    if location.contains("__err=")
-        || referer
-            .is_none_or(|r| without_done(r).split('#').next() != location_clean.split('#').next())
-    {
+    // The page the form was on may itself be the answer to an earlier failed post (server_fn
+    // puts `__err` and its kin in the address): it is still the same page.
+    let page = |url: &str| -> String {
+        without_params(url, |k| k == DONE_PARAM || k.starts_with("__"))
+            .split('#')
+            .next()
+            .unwrap_or_default()
+            .to_string()
+    };
+    if location.contains("__err=") || referer.is_none_or(|r| page(r) != page(&location_clean)) {
         return location_clean;
     }
     let (base, fragment) = match location_clean.split_once('#') {
@@ -508,6 +519,13 @@ mod tests {
         assert_eq!(
             mark_done(failed, Some(marked), "update_profile"),
             "http://127.0.0.1:3000/profile?__err=x&__path=y"
+        );
+        // A success right after a failed try on the same page (its address still carries the
+        // failure) is marked too.
+        let after_failure = "http://127.0.0.1:3000/profile?__err=x&__path=y";
+        assert_eq!(
+            mark_done(page, Some(after_failure), "request_email_change"),
+            "http://127.0.0.1:3000/profile?done=request_email_change"
         );
         // The function's own redirect elsewhere stays as it is.
         assert_eq!(

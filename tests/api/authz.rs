@@ -619,7 +619,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         access: Access::User,
         args: &[
             ("new_email", "moved-{caller}@example.org"),
-            ("current_password", "not it"),
+            ("password", "not it"),
         ],
     },
     Endpoint {

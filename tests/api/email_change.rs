@@ -21,7 +21,7 @@ async fn ask(app: &TestApp, who: &Browser, new_email: &str, password: &str) -> r
     app.call(
         who,
         "request_email_change",
-        &[("new_email", new_email), ("current_password", password)],
+        &[("new_email", new_email), ("password", password)],
     )
     .await
 }

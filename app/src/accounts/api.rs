@@ -671,10 +671,7 @@ pub async fn reset_password(token: String, new_password: String) -> Result<(), A
 /// another account has the new address, the new address is told that instead and no link is
 /// made, while the caller gets the same answer either way (it never says who has an account).
 #[server(endpoint = "request_email_change")]
-pub async fn request_email_change(
-    new_email: String,
-    current_password: String,
-) -> Result<(), AppError> {
+pub async fn request_email_change(new_email: String, password: String) -> Result<(), AppError> {
     let state = AppState::get()?;
     let auth = require_user().await?;
     let new_email = Email::parse(&new_email)?;
@@ -682,7 +679,7 @@ pub async fn request_email_change(
         return Err(Problem::EmailSame.into());
     }
     let stored = repo::password_hash(&state.db, &auth.user.id).await?;
-    if !state.hasher.verify(&current_password, stored).await? {
+    if !state.hasher.verify(&password, stored).await? {
         return Err(Problem::WrongCurrentPassword.into());
     }
     let now = state.clock.now();

@@ -468,7 +468,7 @@ fn ProfileEditor() -> impl IntoView {
                         error=field_error(change_email_value, locale, &[Problem::EmailInvalid, Problem::EmailSame])
                     />
                     <TextField
-                        name="current_password"
+                        name="password"
                         kind="password"
                         label=Signal::derive(move || s().current_password)
                         autocomplete="current-password"
