@@ -167,9 +167,15 @@ test('an e-mail address is changed with a link sent to the new one', async ({ ap
   await page.getByTestId('confirm-email-submit').click();
   await expect(page.getByTestId('confirm-email-ok')).toBeVisible();
 
-  await app.signOut();
-  await app.signIn(moved, PASSWORD);
-  await app.expectSignedIn();
+  // The profile shows the new address; it signs in, the old one no longer does.
+  // (Known flake, not yet understood: without JavaScript the header of the page right after
+  // the confirmation sometimes renders without the account's links, so the test moves on
+  // from a fresh page.)
   await app.goto('/profile');
   await expect(page.getByTestId('profile-email')).toHaveText(moved);
+  await app.signOut();
+  await app.signIn(email, PASSWORD);
+  await expect(app.nav('nav-profile')).toHaveCount(0);
+  await app.signIn(moved, PASSWORD);
+  await app.expectSignedIn();
 });
