@@ -1000,7 +1000,7 @@ pub async fn similar_threads(title: String) -> Result<Vec<SimilarThread>, AppErr
     let who = current().await?;
     let me = who.as_ref().map(|a| a.user.id.0.as_str());
     let moderator = is_moderator(who.as_ref());
-    // Title parsing trims and limits it as a thread title; a few letters find nothing useful.
+    // Cut to a thread title's length; a title of a few letters finds nothing useful yet.
     let title: String = title.chars().take(TITLE_MAX).collect();
     if title.trim().chars().count() < 4 {
         return Ok(Vec::new());
