@@ -827,6 +827,36 @@ async fn moderators_hide_lock_move_and_delete_and_a_hidden_post_is_gone_for_othe
         search(&app, &reader, &[("space", "spaces/off-topic")]).await,
         vec!["Honest question"]
     );
+    // The spaces' thread counts follow the move, and a hidden thread is not counted.
+    let counts = |home: serde_json::Value| -> Vec<(String, i64)> {
+        home["spaces"]
+            .as_array()
+            .expect("spaces")
+            .iter()
+            .map(|s| {
+                let slug = s["space"]["slug"].as_str().unwrap_or_default().to_string();
+                (slug, s["threads"].as_i64().unwrap_or(-1))
+            })
+            .collect()
+    };
+    let home = body_json(app.call(&reader, "forum_home", &[]).await).await;
+    assert_eq!(
+        counts(home),
+        vec![("general".to_string(), 0), ("off-topic".to_string(), 1)]
+    );
+    let res = app
+        .call(
+            &moderator,
+            "moderate_forum_post",
+            &[("id", &q), ("action", "hide")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let home = body_json(app.call(&reader, "forum_home", &[]).await).await;
+    assert_eq!(
+        counts(home),
+        vec![("general".to_string(), 0), ("off-topic".to_string(), 0)]
+    );
 
     // Every action is in the audit log, with who did it.
     let kinds: Vec<String> = app
@@ -841,6 +871,7 @@ async fn moderators_hide_lock_move_and_delete_and_a_hidden_post_is_gone_for_othe
         kinds,
         vec![
             "forum_reported",
+            "forum_moderated",
             "forum_moderated",
             "forum_moderated",
             "forum_moderated",

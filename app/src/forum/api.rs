@@ -227,14 +227,15 @@ mod backend {
         state: &AppState,
         who: Option<&Authenticated>,
     ) -> Result<Vec<SpaceSummary>, AppError> {
+        let counts = state.forum.counts();
         let mut spaces: Vec<SpaceSummary> = repo::general_spaces(&state.db)
             .await?
             .into_iter()
             .map(|s| SpaceSummary {
+                threads: counts.space(&s.slug),
                 space: SpaceRef::General(s.slug),
                 title: s.title,
                 description: s.description,
-                threads: s.threads,
             })
             .collect();
         if who.is_some() {
@@ -243,10 +244,10 @@ mod backend {
                     .await?
                     .into_iter()
                     .map(|s| SpaceSummary {
+                        threads: counts.course(&s.id),
                         space: SpaceRef::Course(s.slug),
                         title: s.title,
                         description: s.description,
-                        threads: s.threads,
                     }),
             );
         }
@@ -394,12 +395,12 @@ pub async fn get_thread(id: String) -> Result<ThreadView, AppError> {
         now: state.clock.now(),
     };
     let t = rows.thread;
-    let vote_on = |post: &str| {
-        rows.votes
-            .iter()
-            .find(|v| v.post == post)
-            .map_or(0, |v| v.value)
-    };
+    let votes: std::collections::HashMap<&str, i64> = rows
+        .votes
+        .iter()
+        .map(|v| (v.post.as_str(), v.value))
+        .collect();
+    let vote_on = |post: &str| votes.get(post).copied().unwrap_or(0);
     let kind = ThreadKind::parse(&t.kind).unwrap_or_default();
     let asker = who.is_some_and(|a| a.user.id.0 == t.author_id);
     let may_accept = kind == ThreadKind::Question && (asker || staff) && !t.locked;

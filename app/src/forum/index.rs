@@ -61,6 +61,23 @@ pub struct Found {
     pub snippet: String,
 }
 
+/// Visible threads per general space (by slug) and per course (by key).
+#[derive(Debug, Default)]
+pub struct SpaceCounts {
+    spaces: std::collections::HashMap<String, i64>,
+    courses: std::collections::HashMap<String, i64>,
+}
+
+impl SpaceCounts {
+    pub fn space(&self, slug: &str) -> i64 {
+        self.spaces.get(slug).copied().unwrap_or(0)
+    }
+
+    pub fn course(&self, key: &str) -> i64 {
+        self.courses.get(key).copied().unwrap_or(0)
+    }
+}
+
 /// See the module documentation.
 #[derive(Debug)]
 pub struct ForumIndex {
@@ -171,6 +188,22 @@ impl ForumIndex {
                 .collect();
             (page, total)
         }))
+    }
+
+    /// How many threads each space shows to everyone (not hidden), by general space slug
+    /// and by course key.
+    pub fn counts(&self) -> SpaceCounts {
+        self.threads.read(|threads| {
+            let mut counts = SpaceCounts::default();
+            for row in threads.values().filter(|r| !r.hidden && !r.deleted) {
+                let (map, key) = match &row.course_id {
+                    Some(course) => (&mut counts.courses, course),
+                    None => (&mut counts.spaces, &row.space_slug),
+                };
+                *map.entry(key.clone()).or_default() += 1;
+            }
+            counts
+        })
     }
 
     pub fn len(&self) -> usize {

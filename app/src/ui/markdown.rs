@@ -2,7 +2,10 @@
 //! and ammonia removes everything that could run (scripts, event handlers, `javascript:`
 //! links, styles, frames). Lessons, course descriptions and later forum posts all use this.
 
-use std::{collections::HashSet, sync::LazyLock};
+use std::{
+    collections::{HashMap, HashSet},
+    sync::{Arc, LazyLock, Mutex},
+};
 
 use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag, TagEnd, html};
 
@@ -31,7 +34,84 @@ static CLEANER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
 });
 
 /// Renders Markdown to HTML that is safe to insert into a page.
+///
+/// The result depends on the text alone, so it is kept by the text's SHA-256 (see
+/// [`Rendered`]): a forum thread of 500 answers would otherwise parse, highlight and clean
+/// 500 posts on every view, which is most of what the page costs.
 pub fn render(markdown: &str) -> String {
+    RENDERED.get_or_render(markdown)
+}
+
+/// Rendered Markdown by the SHA-256 of its text, up to `budget` bytes of HTML;
+/// past that the least recently used half goes. A digest, not the text, is the key so the
+/// cache holds each text's HTML once; a collision-resistant one so no post can be written
+/// to take another's place.
+struct Rendered {
+    entries: Mutex<RenderedEntries>,
+    budget: usize,
+}
+
+#[derive(Default)]
+struct RenderedEntries {
+    by_digest: HashMap<[u8; 32], (Arc<str>, u64)>,
+    bytes: usize,
+    tick: u64,
+}
+
+static RENDERED: LazyLock<Rendered> = LazyLock::new(|| Rendered::new(32 * 1024 * 1024));
+
+impl Rendered {
+    fn new(budget: usize) -> Self {
+        Self {
+            entries: Mutex::new(RenderedEntries::default()),
+            budget,
+        }
+    }
+
+    fn get_or_render(&self, markdown: &str) -> String {
+        use sha2::{Digest, Sha256};
+        let digest: [u8; 32] = Sha256::digest(markdown.as_bytes()).into();
+        if let Some(html) = self.lookup(&digest) {
+            return html.to_string();
+        }
+        // Rendered outside the lock: two readers of a new post may both render it, which
+        // costs little, where holding the lock would queue every page behind one render.
+        let html = render_uncached(markdown);
+        self.insert(digest, Arc::from(html.as_str()));
+        html
+    }
+
+    fn lookup(&self, digest: &[u8; 32]) -> Option<Arc<str>> {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries.tick += 1;
+        let tick = entries.tick;
+        entries.by_digest.get_mut(digest).map(|(html, used)| {
+            *used = tick;
+            html.clone()
+        })
+    }
+
+    fn insert(&self, digest: [u8; 32], html: Arc<str>) {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries.tick += 1;
+        let tick = entries.tick;
+        entries.bytes += html.len();
+        if let Some((old, _)) = entries.by_digest.insert(digest, (html, tick)) {
+            entries.bytes -= old.len();
+        }
+        if entries.bytes > self.budget {
+            // Keep the more recently used half (an O(n log n) pass at most once per half
+            // of the budget written).
+            let mut ticks: Vec<u64> = entries.by_digest.values().map(|(_, t)| *t).collect();
+            ticks.sort_unstable();
+            let cut = ticks[ticks.len() / 2];
+            entries.by_digest.retain(|_, (_, t)| *t >= cut);
+            entries.bytes = entries.by_digest.values().map(|(h, _)| h.len()).sum();
+        }
+    }
+}
+
+fn render_uncached(markdown: &str) -> String {
     let options = Options::ENABLE_TABLES
         | Options::ENABLE_STRIKETHROUGH
         | Options::ENABLE_TASKLISTS
@@ -88,6 +168,38 @@ pub fn code_blocks(markdown: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_render_cache_answers_what_rendering_would_and_keeps_to_its_budget() {
+        let cache = Rendered::new(2_000);
+        let texts: Vec<String> = (0..40)
+            .map(|i| format!("post {i} with `code` and <script>alert({i})</script>"))
+            .collect();
+        for t in &texts {
+            assert_eq!(cache.get_or_render(t), render_uncached(t));
+        }
+        // Read again (some from the cache, the evicted ones rendered anew): the same HTML.
+        for t in &texts {
+            assert_eq!(cache.get_or_render(t), render_uncached(t));
+        }
+        let entries = cache.entries.lock().unwrap();
+        assert!(entries.bytes <= 2_000, "{} bytes kept", entries.bytes);
+        assert!(!entries.by_digest.is_empty());
+        assert_eq!(
+            entries.bytes,
+            entries
+                .by_digest
+                .values()
+                .map(|(h, _)| h.len())
+                .sum::<usize>()
+        );
+        // The most recently read text is still there.
+        let last: [u8; 32] = {
+            use sha2::{Digest, Sha256};
+            Sha256::digest(texts[39].as_bytes()).into()
+        };
+        assert!(entries.by_digest.contains_key(&last));
+    }
 
     #[test]
     fn code_blocks_are_found_in_order_and_inline_code_is_not() {
