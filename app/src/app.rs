@@ -15,8 +15,8 @@ use crate::{
         api::{SetLocale, SignOut, demo_accounts, get_current_user},
         model::Capabilities,
         pages::{
-            AdminPage, AuthEpoch, ForgotPasswordPage, ProfilePage, ResetPasswordPage, SignInPage,
-            SignUpPage, UserResource, VerifyEmailPage, use_user,
+            AuthEpoch, ForgotPasswordPage, ProfilePage, ResetPasswordPage, SignInPage, SignUpPage,
+            UserResource, VerifyEmailPage, use_user,
         },
     },
     courses::{
@@ -90,7 +90,9 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("forgot-password") view=ForgotPasswordPage/>
                     <Route path=StaticSegment("reset-password") view=ResetPasswordPage/>
                     <Route path=StaticSegment("confirm-email") view=crate::accounts::pages::ConfirmEmailPage/>
-                    <Route path=StaticSegment("admin") view=AdminPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("admin") view=crate::admin::pages::AdminPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/users/:id") view=crate::admin::pages::AdminUserPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/audit") view=crate::admin::pages::AuditLogPage ssr=SsrMode::Async/>
                     <Route path=path!("/courses") view=CatalogPage ssr=SsrMode::Async/>
                     <Route path=path!("/courses/new") view=NewCoursePage ssr=SsrMode::Async/>
                     <Route path=path!("/courses/:slug") view=CoursePage ssr=SsrMode::Async/>

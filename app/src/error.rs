@@ -103,6 +103,11 @@ pub enum Problem {
     NewAccountLimit,
     SpaceTaken,
     ReasonEmpty,
+    SuspendReasonEmpty,
+    SuspendReasonLong,
+    SuspendSelf,
+    /// What a transaction was to change is not there (a check inside it, as `NotFound`).
+    NotFound,
     ReasonTooLong,
     ModerationInvalid,
     LessonNotInSpace,
@@ -198,6 +203,10 @@ impl Problem {
             Problem::NewAccountLimit => s.forum.err_new_account_limit,
             Problem::SpaceTaken => s.forum.err_space_taken,
             Problem::ReasonEmpty => s.forum.err_reason_empty,
+            Problem::SuspendReasonEmpty => s.admin.err_reason_empty,
+            Problem::SuspendReasonLong => s.admin.err_reason_long,
+            Problem::SuspendSelf => s.admin.err_suspend_self,
+            Problem::NotFound => s.err_not_found,
             Problem::ReasonTooLong => s.forum.err_reason_long,
             Problem::ModerationInvalid => s.forum.err_moderation_invalid,
             Problem::LessonNotInSpace => s.forum.err_lesson_not_in_space,
@@ -242,6 +251,9 @@ pub enum AppError {
     /// An exercise an author wrote does not parse or breaks a rule; `detail` names where.
     #[error("The exercise cannot be saved: {detail}")]
     ExerciseInvalid { detail: String },
+    /// The account was suspended by an admin, who gave `reason`.
+    #[error("This account is suspended: {reason}")]
+    Suspended { reason: String },
     #[error("Something went wrong on our side. Try again in a minute.")]
     Internal,
 }
@@ -283,17 +295,21 @@ impl AppError {
                     | Problem::MentorshipEnded
                     | Problem::NoAttemptsLeft
                     | Problem::ThreadLocked
+                    | Problem::SuspendSelf
                     | Problem::TryAgain,
             } => 409,
             AppError::Invalid {
                 problem: Problem::NotMentored | Problem::EmailNotVerified,
             } => 403,
             AppError::Invalid {
+                problem: Problem::NotFound,
+            } => 404,
+            AppError::Invalid {
                 problem: Problem::TooManyMails | Problem::NewAccountLimit,
             } => 429,
             AppError::Invalid { .. } | AppError::ExerciseInvalid { .. } => 422,
             AppError::Unauthenticated | AppError::WrongCredentials => 401,
-            AppError::Forbidden | AppError::CrossOrigin => 403,
+            AppError::Forbidden | AppError::CrossOrigin | AppError::Suspended { .. } => 403,
             AppError::RateLimited { .. } => 429,
             AppError::NotFound => 404,
             AppError::TooManyAttempts { .. } => 429,
@@ -327,6 +343,7 @@ impl AppError {
             AppError::ExerciseInvalid { detail } => {
                 format!("{} {detail}", s.exercises.err_exercise_invalid)
             }
+            AppError::Suspended { reason } => s.admin.err_suspended.replace("{reason}", reason),
             AppError::Internal => s.err_internal.to_string(),
         }
     }

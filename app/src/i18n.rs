@@ -254,6 +254,7 @@ pub struct Strings {
     pub progress: &'static crate::progress::text::ProgressStrings,
     pub notify: &'static crate::notify::text::NotifyStrings,
     pub forum: &'static crate::forum::text::ForumStrings,
+    pub admin: &'static crate::admin::text::AdminStrings,
     pub privacy: &'static crate::privacy::text::PrivacyStrings,
 }
 
@@ -399,6 +400,7 @@ pub static EN: Strings = Strings {
     progress: &crate::progress::text::PROGRESS_EN,
     notify: &crate::notify::text::NOTIFY_EN,
     forum: &crate::forum::text::FORUM_EN,
+    admin: &crate::admin::text::ADMIN_EN,
     privacy: &crate::privacy::text::PRIVACY_EN,
 };
 
@@ -544,6 +546,7 @@ pub static ZH_HANS: Strings = Strings {
     progress: &crate::progress::text::PROGRESS_ZH_HANS,
     notify: &crate::notify::text::NOTIFY_ZH_HANS,
     forum: &crate::forum::text::FORUM_ZH_HANS,
+    admin: &crate::admin::text::ADMIN_ZH_HANS,
     privacy: &crate::privacy::text::PRIVACY_ZH_HANS,
 };
 

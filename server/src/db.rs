@@ -89,6 +89,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "email change",
         include_str!("../migrations/0017_email_change.surql"),
     ),
+    (18, "admin", include_str!("../migrations/0018_admin.surql")),
 ];
 
 /// Opens the database named by the configuration: embedded SurrealKV (every commit synced to

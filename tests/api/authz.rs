@@ -148,6 +148,36 @@ pub const ENDPOINTS: &[Endpoint] = &[
         ],
     },
     Endpoint {
+        path: "/api/admin_search_users",
+        access: Access::Admin,
+        args: &[("q", "nobody")],
+    },
+    Endpoint {
+        path: "/api/admin_user",
+        access: Access::Admin,
+        args: &[("id", "nosuchuser")],
+    },
+    Endpoint {
+        path: "/api/suspend_user",
+        access: Access::Admin,
+        args: &[("user_id", "nosuchuser"), ("reason", "testing")],
+    },
+    Endpoint {
+        path: "/api/unsuspend_user",
+        access: Access::Admin,
+        args: &[("user_id", "nosuchuser")],
+    },
+    Endpoint {
+        path: "/api/end_user_session",
+        access: Access::Admin,
+        args: &[("user_id", "nosuchuser"), ("session", "nosuchsession")],
+    },
+    Endpoint {
+        path: "/api/admin_audit_log",
+        access: Access::Admin,
+        args: &[("kind", "sign_in")],
+    },
+    Endpoint {
         path: "/api/search_courses",
         access: Access::Public,
         args: &[("query[q]", "rust")],

@@ -5,6 +5,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
 mod accounts;
+mod admin;
 mod attacks;
 mod authz;
 mod confinement;

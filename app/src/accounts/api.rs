@@ -360,6 +360,16 @@ pub async fn sign_in(
     let Some(user_id) = user_id else {
         return Err(AppError::WrongCredentials);
     };
+    // Only the right password learns that the account is suspended, and why.
+    if let Some(reason) = repo::suspension(&state.db, &user_id).await? {
+        let entry = AuditEntry {
+            user: Some(user_id),
+            ip,
+            ..Default::default()
+        };
+        repo::audit(&state.db, AuditKind::SignInSuspended, entry, now).await?;
+        return Err(AppError::Suspended { reason });
+    }
     start_session(&state, &user_id, ip.clone(), now).await?;
     let entry = AuditEntry {
         user: Some(user_id.clone()),

@@ -9,10 +9,10 @@ use crate::{
     accounts::{
         api::{
             ChangePassword, ConfirmEmailChange, RequestEmailChange, RequestPasswordReset,
-            ResendVerification, ResetPassword, SetUserRole, SignIn, SignUp, UpdateProfile,
-            VerifyEmail, get_profile, list_users,
+            ResendVerification, ResetPassword, SignIn, SignUp, UpdateProfile, VerifyEmail,
+            get_profile,
         },
-        model::{Capabilities, CurrentUser, Profile, Role, format_skills},
+        model::{CurrentUser, Profile, format_skills},
     },
     error::{AppError, Problem},
     i18n::{Locale, use_locale},
@@ -563,74 +563,5 @@ pub fn ConfirmEmailPage() -> impl IntoView {
                 </Show>
             </ActionForm>
         </Card>
-    }
-}
-
-/// Admins: every user, with buttons to grant and revoke roles.
-#[component]
-pub fn AdminPage() -> impl IntoView {
-    view! {
-        <RequireUser next="/admin" signed_in=|user: CurrentUser| {
-            if user.roles.can_administer() {
-                view! { <AdminUsers/> }.into_any()
-            } else {
-                view! { <p class="alert alert-error" data-testid="forbidden">{move || use_locale().get().strings().err_forbidden}</p> }.into_any()
-            }
-        }/>
-    }
-}
-
-#[component]
-fn AdminUsers() -> impl IntoView {
-    let locale = use_locale();
-    let s = move || locale.get().strings();
-    let set_role = ServerAction::<SetUserRole>::new();
-    let users = Resource::new(move || set_role.version().get(), |_| list_users());
-    view! {
-        <leptos_meta::Title text=s().admin_title/>
-        <section class="panel">
-            <h1>{move || s().admin_title}</h1>
-            <p><a href="/admin/analytics" data-testid="analytics-link">{move || s().progress.analytics}</a></p>
-            <h2>{move || s().admin_users}</h2>
-            <Transition fallback=move || view! { <p class="muted">{move || s().loading}</p> }>
-                {move || Suspend::new(async move {
-                    match users.await {
-                        Ok(list) => view! {
-                            <ul class="user-list" data-testid="user-list">
-                                {list.into_iter().map(|u| {
-                                    let roles = u.roles.clone();
-                                    let id = u.id.0.clone();
-                                    view! {
-                                        <li class="user-row">
-                                            <div>
-                                                <strong>{u.display_name.clone()}</strong>
-                                                <span class="muted">" "{u.email.clone()}</span>
-                                            </div>
-                                            <div class="role-buttons">
-                                                {Role::ALL.into_iter().map(|role| {
-                                                    let has = roles.contains(&role);
-                                                    let id = id.clone();
-                                                    view! {
-                                                        <ActionForm action=set_role attr:class="inline-form">
-                                                            <input type="hidden" name="user_id" value=id/>
-                                                            <input type="hidden" name="role" value=role.key()/>
-                                                            <input type="hidden" name="granted" value=(!has).to_string()/>
-                                                            <button type="submit" class=if has { "chip on" } else { "chip" } aria-pressed=has.to_string()>
-                                                                {move || role.label(s())}
-                                                            </button>
-                                                        </ActionForm>
-                                                    }
-                                                }).collect_view()}
-                                            </div>
-                                        </li>
-                                    }
-                                }).collect_view()}
-                            </ul>
-                        }.into_any(),
-                        Err(e) => view! { <crate::ui::layout::PageError error=e/> }.into_any(),
-                    }
-                })}
-            </Transition>
-        </section>
     }
 }

@@ -528,6 +528,7 @@ struct SessionRow {
     last_seen_at: DateTime<Utc>,
     expires_at: DateTime<Utc>,
     user: Option<UserRow>,
+    suspended: bool,
 }
 
 pub struct StoredSession {
@@ -539,14 +540,17 @@ pub struct StoredSession {
 pub async fn find_session(db: &Db, token_hash: &str) -> Result<Option<StoredSession>, AppError> {
     let mut res = db
         .query(format!(
-            "SELECT last_seen_at, expires_at, (SELECT {USER_FIELDS} FROM ONLY $parent.user) AS user
+            "SELECT last_seen_at, expires_at, (SELECT {USER_FIELDS} FROM ONLY $parent.user) AS user,
+                user.suspended_at != NONE AS suspended
              FROM session WHERE token_hash = $hash LIMIT 1"
         ))
         .bind(("hash", token_hash.to_string()))
         .await
         .map_err(internal("find session"))?;
     let row: Option<SessionRow> = res.take(0).map_err(internal("find session"))?;
-    Ok(row.and_then(|r| {
+    // Suspending deletes the account's sessions; one started in the same instant (a sign-in
+    // that checked just before) is refused here.
+    Ok(row.filter(|r| !r.suspended).and_then(|r| {
         r.user.map(|u| StoredSession {
             user: u.into_current(),
             last_seen_at: r.last_seen_at,
@@ -950,6 +954,14 @@ pub enum AuditKind {
     DataExported,
     /// An account was erased by its owner (the entry names only the emptied account).
     AccountDeleted,
+    /// An admin suspended an account (`detail`: the reason).
+    UserSuspended,
+    /// An admin lifted a suspension.
+    UserUnsuspended,
+    /// An admin ended one of an account's sessions.
+    SessionEnded,
+    /// The right password for a suspended account: refused.
+    SignInSuspended,
 }
 
 impl AuditKind {
@@ -970,6 +982,10 @@ impl AuditKind {
             AuditKind::PasswordReset => "password_reset",
             AuditKind::ForumReported => "forum_reported",
             AuditKind::DataExported => "data_exported",
+            AuditKind::UserSuspended => "user_suspended",
+            AuditKind::UserUnsuspended => "user_unsuspended",
+            AuditKind::SessionEnded => "session_ended",
+            AuditKind::SignInSuspended => "sign_in_suspended",
             AuditKind::AccountDeleted => "account_deleted",
             AuditKind::ForumModerated => "forum_moderated",
         }
@@ -1086,4 +1102,15 @@ pub async fn recent_failures(
         by_ip: by_ip.as_ref().map_or(0, |r| r.n),
         oldest_by_ip: by_ip.and_then(|r| r.oldest),
     })
+}
+
+/// Why an account is suspended, when it is.
+pub async fn suspension(db: &Db, user: &UserId) -> Result<Option<String>, AppError> {
+    let mut res = db
+        .query("SELECT VALUE suspended_reason FROM ONLY $u")
+        .bind(("u", user_record(user)))
+        .await
+        .map_err(internal("suspension"))?;
+    let reason: Option<String> = res.take(0).map_err(internal("suspension"))?;
+    Ok(reason)
 }

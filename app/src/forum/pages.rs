@@ -19,7 +19,7 @@ use crate::{
     i18n::{Locale, use_locale},
     ui::{
         form::{FormMessage, action_error},
-        layout::PageError,
+        layout::{PageError, loading},
     },
 };
 
@@ -30,10 +30,6 @@ fn fs(locale: RwSignal<Locale>) -> &'static ForumStrings {
 /// The fields of a thread's form that a draft keeps.
 fn thread_fields() -> Vec<String> {
     ["title", "body", "tags"].map(String::from).to_vec()
-}
-
-fn loading(locale: RwSignal<Locale>) -> impl IntoView {
-    view! { <p class="muted">{move || locale.get().strings().loading}</p> }
 }
 
 fn thread_item(t: ThreadSummary, locale: RwSignal<Locale>, show_space: bool) -> impl IntoView {

@@ -20,15 +20,14 @@ use crate::{
         model::{BookingView, MentorCard, PostView, RequestState, RequestView, SESSION_LENGTHS},
         text::MentoringStrings,
     },
-    ui::form::{FormMessage, action_error, successes},
+    ui::{
+        form::{FormMessage, action_error, successes},
+        layout::loading,
+    },
 };
 
 fn ms(locale: RwSignal<Locale>) -> &'static MentoringStrings {
     locale.get().strings().mentoring
-}
-
-fn loading(locale: RwSignal<Locale>) -> impl IntoView {
-    view! { <p class="muted">{move || locale.get().strings().loading}</p> }
 }
 
 fn error_view(e: &crate::error::AppError, locale: RwSignal<Locale>) -> AnyView {

@@ -201,6 +201,7 @@ pub async fn erase(
                 password_hash = $no_password, bio = '', skills = [], languages = [],
                 timezone = 'UTC', email_prefs = [], email_verified = false, roles = ['learner'],
                 leaderboard_opt_out = true, last_digest_at = NONE, locale = 'en',
+                suspended_at = NONE, suspended_reason = NONE,
                 deleted_at = $now, updated_at = $now;
          }};
          {audit}

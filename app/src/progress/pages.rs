@@ -23,15 +23,12 @@ use crate::{
     ui::{
         chart::{BarChart, ChartText, LineChart, Scale},
         form::{FormMessage, action_error, successes},
+        layout::loading,
     },
 };
 
 fn ps(locale: RwSignal<Locale>) -> &'static ProgressStrings {
     locale.get().strings().progress
-}
-
-fn loading(locale: RwSignal<Locale>) -> impl IntoView {
-    view! { <p class="muted">{move || locale.get().strings().loading}</p> }
 }
 
 fn error_view(e: &crate::error::AppError, locale: RwSignal<Locale>) -> AnyView {

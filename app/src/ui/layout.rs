@@ -63,6 +63,11 @@ pub fn respond_with(status: u16) {
     let _ = status;
 }
 
+/// What a page shows while its data is on the way.
+pub fn loading(locale: RwSignal<crate::i18n::Locale>) -> impl IntoView {
+    view! { <p class="muted">{move || locale.get().strings().loading}</p> }
+}
+
 /// A page whose content could not be shown: the error's status on the response (404 for
 /// what does not exist, 403 for what the reader may not see...), its words as the title and
 /// in the page.
