@@ -93,6 +93,7 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("admin") view=crate::admin::pages::AdminPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/users/:id") view=crate::admin::pages::AdminUserPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/audit") view=crate::admin::pages::AuditLogPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/mentor-applications") view=crate::mentoring::applications::pages::MentorApplicationsPage ssr=SsrMode::Async/>
                     <Route path=path!("/courses") view=CatalogPage ssr=SsrMode::Async/>
                     <Route path=path!("/courses/new") view=NewCoursePage ssr=SsrMode::Async/>
                     <Route path=path!("/courses/:slug") view=CoursePage ssr=SsrMode::Async/>
@@ -112,6 +113,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/mentors/:id") view=crate::mentoring::pages::MentorPage ssr=SsrMode::Async/>
                     <Route path=path!("/mentoring") view=crate::mentoring::pages::MentoringPage ssr=SsrMode::Async/>
                     <Route path=path!("/mentoring/profile") view=crate::mentoring::pages::MentorSettingsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/mentoring/apply") view=crate::mentoring::applications::pages::MentorApplyPage ssr=SsrMode::Async/>
                     <Route path=path!("/requests/:id") view=crate::mentoring::pages::RequestPage ssr=SsrMode::Async/>
                     <Route path=path!("/mentorships/:id") view=crate::mentoring::pages::MentorshipPage ssr=SsrMode::Async/>
                     <Route path=path!("/bookings/:id") view=crate::mentoring::pages::BookingPage ssr=SsrMode::Async/>

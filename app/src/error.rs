@@ -106,6 +106,13 @@ pub enum Problem {
     SuspendReasonEmpty,
     SuspendReasonLong,
     SuspendSelf,
+    HeadlineEmpty,
+    HeadlineTooLong,
+    AboutEmpty,
+    AboutTooLong,
+    DecisionInvalid,
+    AlreadyMentor,
+    ApplicationPending,
     /// What a transaction was to change is not there (a check inside it, as `NotFound`).
     NotFound,
     ReasonTooLong,
@@ -206,6 +213,13 @@ impl Problem {
             Problem::SuspendReasonEmpty => s.admin.err_reason_empty,
             Problem::SuspendReasonLong => s.admin.err_reason_long,
             Problem::SuspendSelf => s.admin.err_suspend_self,
+            Problem::HeadlineEmpty => s.apply.err_headline_empty,
+            Problem::HeadlineTooLong => s.apply.err_headline_long,
+            Problem::AboutEmpty => s.apply.err_about_empty,
+            Problem::AboutTooLong => s.apply.err_about_long,
+            Problem::DecisionInvalid => s.apply.err_decision,
+            Problem::AlreadyMentor => s.apply.err_already_mentor,
+            Problem::ApplicationPending => s.apply.err_pending,
             Problem::NotFound => s.err_not_found,
             Problem::ReasonTooLong => s.forum.err_reason_long,
             Problem::ModerationInvalid => s.forum.err_moderation_invalid,
@@ -296,6 +310,8 @@ impl AppError {
                     | Problem::NoAttemptsLeft
                     | Problem::ThreadLocked
                     | Problem::SuspendSelf
+                    | Problem::AlreadyMentor
+                    | Problem::ApplicationPending
                     | Problem::TryAgain,
             } => 409,
             AppError::Invalid {

@@ -255,6 +255,7 @@ pub struct Strings {
     pub notify: &'static crate::notify::text::NotifyStrings,
     pub forum: &'static crate::forum::text::ForumStrings,
     pub admin: &'static crate::admin::text::AdminStrings,
+    pub apply: &'static crate::mentoring::applications::text::ApplyStrings,
     pub privacy: &'static crate::privacy::text::PrivacyStrings,
 }
 
@@ -401,6 +402,7 @@ pub static EN: Strings = Strings {
     notify: &crate::notify::text::NOTIFY_EN,
     forum: &crate::forum::text::FORUM_EN,
     admin: &crate::admin::text::ADMIN_EN,
+    apply: &crate::mentoring::applications::text::APPLY_EN,
     privacy: &crate::privacy::text::PRIVACY_EN,
 };
 
@@ -547,6 +549,7 @@ pub static ZH_HANS: Strings = Strings {
     notify: &crate::notify::text::NOTIFY_ZH_HANS,
     forum: &crate::forum::text::FORUM_ZH_HANS,
     admin: &crate::admin::text::ADMIN_ZH_HANS,
+    apply: &crate::mentoring::applications::text::APPLY_ZH_HANS,
     privacy: &crate::privacy::text::PRIVACY_ZH_HANS,
 };
 

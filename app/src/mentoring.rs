@@ -3,6 +3,7 @@
 //! feedback, questions between sessions, and the notification mail and reminders (`jobs`).
 
 pub mod api;
+pub mod applications;
 pub mod matching;
 pub mod model;
 pub mod pages;

@@ -65,3 +65,44 @@ test('an admin finds a person, suspends them and lifts it; the person is told wh
   await learner.expectSignedIn();
   await context.close();
 });
+
+/**
+ * Becoming a mentor, in every project: a learner applies from the mentoring page, the demo
+ * admin approves from the applications page, and the learner is a mentor (the notification
+ * says so, and the mentor settings open).
+ */
+test('a learner applies to mentor and an admin approves', async ({ page, app, browser }, testInfo) => {
+  test.setTimeout(120_000);
+  const email = uniqueEmail(testInfo, 'applicant');
+  const context = await browser.newContext({ ...devices['Desktop Chrome'], javaScriptEnabled: app.jsEnabled });
+  const learner = new PairwiseApp(await context.newPage(), app.jsEnabled);
+  await learner.signUp(email, 'Ap Plicant', PASSWORD);
+  await learner.goto('/mentoring');
+  await learner.page.getByTestId('become-mentor').click();
+  await expect(learner.page).toHaveURL(/\/mentoring\/apply$/);
+  await expect(learner.page).toHaveTitle(/Become a mentor/);
+  await learner.hydrated();
+  await learner.page.getByTestId('apply-headline').fill('Playwright and testing');
+  await learner.page.getByTestId('apply-about').fill('I write browser tests for a living.');
+  await learner.page.getByTestId('apply-submit').click();
+  await expect(learner.page.getByTestId('my-application')).toHaveAttribute('data-status', 'pending');
+  await expect(learner.page.getByTestId('apply-form')).toHaveCount(0);
+
+  await app.signIn(ADMIN.email, ADMIN.password);
+  await app.expectSignedIn();
+  await app.goto('/admin');
+  await page.getByTestId('applications-link').click();
+  await expect(page).toHaveURL(/\/admin\/mentor-applications$/);
+  const mine = page.getByTestId('application').filter({ hasText: 'Ap Plicant' });
+  await expect(mine).toContainText('I write browser tests for a living.');
+  await app.hydrated();
+  if (app.jsEnabled) expect(await axeViolations(page)).toEqual([]);
+  await mine.getByTestId('approve').click();
+  await expect(page.getByTestId('application').filter({ hasText: 'Ap Plicant' })).toHaveCount(0);
+
+  await learner.goto('/notifications');
+  await expect(learner.page.getByText('Your application to mentor was approved')).toBeVisible();
+  await learner.goto('/mentoring/apply');
+  await expect(learner.page.getByTestId('apply-mentor')).toBeVisible();
+  await context.close();
+});

@@ -90,6 +90,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0017_email_change.surql"),
     ),
     (18, "admin", include_str!("../migrations/0018_admin.surql")),
+    (
+        19,
+        "mentor applications",
+        include_str!("../migrations/0019_mentor_applications.surql"),
+    ),
 ];
 
 /// Opens the database named by the configuration: embedded SurrealKV (every commit synced to

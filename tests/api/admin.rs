@@ -4,16 +4,12 @@
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::helpers::{Browser, Received, TestApp, body_json, spawn_app};
+use crate::{
+    helpers::{Browser, Received, TestApp, body_json, spawn_app},
+    mentoring::user_id,
+};
 
 const PASSWORD: &str = "a perfectly fine passphrase";
-
-async fn id_of(app: &TestApp, who: &Browser) -> String {
-    body_json(app.call(who, "current_user", &[]).await).await["id"]
-        .as_str()
-        .expect("id")
-        .to_string()
-}
 
 async fn found(app: &TestApp, admin: &Browser, form: &[(&str, &str)]) -> Vec<String> {
     let res = app.call(admin, "admin_search_users", form).await;
@@ -101,9 +97,9 @@ async fn admins_find_people_by_name_address_and_role_a_page_at_a_time() {
 async fn a_suspended_account_is_signed_out_at_once_and_told_why_when_it_signs_in() {
     let app = spawn_app().await;
     let admin = app.admin().await;
-    let admin_id = id_of(&app, &admin).await;
+    let admin_id = user_id(&app, &admin).await;
     let learner = app.user_with_roles("suspect@example.org", &[]).await;
-    let id = id_of(&app, &learner).await;
+    let id = user_id(&app, &learner).await;
     let mut live = app.live(&learner, None).await.expect("a live socket");
     live.greeted().await;
 
@@ -217,7 +213,7 @@ async fn ending_one_session_signs_out_that_device_only() {
     let app = spawn_app().await;
     let admin = app.admin().await;
     let phone = app.user_with_roles("two.devices@example.org", &[]).await;
-    let id = id_of(&app, &phone).await;
+    let id = user_id(&app, &phone).await;
     let laptop = Browser::new();
     let res = app
         .sign_in(&laptop, "two.devices@example.org", PASSWORD)
@@ -236,7 +232,7 @@ async fn ending_one_session_signs_out_that_device_only() {
 
     // Someone else's session, or none, is not found.
     let other = app.user_with_roles("other@example.org", &[]).await;
-    let other_id = id_of(&app, &other).await;
+    let other_id = user_id(&app, &other).await;
     let res = app
         .call(
             &admin,
@@ -300,7 +296,7 @@ async fn a_persons_page_shows_their_courses_mentorships_and_recent_entries() {
     )
     .await;
     let learner = exercises::enrolled_learner(&app, "curious@example.org", "taught").await;
-    let id = id_of(&app, &learner).await;
+    let id = user_id(&app, &learner).await;
     mentoring::mentored(&app, &mentor, &mentor_id, &learner).await;
 
     let res = app
@@ -355,7 +351,7 @@ async fn only_admins_reach_the_admin_tools_and_pages() {
     let app = spawn_app().await;
     let learner = app.user_with_roles("plain@example.org", &[]).await;
     let moderator = app.user_with_roles("mod@example.org", &["moderator"]).await;
-    let id = id_of(&app, &learner).await;
+    let id = user_id(&app, &learner).await;
     for who in [&learner, &moderator] {
         for (name, form) in [
             ("admin_search_users", vec![]),
@@ -392,7 +388,7 @@ async fn the_audit_log_filters_by_kind_and_person_and_pages() {
     let app = spawn_app().await;
     let admin = app.admin().await;
     let someone = app.user_with_roles("someone@example.org", &[]).await;
-    let id = id_of(&app, &someone).await;
+    let id = user_id(&app, &someone).await;
     for _ in 0..3 {
         app.sign_in(&Browser::new(), "someone@example.org", "wrong password")
             .await;

@@ -178,6 +178,26 @@ pub const ENDPOINTS: &[Endpoint] = &[
         args: &[("kind", "sign_in")],
     },
     Endpoint {
+        path: "/api/my_mentor_application",
+        access: Access::User,
+        args: &[],
+    },
+    Endpoint {
+        path: "/api/apply_to_mentor",
+        access: Access::User,
+        args: &[("headline", ""), ("about", "")],
+    },
+    Endpoint {
+        path: "/api/mentor_applications",
+        access: Access::Admin,
+        args: &[],
+    },
+    Endpoint {
+        path: "/api/decide_mentor_application",
+        access: Access::Admin,
+        args: &[("user_id", "nosuchuser"), ("decision", "approve")],
+    },
+    Endpoint {
         path: "/api/search_courses",
         access: Access::Public,
         args: &[("query[q]", "rust")],

@@ -17,6 +17,7 @@ mod forum;
 mod hardening;
 mod helpers;
 mod mail;
+mod mentor_applications;
 mod mentoring;
 mod notify;
 mod operations;

@@ -962,6 +962,12 @@ pub enum AuditKind {
     SessionEnded,
     /// The right password for a suspended account: refused.
     SignInSuspended,
+    /// A learner applied to mentor.
+    MentorApplied,
+    /// An admin approved an application to mentor (the role granted with it).
+    MentorApproved,
+    /// An admin declined an application to mentor (`detail`: the note).
+    MentorDeclined,
 }
 
 impl AuditKind {
@@ -986,6 +992,9 @@ impl AuditKind {
             AuditKind::UserUnsuspended => "user_unsuspended",
             AuditKind::SessionEnded => "session_ended",
             AuditKind::SignInSuspended => "sign_in_suspended",
+            AuditKind::MentorApplied => "mentor_applied",
+            AuditKind::MentorApproved => "mentor_approved",
+            AuditKind::MentorDeclined => "mentor_declined",
             AuditKind::AccountDeleted => "account_deleted",
             AuditKind::ForumModerated => "forum_moderated",
         }

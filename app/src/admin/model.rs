@@ -188,7 +188,7 @@ pub struct AuditPage {
 }
 
 /// Every kind of audit entry, as the schema allows them (`audit.kind`).
-pub const AUDIT_KINDS: [&str; 23] = [
+pub const AUDIT_KINDS: [&str; 26] = [
     "sign_up",
     "sign_in",
     "sign_in_failed",
@@ -208,6 +208,9 @@ pub const AUDIT_KINDS: [&str; 23] = [
     "user_suspended",
     "user_unsuspended",
     "session_ended",
+    "mentor_applied",
+    "mentor_approved",
+    "mentor_declined",
     "forum_reported",
     "forum_moderated",
     "data_exported",

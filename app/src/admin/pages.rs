@@ -35,6 +35,7 @@ fn admin_links(locale: RwSignal<Locale>) -> impl IntoView {
         <p class="muted small admin-links">
             <a href="/admin" data-testid="admin-home-link">{move || s().all_users}</a>
             " · " <a href="/admin/audit" data-testid="audit-link">{move || s().audit_title}</a>
+            " · " <a href="/admin/mentor-applications" data-testid="applications-link">{move || locale.get().strings().apply.queue_title}</a>
             " · " <a href="/admin/analytics" data-testid="analytics-link">{move || locale.get().strings().progress.analytics}</a>
         </p>
     }
@@ -204,7 +205,7 @@ fn UserDetailView() -> impl IntoView {
                             None if u.is_self => view! { <p data-testid="status-active">{move || s().active}</p> <p class="muted">{move || s().is_self}</p> }.into_any(),
                             None => view! {
                                 <p data-testid="status-active">{move || s().active}</p>
-                                <ActionForm action=suspend attr:class="stack-form">
+                                <ActionForm action=suspend attr:class="form">
                                     <input type="hidden" name="user_id" value=id.clone()/>
                                     <label for="suspend-reason">{move || s().reason_label}</label>
                                     <textarea id="suspend-reason" name="reason" rows="2" maxlength="500" required data-testid="suspend-reason"></textarea>

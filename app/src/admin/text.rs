@@ -50,7 +50,7 @@ pub struct AdminStrings {
     /// `{reason}` is the admin's words.
     pub err_suspended: &'static str,
     /// What each kind of audit entry records, in the order of `model::AUDIT_KINDS`.
-    pub kinds: [&'static str; 23],
+    pub kinds: [&'static str; 26],
 }
 
 impl AdminStrings {
@@ -131,6 +131,9 @@ pub static ADMIN_EN: AdminStrings = AdminStrings {
         "Suspended",
         "Suspension lifted",
         "Session ended by an admin",
+        "Applied to mentor",
+        "Application to mentor approved",
+        "Application to mentor declined",
         "Forum post reported",
         "Forum post moderated",
         "Data downloaded",
@@ -206,6 +209,9 @@ pub static ADMIN_ZH_HANS: AdminStrings = AdminStrings {
         "停用",
         "解除停用",
         "管理员结束会话",
+        "申请成为导师",
+        "批准导师申请",
+        "拒绝导师申请",
         "举报论坛帖子",
         "处理论坛帖子",
         "下载个人数据",

@@ -433,6 +433,7 @@ pub fn MentoringPage() -> impl IntoView {
         <p class="actions">
             <a class="button primary" href="/mentors/find">{move || s().find_title}</a>
             <a class="button" href="/mentors">{move || s().mentors_title}</a>
+            <a class="button subtle" href="/mentoring/apply" data-testid="become-mentor">{move || locale.get().strings().apply.become_mentor}</a>
         </p>
         <Suspense fallback=move || loading(locale)>
             {move || Suspend::new(async move {

@@ -217,6 +217,16 @@ pub enum Notice {
         by: String,
         title: String,
     },
+    /// To admins: `by` applied to mentor.
+    MentorApplied {
+        by: String,
+    },
+    /// To the applicant: they are a mentor now.
+    MentorApproved,
+    /// To the applicant: not this time, and the admin's note (may be empty).
+    MentorDeclined {
+        note: String,
+    },
     /// A badge key from the progress engine (its name is looked up in the reader's language).
     BadgeEarned {
         badge: String,

@@ -262,6 +262,22 @@ pub fn render(notice: &Notice, locale: Locale) -> String {
         Notice::ForumAccepted { by, title } => {
             format!("{by} accepted your answer to “{title}”.")
         }
+        Notice::MentorApplied { by } if zh => format!("{by} 申请成为导师。"),
+        Notice::MentorApplied { by } => format!("{by} applied to mentor."),
+        Notice::MentorApproved if zh => "你的导师申请已获批准：设置你的导师资料，学员就能找到你。".into(),
+        Notice::MentorApproved => {
+            "Your application to mentor was approved: set up your mentor profile so learners find you.".into()
+        }
+        Notice::MentorDeclined { note } if zh && note.is_empty() => {
+            "你的导师申请这次没有通过。".into()
+        }
+        Notice::MentorDeclined { note } if zh => format!("你的导师申请这次没有通过：{note}"),
+        Notice::MentorDeclined { note } if note.is_empty() => {
+            "Your application to mentor was not accepted this time.".into()
+        }
+        Notice::MentorDeclined { note } => {
+            format!("Your application to mentor was not accepted this time: {note}")
+        }
         Notice::BadgeEarned { badge } => {
             let words = locale.strings().progress;
             let (name, _) = crate::progress::text::badge_words(words, badge);
@@ -363,6 +379,9 @@ mod tests {
                 by: n("Lin"),
                 title: n("FizzBuzz"),
             },
+            Notice::MentorApplied { by: n("Lin") },
+            Notice::MentorApproved,
+            Notice::MentorDeclined { note: n("Rust") },
         ];
         for notice in &all {
             match notice {
@@ -390,7 +409,10 @@ mod tests {
                 | Notice::BadgeEarned { .. }
                 | Notice::ForumReplied { .. }
                 | Notice::ForumMentioned { .. }
-                | Notice::ForumAccepted { .. } => {}
+                | Notice::ForumAccepted { .. }
+                | Notice::MentorApplied { .. }
+                | Notice::MentorApproved
+                | Notice::MentorDeclined { .. } => {}
                 Notice::Legacy { .. } => unreachable!(),
             }
         }

@@ -152,6 +152,20 @@ pub const RULES: &[Rule] = &[
         "your mentor profile",
     ),
     rule(
+        "mentor_application",
+        "user",
+        Record,
+        Erase,
+        "your application to mentor",
+    ),
+    rule(
+        "mentor_application",
+        "decided_by",
+        Record,
+        Keep,
+        "applications to mentor you answered as an admin",
+    ),
+    rule(
         "mentoring_request",
         "learner",
         Record,
