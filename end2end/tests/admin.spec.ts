@@ -101,7 +101,7 @@ test('a learner applies to mentor and an admin approves', async ({ page, app, br
   await expect(page.getByTestId('application').filter({ hasText: 'Ap Plicant' })).toHaveCount(0);
 
   await learner.goto('/notifications');
-  await expect(learner.page.getByText('Your application to mentor was approved')).toBeVisible();
+  await expect(learner.page.getByRole('link', { name: /Your application to mentor was approved/ })).toBeVisible();
   await learner.goto('/mentoring/apply');
   await expect(learner.page.getByTestId('apply-mentor')).toBeVisible();
   await context.close();
