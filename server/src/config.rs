@@ -31,6 +31,9 @@
 //! | `PAIRWISE_MAIL_POLL` | `5s` | how often the outbox is checked for mail to send |
 //! | `PAIRWISE_GRADER` | `pairwise-grader` beside the server binary | the grader program that runs submitted code |
 //! | `PAIRWISE_GRADER_WORKERS` | the number of cores | how many submissions are graded at once (the rest wait) |
+//! | `PAIRWISE_BACKUP_DIR` | (none: no scheduled backups) | folder the server writes scheduled backups into (`pairwise-<UTC time>.zip`, 0600: the database export and the media folder) |
+//! | `PAIRWISE_BACKUP_EVERY` | `24h` | how often (`m`, `h`, `d` suffixes) |
+//! | `PAIRWISE_BACKUP_KEEP` | `7` | how many of the newest scheduled backups are kept |
 //! | `PAIRWISE_GRADING_PER_USER` | `1` | submissions one learner may have in grading at once (more get 429) |
 
 use std::{fmt, net::SocketAddr, path::PathBuf, time::Duration};
@@ -123,6 +126,8 @@ pub struct Config {
     pub ws_idle: Duration,
     /// How long short-lived personal data is kept (`PAIRWISE_RETAIN_*_DAYS`).
     pub retention: app::privacy::retention::Retention,
+    /// Scheduled backups (`PAIRWISE_BACKUP_DIR`, `_EVERY`, `_KEEP`), when a folder is given.
+    pub backups: Option<crate::backup::Schedule>,
 }
 
 /// STUN/TURN servers handed to browsers in a live room. TURN credentials are minted per user
@@ -263,6 +268,14 @@ impl Config {
             .max(1) as usize,
             ws_idle: duration(&get, "PAIRWISE_WS_IDLE", "60s")?,
             retention: retention_config(&get)?,
+            backups: match get("PAIRWISE_BACKUP_DIR") {
+                None => None,
+                Some(dir) => Some(crate::backup::Schedule {
+                    dir: PathBuf::from(dir),
+                    every: duration(&get, "PAIRWISE_BACKUP_EVERY", "24h")?,
+                    keep: number(&get, "PAIRWISE_BACKUP_KEEP", 7)?.max(1) as usize,
+                }),
+            },
             code_log_steps: u64::from(
                 number(
                     &get,

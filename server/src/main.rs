@@ -39,9 +39,10 @@ enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
-    /// Write the whole database to FILE (stop the server first).
+    /// Write the whole database and the media folder to the archive FILE (a running server
+    /// of the same data directory writes it while it keeps serving).
     Backup { file: PathBuf },
-    /// Load FILE into an empty database (stop the server first).
+    /// Load the archive FILE into an empty data directory (the server stopped).
     Restore { file: PathBuf },
     /// Courses as code: import or export a course folder.
     Course {
@@ -215,15 +216,25 @@ async fn main() -> anyhow::Result<()> {
             result.map(|_| ())
         }
         Command::Backup { file } => {
-            let db = db::connect_db(&config.database).await?;
-            let bytes = backup::backup(&db, &file).await?;
+            let file = std::path::absolute(&file)
+                .with_context(|| format!("the path {}", file.display()))?;
+            // A running server holds the embedded database: it writes the backup itself.
+            let bytes =
+                match backup::ask_server(&backup::control_path(&config.data_dir), &file).await? {
+                    Some(bytes) => bytes,
+                    None => {
+                        let db = db::connect_db(&config.database).await?;
+                        let bytes = backup::backup(&db, &config.media_dir(), &file).await;
+                        startup::close_db(db).await;
+                        bytes?
+                    }
+                };
             println!("backup written to {} ({bytes} bytes)", file.display());
-            startup::close_db(db).await;
             Ok(())
         }
         Command::Restore { file } => {
             let db = db::connect_db(&config.database).await?;
-            backup::restore(&db, &file).await?;
+            backup::restore(&db, &config.media_dir(), &file).await?;
             db::migrate(&db).await?;
             println!("restored from {}", file.display());
             startup::close_db(db).await;

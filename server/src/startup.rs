@@ -45,6 +45,10 @@ pub struct Application {
     grace: Duration,
     relay: Option<Relay>,
     jobs_interval: Duration,
+    media_dir: std::path::PathBuf,
+    /// The control socket `pairwise backup` asks for a backup through.
+    control: std::path::PathBuf,
+    backups: Option<crate::backup::Schedule>,
 }
 
 /// What a test or an operator may substitute; `Default` is the real thing.
@@ -93,6 +97,9 @@ impl Application {
             grace: config.shutdown_grace,
             jobs_interval: config.jobs_interval,
             relay,
+            media_dir: config.media_dir(),
+            control: crate::backup::control_path(&config.data_dir),
+            backups: config.backups.clone(),
         })
     }
 
@@ -117,8 +124,25 @@ impl Application {
             grace,
             relay,
             jobs_interval,
+            media_dir,
+            control,
+            backups,
             ..
         } = self;
+        // `pairwise backup` reaches this server through the control socket (the embedded
+        // database allows one process), and scheduled backups run beside the requests.
+        let control_task = tokio::spawn(crate::backup::serve_control(
+            state.db.clone(),
+            media_dir.clone(),
+            control.clone(),
+        ));
+        let backup_task = backups.map(|schedule| {
+            tokio::spawn(crate::backup::run_schedule(
+                state.db.clone(),
+                media_dir,
+                schedule,
+            ))
+        });
         let cleaner = tokio::spawn(expire_sessions(state.clone()));
         let jobs = tokio::spawn(mentoring_jobs(state.clone(), jobs_interval));
         let progress = tokio::spawn(progress_jobs(state.clone(), jobs_interval));
@@ -146,6 +170,11 @@ impl Application {
                     }
                 }
             }
+        }
+        control_task.abort();
+        let _ = std::fs::remove_file(&control);
+        if let Some(task) = backup_task {
+            task.abort();
         }
         cleaner.abort();
         jobs.abort();

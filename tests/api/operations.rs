@@ -232,3 +232,71 @@ async fn static_files_are_hashed_immutable_and_compressed_and_pages_are_not_cach
     assert_eq!(res.headers()["cache-control"], "no-cache");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn scheduled_backups_are_private_restorable_and_only_the_newest_are_kept() {
+    use std::os::unix::fs::PermissionsExt;
+    let app = spawn_app().await;
+    let who = app.browser();
+    let res = app
+        .sign_up(&who, "kept@example.org", "a perfectly fine passphrase")
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let schedule = server::backup::Schedule {
+        dir: dir.path().join("backups"),
+        every: std::time::Duration::from_secs(3600),
+        keep: 2,
+    };
+    let start = chrono::Utc::now();
+    let mut written = Vec::new();
+    for hour in 0..3 {
+        let file = server::backup::scheduled_once(
+            &app.state.db,
+            &app.media_dir,
+            &schedule,
+            start + chrono::Duration::hours(hour),
+        )
+        .await
+        .expect("backup written");
+        written.push(file);
+    }
+    let mut left: Vec<_> = std::fs::read_dir(&schedule.dir)
+        .expect("backups")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    left.sort();
+    assert_eq!(left, written[1..].to_vec(), "the two newest are kept");
+    let folder = std::fs::metadata(&schedule.dir)
+        .expect("folder")
+        .permissions()
+        .mode();
+    assert_eq!(folder & 0o777, 0o700, "{folder:o}");
+    for f in &left {
+        let mode = std::fs::metadata(f).expect("file").permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+    }
+    // The newest restores into an empty database with the account in it.
+    let fresh = server::db::connect_db(&server::config::DatabaseConfig {
+        url: "mem://".into(),
+        user: None,
+        password: None,
+        namespace: "pairwise".into(),
+        name: "main".into(),
+    })
+    .await
+    .expect("empty database");
+    server::backup::restore(&fresh, &dir.path().join("media"), &left[1])
+        .await
+        .expect("restored");
+    let mut res = fresh
+        .query("SELECT VALUE email FROM user")
+        .await
+        .expect("users");
+    let emails: Vec<String> = res.take(0).expect("emails");
+    assert!(
+        emails.contains(&"kept@example.org".to_string()),
+        "{emails:?}"
+    );
+    app.stop().await;
+}

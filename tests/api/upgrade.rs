@@ -236,7 +236,7 @@ async fn write_upgrade_fixture() {
     .await;
 
     let path = fixtures_dir().join(format!("schema-{:04}.surql", db::latest_version()));
-    server::backup::backup(&app.state.db, &path)
+    server::backup::export_surql(&app.state.db, &path)
         .await
         .expect("backup written");
     eprintln!("fixture written to {}", path.display());
@@ -346,9 +346,13 @@ async fn every_fixture_migrates_to_the_newest_schema_and_its_pages_render() {
         // What an operator does: restore the old backup, then start the new version, which
         // migrates at start-up.
         let old = db::connect_db(&cfg).await.expect("database opens");
-        server::backup::restore(&old, &file)
-            .await
-            .unwrap_or_else(|e| panic!("restoring {}: {e:#}", file.display()));
+        server::backup::restore(
+            &old,
+            &tempfile::tempdir().expect("dir").path().join("media"),
+            &file,
+        )
+        .await
+        .unwrap_or_else(|e| panic!("restoring {}: {e:#}", file.display()));
         server::startup::close_db(old).await;
         let app = spawn_app_with(&[
             ("PAIRWISE_DATABASE_URL", &url),
