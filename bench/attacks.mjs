@@ -55,7 +55,7 @@ const gradingIdle = await honest(30);
 const flooders = [];
 for (let i = 0; i < 3; i++) {
   const email = `flood-${Date.now()}-${i}@example.org`;
-  await ok('', 'sign_up', { email, display_name: `Flood ${i}`, password: PASSWORD }, `10.201.0.${i + 1}`);
+  await ok('', 'sign_up', { email, display_name: `Flood ${i}`, password: PASSWORD, accept: 'yes' }, `10.201.0.${i + 1}`);
   const cookie = await signIn(email, PASSWORD, `10.201.0.${i + 1}`);
   await ok(cookie, 'enrol_course', { slug: 'javascript-foundations' });
   flooders.push(cookie);

@@ -42,7 +42,7 @@ async function mailedToken(email) {
   throw new Error(`no confirmation mail for ${email}`);
 }
 async function signUp(email, name) {
-  const res = await post(null, 'sign_up', { email, display_name: name, password: 'a perfectly fine passphrase' });
+  const res = await post(null, 'sign_up', { email, display_name: name, password: 'a perfectly fine passphrase', accept: 'yes' });
   if (!res.ok) throw new Error(`sign up ${email}: ${res.status} ${await res.text()}`);
   const confirmed = await post(null, 'verify_email', { token: await mailedToken(email) });
   if (!confirmed.ok) throw new Error(`confirm ${email}: ${confirmed.status} ${await confirmed.text()}`);

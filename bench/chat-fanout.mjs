@@ -52,7 +52,7 @@ async function mailedToken(email) {
   throw new Error(`no confirmation mail for ${email}`);
 }
 async function signUp(email) {
-  const form = { email, display_name: 'Fan-out learner', password: 'a perfectly fine passphrase' };
+  const form = { email, display_name: 'Fan-out learner', password: 'a perfectly fine passphrase', accept: 'yes' };
   const res = await fetch(`${base}/api/sign_up`, {
     method: 'POST',
     headers: { Origin: base, Accept: 'application/json', 'Content-Type': 'application/x-www-form-urlencoded' },

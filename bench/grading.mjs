@@ -66,7 +66,7 @@ const inFlight = 2 * cpus().length;
 const learners = [];
 for (let i = 0; i < inFlight; i++) {
   const email = `bench-${Date.now()}-${i}@example.org`;
-  await call('', 'sign_up', { email, display_name: `Bench ${i}`, password: 'a perfectly fine passphrase' });
+  await call('', 'sign_up', { email, display_name: `Bench ${i}`, password: 'a perfectly fine passphrase', accept: 'yes' });
   const cookie = await signIn(email, 'a perfectly fine passphrase');
   await call(cookie, 'enrol_course', { slug: 'javascript-foundations' });
   learners.push(cookie);

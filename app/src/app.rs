@@ -75,6 +75,7 @@ pub fn App() -> impl IntoView {
                 menu_label=Signal::derive(move || locale.get().strings().nav_menu)
                 footer=Signal::derive(move || locale.get().strings().footer)
                 privacy=Signal::derive(move || locale.get().strings().privacy.title)
+                terms=Signal::derive(move || locale.get().strings().privacy.terms_title)
                 bar=Box::new(|| view! { <NavBar/> }.into_any())
                 nav=Box::new(|| view! { <Nav/> }.into_any())
             >
@@ -93,6 +94,8 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("admin") view=crate::admin::pages::AdminPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/users/:id") view=crate::admin::pages::AdminUserPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/audit") view=crate::admin::pages::AuditLogPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/legal") view=crate::privacy::pages::LegalAdminPage ssr=SsrMode::Async/>
+                    <Route path=path!("/terms") view=crate::privacy::pages::TermsPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/mentor-applications") view=crate::mentoring::applications::pages::MentorApplicationsPage ssr=SsrMode::Async/>
                     <Route path=path!("/courses") view=CatalogPage ssr=SsrMode::Async/>
                     <Route path=path!("/courses/new") view=NewCoursePage ssr=SsrMode::Async/>

@@ -118,7 +118,7 @@ test("a mentor sees their mentee's progress and their own effectiveness", async 
   await admin.call('sign_in', { email: 'admin@pairwise.test', password: 'pairwise-admin-demo' });
   const mentorEmail = uniqueEmail(testInfo, 'coach');
   const mentor = await client(playwright, baseURL);
-  await mentor.call('sign_up', { email: mentorEmail, display_name: 'Coach Kim', password: PASSWORD });
+  await mentor.call('sign_up', { email: mentorEmail, display_name: 'Coach Kim', password: PASSWORD, accept: 'yes' });
   await confirmByMail(mentor.call, mentorEmail);
   const mentorId = (await mentor.call('current_user', {})).id as string;
   await admin.call('set_user_role', { user_id: mentorId, role: 'mentor', granted: 'true' });
@@ -126,7 +126,7 @@ test("a mentor sees their mentee's progress and their own effectiveness", async 
   await mentor.call('save_mentor_settings', { headline: 'Rust', capacity: '5', session_minutes: '30', windows: 'mon 09:00-17:00' });
   const learner = await client(playwright, baseURL);
   const menteeEmail = uniqueEmail(testInfo, 'mentee');
-  await learner.call('sign_up', { email: menteeEmail, display_name: 'Mentee Mo', password: PASSWORD });
+  await learner.call('sign_up', { email: menteeEmail, display_name: 'Mentee Mo', password: PASSWORD, accept: 'yes' });
   await confirmByMail(learner.call, menteeEmail);
   await learner.call('enrol_course', { slug: 'git-for-teams' });
   await learner.call('learner_dashboard', { days: '30' });

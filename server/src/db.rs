@@ -95,6 +95,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "mentor applications",
         include_str!("../migrations/0019_mentor_applications.surql"),
     ),
+    (
+        20,
+        "consent",
+        include_str!("../migrations/0020_consent.surql"),
+    ),
 ];
 
 /// Opens the database named by the configuration: embedded SurrealKV (every commit synced to

@@ -108,6 +108,7 @@ async fn each_invalid_sign_up_is_refused_in_words_and_creates_nothing() {
                     ("email", email),
                     ("display_name", name),
                     ("password", password),
+                    ("accept", "yes"),
                 ],
             )
             .await;
@@ -248,6 +249,7 @@ async fn concurrent_sign_ups_with_one_email_create_exactly_one_account() {
                     ("email", "race@example.org"),
                     ("display_name", "Race"),
                     ("password", GOOD),
+                    ("accept", "yes"),
                 ])
                 .send()
                 .await

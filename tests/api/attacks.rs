@@ -104,6 +104,7 @@ async fn every_attack_at_once_leaves_honest_people_with_right_answers() {
                         ("email", email),
                         ("display_name", "Probe"),
                         ("password", GOOD),
+                        ("accept", "yes"),
                     ],
                 )
                 .await;

@@ -198,6 +198,21 @@ pub const ENDPOINTS: &[Endpoint] = &[
         args: &[("user_id", "nosuchuser"), ("decision", "approve")],
     },
     Endpoint {
+        path: "/api/legal_text",
+        access: Access::Public,
+        args: &[("kind", "terms")],
+    },
+    Endpoint {
+        path: "/api/admin_legal_texts",
+        access: Access::Admin,
+        args: &[],
+    },
+    Endpoint {
+        path: "/api/publish_legal_text",
+        access: Access::Admin,
+        args: &[("kind", "terms"), ("body", "")],
+    },
+    Endpoint {
         path: "/api/search_courses",
         access: Access::Public,
         args: &[("query[q]", "rust")],

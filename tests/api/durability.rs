@@ -103,6 +103,7 @@ async fn sign_ups_acknowledged_before_a_sigkill_survive_the_restart() {
                         ("email", email.as_str()),
                         ("display_name", "Durable"),
                         ("password", GOOD),
+                        ("accept", "yes"),
                     ];
                     match post(&client, &base, "sign_up", &form).await {
                         Some(r) if r.status() == StatusCode::OK => {
@@ -216,6 +217,7 @@ async fn backup_then_restore_into_an_empty_directory_gives_the_same_users() {
                 ("email", e),
                 ("display_name", "Backed Up"),
                 ("password", GOOD),
+                ("accept", "yes"),
             ],
         )
         .await;
@@ -365,6 +367,7 @@ async fn a_backup_of_a_serving_server_during_writes_restores_to_one_instant() {
                         ("email", &email),
                         ("display_name", "Writer"),
                         ("password", GOOD),
+                        ("accept", "yes"),
                     ],
                 )
                 .await;

@@ -158,6 +158,7 @@ impl TestApp {
                 ("email", email),
                 ("display_name", "Test User"),
                 ("password", password),
+                ("accept", "yes"),
             ],
         )
         .await

@@ -931,7 +931,14 @@ async fn daily_summaries_go_out_once_a_day_and_concurrent_mailers_send_each_mail
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
     };
-    // Questions are mailed in the daily summary by default: the first one goes out at once.
+    // Questions are mailed only once chosen (summaries are off until then): the learner
+    // chooses the daily summary, and the first one goes out at once.
+    ok(
+        app.call(&l, "save_email_prefs", &[("question", "daily")])
+            .await,
+        "choose the summary",
+    )
+    .await;
     for q in ["Is `Pin` needed here?", "And for `Box<dyn Future>`?"] {
         ok(
             app.call(&m, "post_question", &[("mentorship", &ms), ("body", q)])

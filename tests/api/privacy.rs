@@ -509,3 +509,187 @@ async fn retention_purges_exactly_what_is_due() {
     );
     app.stop().await;
 }
+
+/// What the account of `email` accepted at sign-up: the terms' and the notice's versions.
+async fn accepted(app: &TestApp, email: &str) -> (Option<i64>, Option<i64>, bool) {
+    let mut res = app
+        .state
+        .db
+        .query(
+            "SELECT VALUE [terms_version, privacy_version, consented_at != NONE]
+             FROM user WHERE email = $email",
+        )
+        .bind(("email", email.to_string()))
+        .await
+        .expect("user");
+    let row: Option<(Option<i64>, Option<i64>, bool)> = res.take(0).expect("row");
+    row.expect("an account")
+}
+
+#[tokio::test]
+async fn sign_up_records_which_terms_and_notice_were_accepted_and_digests_wait_to_be_chosen() {
+    let app = spawn_app().await;
+    // Without the box ticked nothing is created, and the form says why.
+    let res = app
+        .call(
+            &app.browser(),
+            "sign_up",
+            &[
+                ("email", "unticked@example.org"),
+                ("display_name", "Un Ticked"),
+                ("password", "a perfectly fine passphrase"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body_json(res).await["problem"], "terms_not_accepted");
+    let mut res = app
+        .state
+        .db
+        .query("SELECT VALUE email FROM user WHERE email = 'unticked@example.org'")
+        .await
+        .expect("users");
+    let none: Vec<String> = res.take(0).expect("emails");
+    assert!(none.is_empty());
+
+    // Both texts are public, version 1 from the first start.
+    for kind in ["terms", "privacy"] {
+        let t = body_json(
+            app.call(&Browser::new(), "legal_text", &[("kind", kind)])
+                .await,
+        )
+        .await;
+        assert_eq!(t["version"], 1, "{t}");
+        assert!(t["body_html"].as_str().unwrap_or_default().contains("<h2>"));
+    }
+    let res = app
+        .call(&Browser::new(), "legal_text", &[("kind", "cookies")])
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+
+    let first = app.user_with_roles("first@example.org", &[]).await;
+    assert_eq!(
+        accepted(&app, "first@example.org").await,
+        (Some(1), Some(1), true)
+    );
+    // Mail that is not needed to act (summaries) is off until chosen.
+    let prefs = body_json(app.call(&first, "get_email_prefs", &[]).await).await;
+    let modes: Vec<(String, String)> = prefs["modes"]
+        .as_array()
+        .expect("modes")
+        .iter()
+        .map(|m| {
+            (
+                m[0].as_str().unwrap_or_default().to_string(),
+                m[1].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    for (kind, mode) in &modes {
+        let expected = if ["request", "booking", "reminder"].contains(&kind.as_str()) {
+            "immediate"
+        } else {
+            "off"
+        };
+        assert_eq!(mode, expected, "{kind}");
+    }
+    // The forum's kinds can be chosen too.
+    let res = app
+        .call(
+            &first,
+            "save_email_prefs",
+            &[("forum", "daily"), ("mention", "immediate")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let prefs = body_json(app.call(&first, "get_email_prefs", &[]).await).await;
+    assert!(
+        prefs["modes"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{prefs}"))
+            .contains(&serde_json::json!(["forum", "daily"]))
+    );
+    assert!(
+        prefs["modes"]
+            .as_array()
+            .expect("modes")
+            .contains(&serde_json::json!(["mention", "immediate"]))
+    );
+
+    // An admin publishes new terms: a new version; the earlier acceptance stays as it was,
+    // the next sign-up accepts the new one.
+    let admin = app.admin().await;
+    let res = app
+        .call(
+            &first,
+            "publish_legal_text",
+            &[("kind", "terms"), ("body", "Mine now")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let res = app
+        .call(
+            &admin,
+            "publish_legal_text",
+            &[("kind", "terms"), ("body", "  ")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body_json(res).await["problem"], "legal_empty");
+    let res = app
+        .call(
+            &admin,
+            "publish_legal_text",
+            &[
+                ("kind", "terms"),
+                ("body", "## Terms, second edition\n\nBe kind."),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(body_json(res).await, 2);
+    let t = body_json(
+        app.call(&Browser::new(), "legal_text", &[("kind", "terms")])
+            .await,
+    )
+    .await;
+    assert_eq!(t["version"], 2);
+    assert_eq!(t["body"], "## Terms, second edition\n\nBe kind.");
+    app.user_with_roles("second@example.org", &[]).await;
+    assert_eq!(
+        accepted(&app, "second@example.org").await,
+        (Some(2), Some(1), true)
+    );
+    assert_eq!(
+        accepted(&app, "first@example.org").await,
+        (Some(1), Some(1), true)
+    );
+    let log = body_json(
+        app.call(&admin, "admin_audit_log", &[("kind", "legal_published")])
+            .await,
+    )
+    .await;
+    assert_eq!(log["entries"][0]["detail"], "terms 2", "{log}");
+
+    // The pages: /terms and the notice on /privacy, signed out, titled in the HTML.
+    let html = Browser::new()
+        .get(app.url("/terms"))
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("html");
+    assert!(html.contains("<title>Terms of use"), "{html}");
+    assert!(html.contains("Terms, second edition"));
+    let html = Browser::new()
+        .get(app.url("/privacy"))
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("html");
+    assert!(html.contains("data-testid=\"notice\""), "{html}");
+    app.stop().await;
+}

@@ -125,6 +125,7 @@ async fn two_clients_behind_nginx_are_limited_separately_and_audited_by_their_ad
             ("email", "alice@example.org"),
             ("display_name", "Alice"),
             ("password", "a perfectly fine passphrase"),
+            ("accept", "yes"),
         ],
         "sign_up",
     )

@@ -196,12 +196,19 @@ pub async fn sign_up(
     email: String,
     display_name: String,
     password: String,
+    #[server(default)] accept: String,
 ) -> Result<(), AppError> {
     let state = AppState::get()?;
     let email = Email::parse(&email)?;
     let name = DisplayName::parse(&display_name)?;
     let password = Password::parse(&password)?;
     refuse_common(&password)?;
+    // The box reads "I accept the terms of use and the privacy notice"; a checked box posts
+    // "yes" (a form without scripts posts the checkbox's value).
+    if accept.trim() != "yes" {
+        return Err(Problem::TermsNotAccepted.into());
+    }
+    let consent = repo::current_consent(&state.db).await?;
     let hash = state.hasher.hash(&password).await?;
     let now = state.clock.now();
     let verify = session::new_token();
@@ -221,6 +228,7 @@ pub async fn sign_up(
         mail: &mail,
         ip: ip.clone(),
         locale,
+        consent,
     };
     let existing = match repo::holder(&state.db, &email).await? {
         repo::Holder::Nobody => {

@@ -251,6 +251,14 @@ pub fn SignUpPage() -> impl IntoView {
                     hint=Signal::derive(move || s().password_hint)
                     error=field_error(value, locale, PASSWORD_PROBLEMS)
                 />
+                // Consent, recorded with the versions of both texts it was given for.
+                <label class="check" data-testid="accept-label">
+                    <input type="checkbox" name="accept" value="yes" data-testid="input-accept"/>
+                    " " {move || s().privacy.accept_before}
+                    <a href="/terms" target="_blank" rel="noopener">{move || s().privacy.terms_link}</a>
+                    {move || s().privacy.accept_and}
+                    <a href="/privacy#notice" target="_blank" rel="noopener">{move || s().privacy.notice_link}</a>
+                </label>
                 <SubmitButton
                     label=Signal::derive(move || s().sign_up_submit)
                     working=Signal::derive(move || s().working)

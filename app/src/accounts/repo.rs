@@ -100,6 +100,34 @@ pub struct Registration<'a> {
     /// The language the sign-up page was shown in: what reaches this person by e-mail is
     /// written in it until they choose another.
     pub locale: Locale,
+    /// The versions of the terms and the privacy notice the form was accepted with.
+    pub consent: Consent,
+}
+
+/// Which versions of the terms of use and the privacy notice someone accepted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Consent {
+    pub terms: i64,
+    pub privacy: i64,
+}
+
+/// The newest version of the terms and of the privacy notice (what a sign-up accepts).
+pub async fn current_consent(db: &Db) -> Result<Consent, AppError> {
+    let mut res = db
+        .query(
+            "RETURN (SELECT VALUE version FROM legal_text WHERE kind = 'terms'
+                ORDER BY version DESC LIMIT 1)[0] ?? 0;
+             RETURN (SELECT VALUE version FROM legal_text WHERE kind = 'privacy'
+                ORDER BY version DESC LIMIT 1)[0] ?? 0;",
+        )
+        .await
+        .map_err(internal("current consent"))?;
+    let terms: Option<i64> = res.take(0).map_err(internal("current consent"))?;
+    let privacy: Option<i64> = res.take(1).map_err(internal("current consent"))?;
+    Ok(Consent {
+        terms: terms.unwrap_or(0),
+        privacy: privacy.unwrap_or(0),
+    })
 }
 
 /// Who, if anyone, holds an address already, and whether they confirmed it.
@@ -141,7 +169,9 @@ pub async fn register(db: &Db, r: Registration<'_>, now: DateTime<Utc>) -> Resul
             "BEGIN TRANSACTION;
              CREATE $user CONTENT {
                 email: $email, display_name: $name, password_hash: $hash, roles: $roles,
-                locale: $locale, created_at: $now, updated_at: $now
+                locale: $locale, created_at: $now, updated_at: $now,
+                terms_version: $terms_version, privacy_version: $privacy_version,
+                consented_at: $now
              };
              CREATE email_token CONTENT {
                 token_hash: $verify, user: $user, purpose: 'verify_email', created_at: $now,
@@ -157,6 +187,8 @@ pub async fn register(db: &Db, r: Registration<'_>, now: DateTime<Utc>) -> Resul
         .bind(("hash", r.password_hash.to_string()))
         .bind(("roles", roles))
         .bind(("locale", r.locale.tag()))
+        .bind(("terms_version", r.consent.terms))
+        .bind(("privacy_version", r.consent.privacy))
         .bind(("verify", r.verify_hash.to_string()))
         .bind(("verify_expires", r.verify_expires))
         .bind(("subject", r.mail.subject.clone()))
@@ -185,7 +217,8 @@ pub async fn reclaim_unverified(
              IF (SELECT VALUE email_verified FROM ONLY $user) = true {{ THROW 'confirmed' }};
              {VERIFY_MAILS_SPENT};
              UPDATE $user SET display_name = $name, password_hash = $hash, locale = $locale,
-                updated_at = $now;
+                terms_version = $terms_version, privacy_version = $privacy_version,
+                consented_at = $now, updated_at = $now;
              DELETE session WHERE user = $user;
              UPDATE email_token SET used_at = $now WHERE user = $user AND used_at = NONE;
              CREATE email_token CONTENT {{
@@ -203,6 +236,8 @@ pub async fn reclaim_unverified(
         .bind(("hour_ago", now - chrono::Duration::hours(1)))
         .bind(("max", VERIFY_MAILS_PER_HOUR))
         .bind(("locale", r.locale.tag()))
+        .bind(("terms_version", r.consent.terms))
+        .bind(("privacy_version", r.consent.privacy))
         .bind(("verify", r.verify_hash.to_string()))
         .bind(("verify_expires", r.verify_expires))
         .bind(("subject", r.mail.subject.clone()))
@@ -968,6 +1003,9 @@ pub enum AuditKind {
     MentorApproved,
     /// An admin declined an application to mentor (`detail`: the note).
     MentorDeclined,
+    /// An admin published a new version of the terms or the privacy notice (`detail`:
+    /// which, and its version).
+    LegalPublished,
 }
 
 impl AuditKind {
@@ -995,6 +1033,7 @@ impl AuditKind {
             AuditKind::MentorApplied => "mentor_applied",
             AuditKind::MentorApproved => "mentor_approved",
             AuditKind::MentorDeclined => "mentor_declined",
+            AuditKind::LegalPublished => "legal_published",
             AuditKind::AccountDeleted => "account_deleted",
             AuditKind::ForumModerated => "forum_moderated",
         }

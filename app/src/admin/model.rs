@@ -188,7 +188,7 @@ pub struct AuditPage {
 }
 
 /// Every kind of audit entry, as the schema allows them (`audit.kind`).
-pub const AUDIT_KINDS: [&str; 26] = [
+pub const AUDIT_KINDS: [&str; 27] = [
     "sign_up",
     "sign_in",
     "sign_in_failed",
@@ -211,6 +211,7 @@ pub const AUDIT_KINDS: [&str; 26] = [
     "mentor_applied",
     "mentor_approved",
     "mentor_declined",
+    "legal_published",
     "forum_reported",
     "forum_moderated",
     "data_exported",

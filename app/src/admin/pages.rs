@@ -36,6 +36,7 @@ fn admin_links(locale: RwSignal<Locale>) -> impl IntoView {
             <a href="/admin" data-testid="admin-home-link">{move || s().all_users}</a>
             " · " <a href="/admin/audit" data-testid="audit-link">{move || s().audit_title}</a>
             " · " <a href="/admin/mentor-applications" data-testid="applications-link">{move || locale.get().strings().apply.queue_title}</a>
+            " · " <a href="/admin/legal" data-testid="legal-link">{move || locale.get().strings().privacy.legal_admin_title}</a>
             " · " <a href="/admin/analytics" data-testid="analytics-link">{move || locale.get().strings().progress.analytics}</a>
         </p>
     }

@@ -50,7 +50,7 @@ pub struct AdminStrings {
     /// `{reason}` is the admin's words.
     pub err_suspended: &'static str,
     /// What each kind of audit entry records, in the order of `model::AUDIT_KINDS`.
-    pub kinds: [&'static str; 26],
+    pub kinds: [&'static str; 27],
 }
 
 impl AdminStrings {
@@ -134,6 +134,7 @@ pub static ADMIN_EN: AdminStrings = AdminStrings {
         "Applied to mentor",
         "Application to mentor approved",
         "Application to mentor declined",
+        "Terms or privacy notice published",
         "Forum post reported",
         "Forum post moderated",
         "Data downloaded",
@@ -212,6 +213,7 @@ pub static ADMIN_ZH_HANS: AdminStrings = AdminStrings {
         "申请成为导师",
         "批准导师申请",
         "拒绝导师申请",
+        "发布使用条款或隐私声明",
         "举报论坛帖子",
         "处理论坛帖子",
         "下载个人数据",

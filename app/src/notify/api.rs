@@ -95,11 +95,13 @@ pub async fn save_email_prefs(
     #[server(default)] review: String,
     #[server(default)] room: String,
     #[server(default)] badge: String,
+    #[server(default)] forum: String,
+    #[server(default)] mention: String,
 ) -> Result<(), AppError> {
     let state = AppState::get()?;
     let who = require_user().await?;
     let given = [
-        request, booking, reminder, feedback, question, review, room, badge,
+        request, booking, reminder, feedback, question, review, room, badge, forum, mention,
     ];
     let mut prefs = Vec::new();
     for (kind, raw) in NoticeKind::ALL.into_iter().zip(given) {

@@ -58,14 +58,16 @@ impl NoticeKind {
         Self::ALL.into_iter().find(|k| k.key() == raw)
     }
 
-    /// Time-sensitive kinds are mailed at once unless the user says otherwise; the rest wait
-    /// for the daily digest.
+    /// Time-sensitive kinds (a request, a booking, a reminder: mail a person needs to act on)
+    /// are mailed at once unless the user says otherwise. The rest are shown in the app and
+    /// mailed only once the user chooses it (at once or in the daily summary): a digest is
+    /// mail nobody asked for until they ask.
     pub fn default_mode(self) -> EmailMode {
         match self {
             NoticeKind::Request | NoticeKind::Booking | NoticeKind::Reminder => {
                 EmailMode::Immediate
             }
-            _ => EmailMode::Daily,
+            _ => EmailMode::Off,
         }
     }
 }
@@ -310,12 +312,15 @@ mod tests {
     fn email_choices_fall_back_to_each_kinds_default() {
         let prefs = vec!["booking=off".to_string(), "room=nonsense".to_string()];
         assert_eq!(email_mode(&prefs, NoticeKind::Booking), EmailMode::Off);
-        assert_eq!(email_mode(&prefs, NoticeKind::Room), EmailMode::Daily);
+        // Summaries are off until chosen.
+        assert_eq!(email_mode(&prefs, NoticeKind::Room), EmailMode::Off);
         assert_eq!(
             email_mode(&prefs, NoticeKind::Request),
             EmailMode::Immediate
         );
-        assert_eq!(email_mode(&[], NoticeKind::Question), EmailMode::Daily);
+        assert_eq!(email_mode(&[], NoticeKind::Question), EmailMode::Off);
+        let prefs = vec!["question=daily".to_string()];
+        assert_eq!(email_mode(&prefs, NoticeKind::Question), EmailMode::Daily);
         let prefs = vec!["question=immediate".to_string()];
         assert_eq!(
             email_mode(&prefs, NoticeKind::Question),

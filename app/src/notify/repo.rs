@@ -103,11 +103,15 @@ pub async fn mark_read(db: &Db, user: &UserId, id: &str) -> Result<(), AppError>
 
 pub async fn email_prefs(db: &Db, user: &UserId) -> Result<Vec<String>, AppError> {
     let mut res = db
-        .query("SELECT VALUE email_prefs FROM ONLY $u")
+        .query("SELECT email_prefs FROM ONLY $u")
         .bind(("u", user_record(user)))
         .await
         .map_err(internal("email prefs"))?;
-    let prefs: Option<Vec<String>> = res.take(0).map_err(internal("email prefs"))?;
+    // Taken by field: an array taken as `Option<_>` reads as several rows, and any choice
+    // saved (a list of more than one) failed that way.
+    let prefs: Option<Vec<String>> = res
+        .take((0, "email_prefs"))
+        .map_err(internal("email prefs"))?;
     Ok(prefs.unwrap_or_default())
 }
 

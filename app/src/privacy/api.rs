@@ -3,7 +3,10 @@
 
 use leptos::prelude::*;
 
-use crate::{error::AppError, privacy::retention::Retention};
+use crate::{
+    error::AppError,
+    privacy::{legal::LegalTextView, retention::Retention},
+};
 
 /// How long this server keeps short-lived personal data (for the privacy page).
 #[server(endpoint = "retention_policy")]
@@ -62,4 +65,76 @@ pub async fn delete_account(
     }
     leptos_axum::redirect("/privacy?deleted=1");
     Ok(())
+}
+
+#[cfg(feature = "ssr")]
+async fn newest(
+    state: &crate::state::AppState,
+    kind: crate::privacy::legal::LegalKind,
+) -> Result<LegalTextView, AppError> {
+    use crate::{
+        i18n::{initial_locale, time_label, zone_named},
+        privacy::repo,
+        ui::markdown,
+    };
+    let row = repo::latest_legal(&state.db, kind.key())
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(LegalTextView {
+        kind,
+        version: row.version,
+        body_html: markdown::render(&row.body),
+        body: row.body,
+        published: time_label(initial_locale(), row.published_at, zone_named("UTC")),
+    })
+}
+
+/// The newest terms of use (`kind` = `terms`) or privacy notice (`privacy`), for anyone.
+#[server(endpoint = "legal_text")]
+pub async fn legal_text(kind: String) -> Result<LegalTextView, AppError> {
+    use crate::privacy::legal::LegalKind;
+    let state = crate::state::AppState::get()?;
+    let kind = LegalKind::parse(&kind).ok_or(AppError::NotFound)?;
+    newest(&state, kind).await
+}
+
+/// Both texts, for the admins' page that publishes new versions of them.
+#[server(endpoint = "admin_legal_texts")]
+pub async fn admin_legal_texts() -> Result<Vec<LegalTextView>, AppError> {
+    use crate::{
+        accounts::{model::Role, session::require_role},
+        privacy::legal::LegalKind,
+    };
+    require_role(Role::Admin).await?;
+    let state = crate::state::AppState::get()?;
+    let mut all = Vec::new();
+    for kind in LegalKind::ALL {
+        all.push(newest(&state, kind).await?);
+    }
+    Ok(all)
+}
+
+/// Publishes a new version of the terms or the privacy notice (admins), audited.
+#[server(endpoint = "publish_legal_text")]
+pub async fn publish_legal_text(kind: String, body: String) -> Result<i64, AppError> {
+    use crate::{
+        accounts::{model::Role, session::require_role},
+        privacy::{
+            legal::{LegalBody, LegalKind},
+            repo,
+        },
+        state::AppState,
+    };
+    let admin = require_role(Role::Admin).await?;
+    let state = AppState::get()?;
+    let kind = LegalKind::parse(&kind).ok_or(AppError::NotFound)?;
+    let body = LegalBody::parse(&body)?;
+    repo::publish_legal(
+        &state.db,
+        kind.key(),
+        body.as_str(),
+        &admin.user.id,
+        state.clock.now(),
+    )
+    .await
 }

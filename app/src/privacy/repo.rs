@@ -307,3 +307,62 @@ pub async fn purge_expired(
     let purged: Option<Purged> = res.take(5).map_err(internal("retention"))?;
     Ok(purged.unwrap_or_default())
 }
+
+// ---- the terms of use and the privacy notice -------------------------------------------
+
+#[derive(Clone, Debug, SurrealValue)]
+pub struct LegalRow {
+    pub version: i64,
+    pub body: String,
+    pub published_at: DateTime<Utc>,
+}
+
+/// The newest version of `kind` (`terms` or `privacy`).
+pub async fn latest_legal(db: &Db, kind: &str) -> Result<Option<LegalRow>, AppError> {
+    let mut res = db
+        .query(
+            "SELECT version, body, published_at FROM legal_text WHERE kind = $kind
+             ORDER BY version DESC LIMIT 1",
+        )
+        .bind(("kind", kind.to_string()))
+        .await
+        .map_err(internal("legal text"))?;
+    res.take(0).map_err(internal("legal text"))
+}
+
+/// Publishes `body` as the next version of `kind`, audited; answers the version. Two admins
+/// publishing at once get two versions (the unique index makes the later one retry).
+pub async fn publish_legal(
+    db: &Db,
+    kind: &str,
+    body: &str,
+    by: &UserId,
+    now: DateTime<Utc>,
+) -> Result<i64, AppError> {
+    let mut res = transact_with_retry("publish legal text", Problem::TryAgain, || {
+        db.query(format!(
+            "BEGIN TRANSACTION;
+             LET $version = ((SELECT VALUE version FROM legal_text WHERE kind = $kind
+                ORDER BY version DESC LIMIT 1)[0] ?? 0) + 1;
+             CREATE legal_text CONTENT {{
+                kind: $kind, version: $version, body: $body, published_at: $now,
+                published_by: $audit_actor
+             }};
+             LET $audit_detail = $kind + ' ' + <string> $version;
+             {}
+             RETURN $version;
+             COMMIT TRANSACTION;",
+            audit_stmt(AuditKind::LegalPublished)
+        ))
+        .bind(("kind", kind.to_string()))
+        .bind(("body", body.to_string()))
+        .bind(("audit_user", None::<surrealdb::types::RecordId>))
+        .bind(("audit_actor", user_record(by)))
+        .bind(("now", now))
+        .into_future()
+    })
+    .await?;
+    let last = res.num_statements().saturating_sub(2);
+    let version: Option<i64> = res.take(last).map_err(internal("publish legal text"))?;
+    version.ok_or(AppError::Internal)
+}

@@ -152,6 +152,13 @@ pub const RULES: &[Rule] = &[
         "your mentor profile",
     ),
     rule(
+        "legal_text",
+        "published_by",
+        Record,
+        Keep,
+        "terms and privacy notices you published as an admin",
+    ),
+    rule(
         "mentor_application",
         "user",
         Record,

@@ -12,6 +12,9 @@ pub fn Frame(
     /// The privacy page's name, linked from every page (it is readable signed out).
     #[prop(into)]
     privacy: Signal<&'static str>,
+    /// And the terms of use's.
+    #[prop(into)]
+    terms: Signal<&'static str>,
     bar: Children,
     nav: Children,
     children: Children,
@@ -36,7 +39,8 @@ pub fn Frame(
             </details>
         </header>
         <main id="main" class="page">{children()}</main>
-        <footer class="site-footer">{footer} " · " <a href="/privacy" data-testid="footer-privacy">{privacy}</a></footer>
+        <footer class="site-footer">{footer} " · " <a href="/privacy" data-testid="footer-privacy">{privacy}</a>
+            " · " <a href="/terms" data-testid="footer-terms">{terms}</a></footer>
     }
 }
 
