@@ -48,3 +48,27 @@ test('the privacy notice reads signed out; my data downloads as one archive; my 
   await expect(page).toHaveURL(/\/signin/);
   await expect(app.nav('nav-profile')).toHaveCount(0);
 });
+
+/**
+ * Consent in every project: the terms read signed out (linked from the footer), and the
+ * sign-up form refuses an unticked box in words and creates nothing.
+ */
+test('the terms read signed out and sign-up asks for the box to be ticked', async ({ page, app }, testInfo) => {
+  await app.goto('/');
+  await page.getByTestId('footer-terms').click();
+  await expect(page).toHaveURL(/\/terms$/);
+  await expect(page).toHaveTitle(/Terms of use/);
+  await expect(page.getByTestId('terms-version')).toContainText('Version');
+  await expect(page.getByTestId('terms').locator('h2')).toBeVisible();
+
+  await app.goto('/signup');
+  const form = page.getByTestId('sign-up-form');
+  const email = uniqueEmail(testInfo, 'unticked');
+  await form.getByTestId('input-email').fill(email);
+  await form.getByTestId('input-display_name').fill('Un Ticked');
+  await form.getByTestId('input-password').fill(PASSWORD);
+  await form.getByTestId('submit').click();
+  await expect(page.getByTestId('sign-up-error')).toContainText('accept the terms of use');
+  await expect(page.getByTestId('sign-up-sent')).toHaveCount(0);
+  await expect(page.getByTestId('accept-label').getByRole('link', { name: 'terms of use' })).toHaveAttribute('href', '/terms');
+});
