@@ -107,6 +107,7 @@ pub enum Problem {
     SuspendReasonLong,
     SuspendSelf,
     TermsNotAccepted,
+    TermsChanged,
     LegalEmpty,
     LegalTooLong,
     HeadlineEmpty,
@@ -217,6 +218,7 @@ impl Problem {
             Problem::SuspendReasonLong => s.admin.err_reason_long,
             Problem::SuspendSelf => s.admin.err_suspend_self,
             Problem::TermsNotAccepted => s.privacy.err_terms_not_accepted,
+            Problem::TermsChanged => s.privacy.err_terms_changed,
             Problem::LegalEmpty => s.privacy.err_legal_empty,
             Problem::LegalTooLong => s.privacy.err_legal_long,
             Problem::HeadlineEmpty => s.apply.err_headline_empty,
@@ -316,6 +318,7 @@ impl AppError {
                     | Problem::NoAttemptsLeft
                     | Problem::ThreadLocked
                     | Problem::SuspendSelf
+                    | Problem::TermsChanged
                     | Problem::AlreadyMentor
                     | Problem::ApplicationPending
                     | Problem::TryAgain,

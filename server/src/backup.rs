@@ -3,8 +3,11 @@
 //! import into an empty data directory.
 //!
 //! A backup is consistent while the server keeps serving: SurrealDB exports inside one read
-//! transaction, so the file is the database as it was at one instant, whatever is written
-//! meanwhile. The embedded database allows one process at a time, so while a server runs,
+//! transaction, so the database in it is as it was at one instant, whatever is written
+//! meanwhile. The media files are copied just after that instant: uploads are new files under
+//! new names, so one made meanwhile may be in the archive without the lesson that names it
+//! (harmless), but a file the database names is never missing unless it was deleted in those
+//! seconds. The embedded database allows one process at a time, so while a server runs,
 //! `pairwise backup` asks it to write the archive (through `control`, a socket only the data
 //! directory's owner can open); the server also writes them on a schedule
 //! (`PAIRWISE_BACKUP_DIR`, `PAIRWISE_BACKUP_EVERY`, `PAIRWISE_BACKUP_KEEP`, see [`schedule`]).
@@ -45,9 +48,15 @@ fn human(bytes: u64) -> String {
 /// a temporary name and renamed, so a failed backup never leaves a truncated file under the
 /// real name; readable by its owner only (it holds every password hash). Answers its size.
 pub async fn backup(db: &Db, media: &Path, file: &Path) -> anyhow::Result<u64> {
+    backup_quietly(db, media, file, false).await
+}
+
+/// [`backup`], without the progress line when `quiet` (inside the server, whose log is not
+/// a terminal).
+async fn backup_quietly(db: &Db, media: &Path, file: &Path, quiet: bool) -> anyhow::Result<u64> {
     let started = Instant::now();
     let export = file.with_extension("partial-db");
-    let written = export_to(db, &export, started).await;
+    let written = export_to(db, &export, (!quiet).then_some(started)).await;
     let archive = match written {
         Ok(_) => {
             let (export, media, file) = (export.clone(), media.to_path_buf(), file.to_path_buf());
@@ -59,8 +68,10 @@ pub async fn backup(db: &Db, media: &Path, file: &Path) -> anyhow::Result<u64> {
     };
     let _ = tokio::fs::remove_file(&export).await;
     let size = archive?;
-    progress("backed up", size, started);
-    eprintln!();
+    if !quiet {
+        progress("backed up", size, started);
+        eprintln!();
+    }
     Ok(size)
 }
 
@@ -68,7 +79,7 @@ pub async fn backup(db: &Db, media: &Path, file: &Path) -> anyhow::Result<u64> {
 /// under a temporary name, then renamed.
 pub async fn export_surql(db: &Db, file: &Path) -> anyhow::Result<u64> {
     let tmp = file.with_extension("partial");
-    let written = export_to(db, &tmp, Instant::now()).await?;
+    let written = export_to(db, &tmp, Some(Instant::now())).await?;
     tokio::fs::rename(&tmp, file)
         .await
         .with_context(|| format!("renaming to {}", file.display()))?;
@@ -77,7 +88,7 @@ pub async fn export_surql(db: &Db, file: &Path) -> anyhow::Result<u64> {
 }
 
 /// Streams the database export into `to` (0600).
-async fn export_to(db: &Db, to: &Path, started: Instant) -> anyhow::Result<u64> {
+async fn export_to(db: &Db, to: &Path, started: Option<Instant>) -> anyhow::Result<u64> {
     // A leftover from a failed run would keep its own mode, so it goes first.
     let _ = tokio::fs::remove_file(to).await;
     let mut out = tokio::fs::OpenOptions::new()
@@ -95,7 +106,9 @@ async fn export_to(db: &Db, to: &Path, started: Instant) -> anyhow::Result<u64> 
         let chunk = chunk.context("reading the export")?;
         out.write_all(&chunk).await.context("writing the backup")?;
         written += chunk.len() as u64;
-        if last.elapsed() > Duration::from_millis(200) {
+        if let Some(started) = started
+            && last.elapsed() > Duration::from_millis(200)
+        {
             progress("backing up", written, started);
             last = Instant::now();
         }
@@ -108,14 +121,23 @@ async fn export_to(db: &Db, to: &Path, started: Instant) -> anyhow::Result<u64> 
 const DATABASE_ENTRY: &str = "database.surql";
 
 fn write_archive(export: &Path, media: &Path, file: &Path) -> anyhow::Result<u64> {
-    use std::os::unix::fs::OpenOptionsExt;
     let tmp = file.with_extension("partial");
-    let _ = std::fs::remove_file(&tmp);
+    let written = write_archive_to(export, media, &tmp, file);
+    if written.is_err() {
+        // Never a half-written archive left behind (it would hold password hashes too).
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written
+}
+
+fn write_archive_to(export: &Path, media: &Path, tmp: &Path, file: &Path) -> anyhow::Result<u64> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let _ = std::fs::remove_file(tmp);
     let out = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
         .mode(0o600)
-        .open(&tmp)
+        .open(tmp)
         .with_context(|| format!("creating {}", tmp.display()))?;
     let mut zip = zip::ZipWriter::new(out);
     let text = zip::write::SimpleFileOptions::default()
@@ -142,7 +164,7 @@ fn write_archive(export: &Path, media: &Path, file: &Path) -> anyhow::Result<u64
     out.sync_all().context("syncing the backup to disk")?;
     let size = out.metadata()?.len();
     drop(out);
-    std::fs::rename(&tmp, file).with_context(|| format!("renaming to {}", file.display()))?;
+    std::fs::rename(tmp, file).with_context(|| format!("renaming to {}", file.display()))?;
     Ok(size)
 }
 
@@ -164,6 +186,8 @@ fn media_files(root: &Path) -> anyhow::Result<Vec<(String, std::path::PathBuf)>>
             if kind.is_dir() {
                 folders.push(path);
             } else if kind.is_file()
+                // An upload still arriving (`*.part`) is nobody's file yet.
+                && path.extension().is_none_or(|e| e != "part")
                 && let Ok(rel) = path.strip_prefix(root)
             {
                 let name = rel
@@ -199,14 +223,20 @@ pub async fn restore(db: &Db, media: &Path, file: &Path) -> anyhow::Result<()> {
             media.display()
         );
     }
-    let export = file.with_extension("restoring-db");
-    {
+    // The export is unpacked beside the media folder (inside the data directory, which is
+    // the operator's), and removed on every way out: it holds every password hash.
+    let export = media.with_file_name("restoring.surql");
+    let unpacked = {
         let (file, export, media) = (file.to_path_buf(), export.clone(), media.to_path_buf());
         tokio::task::spawn_blocking(move || unpack(&file, &export, &media))
             .await
-            .context("the archive task")??;
-    }
-    let done = import(db, &export).await;
+            .context("the archive task")
+            .and_then(|r| r)
+    };
+    let done = match unpacked {
+        Ok(()) => import(db, &export).await,
+        Err(e) => Err(e),
+    };
     let _ = tokio::fs::remove_file(&export).await;
     done
 }
@@ -220,10 +250,14 @@ fn unpack(file: &Path, export: &Path, media: &Path) -> anyhow::Result<()> {
         let mut entry = zip
             .by_name(DATABASE_ENTRY)
             .context("the archive holds no database.surql")?;
+        if let Some(dir) = export.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        // A leftover would keep its own mode: removed, then made anew as 0600.
+        let _ = std::fs::remove_file(export);
         let mut out = std::fs::OpenOptions::new()
             .write(true)
-            .create(true)
-            .truncate(true)
+            .create_new(true)
             .mode(0o600)
             .open(export)?;
         std::io::copy(&mut entry, &mut out)?;
@@ -331,39 +365,97 @@ pub async fn serve_control(db: Db, media: std::path::PathBuf, path: std::path::P
         tracing::warn!(error = %e, "control socket permissions");
         return;
     }
+    // The mode is set just after the bind, so a connection could slip in between: each
+    // caller's user is checked against the socket's owner (this process's user) as well.
+    let owner = {
+        use std::os::unix::fs::MetadataExt;
+        match std::fs::metadata(&path) {
+            Ok(m) => m.uid(),
+            Err(e) => {
+                tracing::warn!(error = %e, "control socket owner");
+                return;
+            }
+        }
+    };
+    let data_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
     let one_at_a_time = std::sync::Arc::new(tokio::sync::Mutex::new(()));
     loop {
         let Ok((stream, _)) = listener.accept().await else {
             continue;
         };
-        let (db, media, lock) = (db.clone(), media.clone(), one_at_a_time.clone());
+        if !stream.peer_cred().is_ok_and(|c| c.uid() == owner) {
+            tracing::warn!("control socket: a connection from another user, refused");
+            continue;
+        }
+        let (db, media, lock, data_dir) = (
+            db.clone(),
+            media.clone(),
+            one_at_a_time.clone(),
+            data_dir.clone(),
+        );
         tokio::spawn(async move {
-            let _turn = lock.lock().await;
-            if let Err(e) = answer(stream, &db, &media).await {
+            if let Err(e) = answer(stream, &db, &media, &data_dir, &lock).await {
                 tracing::warn!(error = %e, "control socket request");
             }
         });
     }
 }
 
-async fn answer(stream: tokio::net::UnixStream, db: &Db, media: &Path) -> anyhow::Result<()> {
+/// Where a backup may be written: an absolute `.zip` path outside the data directory (an
+/// archive renamed over the database's own files would destroy it).
+fn allowed_target(file: &Path, data_dir: &Path) -> Result<(), String> {
+    if !file.is_absolute() {
+        return Err("the backup's path must be absolute".into());
+    }
+    if file.extension().and_then(|e| e.to_str()) != Some("zip") {
+        return Err("the backup's name must end in .zip".into());
+    }
+    let inside = |dir: &Path| {
+        std::fs::canonicalize(dir).is_ok_and(|dir| {
+            file.parent()
+                .and_then(|p| std::fs::canonicalize(p).ok())
+                .is_some_and(|p| p.starts_with(&dir))
+        })
+    };
+    if inside(&data_dir.join("db")) || inside(&data_dir.join("media")) {
+        return Err("a backup cannot be written inside the database or media folder".into());
+    }
+    Ok(())
+}
+
+async fn answer(
+    stream: tokio::net::UnixStream,
+    db: &Db,
+    media: &Path,
+    data_dir: &Path,
+    one_at_a_time: &tokio::sync::Mutex<()>,
+) -> anyhow::Result<()> {
     use tokio::io::{AsyncBufReadExt, BufReader};
     let (read, mut write) = stream.into_split();
     let mut line = String::new();
-    // One short line; anything longer is not a request of ours.
-    BufReader::new(read.take(4096)).read_line(&mut line).await?;
+    // One short line, soon; a client that says nothing must not hold up the next backup.
+    tokio::time::timeout(
+        Duration::from_secs(5),
+        BufReader::new(read.take(4096)).read_line(&mut line),
+    )
+    .await
+    .context("no request within 5 s")??;
     let reply = match serde_json::from_str::<Ask>(&line) {
-        Ok(ask) if ask.backup.is_absolute() => {
-            tracing::info!(file = %ask.backup.display(), "backup asked for on the control socket");
-            match backup(db, media, &ask.backup).await {
-                Ok(bytes) => Answer::Written { bytes },
-                Err(e) => Answer::Failed {
-                    error: format!("{e:#}"),
-                },
+        Ok(ask) => match allowed_target(&ask.backup, data_dir) {
+            Ok(()) => {
+                let _turn = one_at_a_time.lock().await;
+                tracing::info!(file = %ask.backup.display(), "backup asked for on the control socket");
+                match backup_quietly(db, media, &ask.backup, true).await {
+                    Ok(bytes) => Answer::Written { bytes },
+                    Err(e) => Answer::Failed {
+                        error: format!("{e:#}"),
+                    },
+                }
             }
-        }
-        _ => Answer::Failed {
-            error: "expected {\"backup\": \"/absolute/path\"}".into(),
+            Err(error) => Answer::Failed { error },
+        },
+        Err(_) => Answer::Failed {
+            error: "expected {\"backup\": \"/absolute/path.zip\"}".into(),
         },
     };
     let mut text = serde_json::to_string(&reply)?;
@@ -441,7 +533,15 @@ pub async fn scheduled_once(
     let file = schedule
         .dir
         .join(format!("pairwise-{}.zip", now.format("%Y%m%dT%H%M%SZ")));
-    let bytes = backup(db, media, &file).await?;
+    // Leftovers of a backup cut short (the server stopped mid-way) go first.
+    for entry in std::fs::read_dir(&schedule.dir)?.filter_map(Result::ok) {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with("pairwise-") && name.contains(".partial") {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+    let bytes = backup_quietly(db, media, &file, true).await?;
     tracing::info!(file = %file.display(), bytes, "scheduled backup written");
     let mut ours: Vec<std::path::PathBuf> = std::fs::read_dir(&schedule.dir)?
         .filter_map(|e| e.ok().map(|e| e.path()))

@@ -473,3 +473,36 @@ async fn the_audit_log_filters_by_kind_and_person_and_pages() {
     assert_eq!(zh["entries"][0]["what"], "登录失败");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_suspended_mentor_leaves_the_directory_and_takes_no_requests() {
+    use crate::mentoring::{learner, mentor, request_form};
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let (_m, mentor_id) = mentor(&app, "suspended-mentor", "3").await;
+    let l = learner(&app, "would-be-mentee").await;
+    let listed = |v: &Value| {
+        v.as_array()
+            .expect("mentors")
+            .iter()
+            .any(|m| m["id"] == mentor_id.as_str())
+    };
+    let dir = body_json(app.call(&l, "mentor_directory", &[]).await).await;
+    assert!(listed(&dir), "{dir}");
+    let res = app
+        .call(
+            &admin,
+            "suspend_user",
+            &[("user_id", &mentor_id), ("reason", "Under review")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let dir = body_json(app.call(&l, "mentor_directory", &[]).await).await;
+    assert!(!listed(&dir), "{dir}");
+    let res = app
+        .call(&l, "send_request", &request_form(&mentor_id, "Learn Rust"))
+        .await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert_eq!(body_json(res).await["problem"], "mentor_unavailable");
+    app.stop().await;
+}

@@ -198,6 +198,11 @@ pub const ENDPOINTS: &[Endpoint] = &[
         args: &[("user_id", "nosuchuser"), ("decision", "approve")],
     },
     Endpoint {
+        path: "/api/consent_versions",
+        access: Access::Public,
+        args: &[],
+    },
+    Endpoint {
         path: "/api/legal_text",
         access: Access::Public,
         args: &[("kind", "terms")],

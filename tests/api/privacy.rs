@@ -566,6 +566,18 @@ async fn sign_up_records_which_terms_and_notice_were_accepted_and_digests_wait_t
         .call(&Browser::new(), "legal_text", &[("kind", "cookies")])
         .await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    // A reader in Chinese reads them in Chinese.
+    let zh = Browser::new();
+    let res = app.call(&zh, "set_locale", &[("locale", "zh-Hans")]).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let t = body_json(app.call(&zh, "legal_text", &[("kind", "terms")]).await).await;
+    assert!(
+        t["body_html"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("使用条款"),
+        "{t}"
+    );
 
     let first = app.user_with_roles("first@example.org", &[]).await;
     assert_eq!(
@@ -655,6 +667,34 @@ async fn sign_up_records_which_terms_and_notice_were_accepted_and_digests_wait_t
     .await;
     assert_eq!(t["version"], 2);
     assert_eq!(t["body"], "## Terms, second edition\n\nBe kind.");
+    // Without a Chinese text in this version, readers in Chinese get the English one.
+    let t = body_json(app.call(&zh, "legal_text", &[("kind", "terms")]).await).await;
+    assert!(
+        t["body_html"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("second edition"),
+        "{t}"
+    );
+    // A form shown before the new version was published is not taken as accepting it.
+    let res = app
+        .call(
+            &app.browser(),
+            "sign_up",
+            &[
+                ("email", "slow.reader@example.org"),
+                ("display_name", "Slow Reader"),
+                ("password", "a perfectly fine passphrase"),
+                ("accept", "yes"),
+                ("terms_version", "1"),
+                ("privacy_version", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert_eq!(body_json(res).await["problem"], "terms_changed");
+    let shown = body_json(app.call(&app.browser(), "consent_versions", &[]).await).await;
+    assert_eq!(shown, serde_json::json!([2, 1]));
     app.user_with_roles("second@example.org", &[]).await;
     assert_eq!(
         accepted(&app, "second@example.org").await,

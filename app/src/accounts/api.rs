@@ -197,6 +197,8 @@ pub async fn sign_up(
     display_name: String,
     password: String,
     #[server(default)] accept: String,
+    #[server(default)] terms_version: i64,
+    #[server(default)] privacy_version: i64,
 ) -> Result<(), AppError> {
     let state = AppState::get()?;
     let email = Email::parse(&email)?;
@@ -209,6 +211,13 @@ pub async fn sign_up(
         return Err(Problem::TermsNotAccepted.into());
     }
     let consent = repo::current_consent(&state.db).await?;
+    // The page sends the versions it showed; if an admin published a new one meanwhile, the
+    // person has not seen what they would be recorded as accepting. (A client that sends
+    // none accepts the texts current as it signs up.)
+    let shown = |v: i64, current: i64| v == 0 || v == current;
+    if !shown(terms_version, consent.terms) || !shown(privacy_version, consent.privacy) {
+        return Err(Problem::TermsChanged.into());
+    }
     let hash = state.hasher.hash(&password).await?;
     let now = state.clock.now();
     let verify = session::new_token();
@@ -282,6 +291,15 @@ pub async fn sign_up(
     }
     leptos_axum::redirect("/signin?signed_up=1");
     Ok(())
+}
+
+/// The versions of the terms of use and the privacy notice a sign-up accepts now (the form
+/// sends them back, so a version published meanwhile is not accepted unseen).
+#[server(endpoint = "consent_versions")]
+pub async fn consent_versions() -> Result<(i64, i64), AppError> {
+    let state = AppState::get()?;
+    let c = repo::current_consent(&state.db).await?;
+    Ok((c.terms, c.privacy))
 }
 
 /// Signs in with email and password; always issues a fresh session token.

@@ -10,7 +10,7 @@ use crate::{
         api::{
             ChangePassword, ConfirmEmailChange, RequestEmailChange, RequestPasswordReset,
             ResendVerification, ResetPassword, SignIn, SignUp, UpdateProfile, VerifyEmail,
-            get_profile,
+            consent_versions, get_profile,
         },
         model::{CurrentUser, Profile, format_skills},
     },
@@ -226,6 +226,7 @@ pub fn SignUpPage() -> impl IntoView {
     let action = ServerAction::<SignUp>::new();
     let value: Signal<_> = action.value().into();
     bump_epoch_on_success(value);
+    let versions = Resource::new(|| (), |_| consent_versions());
     view! {
         <Card title=Signal::derive(move || s().sign_up_title)>
             <ActionForm action=action attr:novalidate=true attr:data-testid="sign-up-form" attr:class="form">
@@ -252,6 +253,14 @@ pub fn SignUpPage() -> impl IntoView {
                     error=field_error(value, locale, PASSWORD_PROBLEMS)
                 />
                 // Consent, recorded with the versions of both texts it was given for.
+                <Suspense fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        versions.await.ok().map(|(terms, privacy)| view! {
+                            <input type="hidden" name="terms_version" value=terms.to_string()/>
+                            <input type="hidden" name="privacy_version" value=privacy.to_string()/>
+                        })
+                    })}
+                </Suspense>
                 <label class="check" data-testid="accept-label">
                     <input type="checkbox" name="accept" value="yes" data-testid="input-accept"/>
                     " " {move || s().privacy.accept_before}

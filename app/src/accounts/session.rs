@@ -132,6 +132,9 @@ struct CachedSession {
 #[derive(Debug, Default)]
 pub struct SessionCache {
     entries: std::sync::Mutex<std::collections::HashMap<String, CachedSession>>,
+    /// When each user was last forgotten: a request that read its session before that (and
+    /// so before the change that made us forget it) must not put it back.
+    forgotten: std::sync::Mutex<std::collections::HashMap<crate::ids::UserId, std::time::Instant>>,
 }
 
 impl SessionCache {
@@ -144,6 +147,17 @@ impl SessionCache {
     }
 
     fn put(&self, token_hash: &str, session: CachedSession) {
+        {
+            let mut forgotten = self.forgotten.lock().unwrap_or_else(|e| e.into_inner());
+            // Past the TTL a forgetting no longer matters: nothing read before it is cached.
+            forgotten.retain(|_, at| at.elapsed() < SESSION_CACHE_TTL);
+            if forgotten
+                .get(&session.user.id)
+                .is_some_and(|at| session.read_at <= *at)
+            {
+                return;
+            }
+        }
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         if entries.len() >= SESSION_CACHE_MAX {
             entries.retain(|_, c| c.read_at.elapsed() < SESSION_CACHE_TTL);
@@ -163,6 +177,10 @@ impl SessionCache {
     /// Something about this user changed (password, roles, suspension): every one of their
     /// sessions is read again on its next request.
     pub fn forget_user(&self, user: &crate::ids::UserId) {
+        self.forgotten
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(user.clone(), std::time::Instant::now());
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         entries.retain(|_, c| c.user.id != *user);
     }
@@ -185,6 +203,8 @@ pub async fn authenticate(
     let found = match state.sessions.get(&token_hash) {
         Some(cached) => cached,
         None => {
+            // The instant before the read: a forgetting after it wins (see `forgotten`).
+            let asked = std::time::Instant::now();
             let Some(found) = repo::find_session(&state.db, &token_hash).await? else {
                 return Ok(None);
             };
@@ -192,7 +212,7 @@ pub async fn authenticate(
                 user: found.user,
                 last_seen_at: found.last_seen_at,
                 expires_at: found.expires_at,
-                read_at: std::time::Instant::now(),
+                read_at: asked,
             };
             state.sessions.put(&token_hash, cached.clone());
             cached
@@ -294,6 +314,32 @@ mod tests {
             secure_cookies: secure,
             public_origin: "http://127.0.0.1:3000".into(),
         }
+    }
+
+    #[test]
+    fn a_session_read_before_its_user_was_forgotten_is_not_cached_again() {
+        let cache = SessionCache::default();
+        let user = CurrentUser {
+            id: crate::ids::UserId("u1".into()),
+            email: "u1@example.org".into(),
+            display_name: "U".into(),
+            roles: vec![Role::Learner],
+            email_verified: true,
+        };
+        let session = |read_at| CachedSession {
+            user: user.clone(),
+            last_seen_at: Utc::now(),
+            expires_at: Utc::now() + ChronoDuration::days(1),
+            read_at,
+        };
+        // Read (from the database) before the suspension, put back after it: refused.
+        let before = std::time::Instant::now();
+        cache.forget_user(&user.id);
+        cache.put("t1", session(before));
+        assert!(cache.get("t1").is_none());
+        // Read after it: cached as usual.
+        cache.put("t1", session(std::time::Instant::now()));
+        assert!(cache.get("t1").is_some());
     }
 
     #[test]

@@ -149,7 +149,8 @@ const MENTOR_FIELDS: &str = "record::id(user) AS id, user.display_name AS name, 
 pub async fn mentors(db: &Db) -> Result<Vec<MentorRow>, AppError> {
     let mut res = db
         .query(format!(
-            "SELECT {MENTOR_FIELDS} FROM mentor_profile WHERE 'mentor' IN user.roles"
+            "SELECT {MENTOR_FIELDS} FROM mentor_profile
+             WHERE 'mentor' IN user.roles AND user.suspended_at = NONE"
         ))
         .await
         .map_err(internal("mentors"))?;
@@ -159,7 +160,8 @@ pub async fn mentors(db: &Db) -> Result<Vec<MentorRow>, AppError> {
 pub async fn mentor(db: &Db, user: &str) -> Result<Option<MentorRow>, AppError> {
     let mut res = db
         .query(format!(
-            "SELECT {MENTOR_FIELDS} FROM ONLY $p WHERE 'mentor' IN user.roles"
+            "SELECT {MENTOR_FIELDS} FROM ONLY $p
+             WHERE 'mentor' IN user.roles AND user.suspended_at = NONE"
         ))
         .bind(("p", profile_rec(user)))
         .await
@@ -243,7 +245,8 @@ pub async fn create_request(
     let query = format!(
         "BEGIN TRANSACTION;
          LET $profile = (SELECT paused FROM ONLY $p);
-         IF $profile = NONE OR $profile.paused OR !('mentor' IN $mentor.roles) {{
+         IF $profile = NONE OR $profile.paused OR !('mentor' IN $mentor.roles)
+            OR $mentor.suspended_at != NONE {{
             THROW 'pw:mentor_unavailable';
          }};
          IF (SELECT VALUE active FROM ONLY $ms) = true {{ THROW 'pw:already_mentored'; }};
@@ -621,6 +624,8 @@ pub async fn create_booking(
     let query = format!(
         "BEGIN TRANSACTION;
          IF (SELECT VALUE active FROM ONLY $ms) != true {{ THROW 'pw:not_mentored'; }};
+         -- A suspended mentor cannot be booked (they cannot sign in to come).
+         IF $mentor.suspended_at != NONE {{ THROW 'pw:mentor_unavailable'; }};
          IF array::len((SELECT VALUE id FROM slot_hold WHERE key IN $holds)) > 0 {{
             THROW 'pw:slot_taken';
          }};

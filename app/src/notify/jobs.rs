@@ -65,7 +65,8 @@ pub async fn mail(state: &AppState) -> Result<(), AppError> {
     let rows = repo::unmailed(&state.db, 500, now).await?;
     let mut digests: std::collections::BTreeMap<String, Vec<&UnmailedRow>> = Default::default();
     for n in &rows {
-        // A kind this version does not know waits for the summary, the quietest choice.
+        // A kind this version does not know is treated as a badge: the quietest kind, mailed
+        // only as its owner chose for badges (by default not at all).
         let kind = NoticeKind::parse(&n.kind).unwrap_or(NoticeKind::Badge);
         match email_mode(&n.prefs, kind) {
             EmailMode::Off => {

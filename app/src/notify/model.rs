@@ -24,8 +24,8 @@ pub enum NoticeKind {
 }
 
 impl NoticeKind {
-    /// The kinds a user chooses e-mail for (badges are never mailed on their own: they wait
-    /// for the daily summary like the other quiet kinds).
+    /// The kinds a user chooses e-mail for. The quiet ones (badges among them) are mailed
+    /// only once their owner chooses it, at once or in the daily summary.
     pub const ALL: [NoticeKind; 10] = [
         NoticeKind::Request,
         NoticeKind::Booking,

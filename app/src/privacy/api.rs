@@ -80,12 +80,18 @@ async fn newest(
     let row = repo::latest_legal(&state.db, kind.key())
         .await?
         .ok_or(AppError::NotFound)?;
+    let locale = initial_locale();
+    let shown = match (&row.body_zh, locale) {
+        (Some(zh), crate::i18n::Locale::ZhHans) => zh.as_str(),
+        _ => row.body.as_str(),
+    };
     Ok(LegalTextView {
         kind,
         version: row.version,
-        body_html: markdown::render(&row.body),
+        body_html: markdown::render(shown),
         body: row.body,
-        published: time_label(initial_locale(), row.published_at, zone_named("UTC")),
+        body_zh: row.body_zh.unwrap_or_default(),
+        published: time_label(locale, row.published_at, zone_named("UTC")),
     })
 }
 
@@ -114,9 +120,14 @@ pub async fn admin_legal_texts() -> Result<Vec<LegalTextView>, AppError> {
     Ok(all)
 }
 
-/// Publishes a new version of the terms or the privacy notice (admins), audited.
+/// Publishes a new version of the terms or the privacy notice (admins), in English and
+/// optionally Simplified Chinese, audited.
 #[server(endpoint = "publish_legal_text")]
-pub async fn publish_legal_text(kind: String, body: String) -> Result<i64, AppError> {
+pub async fn publish_legal_text(
+    kind: String,
+    body: String,
+    #[server(default)] body_zh: String,
+) -> Result<i64, AppError> {
     use crate::{
         accounts::{model::Role, session::require_role},
         privacy::{
@@ -129,10 +140,16 @@ pub async fn publish_legal_text(kind: String, body: String) -> Result<i64, AppEr
     let state = AppState::get()?;
     let kind = LegalKind::parse(&kind).ok_or(AppError::NotFound)?;
     let body = LegalBody::parse(&body)?;
+    // The Chinese text is optional: readers in Chinese get the English one without it.
+    let body_zh = match body_zh.trim() {
+        "" => None,
+        zh => Some(LegalBody::parse(zh)?),
+    };
     repo::publish_legal(
         &state.db,
         kind.key(),
         body.as_str(),
+        body_zh.as_ref().map(LegalBody::as_str),
         &admin.user.id,
         state.clock.now(),
     )

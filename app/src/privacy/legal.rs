@@ -35,9 +35,12 @@ impl LegalKind {
 pub struct LegalTextView {
     pub kind: LegalKind,
     pub version: i64,
-    /// The Markdown an admin wrote (their edit form starts from it).
+    /// The Markdown an admin wrote, in English and in Simplified Chinese (empty when not
+    /// given): their edit form starts from them.
     pub body: String,
-    /// The same, rendered and sanitised.
+    pub body_zh: String,
+    /// The reader's language's text (English when there is none in theirs), rendered and
+    /// sanitised.
     pub body_html: String,
     /// When it was published, in the reader's language.
     pub published: String,

@@ -92,6 +92,8 @@ fn LegalAdmin() -> impl IntoView {
                                 <input type="hidden" name="kind" value=t.kind.key()/>
                                 <label for=format!("{id}-body")>{move || s().legal_body}</label>
                                 <textarea id=format!("{id}-body") name="body" rows="14" maxlength="50000" data-testid="legal-body">{t.body.clone()}</textarea>
+                                <label for=format!("{id}-body-zh")>{move || s().legal_body_zh}</label>
+                                <textarea id=format!("{id}-body-zh") name="body_zh" rows="14" maxlength="50000" lang="zh-Hans" data-testid="legal-body-zh">{t.body_zh.clone()}</textarea>
                                 <button type="submit" class="button primary" data-testid="legal-publish">{move || s().publish}</button>
                             </ActionForm>
                         </section>

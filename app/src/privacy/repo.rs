@@ -314,6 +314,7 @@ pub async fn purge_expired(
 pub struct LegalRow {
     pub version: i64,
     pub body: String,
+    pub body_zh: Option<String>,
     pub published_at: DateTime<Utc>,
 }
 
@@ -321,7 +322,7 @@ pub struct LegalRow {
 pub async fn latest_legal(db: &Db, kind: &str) -> Result<Option<LegalRow>, AppError> {
     let mut res = db
         .query(
-            "SELECT version, body, published_at FROM legal_text WHERE kind = $kind
+            "SELECT version, body, body_zh, published_at FROM legal_text WHERE kind = $kind
              ORDER BY version DESC LIMIT 1",
         )
         .bind(("kind", kind.to_string()))
@@ -330,12 +331,14 @@ pub async fn latest_legal(db: &Db, kind: &str) -> Result<Option<LegalRow>, AppEr
     res.take(0).map_err(internal("legal text"))
 }
 
-/// Publishes `body` as the next version of `kind`, audited; answers the version. Two admins
-/// publishing at once get two versions (the unique index makes the later one retry).
+/// Publishes `body` (English) and `body_zh` (Simplified Chinese, if any) as the next version
+/// of `kind`, audited; answers the version. Two admins publishing at once get two versions
+/// (the unique index makes the later one retry).
 pub async fn publish_legal(
     db: &Db,
     kind: &str,
     body: &str,
+    body_zh: Option<&str>,
     by: &UserId,
     now: DateTime<Utc>,
 ) -> Result<i64, AppError> {
@@ -345,8 +348,8 @@ pub async fn publish_legal(
              LET $version = ((SELECT VALUE version FROM legal_text WHERE kind = $kind
                 ORDER BY version DESC LIMIT 1)[0] ?? 0) + 1;
              CREATE legal_text CONTENT {{
-                kind: $kind, version: $version, body: $body, published_at: $now,
-                published_by: $audit_actor
+                kind: $kind, version: $version, body: $body, body_zh: $body_zh,
+                published_at: $now, published_by: $audit_actor
              }};
              LET $audit_detail = $kind + ' ' + <string> $version;
              {}
@@ -356,6 +359,7 @@ pub async fn publish_legal(
         ))
         .bind(("kind", kind.to_string()))
         .bind(("body", body.to_string()))
+        .bind(("body_zh", body_zh.map(str::to_string)))
         .bind(("audit_user", None::<surrealdb::types::RecordId>))
         .bind(("audit_actor", user_record(by)))
         .bind(("now", now))

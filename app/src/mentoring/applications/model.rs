@@ -102,14 +102,15 @@ pub struct ApplyPage {
 }
 
 impl ApplyPage {
-    /// The form is offered to learners with a confirmed address and no application waiting.
+    /// The form is offered to learners with a confirmed address and no application waiting
+    /// (someone approved once whose role was taken away may apply again).
     pub fn may_apply(&self) -> bool {
         !self.is_mentor
             && self.verified
             && self
                 .application
                 .as_ref()
-                .is_none_or(|a| a.status == Status::Declined)
+                .is_none_or(|a| a.status != Status::Pending)
     }
 }
 
@@ -184,5 +185,7 @@ mod tests {
         assert!(!page(None, true, true).may_apply());
         assert!(!page(Some(mine(Status::Pending)), false, true).may_apply());
         assert!(page(Some(mine(Status::Declined)), false, true).may_apply());
+        // Approved once, the role taken away since: may apply again.
+        assert!(page(Some(mine(Status::Approved)), false, true).may_apply());
     }
 }

@@ -46,11 +46,13 @@ fn ApplyView() -> impl IntoView {
                 let may_apply = p.may_apply();
                 view! {
                     {match &p.application {
+                        Some(a) if p.is_mentor && a.status == Status::Approved => view! { <p class="alert alert-ok" data-testid="apply-mentor">{move || s().approved}</p> }.into_any(),
                         _ if p.is_mentor => view! { <p class="alert alert-ok" data-testid="apply-mentor">{move || s().already_mentor}</p> }.into_any(),
                         Some(a) => {
                             let (class, words) = match a.status {
                                 Status::Pending => ("alert", s().pending),
-                                Status::Approved => ("alert alert-ok", s().approved),
+                                // Approved once, but the role was taken away since.
+                                Status::Approved => ("alert", s().lead),
                                 Status::Declined => ("alert alert-error", s().declined),
                             };
                             view! {
