@@ -208,6 +208,8 @@ pub struct Strings {
     pub error_lead: &'static str,
     pub back_home: &'static str,
     pub loading: &'static str,
+    /// Whose account was deleted: the name their kept posts, lines and reviews show.
+    pub deleted_user: &'static str,
     pub signed_in_as: &'static str,
     pub admin_title: &'static str,
     pub admin_users: &'static str,
@@ -360,6 +362,7 @@ pub static EN: Strings = Strings {
     error_lead: "The page could not be shown. Try again in a minute; if it keeps happening, tell an admin.",
     back_home: "Back to the home page",
     loading: "Loading…",
+    deleted_user: "deleted user",
     signed_in_as: "Signed in as",
     admin_title: "Administration",
     admin_users: "Users",
@@ -507,6 +510,7 @@ pub static ZH_HANS: Strings = Strings {
     error_lead: "页面无法显示。请稍后再试；如果问题持续，请联系管理员。",
     back_home: "返回首页",
     loading: "加载中…",
+    deleted_user: "已删除的用户",
     signed_in_as: "当前登录",
     admin_title: "管理",
     admin_users: "用户",
@@ -552,6 +556,20 @@ pub static ZH_HANS: Strings = Strings {
     apply: &crate::mentoring::applications::text::APPLY_ZH_HANS,
     privacy: &crate::privacy::text::PRIVACY_ZH_HANS,
 };
+
+/// The name a deleted account keeps in the database (a shell whose posts others still read).
+/// It is stored in one language and shown in the reader's: see [`person_name`].
+pub const DELETED_NAME: &str = "deleted user";
+
+/// A person's name as a reader in `locale` reads it: their own name, or for a deleted account
+/// "deleted user" in the reader's language.
+pub fn person_name(name: &str, locale: Locale) -> String {
+    if name == DELETED_NAME {
+        locale.strings().deleted_user.to_string()
+    } else {
+        name.to_string()
+    }
+}
 
 /// A moment as a reader in `locale` and zone `tz` reads it: `Mon 7 Dec, 18:00` in English,
 /// `12月7日 周一 18:00` in Chinese (chrono's own names are English only).

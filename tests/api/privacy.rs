@@ -154,13 +154,9 @@ async fn learner_with_a_history(app: &TestApp) -> (Browser, String, Browser, Str
     .await;
     let learner = enrolled_learner(app, "leaving@example.org", "kept").await;
     let other = enrolled_learner(app, "staying@example.org", "kept").await;
-    app.state
-        .db
-        .query(
-            "UPDATE user SET display_name = 'Zebulon Quartz' WHERE email = 'leaving@example.org'",
-        )
-        .await
-        .expect("renamed");
+    // Renamed the way a person does it (the profile form), so every page and notice after
+    // this carries the new name.
+    crate::mentoring::profile(app, &learner, "Zebulon Quartz", "", "UTC").await;
     submit(
         app,
         &learner,
@@ -361,6 +357,25 @@ async fn a_deleted_account_leaves_nothing_personal_and_others_still_read_what_it
         .await
         .expect("page");
     assert_eq!(page.status(), StatusCode::OK);
+    // A reader in Chinese reads the name in Chinese, in the thread and in notifications.
+    let res = app
+        .call(&other, "set_locale", &[("locale", "zh-Hans")])
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let t = body_json(app.call(&other, "forum_thread", &[("id", &theirs)]).await).await;
+    assert_eq!(t["replies"][0]["author"], "已删除的用户", "{t}");
+    let notices = body_json(app.call(&other, "get_notifications", &[]).await).await;
+    let texts: Vec<&str> = notices[0]
+        .as_array()
+        .expect("notifications")
+        .iter()
+        .filter_map(|n| n["text"].as_str())
+        .collect();
+    assert!(
+        texts.iter().all(|t| !t.contains("deleted user"))
+            && texts.iter().any(|t| t.contains("已删除的用户")),
+        "{texts:?}"
+    );
     // One audit entry says it happened, with nothing personal in it.
     let mut res = app
         .state

@@ -27,7 +27,7 @@ mod backend {
             model::*,
             repo::{self, Place, PostMeta, Reader, ReplyRow, ThreadRow},
         },
-        i18n::{Locale, initial_locale, time_label, zone_named},
+        i18n::{Locale, initial_locale, person_name, time_label, zone_named},
         notify::model::Notice,
         state::AppState,
         ui::markdown,
@@ -130,7 +130,7 @@ mod backend {
             waited,
             id: row.id,
             title: row.title,
-            author: row.author,
+            author: person_name(&row.author, clock.locale),
             tags: row.tags,
             score: row.score,
             replies: row.reply_count,
@@ -275,7 +275,7 @@ mod backend {
             deleted: row.deleted,
             removed_reason: row.removed_reason,
             id: row.id,
-            author: row.author,
+            author: person_name(&row.author, clock.locale),
             author_reputation: row.author_reputation,
             edited: row.edited,
             score: row.score,
@@ -609,7 +609,7 @@ pub async fn post_source(id: String) -> Result<PostEditView, AppError> {
             title: r.title,
             body_html: markdown::render(&r.body),
             replaced: clock.label(r.replaced_at),
-            replaced_by: r.replaced_by,
+            replaced_by: person_name(&r.replaced_by, clock.locale),
         })
         .collect();
     Ok(PostEditView {
@@ -842,7 +842,7 @@ pub async fn moderation_queue() -> Result<Vec<ReportedPost>, AppError> {
             post: r.post,
             thread: r.thread,
             thread_title: r.thread_title,
-            author: r.author,
+            author: person_name(&r.author, clock.locale),
             hidden: r.hidden,
             reasons: r.reasons,
         })

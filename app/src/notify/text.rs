@@ -121,8 +121,48 @@ impl NotifyStrings {
     }
 }
 
+/// `notice` with every person's name as a reader in `locale` reads it.
+fn with_names_shown(notice: &Notice, locale: Locale) -> Notice {
+    let n = |name: &String| crate::i18n::person_name(name, locale);
+    let mut shown = notice.clone();
+    match &mut shown {
+        Notice::MentorPaused { mentor }
+        | Notice::RequestSeen { mentor }
+        | Notice::RequestAccepted { mentor }
+        | Notice::RequestDeclined { mentor }
+        | Notice::RequestExpired { mentor } => *mentor = n(mentor),
+        Notice::RequestReceived { learner, .. }
+        | Notice::RequestWithdrawn { learner }
+        | Notice::RequestLapsed { learner }
+        | Notice::SessionBooked { learner, .. }
+        | Notice::PairRoomOpened { learner, .. } => *learner = n(learner),
+        Notice::MentorshipEnded { by }
+        | Notice::SessionCancelled { by, .. }
+        | Notice::SessionMoved { by, .. }
+        | Notice::SessionRated { by, .. }
+        | Notice::QuestionAsked { by }
+        | Notice::QuestionAnswered { by }
+        | Notice::ReviewComment { by, .. }
+        | Notice::ForumReplied { by, .. }
+        | Notice::ForumMentioned { by, .. }
+        | Notice::ForumAccepted { by, .. }
+        | Notice::MentorApplied { by } => *by = n(by),
+        Notice::SessionSoon { with, .. } => *with = n(with),
+        Notice::PartnerLeft
+        | Notice::SessionPartnerLeft { .. }
+        | Notice::RoomInvite { .. }
+        | Notice::MentorApproved
+        | Notice::MentorDeclined { .. }
+        | Notice::BadgeEarned { .. }
+        | Notice::Legacy { .. } => {}
+    }
+    shown
+}
+
 /// The notice as one sentence in `locale`.
 pub fn render(notice: &Notice, locale: Locale) -> String {
+    // Names in notices are people's names; a deleted account's reads in the reader's language.
+    let notice = &with_names_shown(notice, locale);
     let when = |at: &chrono::DateTime<chrono::Utc>, zone: &str| {
         let tz = zone_named(zone);
         format!("{} ({})", time_label(locale, *at, tz), tz.name())

@@ -284,5 +284,6 @@ pub const RULES: &[Rule] = &[
     ),
 ];
 
-/// The name an erased account shows under everything it left for others.
-pub const DELETED_NAME: &str = "deleted user";
+/// The name an erased account shows under everything it left for others (stored in one
+/// language, shown in the reader's: `i18n::person_name`).
+pub use crate::i18n::DELETED_NAME;

@@ -497,7 +497,7 @@ fn ChatPanel(ui: CallUi, room_id: String, form_key: String, open: bool) -> impl 
                             let mine = m.author_id == me;
                             view! {
                                 <li data-testid="chat-message" data-seq=m.seq.to_string() class:mine=mine>
-                                    <span class="chat-meta"><b>{m.author_name.clone()}</b> " "
+                                    <span class="chat-meta"><b>{crate::i18n::person_name(&m.author_name, locale.get_untracked())}</b> " "
                                         <time datetime=m.at.clone()>{m.at.get(11..16).unwrap_or_default().to_string()}</time></span>
                                     <div class="chat-body">{render_pieces(&m.body)}</div>
                                 </li>
