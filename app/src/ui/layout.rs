@@ -47,8 +47,12 @@ pub fn Frame(
 /// A centred card, used by the short forms (sign in, sign up). Its title is the page's.
 #[component]
 pub fn Card(#[prop(into)] title: Signal<&'static str>, children: Children) -> impl IntoView {
+    // The page's <title> is read once, as text: leptos_meta reads a reactive title when the
+    // response is finished, and on a page with async parts (the sign-up form's Suspense) the
+    // signal may be disposed by then (a panic, seen under load). The language changes by a
+    // page load, so nothing is lost.
     view! {
-        <leptos_meta::Title text=move || title.get()/>
+        <leptos_meta::Title text=title.get_untracked()/>
         <section class="card">
             <h1>{title}</h1>
             {children()}
