@@ -11,6 +11,10 @@ const bin = process.env.PAIRWISE_BIN ?? `${process.env.HOME}/.cache/pairwise/tar
 const dataDir = process.env.PAIRWISE_E2E_DATA ?? mkdtempSync(join(tmpdir(), 'pairwise-e2e-'));
 // The tests' mailbox (mail-sink.mjs): the app relays its mail there over SMTP; the tests read
 // it over HTTP (fixtures/app.ts, `mailedLink`).
+// The server's stderr is also kept here: `server-panics.ts` fails the run if it shows a panic
+// (a panic is a 500 for somebody, even when no test step happened to look at that page).
+const serverLog = join(dataDir, 'server.log');
+process.env.PAIRWISE_E2E_SERVER_LOG = serverLog;
 const smtpPort = port + 1;
 const mailPort = port + 2;
 
@@ -44,6 +48,7 @@ export default defineConfig({
   globalTimeout: 30 * 60_000,
   expect: { timeout: 15_000 },
   reporter: [['list']],
+  globalTeardown: './server-panics.ts',
   use: {
     baseURL,
     trace: 'retain-on-failure',
@@ -73,7 +78,7 @@ export default defineConfig({
     timeout: 20_000,
   },
   {
-    command: `${bin} serve`,
+    command: `bash -c 'exec "$0" serve 2> >(tee -a "$1" >&2)' '${bin}' '${serverLog}'`,
     url: `${baseURL}/readyz`,
     reuseExistingServer: false,
     timeout: 120_000,
