@@ -166,6 +166,20 @@ pub fn is_unique_violation(e: &surrealdb::Error) -> bool {
     e.message().contains("already contains")
 }
 
+// ---- people -------------------------------------------------------------------------------
+
+/// A person's time zone (IANA name; UTC when unknown), for showing them times: every feature
+/// that writes a date for someone reads it here.
+pub async fn zone_of(db: &Db, user: &UserId) -> Result<String, AppError> {
+    let mut res = db
+        .query("SELECT VALUE timezone FROM ONLY $u")
+        .bind(("u", user_record(user)))
+        .await
+        .map_err(internal("time zone"))?;
+    let tz: Option<String> = res.take(0).map_err(internal("time zone"))?;
+    Ok(tz.unwrap_or_else(|| "UTC".into()))
+}
+
 // ---- installation facts ------------------------------------------------------------------
 
 /// Records a once-only fact; returns false if it was already recorded.

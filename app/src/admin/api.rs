@@ -33,7 +33,7 @@ mod backend {
         pub async fn of(state: &AppState, admin: &Authenticated) -> Result<Self, AppError> {
             Ok(Self {
                 locale: initial_locale(),
-                zone: zone_named(&repo::zone_of(&state.db, &admin.user.id).await?),
+                zone: zone_named(&crate::db::zone_of(&state.db, &admin.user.id).await?),
             })
         }
 

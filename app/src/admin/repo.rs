@@ -293,14 +293,3 @@ pub async fn end_session(
     let hash: Option<String> = res.take(last).map_err(internal("end session"))?;
     hash.ok_or(AppError::NotFound)
 }
-
-/// The time zone an admin reads dates in.
-pub async fn zone_of(db: &Db, user: &UserId) -> Result<String, AppError> {
-    let mut res = db
-        .query("SELECT VALUE timezone FROM ONLY $u")
-        .bind(("u", user_record(user)))
-        .await
-        .map_err(internal("admin zone"))?;
-    let zone: Option<String> = res.take(0).map_err(internal("admin zone"))?;
-    Ok(zone.unwrap_or_else(|| "UTC".to_string()))
-}

@@ -755,18 +755,10 @@ pub async fn accept(
 
 /// A reader's time zone (UTC for someone signed out or unknown).
 pub async fn zone_of(db: &Db, user: Option<&UserId>) -> Result<String, AppError> {
-    let Some(user) = user else {
-        return Ok("UTC".into());
-    };
-    let mut res = db
-        .query("SELECT VALUE timezone FROM ONLY $u")
-        .bind(("u", user_record(user)))
-        .await
-        .map_err(internal("forum zone"))?;
-    Ok(res
-        .take::<Option<String>>(0)
-        .map_err(internal("forum zone"))?
-        .unwrap_or_else(|| "UTC".into()))
+    match user {
+        Some(user) => crate::db::zone_of(db, user).await,
+        None => Ok("UTC".into()),
+    }
 }
 
 /// When the account was made and whether its address is confirmed (new accounts post less).

@@ -1009,11 +1009,5 @@ pub async fn feed_owner(db: &Db, token: &str) -> Result<Option<String>, AppError
 
 /// The user's time zone (IANA name), for showing times.
 pub async fn zone_of(db: &Db, user: &str) -> Result<String, AppError> {
-    let mut res = db
-        .query("SELECT VALUE timezone FROM ONLY $u")
-        .bind(("u", user_rec(user)))
-        .await
-        .map_err(internal("zone"))?;
-    let tz: Option<String> = res.take(0).map_err(internal("zone"))?;
-    Ok(tz.unwrap_or_else(|| "UTC".into()))
+    crate::db::zone_of(db, &crate::ids::UserId(user.to_string())).await
 }

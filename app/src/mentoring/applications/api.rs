@@ -41,7 +41,7 @@ pub async fn my_mentor_application() -> Result<ApplyPage, AppError> {
     let who = require_user().await?;
     let state = AppState::get()?;
     let (row, is_mentor, verified) = repo::mine(&state.db, &who.user.id).await?;
-    let zone = zone_named(&crate::mentoring::repo::zone_of(&state.db, &who.user.id.0).await?);
+    let zone = zone_named(&crate::db::zone_of(&state.db, &who.user.id).await?);
     let application = match row {
         Some(r) => Some(MyApplication {
             status: status(&r.status)?,
@@ -91,7 +91,7 @@ pub async fn apply_to_mentor(
 pub async fn mentor_applications() -> Result<Vec<PendingApplication>, AppError> {
     let admin = require_role(Role::Admin).await?;
     let state = AppState::get()?;
-    let zone = zone_named(&crate::mentoring::repo::zone_of(&state.db, &admin.user.id.0).await?);
+    let zone = zone_named(&crate::db::zone_of(&state.db, &admin.user.id).await?);
     Ok(repo::pending(&state.db)
         .await?
         .into_iter()
