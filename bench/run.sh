@@ -5,7 +5,8 @@
 #
 # What it measures (wrk -t2 -c64, 15 s each after a 3 s warm-up, wrk on the same two cores as
 # the server, so figures are for the pair):
-#   - the home page signed out, and one signed-in server function (`current_user`);
+#   - the home page signed out (as a first visit gets it, kept by the page cache, and rendered
+#     for a request with a cookie), and one signed-in server function (`current_user`);
 #   - the catalog with 1,000 published courses (seeded through the API): a mix of 60 different
 #     searches, filters, sorts and pages (so no one cached page can answer), and the catalog
 #     without a query (newest first);
@@ -75,6 +76,8 @@ run() { # name, extra wrk args...
 
 echo "Pairwise benchmark — $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, 64 connections, $DURATION"
 run "home page (GET /)" "$BASE/"
+# Any cookie skips the page kept for first visits (server/src/page_cache.rs): the renderer's cost.
+run "home page rendered (a cookie, no cache)" -H "Cookie: bench=1" "$BASE/"
 run "server fn (POST /api/current_user)" -s "$LUA" "$BASE/api/current_user"
 
 # 1,000 published courses, created and published through the API as the demo admin.
@@ -115,6 +118,7 @@ rm -f "$ADMIN_COOKIES"
 printf '%-38s %s\n' "catalog request mix" "$(grep -c '^  "' "$MIX") different searches"
 run "catalog search mix (1,000 courses)" -s "$MIX" "$BASE/"
 run "catalog, no query (GET /courses)" "$BASE/courses"
+run "catalog, no query, rendered (a cookie)" -H "Cookie: bench=1" "$BASE/courses"
 LESSON=$(curl -fs "$BASE/courses/javascript-foundations" | grep -o '/lessons/[0-9a-f]*' | head -n1)
 [ -n "$LESSON" ] || { echo "no lesson link on the demo course page"; exit 1; }
 run "lesson page (GET $LESSON)" "$BASE$LESSON"

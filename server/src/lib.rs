@@ -10,6 +10,7 @@ pub mod demo;
 pub mod grading;
 pub mod mail;
 pub mod metrics;
+pub mod page_cache;
 pub mod privacy;
 pub mod proxy;
 pub mod realtime;

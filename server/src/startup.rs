@@ -432,6 +432,12 @@ fn router(
                 security::error_response(app::error::AppError::Internal)
             },
         ))
+        // Inside the rate limits (a kept page counts like any other) and the security
+        // headers (which make the nonce the kept page is given).
+        .layer(from_fn_with_state(
+            crate::page_cache::PageCache::new(state.catalog.clone()),
+            crate::page_cache::serve,
+        ))
         .layer(from_fn_with_state(limiter, security::rate_limit))
         .layer(from_fn_with_state(security.clone(), security::same_origin))
         .layer(from_fn_with_state(security, security::headers))

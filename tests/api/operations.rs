@@ -300,3 +300,108 @@ async fn scheduled_backups_are_private_restorable_and_only_the_newest_are_kept()
     );
     app.stop().await;
 }
+
+/// One page as a visitor without cookies gets it: its HTML and the nonce its CSP names.
+async fn visit(client: &reqwest::Client, url: &str, language: &str) -> (String, String) {
+    let res = client
+        .get(url)
+        .header("accept-language", language)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(res.status(), StatusCode::OK);
+    let csp = res.headers()["content-security-policy"]
+        .to_str()
+        .expect("csp")
+        .to_string();
+    let nonce = csp
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|s| s.split('\'').next())
+        .expect("the policy names a nonce")
+        .to_string();
+    (res.text().await.expect("html"), nonce)
+}
+
+#[tokio::test]
+async fn pages_kept_for_visitors_without_cookies_get_their_own_nonce_language_and_news() {
+    let app = spawn_app().await;
+    // No cookie store: every request is a first visit.
+    let visitor = reqwest::Client::new();
+    let (home, nonce) = visit(&visitor, &app.url("/"), "en").await;
+    let (again, second) = visit(&visitor, &app.url("/"), "en").await;
+    assert_ne!(nonce, second, "a new nonce for every answer");
+    for (html, nonce) in [(&home, &nonce), (&again, &second)] {
+        assert!(
+            html.contains(&format!("nonce=\"{nonce}\"")),
+            "the page's scripts carry the nonce its policy names"
+        );
+    }
+    assert!(
+        !again.contains(&nonce),
+        "nothing of the first answer's nonce"
+    );
+    assert_eq!(
+        again.replace(&second, &nonce),
+        home,
+        "otherwise the same page"
+    );
+    assert!(home.contains("<html lang=\"en\""));
+    let (chinese, _) = visit(&visitor, &app.url("/"), "zh-CN,zh;q=0.9").await;
+    assert!(
+        chinese.contains("<html lang=\"zh-Hans\""),
+        "each language kept apart"
+    );
+    let (english, _) = visit(&visitor, &app.url("/"), "en-GB").await;
+    assert!(english.contains("<html lang=\"en\""));
+
+    // The catalog's first page shows a change on the very next request.
+    let title = "Kept pages never go stale";
+    let (catalog, _) = visit(&visitor, &app.url("/courses"), "en").await;
+    assert!(!catalog.contains(title));
+    let author = app.user_with_roles("keeper@example.org", &["mentor"]).await;
+    let form = [
+        ("slug", "kept"),
+        ("title", title),
+        ("level", "beginner"),
+        ("language", "en"),
+        ("tags", "rust"),
+    ];
+    assert_eq!(
+        app.call(&author, "create_course", &form).await.status(),
+        StatusCode::OK
+    );
+    let (catalog, _) = visit(&visitor, &app.url("/courses"), "en").await;
+    assert!(!catalog.contains(title), "a draft is not in the catalog");
+    let publish = |published: &'static str| [("slug", "kept"), ("published", published)];
+    assert_eq!(
+        app.call(&author, "publish_course", &publish("true"))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    let (catalog, _) = visit(&visitor, &app.url("/courses"), "en").await;
+    assert!(catalog.contains(title), "published: shown at once");
+    let (catalog, _) = visit(&visitor, &app.url("/courses"), "en").await;
+    assert!(catalog.contains(title), "and kept");
+    assert_eq!(
+        app.call(&author, "publish_course", &publish("false"))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    let (catalog, _) = visit(&visitor, &app.url("/courses"), "en").await;
+    assert!(!catalog.contains(title), "withdrawn: gone at once");
+
+    // A signed-in reader is never given a kept page.
+    let home = author
+        .get(app.url("/"))
+        .send()
+        .await
+        .expect("sent")
+        .text()
+        .await
+        .expect("html");
+    assert!(home.contains("data-testid=\"welcome\""), "{home}");
+    assert!(!home.contains("data-testid=\"cta-sign-up\""));
+}

@@ -11,7 +11,10 @@
 //! matches when one of its fields contains every term of the query; BM25 scores weigh a title
 //! match 4, summary and tags 2, description 1; ties go to the course more people took.
 
-use std::sync::RwLock;
+use std::sync::{
+    RwLock,
+    atomic::{AtomicU64, Ordering},
+};
 
 use crate::{
     courses::{
@@ -56,6 +59,7 @@ pub struct CatalogIndex {
     /// The filter menus' tags and languages, sorted; recomputed when a course changes rather
     /// than on every catalog page (gathering them from every row was a storm of allocations).
     facets: RwLock<(Vec<String>, Vec<String>)>,
+    version: AtomicU64,
 }
 
 impl CatalogIndex {
@@ -64,6 +68,7 @@ impl CatalogIndex {
         Ok(Self {
             courses: TextIndex::new("catalog", &BOOSTS, Matching::AllTermsInOneField)?,
             facets: RwLock::default(),
+            version: AtomicU64::new(0),
         })
     }
 
@@ -74,6 +79,7 @@ impl CatalogIndex {
             .courses
             .replace_all(repo::index_rows(db, None).await?)?;
         self.recount_facets();
+        self.version.fetch_add(1, Ordering::Release);
         Ok(n)
     }
 
@@ -86,7 +92,10 @@ impl CatalogIndex {
             Err(e) => Err(e),
         };
         match result {
-            Ok(true) => self.recount_facets(),
+            Ok(true) => {
+                self.recount_facets();
+                self.version.fetch_add(1, Ordering::Release);
+            }
             Ok(false) => {}
             Err(_) => {
                 tracing::warn!(course = id, "catalog index update failed: rebuilding it");
@@ -109,6 +118,13 @@ impl CatalogIndex {
             (tags, languages)
         });
         *self.facets.write().unwrap_or_else(|e| e.into_inner()) = facets;
+    }
+
+    /// Changes to the catalog so far. Read it before reading the catalog: what was made
+    /// from what was read is current while the version stays the same (it grows only after
+    /// the rows and the facets changed). The server's page cache relies on it.
+    pub fn version(&self) -> u64 {
+        self.version.load(Ordering::Acquire)
     }
 
     /// One page of the catalog for `q`, and how many courses match in all.

@@ -53,11 +53,15 @@ pub async fn delete_account(
     state.sessions.forget_user(&who.user.id);
     state.live_sockets.end(&who.user.id.0, EndSockets::All);
     state.rooms.kick_everywhere(&who.user.id.0, close::REMOVED);
-    // Names in the forum's index change to "deleted user".
-    let (db, forum) = (state.db.clone(), state.forum.clone());
+    // Names in the forum's index change to "deleted user", and the courses the person took
+    // count one learner (and maybe one rating) less in the catalog.
+    let (db, forum, catalog) = (state.db.clone(), state.forum.clone(), state.catalog.clone());
     tokio::spawn(async move {
         if let Err(e) = forum.rebuild(&db).await {
             tracing::error!(error = ?e, "forum index after an account was erased");
+        }
+        if let Err(e) = catalog.rebuild(&db).await {
+            tracing::error!(error = ?e, "catalog index after an account was erased");
         }
     });
     if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
