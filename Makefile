@@ -30,6 +30,16 @@ GRADER_BUILD = cargo build -p server --bin pairwise-grader --no-default-features
 
 include app/editor/editor.mk
 
+# Pyodide (pinned in app/package.json) for the browser's Run of Python exercises: the five
+# files a page loads on its first Python Run, copied into public/ (gitignored) so the site
+# serves them from our own origin, hashed and cached for good like every static file.
+PYODIDE_FILES := pyodide.js pyodide.asm.js pyodide.asm.wasm python_stdlib.zip pyodide-lock.json
+PYODIDE := public/pyodide/pyodide.asm.wasm
+$(PYODIDE): app/node_modules/.package-lock.json
+	rm -rf public/pyodide $(or $(LEPTOS_SITE_ROOT),target/site)/pyodide
+	mkdir -p public/pyodide
+	cd app/node_modules/pyodide && cp $(PYODIDE_FILES) ../../../public/pyodide/
+
 .PHONY: run test tools test-tools doctor fixture build release check fmt clippy wasm-deps deny unit e2e bench clean
 
 ## make run: install what is missing, build, and serve at http://127.0.0.1:3000 with demo data.
@@ -54,13 +64,13 @@ doctor:
 # the flag and rebuild everything. The debug browser build holds every chunk's islands, once
 # (.ci/chunks.sh copies it under each chunk's name); `make release` builds each chunk apart.
 ALL_ISLANDS := --lib-features hydrate --lib-features chunk-exercise --lib-features chunk-room --lib-features chunk-author --lib-features chunk-forum
-build: $(EDITOR_BUNDLE)
+build: $(EDITOR_BUNDLE) $(PYODIDE)
 	env -u RUSTFLAGS cargo leptos build $(ALL_ISLANDS)
 	.ci/chunks.sh
 	$(GRADER_BUILD)
 
 ## make release: the optimised build (about 50 minutes on a fresh clone), used by the benchmarks.
-release: tools $(EDITOR_BUNDLE)
+release: tools $(EDITOR_BUNDLE) $(PYODIDE)
 	env -u RUSTFLAGS cargo leptos build --release
 	env -u RUSTFLAGS .ci/chunks.sh --release
 	node .ci/precompress.mjs $(LEPTOS_SITE_ROOT)

@@ -83,6 +83,8 @@ build_tools() {
   # Without --locked: its lock file names a dependency version the registry no longer has.
   cargo_install wasm-bindgen-cli "$WASM_BINDGEN_VERSION" wasm-bindgen 4
   npm_ci app node_modules/.package-lock.json
+  # The server grades Python exercises with Debian's CPython (PAIRWISE_PYTHON, /usr/bin/python3).
+  apt_install python3
 }
 
 # Major version of the Chromium Playwright bundles, and of the one we will drive.

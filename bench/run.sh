@@ -16,6 +16,7 @@
 #   - grading, browser Run, chat fan-out, call set-up, matching, bookings, pair programming,
 #     recommendations and the dashboard over 10,000 learners' history (see bench/README.md);
 #   - the forum: a thread page with 500 answers and a search mix over 100,501 posts.
+# `BENCH_ONLY` picks sections (see `want` below) when only some figures changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -62,6 +63,10 @@ wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
 wrk.headers["Cookie"] = "pw_session=$SESSION"
 LUAEOF
 
+# BENCH_ONLY="pages history" runs only those sections (pages, ship, exercises, rooms,
+# mentoring, pairing, history: the dashboard, the forum and room replay); all by default.
+want() { [ -z "${BENCH_ONLY:-}" ] || [[ " $BENCH_ONLY " == *" $1 "* ]]; }
+
 # Prints "requests/s p50 p99" from wrk --latency output.
 figures() {
   awk '/Requests\/sec/ { rps = $2 } /^ +50%/ { p50 = $2 } /^ +99%/ { p99 = $2 } /Non-2xx/ { bad = $NF }
@@ -75,6 +80,7 @@ run() { # name, extra wrk args...
 }
 
 echo "Pairwise benchmark — $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, 64 connections, $DURATION"
+if want pages; then
 run "home page (GET /)" "$BASE/"
 # Any cookie skips the page kept for first visits (server/src/page_cache.rs): the renderer's cost.
 run "home page rendered (a cookie, no cache)" -H "Cookie: bench=1" "$BASE/"
@@ -123,6 +129,8 @@ LESSON=$(curl -fs "$BASE/courses/javascript-foundations" | grep -o '/lessons/[0-
 [ -n "$LESSON" ] || { echo "no lesson link on the demo course page"; exit 1; }
 run "lesson page (GET $LESSON)" "$BASE$LESSON"
 
+fi
+if want ship; then
 # What ships: each WASM chunk and its JS as sent (brotli, precompressed by the build).
 for chunk in pairwise exercise room author forum; do
   wasm=$SITE/pkg/$chunk.wasm js=$SITE/pkg/$chunk.js
@@ -139,29 +147,41 @@ done
 node bench/bytes.mjs "$BASE"
 node bench/lighthouse.mjs "$BASE"
 
+fi
+if want exercises; then
 # Exercises: server grading of a 20-test exercise, then browser Run timings (Chromium).
 node bench/grading.mjs "$BASE"
+node bench/grading.mjs "$BASE" python
 # Honest users while others attack: grading under an endless-loop flood, sign-in under brute force.
 node bench/attacks.mjs "$BASE"
 command -v chromium >/dev/null && node bench/run-timing.mjs "$BASE"
+command -v chromium >/dev/null && node bench/run-timing.mjs "$BASE" python
 
+fi
+if want rooms; then
 # Live rooms: chat fan-out over 1,000 room sockets (with the server's memory), then join →
 # first remote video frame in Chromium with a fake camera.
 node bench/chat-fanout.mjs "$BASE" "$SERVER" 1000
 node bench/chat-fanout.mjs "$BASE" "$SERVER" 100
 command -v chromium >/dev/null && node bench/call-setup.mjs "$BASE" 20
 
+fi
+if want mentoring; then
 # Mentoring: ranking one request against 10,000 mentors (in-process, the pure function), then
 # bookings per second under contention through the server.
 env -u RUSTFLAGS CARGO_TARGET_DIR=$TARGET cargo run --quiet --release -p app --example rank_mentors
 node bench/bookings.mjs "$BASE"
 
+fi
+if want pairing; then
 # Pair programming: keystroke → rendered in the other browser through the server (Chromium,
 # two contexts), then the server's apply path against bare yrs and memory per open document
 # (in-process, a seeded editing trace).
 command -v chromium >/dev/null && node bench/pair-latency.mjs "$BASE" 300
 env -u RUSTFLAGS CARGO_TARGET_DIR=$TARGET cargo run --quiet --release -p app --features ssr --example pair_apply
 
+fi
+if want history; then
 # Progress: recommendations evaluated offline (precision@5/recall@5 against popularity) and a
 # full recomputation for 10,000 learners × 500 courses (in-process), then the dashboard page
 # at 64 connections on a second server whose database holds 10,000 learners' history
@@ -201,6 +221,7 @@ node bench/replay.mjs "http://127.0.0.1:$SEEDPORT" "$PASTES" "the heaviest room 
 kill $HISTORY_SERVER && wait $HISTORY_SERVER 2>/dev/null || true
 rm -rf "$HISTORY"
 
+fi
 # A panic anywhere during the run fails the benchmark (it would be a 500 for somebody).
 if grep -n 'panicked' "$LOG"; then
   echo "the server panicked during the benchmark (log above: $LOG)"

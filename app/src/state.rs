@@ -404,11 +404,12 @@ impl Drop for PerKeyGuard {
 ///
 /// [`TestRun`]: crate::exercises::model::TestRun
 pub trait Grader: Send + Sync + std::fmt::Debug {
-    /// Runs `expressions` after `code` for `owner` (an account: the grader takes accounts in
-    /// turn). `Err` only when the queue is full and nothing ran.
+    /// Runs `expressions` after `code`, in `language`'s engine, for `owner` (an account: the
+    /// grader takes accounts in turn). `Err` only when the queue is full and nothing ran.
     fn run<'a>(
         &'a self,
         owner: &'a str,
+        language: crate::exercises::model::Language,
         code: &'a str,
         expressions: &'a [String],
         limits: crate::exercises::model::Limits,

@@ -1,26 +1,5 @@
-import { readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { parse } from 'smol-toml';
 import type { Page } from '@playwright/test';
-import { test, expect, uniqueEmail, PASSWORD, PairwiseApp, enrolAndOpen } from './fixtures/app';
-
-const COURSE = join(__dirname, '..', '..', 'server', 'demo-courses', 'javascript-foundations');
-
-type Exercise = { title: string; starter: string; solution: string };
-
-/** The demo course's exercises, read from the course folder the server imported. */
-function demoExercises(): Exercise[] {
-  const course = parse(readFileSync(join(COURSE, 'course.toml'), 'utf8')) as any;
-  const out: Exercise[] = [];
-  for (const section of course.section) {
-    for (const lesson of section.lesson ?? []) {
-      if (lesson.kind !== 'exercise') continue;
-      const ex = parse(readFileSync(join(COURSE, lesson.exercise), 'utf8')) as any;
-      out.push({ title: lesson.title, starter: ex.starter, solution: ex.solution });
-    }
-  }
-  return out;
-}
+import { test, expect, uniqueEmail, PASSWORD, PairwiseApp, enrolAndOpen, demoExercises, setCode } from './fixtures/app';
 
 const FIZZBUZZ = `function fizzbuzz(n) {
   const out = [];
@@ -29,21 +8,6 @@ const FIZZBUZZ = `function fizzbuzz(n) {
   }
   return out;
 }`;
-
-/** Replaces the code: typed into CodeMirror with JavaScript, into the text area without. */
-async function setCode(app: PairwiseApp, page: Page, code: string) {
-  if (app.jsEnabled) {
-    const editor = page.getByTestId('exercise').locator('.cm-content');
-    await expect(editor).toBeVisible();
-    await editor.click();
-    await page.keyboard.press('ControlOrMeta+a');
-    // Inserted as one input (like a paste or an IME), so auto-indent and bracket closing
-    // leave the text exactly as given.
-    await page.keyboard.insertText(code);
-  } else {
-    await page.locator('textarea[name="code"]').fill(code);
-  }
-}
 
 async function run(page: Page) {
   await page.getByTestId('run').click();
@@ -183,7 +147,7 @@ test('every demo solution passes in the browser Run and every starter fails', as
   test.setTimeout(240_000);
   await app.signUp(uniqueEmail(testInfo, 'agree'), 'Ag Ree', PASSWORD);
   await expect(page).toHaveURL(/\/profile$/);
-  const exercises = demoExercises();
+  const exercises = demoExercises('javascript-foundations');
   expect(exercises.length).toBeGreaterThanOrEqual(12);
   for (const ex of exercises) {
     await enrolAndOpen(app, page, ex.title);

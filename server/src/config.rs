@@ -30,6 +30,7 @@
 //! | `PAIRWISE_MAIL_FROM` | `Pairwise <no-reply@HOST>` (host of the public URL) | sender address of outgoing mail |
 //! | `PAIRWISE_MAIL_POLL` | `5s` | how often the outbox is checked for mail to send |
 //! | `PAIRWISE_GRADER` | `pairwise-grader` beside the server binary | the grader program that runs submitted code |
+//! | `PAIRWISE_PYTHON` | `/usr/bin/python3` | the Python the grader runs Python exercises with (under `/usr`: the sandbox shows the grader only `/usr`) |
 //! | `PAIRWISE_GRADER_WORKERS` | the number of cores | how many submissions are graded at once (the rest wait) |
 //! | `PAIRWISE_BACKUP_DIR` | (none: no scheduled backups) | folder the server writes scheduled backups into (`pairwise-<UTC time>.zip`, 0600: the database export and the media folder) |
 //! | `PAIRWISE_BACKUP_EVERY` | `24h` | how often (`m`, `h`, `d` suffixes) |
@@ -109,6 +110,7 @@ pub struct Config {
     pub metrics_token: Option<Secret>,
     pub mail: Option<MailConfig>,
     pub grader: Option<PathBuf>,
+    pub python: PathBuf,
     pub grader_workers: usize,
     pub grading_per_user: u32,
     pub ice: IceConfig,
@@ -249,6 +251,7 @@ impl Config {
             metrics_token: get("PAIRWISE_METRICS_TOKEN").map(Secret::new),
             mail,
             grader: get("PAIRWISE_GRADER").map(PathBuf::from),
+            python: python_path(get("PAIRWISE_PYTHON"))?,
             grader_workers: number(
                 &get,
                 "PAIRWISE_GRADER_WORKERS",
@@ -446,6 +449,22 @@ pub fn parse_duration(raw: &str) -> anyhow::Result<Duration> {
         bail!("must be longer than zero");
     }
     Ok(Duration::from_secs(secs))
+}
+
+/// The Python for Python exercises: an absolute path under `/usr`, the only part of the host
+/// the grader's sandbox shows (a symlink like `/usr/bin/python3` is followed there).
+fn python_path(value: Option<String>) -> anyhow::Result<PathBuf> {
+    let path = PathBuf::from(value.unwrap_or_else(|| "/usr/bin/python3".into()));
+    anyhow::ensure!(
+        path.is_absolute()
+            && path.starts_with("/usr/")
+            && !path
+                .components()
+                .any(|c| c == std::path::Component::ParentDir),
+        "PAIRWISE_PYTHON must be an absolute path under /usr (the grader's sandbox shows only /usr), not {}",
+        path.display()
+    );
+    Ok(path)
 }
 
 #[cfg(test)]

@@ -100,6 +100,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "consent",
         include_str!("../migrations/0020_consent.surql"),
     ),
+    (
+        21,
+        "python exercises",
+        include_str!("../migrations/0021_python_exercises.surql"),
+    ),
 ];
 
 /// Opens the database named by the configuration: embedded SurrealKV (every commit synced to

@@ -19,7 +19,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use app::exercises::model::{Limits, Outcome, TestRun};
+use app::exercises::model::{Language, Limits, Outcome, TestRun};
 use serde::{Deserialize, Serialize};
 use tokio::{
     io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader},
@@ -30,6 +30,13 @@ use tokio::{
 /// What the server sends a grader process on its standard input.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Job {
+    /// The engine: Boa for JavaScript (every test in one process), or one confined Python
+    /// process for the test at `start` only.
+    #[serde(default = "javascript")]
+    pub language: Language,
+    /// The Python program to run, for Python jobs (see `Config::python`).
+    #[serde(default)]
+    pub python: PathBuf,
     pub code: String,
     /// The tests' expressions ([`app::exercises::model::test_expression`]), in order.
     pub expressions: Vec<String>,
@@ -37,6 +44,10 @@ pub struct Job {
     pub start: usize,
     /// The CPU-time limit the process sets on itself, in whole seconds.
     pub cpu_secs: u64,
+}
+
+fn javascript() -> Language {
+    Language::JavaScript
 }
 
 /// One line a grader process writes per test.
@@ -80,6 +91,7 @@ pub const READY_LINE: &str = r#"{"ready":true}"#;
 #[derive(Debug)]
 pub struct GraderPool {
     program: PathBuf,
+    python: PathBuf,
     slots: Arc<FairSlots>,
 }
 
@@ -89,10 +101,11 @@ const QUEUE_PER_WORKER: usize = 16;
 impl GraderPool {
     /// `workers` processes at most run at once (the core count by default): submissions
     /// beyond that wait their turn instead of slowing every grading down.
-    pub fn new(program: PathBuf, workers: usize) -> Self {
+    pub fn new(program: PathBuf, python: PathBuf, workers: usize) -> Self {
         let workers = workers.max(1);
         Self {
             program,
+            python,
             slots: FairSlots::new(workers, workers * QUEUE_PER_WORKER),
         }
     }
@@ -138,6 +151,7 @@ impl GraderPool {
     pub async fn run(
         &self,
         owner: &str,
+        language: Language,
         code: &str,
         expressions: &[String],
         limits: Limits,
@@ -163,6 +177,8 @@ impl GraderPool {
             admitted = true;
             let started = Instant::now();
             let job = Job {
+                language,
+                python: self.python.clone(),
                 code: code.to_owned(),
                 expressions: expressions.to_vec(),
                 start: runs.len(),
@@ -259,6 +275,15 @@ impl GraderPool {
                     Ok(l) if l.index == runs.len() => {
                         runs.push(l.run);
                         test_started = Instant::now();
+                        // A Python process runs one test: the next one gets a fresh process
+                        // (and queues again behind the other accounts).
+                        if job.language == Language::Python {
+                            if tokio::time::timeout(SLACK, child.wait()).await.is_err() {
+                                let _ = child.start_kill();
+                                let _ = child.wait().await;
+                            }
+                            return Ok(());
+                        }
                         // A process that has held its worker for a whole test limit gives it
                         // back between tests: the rest run in a new one, queued behind the
                         // other accounts. Code that spins until the engine's loop limit
@@ -306,13 +331,21 @@ impl app::state::Grader for GraderPool {
     fn run<'a>(
         &'a self,
         owner: &'a str,
+        language: Language,
         code: &'a str,
         expressions: &'a [String],
         limits: Limits,
     ) -> std::pin::Pin<
         Box<dyn Future<Output = Result<Vec<TestRun>, app::state::GraderFull>> + Send + 'a>,
     > {
-        Box::pin(GraderPool::run(self, owner, code, expressions, limits))
+        Box::pin(GraderPool::run(
+            self,
+            owner,
+            language,
+            code,
+            expressions,
+            limits,
+        ))
     }
 }
 

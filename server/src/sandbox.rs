@@ -54,9 +54,78 @@ const refill = () => {
     try { pool.push(spawn(warmSource)); } catch (e) { return; }
   }
 };
+// Python: the page sends Pyodide's files once ({python}); the frame compiles its WebAssembly
+// once and keeps one interpreter loaded ahead in a worker. A Run's tests ({id, py}) go to it
+// one after another; a test past its limit ends that worker (the rest continue in a fresh
+// one), and after a Run's last test the used worker is replaced in the background, so every
+// Run starts from a clean interpreter.
+let python = null;
+let pyWorker = null;
+const pyQueue = [];
+let pyBusy = false;
+const pyStart = () => {
+  const w = spawn(python.worker);
+  const ready = new Promise((resolve) => {
+    w.onmessage = (m) => resolve(m.data || {});
+    w.onerror = (e) => { e.preventDefault(); resolve({ failed: e.message || 'Python could not start' }); };
+  });
+  ready.then((state) => parent.postMessage({ pythonReady: !state.failed, failed: state.failed }, '*'));
+  w.postMessage({ init: python.files, module: python.module });
+  return { w, ready };
+};
+const pyPump = () => {
+  if (pyBusy || pyQueue.length === 0 || python === null) return;
+  pyBusy = true;
+  const job = pyQueue.shift();
+  if (pyWorker === null) pyWorker = pyStart();
+  const current = pyWorker;
+  current.ready.then((state) => {
+    const answer = (run) => {
+      parent.postMessage({ id: job.id, run }, '*');
+      pyBusy = false;
+      pyPump();
+    };
+    if (state.failed) {
+      current.w.terminate();
+      pyWorker = null;
+      answer({ outcome: { status: 'threw', message: 'Python could not start: ' + state.failed }, console: '', micros: 0 });
+      return;
+    }
+    const started = performance.now();
+    const timer = setTimeout(() => {
+      current.w.terminate();
+      pyWorker = pyStart();
+      answer({ outcome: { status: 'timed_out' }, console: '', micros: Math.round((performance.now() - started) * 1000) });
+    }, job.timeoutMs);
+    current.w.onmessage = (m) => {
+      clearTimeout(timer);
+      if (job.last) {
+        current.w.terminate();
+        pyWorker = pyStart();
+      }
+      answer((m.data || {}).run);
+    };
+    current.w.postMessage({ job: job.py });
+  });
+};
 addEventListener('message', (event) => {
   if (event.source !== parent) return;
   const data = event.data || {};
+  if (data.python && typeof data.python.worker === 'string') {
+    if (python !== null) return;
+    const { wasm, ...files } = data.python.files;
+    WebAssembly.compile(wasm).then((module) => {
+      python = { worker: data.python.worker, files, module };
+      pyWorker = pyStart();
+      pyPump();
+    }, (e) => parent.postMessage({ pythonReady: false, failed: String(e && e.message || e) }, '*'));
+    return;
+  }
+  if (typeof data.py === 'string' && typeof data.id === 'number') {
+    pyQueue.push({ id: data.id, py: data.py, timeoutMs: data.timeoutMs, last: !!data.last });
+    pyPump();
+    return;
+  }
   if (typeof data.warm === 'string') {
     warmSource = data.warm;
     warmCount = Math.max(1, Math.min(16, data.count | 0));

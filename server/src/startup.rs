@@ -203,6 +203,7 @@ pub async fn build_state(
             Some(path) => path.clone(),
             None => crate::grading::GraderPool::beside_current_exe()?,
         },
+        config.python.clone(),
         config.grader_workers,
     ));
     let mut state = AppState {

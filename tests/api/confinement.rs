@@ -70,6 +70,8 @@ fn spinning_grader() -> Child {
         .spawn()
         .expect("the grader starts");
     let job = Job {
+        language: app::exercises::model::Language::JavaScript,
+        python: PathBuf::new(),
         code: "function spin() { for (;;) { for (;;) {} } }".into(),
         expressions: vec!["spin()".into(); 20],
         start: 0,
@@ -218,7 +220,7 @@ async fn learner_code_finds_no_file_network_or_process_api_and_the_server_checks
     let view = submit(&app, &who, &lesson, code).await;
     assert_eq!(view["summary"]["passed"], 2, "{view}");
     // What the server asks a grader at start-up, to warn when the kernel refused a layer.
-    let pool = server::grading::GraderPool::new(grader(), 1);
+    let pool = server::grading::GraderPool::new(grader(), "/usr/bin/python3".into(), 1);
     let warnings = pool.check_confinement().await.expect("probe");
     assert!(warnings.is_empty(), "{warnings:?}");
     app.stop().await;

@@ -708,60 +708,78 @@ fn folder_files(dir: &Path) -> Vec<(String, Vec<u8>)> {
 async fn import_export_import_gives_an_identical_course() {
     let app = spawn_app().await;
     let media = tempfile::tempdir().unwrap();
-    let (first, second) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    // The shipped demo course: video with captions, readings, quizzes, twelve exercises.
-    let slug = server::course_files::import(
-        &app.state,
-        media.path(),
-        &demo_folder("javascript-foundations"),
-    )
-    .await
-    .unwrap();
-    let before = repo::export_bundle(&app.state.db, &slug)
-        .await
-        .unwrap()
-        .unwrap();
-    server::course_files::export(&app.state, media.path(), &slug, first.path())
-        .await
-        .unwrap();
-    server::course_files::import(&app.state, media.path(), first.path())
-        .await
-        .unwrap();
-    let after = repo::export_bundle(&app.state.db, &slug)
-        .await
-        .unwrap()
-        .unwrap();
-    server::course_files::export(&app.state, media.path(), &slug, second.path())
-        .await
-        .unwrap();
-    assert_eq!(folder_files(first.path()), folder_files(second.path()));
-    // Everything but the server-made media names is the same course.
-    let strip = |mut b: CourseBundle| {
-        for l in b.sections.iter_mut().flat_map(|s| &mut s.lessons) {
-            l.video = l
-                .video
-                .as_ref()
-                .map(|v| v.rsplit('.').next().unwrap_or_default().to_string());
-            l.captions = l
-                .captions
-                .as_ref()
-                .map(|v| v.rsplit('.').next().unwrap_or_default().to_string());
-        }
-        b
-    };
-    assert_eq!(strip(before.clone()), strip(after));
-    let lessons: usize = before.sections.iter().map(|s| s.lessons.len()).sum();
-    assert!(lessons >= 8);
-    let exercises = before
-        .sections
-        .iter()
-        .flat_map(|s| &s.lessons)
-        .filter(|l| l.exercise_spec.is_some())
-        .count();
-    assert!(
-        exercises >= 12,
-        "{exercises} exercises survived the round trip"
-    );
+    // The shipped demo courses: video with captions, readings, quizzes, twelve JavaScript
+    // exercises; readings, quizzes and ten Python exercises.
+    for (course, at_least) in [("javascript-foundations", 12), ("python-for-data-work", 10)] {
+        let (first, second) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let slug = server::course_files::import(&app.state, media.path(), &demo_folder(course))
+            .await
+            .unwrap();
+        let before = repo::export_bundle(&app.state.db, &slug)
+            .await
+            .unwrap()
+            .unwrap();
+        server::course_files::export(&app.state, media.path(), &slug, first.path())
+            .await
+            .unwrap();
+        server::course_files::import(&app.state, media.path(), first.path())
+            .await
+            .unwrap();
+        let after = repo::export_bundle(&app.state.db, &slug)
+            .await
+            .unwrap()
+            .unwrap();
+        server::course_files::export(&app.state, media.path(), &slug, second.path())
+            .await
+            .unwrap();
+        assert_eq!(folder_files(first.path()), folder_files(second.path()));
+        // Everything but the server-made media names is the same course.
+        let strip = |mut b: CourseBundle| {
+            for l in b.sections.iter_mut().flat_map(|s| &mut s.lessons) {
+                l.video = l
+                    .video
+                    .as_ref()
+                    .map(|v| v.rsplit('.').next().unwrap_or_default().to_string());
+                l.captions = l
+                    .captions
+                    .as_ref()
+                    .map(|v| v.rsplit('.').next().unwrap_or_default().to_string());
+            }
+            b
+        };
+        assert_eq!(strip(before.clone()), strip(after));
+        let lessons: usize = before.sections.iter().map(|s| s.lessons.len()).sum();
+        assert!(lessons >= 8);
+        let specs: Vec<_> = before
+            .sections
+            .iter()
+            .flat_map(|s| &s.lessons)
+            .filter_map(|l| l.exercise_spec.as_ref())
+            .collect();
+        assert!(
+            specs.len() >= at_least,
+            "{course}: {} exercises survived the round trip",
+            specs.len()
+        );
+        // Each exercise's language is written out and read back.
+        let language = if course.starts_with("python") {
+            app::exercises::model::Language::Python
+        } else {
+            app::exercises::model::Language::JavaScript
+        };
+        assert!(specs.iter().all(|s| s.language == language), "{course}");
+        let exported = std::fs::read_dir(first.path().join("exercises"))
+            .unwrap()
+            .flatten()
+            .map(|e| std::fs::read_to_string(e.path()).unwrap())
+            .collect::<Vec<_>>();
+        assert!(
+            exported
+                .iter()
+                .all(|t| t.contains(&format!("language = \"{}\"", language.key()))),
+            "{course}"
+        );
+    }
     app.stop().await;
 }
 

@@ -10,7 +10,7 @@ use app::{
     },
     exercises::{
         grading::grade,
-        model::{ExerciseSpec, Limits, TestCase},
+        model::{ExerciseSpec, Language, Limits, TestCase},
     },
 };
 use reqwest::StatusCode;
@@ -232,42 +232,57 @@ async fn an_endless_submission_does_not_hold_up_another_learners_grading() {
 #[tokio::test]
 async fn the_demo_exercises_pass_with_their_solution_and_fail_with_their_starter() {
     let app = spawn_app().await;
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../server/demo-courses/javascript-foundations");
-    let bundle = server::course_files::read_folder(&dir).expect("the demo course reads");
-    let specs: Vec<&ExerciseSpec> = bundle
-        .sections
-        .iter()
-        .flat_map(|s| &s.lessons)
-        .filter_map(|l| l.exercise_spec.as_ref())
-        .collect();
-    assert!(specs.len() >= 12, "only {} exercises", specs.len());
-    for spec in specs {
-        assert!(spec.tests.iter().any(|t| t.hidden) && spec.tests.iter().any(|t| !t.hidden));
-        let good = grade(
-            app.state.grader.as_ref(),
-            "test",
-            &spec.solution,
-            &spec.tests,
-            spec.limits,
-        )
-        .await
-        .expect("graded");
-        assert!(good.all_passed(), "the solution fails: {:?}", good.results);
-        let bad = grade(
-            app.state.grader.as_ref(),
-            "test",
-            &spec.starter,
-            &spec.tests,
-            spec.limits,
-        )
-        .await
-        .expect("graded");
+    // Each demo course, how many exercises it has at least, in which language.
+    for (course, at_least, language) in [
+        ("javascript-foundations", 12, Language::JavaScript),
+        ("python-for-data-work", 10, Language::Python),
+    ] {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../server/demo-courses")
+            .join(course);
+        let bundle = server::course_files::read_folder(&dir).expect("the demo course reads");
+        let specs: Vec<&ExerciseSpec> = bundle
+            .sections
+            .iter()
+            .flat_map(|s| &s.lessons)
+            .filter_map(|l| l.exercise_spec.as_ref())
+            .collect();
         assert!(
-            bad.results.iter().filter(|r| !r.verdict.passed).count() >= spec.tests.len() - 1,
-            "the starter passes too much: {:?}",
-            bad.results
+            specs.len() >= at_least,
+            "{course}: only {} exercises",
+            specs.len()
         );
+        for spec in specs {
+            assert_eq!(spec.language, language);
+            assert!(spec.tests.iter().any(|t| t.hidden) && spec.tests.iter().any(|t| !t.hidden));
+            for (code, should_pass) in [(&spec.solution, true), (&spec.starter, false)] {
+                let graded = grade(
+                    app.state.grader.as_ref(),
+                    "test",
+                    spec.language,
+                    code,
+                    &spec.tests,
+                    spec.limits,
+                )
+                .await
+                .expect("graded");
+                assert_eq!(
+                    graded.all_passed(),
+                    should_pass,
+                    "{course}: {code}\n{:?}",
+                    graded.results
+                );
+                // A JavaScript starter is an empty function: it passes one test at most.
+                if !should_pass && language == Language::JavaScript {
+                    assert!(
+                        graded.results.iter().filter(|r| !r.verdict.passed).count()
+                            >= spec.tests.len() - 1,
+                        "the starter passes too much: {:?}",
+                        graded.results
+                    );
+                }
+            }
+        }
     }
     app.stop().await;
 }

@@ -25,6 +25,7 @@ mod pairing;
 mod privacy;
 mod progress;
 mod proxy;
+mod python;
 mod realtime;
 mod reset;
 mod rooms;

@@ -227,6 +227,7 @@ pub async fn submit_exercise(lesson_id: String, code: String) -> Result<(), AppE
     let graded = grade(
         state.grader.as_ref(),
         &who.user.id.0,
+        spec.language,
         &code,
         &spec.tests,
         spec.limits,

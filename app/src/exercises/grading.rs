@@ -2,7 +2,7 @@
 //! into verdicts that count.
 
 use crate::{
-    exercises::model::{StoredResult, TestCase, judge, score, test_expression},
+    exercises::model::{Language, StoredResult, TestCase, judge, score, test_expression},
     state::Grader,
 };
 
@@ -11,14 +11,22 @@ use crate::{
 pub async fn grade(
     grader: &dyn Grader,
     owner: &str,
+    language: Language,
     code: &str,
     tests: &[TestCase],
     limits: crate::exercises::model::Limits,
 ) -> Result<Graded, crate::error::AppError> {
     let started = std::time::Instant::now();
-    let expressions: Vec<String> = tests.iter().map(test_expression).collect();
+    let expressions: Vec<String> = tests
+        .iter()
+        .map(|t| match language {
+            Language::JavaScript => test_expression(t),
+            // The Python harness wraps the call itself (see harness.py).
+            Language::Python => t.call.clone(),
+        })
+        .collect();
     let runs = grader
-        .run(owner, code, &expressions, limits)
+        .run(owner, language, code, &expressions, limits)
         .await
         .map_err(|_| crate::error::Problem::GraderFull)?;
     let outcomes: Vec<_> = runs.iter().map(|r| r.outcome.clone()).collect();
@@ -49,7 +57,15 @@ pub async fn grade_solution(
     owner: &str,
     spec: &crate::exercises::model::ExerciseSpec,
 ) -> Result<Graded, crate::error::AppError> {
-    grade(grader, owner, &spec.solution, &spec.tests, spec.limits).await
+    grade(
+        grader,
+        owner,
+        spec.language,
+        &spec.solution,
+        &spec.tests,
+        spec.limits,
+    )
+    .await
 }
 
 #[derive(Debug)]

@@ -10,6 +10,51 @@ use serde_json::Value;
 #[serde(rename_all = "lowercase")]
 pub enum Language {
     JavaScript,
+    Python,
+}
+
+impl Language {
+    /// The name in TOML, the database and the editor (`javascript`, `python`).
+    pub fn key(self) -> &'static str {
+        match self {
+            Language::JavaScript => "javascript",
+            Language::Python => "python",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<Language> {
+        [Language::JavaScript, Language::Python]
+            .into_iter()
+            .find(|l| l.key() == key)
+    }
+}
+
+/// The harness every Python engine runs, one test per run (see the file's header).
+pub const PYTHON_HARNESS: &str = include_str!("harness.py");
+
+/// Where a page finds Pyodide's files (versioned addresses on our own origin), for the
+/// browser's Run of a Python exercise.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PythonFiles {
+    pub loader: String,
+    pub asm: String,
+    pub wasm: String,
+    pub stdlib: String,
+    pub lock: String,
+}
+
+impl PythonFiles {
+    /// The site's Pyodide files, at the addresses the page being rendered links to.
+    pub fn of_site() -> PythonFiles {
+        use crate::ui::assets::asset_url;
+        PythonFiles {
+            loader: asset_url("/pyodide/pyodide.js"),
+            asm: asset_url("/pyodide/pyodide.asm.js"),
+            wasm: asset_url("/pyodide/pyodide.asm.wasm"),
+            stdlib: asset_url("/pyodide/python_stdlib.zip"),
+            lock: asset_url("/pyodide/pyodide-lock.json"),
+        }
+    }
 }
 
 /// One test: an expression evaluated after the learner's code, and the value it must give.
@@ -291,14 +336,12 @@ impl ExerciseSpec {
     }
 
     pub fn from_file(file: ExerciseFile) -> Result<ExerciseSpec, String> {
-        let language = match file.language.as_str() {
-            "javascript" => Language::JavaScript,
-            other => {
-                return Err(format!(
-                    "language \"{other}\" is not supported (use \"javascript\")"
-                ));
-            }
-        };
+        let language = Language::from_key(file.language.as_str()).ok_or_else(|| {
+            format!(
+                "language \"{}\" is not supported (use \"javascript\" or \"python\")",
+                file.language
+            )
+        })?;
         let limits =
             Limits::parse(file.test_time_limit_ms, file.total_time_limit_ms).ok_or_else(|| {
                 format!(
@@ -362,7 +405,7 @@ impl ExerciseSpec {
     /// Back to the TOML form (export, and the authoring form).
     pub fn to_file(&self) -> ExerciseFile {
         ExerciseFile {
-            language: "javascript".into(),
+            language: self.language.key().into(),
             test_time_limit_ms: self.limits.test_ms,
             total_time_limit_ms: self.limits.total_ms,
             starter: self.starter.clone(),

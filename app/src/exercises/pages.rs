@@ -13,10 +13,10 @@ use crate::{
             get_exercise_draft, get_submission,
         },
         model::{
-            CommentView, DiffLine, ExerciseView, Outcome, SubmissionSummary, SubmissionView,
-            TestResult, TestRun, judge,
+            CommentView, DiffLine, ExerciseView, Language, Outcome, PythonFiles, SubmissionSummary,
+            SubmissionView, TestResult, TestRun, judge,
         },
-        run::run_in_browser,
+        run::{PythonLoad, run_in_browser, run_python},
         text::ExerciseStrings,
     },
     forum::model::OpenedCode,
@@ -74,7 +74,7 @@ fn ResultItem(result: TestResult) -> impl IntoView {
         <li class="test-result" class:pass=passed class:fail=!passed data-testid="test-result"
             data-passed=passed.to_string() data-hidden=result.hidden.to_string()>
             <span class="mark" aria-hidden="true">{if passed { "✓" } else { "✗" }}</span>
-            <strong>{title}</strong>
+            <strong data-testid="test-name">{title}</strong>
             " " <span class="muted">{move || if passed { s().passed } else { s().failed }}</span>
             {result.call.clone().map(|c| view! { <code class="call">{c}</code> })}
             {detail}
@@ -124,7 +124,11 @@ pub fn ExercisePanel(lesson_id: String) -> impl IntoView {
                 });
                 match exercise.await {
                     Err(e) => view! { <crate::ui::layout::PageError error=e testid="exercise-error"/> }.into_any(),
-                    Ok(x) => view! { {missing}<EditorPreload language="javascript"/><ExerciseWorkbench exercise=x opened/> }.into_any(),
+                    Ok(x) => {
+                        let language = x.language.key();
+                        let python = (x.language == Language::Python).then(PythonFiles::of_site);
+                        view! { {missing}<EditorPreload language/><ExerciseWorkbench exercise=x opened python/> }.into_any()
+                    }
                 }
             })}}
         </Suspense>
@@ -139,6 +143,8 @@ pub fn ExerciseWorkbench(
     exercise: ExerciseView,
     /// Code from a forum answer the learner chose to start from.
     opened: Option<OpenedCode>,
+    /// Pyodide's files, for a Python exercise (downloaded on the first Run only).
+    python: Option<PythonFiles>,
 ) -> impl IntoView {
     let locale = use_locale();
     let s = move || es(locale);
@@ -162,6 +168,10 @@ pub fn ExerciseWorkbench(
     let limits = exercise.limits;
     let starter = StoredValue::new(exercise.starter.clone());
     let draft_key = exercise.draft_key.clone();
+    let language = exercise.language;
+    // The first Python Run's download and start, shown beside Run.
+    let python_load: RwSignal<Option<PythonLoad>> = RwSignal::new(None);
+    let python = StoredValue::new(python);
 
     #[cfg(feature = "hydrate")]
     {
@@ -169,7 +179,10 @@ pub fn ExerciseWorkbench(
         let from_answer = opened.is_some();
         Effect::new(move |_| {
             hydrated.set(true);
-            crate::exercises::run::warm_up(visible.with_value(Vec::len));
+            // JavaScript workers start ahead; Python loads on the first Run only (megabytes).
+            if language == Language::JavaScript {
+                crate::exercises::run::warm_up(visible.with_value(Vec::len));
+            }
             let storage = web_sys::window().and_then(|w| w.local_storage().ok().flatten());
             if from_answer {
                 // The answer's code is the draft now (the learner asked for it).
@@ -204,7 +217,7 @@ pub fn ExerciseWorkbench(
         let tests = visible.get_value();
         let code = editor.text.get_untracked();
         let judged_tests = tests.clone();
-        run_in_browser(code, tests, limits, move |runs: Vec<TestRun>| {
+        let done = move |runs: Vec<TestRun>| {
             let outcomes: Vec<Outcome> = runs.iter().map(|r| r.outcome.clone()).collect();
             let verdicts = judge(&judged_tests, &outcomes);
             let results = judged_tests
@@ -225,7 +238,18 @@ pub fn ExerciseWorkbench(
             run_results.set(Some(results));
             runs_done.update(|n| *n += 1);
             running.set(false);
-        });
+        };
+        match (language, python.get_value()) {
+            (Language::Python, Some(files)) => run_python(
+                code,
+                tests,
+                limits,
+                files,
+                move |state| python_load.set(Some(state)),
+                done,
+            ),
+            _ => run_in_browser(code, tests, limits, done),
+        }
     };
 
     let open_session = ServerAction::<crate::pairing::api::OpenInSession>::new();
@@ -247,7 +271,7 @@ pub fn ExerciseWorkbench(
             })}
             <ActionForm action=submit attr:class="form exercise-form" attr:data-testid="submit-form">
                 <input type="hidden" name="lesson_id" value=exercise.lesson_id.clone()/>
-                <CodeEditor name="code" language="javascript" label=es(locale).code_label.to_string() handle=editor/>
+                <CodeEditor name="code" language=language.key() label=es(locale).code_label.to_string() handle=editor/>
                 <FormMessage error=submit_error testid="submit"/>
                 <div class="actions">
                     <button type="button" class="button" data-testid="run"
@@ -271,6 +295,22 @@ pub fn ExerciseWorkbench(
                 </div>
                 {(!exercise.can_submit).then(|| view! { <p class="notice" data-testid="enrol-to-submit">{move || s().enrol_to_submit}</p> })}
                 <noscript><p class="muted">{move || s().run_needs_js}</p></noscript>
+                {move || python_load.get().filter(|l| *l != PythonLoad::Ready).map(|load| {
+                    let (text, percent) = match load {
+                        PythonLoad::Downloading(p) => (s().python_downloading, Some(p)),
+                        PythonLoad::Starting => (s().python_starting, None),
+                        _ => (s().python_failed, None),
+                    };
+                    let label = s().python_downloading;
+                    view! {
+                        <p class="python-load" role="status" data-testid="python-load" data-state=format!("{load:?}")>
+                            {text}
+                            {percent.map(|p| view! {
+                                " " <progress max="100" value=p.to_string() aria-label=label></progress> " " {p} "%"
+                            })}
+                        </p>
+                    }
+                })}
             </ActionForm>
             <div class="run-results" aria-live="polite" data-testid="run-results" data-runs=move || runs_done.get().to_string()>
                 {move || run_results.get().map(|results| {

@@ -49,7 +49,7 @@ impl ExerciseIn {
     pub fn of(lesson: &str, spec: &ExerciseSpec) -> Self {
         ExerciseIn {
             id: exercise_record(lesson),
-            language: "javascript".into(),
+            language: spec.language.key().into(),
             starter: spec.starter.clone(),
             solution: spec.solution.clone(),
             tests_json: serde_json::to_string(&spec.tests).unwrap_or_else(|_| "[]".into()),
@@ -93,8 +93,10 @@ impl ExerciseRowDb {
             u32::try_from(self.total_ms).unwrap_or(0),
         )
         .unwrap_or_default();
-        // The schema admits only JavaScript so far.
-        let language = Language::JavaScript;
+        let language = Language::from_key(&self.language).ok_or_else(|| {
+            tracing::error!(exercise = %self.id, language = %self.language, "unknown language");
+            AppError::Internal
+        })?;
         Ok(ExerciseRow {
             id: self.id,
             lesson: self.lesson,

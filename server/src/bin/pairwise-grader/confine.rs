@@ -89,8 +89,15 @@ pub fn isolate() -> Vec<String> {
 
 /// Replaces the root with a fresh read-only tmpfs and detaches the old one entirely.
 fn empty_root() -> Result<(), String> {
+    start_root("size=4k,nr_inodes=2,mode=0555")?;
+    enter_root("/")?;
+    read_only("/", MsFlags::empty())
+}
+
+/// Makes every mount private to this namespace (nothing done here propagates back to the
+/// host) and mounts a fresh tmpfs with `options`, to become the root, entering it.
+fn start_root(options: &str) -> Result<(), String> {
     let none: Option<&str> = None;
-    // Nothing done below may propagate back to the host's mounts.
     mount(none, "/", none, MsFlags::MS_REC | MsFlags::MS_PRIVATE, none)
         .map_err(|e| format!("making mounts private: {e}"))?;
     // Any existing directory serves as the mount point; the host's stays untouched.
@@ -100,24 +107,19 @@ fn empty_root() -> Result<(), String> {
         at,
         Some("tmpfs"),
         MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
-        Some("size=4k,nr_inodes=2,mode=0555"),
+        Some(options),
     )
-    .map_err(|e| format!("mounting an empty tmpfs on {at}: {e}"))?;
-    chdir(at).map_err(|e| format!("entering {at}: {e}"))?;
-    // Stacks the old root under the new one at the same place, then cuts it loose: afterwards
-    // no path, `..` or `/proc` reaches a host file.
+    .map_err(|e| format!("mounting a new root on {at}: {e}"))?;
+    chdir(at).map_err(|e| format!("entering {at}: {e}"))
+}
+
+/// Makes the directory entered by [`start_root`] the root and cuts the old one loose:
+/// afterwards no path, `..` or `/proc` reaches a host file. Ends in `dir` of the new root.
+fn enter_root(dir: &str) -> Result<(), String> {
+    // Stacks the old root under the new one at the same place, then detaches it.
     pivot_root(".", ".").map_err(|e| format!("pivot_root: {e}"))?;
     umount2(".", MntFlags::MNT_DETACH).map_err(|e| format!("detaching the old root: {e}"))?;
-    chdir("/").map_err(|e| format!("entering the new root: {e}"))?;
-    mount(
-        none,
-        "/",
-        none,
-        MsFlags::MS_REMOUNT | MsFlags::MS_BIND | MsFlags::MS_RDONLY,
-        none,
-    )
-    .map_err(|e| format!("making the new root read-only: {e}"))?;
-    Ok(())
+    chdir(dir).map_err(|e| format!("entering {dir}: {e}"))
 }
 
 /// Clears every capability set. Inside a new user namespace the process holds all of them
@@ -221,4 +223,218 @@ pub fn seccomp() -> Result<(), String> {
         .try_into()
         .map_err(|e: seccompiler::BackendError| e.to_string())?;
     seccompiler::apply_filter_all_threads(&program).map_err(|e| e.to_string())
+}
+
+/// The root a Python test runs in: the host's `/usr` read-only (the interpreter, its standard
+/// library and the shared libraries it loads), `bin`, `lib` and `lib64` as links into it, and
+/// a private writable `/tmp` (a small tmpfs, nothing executable). No `/etc`, `/proc`, `/dev`,
+/// `/home` or data directory: those have no path here.
+pub fn python_root() -> Result<(), String> {
+    let none: Option<&str> = None;
+    start_root("size=64k,nr_inodes=16,mode=0755")?;
+    for dir in ["usr", "tmp"] {
+        std::fs::create_dir(dir).map_err(|e| format!("creating /{dir}: {e}"))?;
+    }
+    for (link, target) in [
+        ("bin", "usr/bin"),
+        ("lib", "usr/lib"),
+        ("lib64", "usr/lib64"),
+    ] {
+        std::os::unix::fs::symlink(target, link).map_err(|e| format!("linking /{link}: {e}"))?;
+    }
+    mount(
+        Some("/usr"),
+        "usr",
+        none,
+        MsFlags::MS_BIND | MsFlags::MS_REC,
+        none,
+    )
+    .map_err(|e| format!("showing /usr: {e}"))?;
+    // Read-only; whatever the host's mount locks (atime, nosuid…) is kept by the kernel.
+    read_only("usr", MsFlags::MS_NOSUID | MsFlags::MS_NODEV)?;
+    mount(
+        Some("tmpfs"),
+        "tmp",
+        Some("tmpfs"),
+        MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
+        Some("size=16m,nr_inodes=256,mode=0700"),
+    )
+    .map_err(|e| format!("mounting a private /tmp: {e}"))?;
+    enter_root("/tmp")?;
+    read_only("/", MsFlags::empty())
+}
+
+/// Remounts the bind mount at `path` read-only with `extra` flags, keeping the flags the
+/// mount already has (a user namespace may not clear a flag its parent set).
+fn read_only(path: &str, extra: MsFlags) -> Result<(), String> {
+    use nix::sys::statvfs::{FsFlags, statvfs};
+    let none: Option<&str> = None;
+    let have = statvfs(path)
+        .map_err(|e| format!("statvfs {path}: {e}"))?
+        .flags();
+    let mut flags = MsFlags::MS_REMOUNT | MsFlags::MS_BIND | MsFlags::MS_RDONLY | extra;
+    for (fs, ms) in [
+        (FsFlags::ST_NOSUID, MsFlags::MS_NOSUID),
+        (FsFlags::ST_NODEV, MsFlags::MS_NODEV),
+        (FsFlags::ST_NOEXEC, MsFlags::MS_NOEXEC),
+        (FsFlags::ST_NOATIME, MsFlags::MS_NOATIME),
+        (FsFlags::ST_NODIRATIME, MsFlags::MS_NODIRATIME),
+        (FsFlags::ST_RELATIME, MsFlags::MS_RELATIME),
+    ] {
+        if have.contains(fs) {
+            flags |= ms;
+        }
+    }
+    mount(none, path, none, flags, none).map_err(|e| format!("making {path} read-only: {e}"))
+}
+
+/// System calls CPython makes running the harness, from `strace -f` of the demo exercises and
+/// the standard library's common modules: files (only `/usr` and the private `/tmp` exist),
+/// memory, clocks, signals, identity, exit. Not here, so EPERM: sockets, new processes or
+/// threads (`clone`, `fork`, `vfork`), `kill`, `ptrace`, mounts, namespaces, `bpf`, `io_uring`
+/// and everything else.
+const PYTHON_ALLOWED: &[i64] = &[
+    libc::SYS_read,
+    libc::SYS_write,
+    libc::SYS_readv,
+    libc::SYS_writev,
+    libc::SYS_pread64,
+    libc::SYS_pwrite64,
+    libc::SYS_close,
+    libc::SYS_lseek,
+    libc::SYS_openat,
+    libc::SYS_open,
+    libc::SYS_newfstatat,
+    libc::SYS_fstat,
+    libc::SYS_stat,
+    libc::SYS_lstat,
+    libc::SYS_statx,
+    libc::SYS_access,
+    libc::SYS_faccessat,
+    libc::SYS_faccessat2,
+    libc::SYS_readlink,
+    libc::SYS_readlinkat,
+    libc::SYS_getdents64,
+    libc::SYS_getcwd,
+    libc::SYS_chdir,
+    libc::SYS_fcntl,
+    libc::SYS_dup,
+    libc::SYS_dup2,
+    libc::SYS_dup3,
+    libc::SYS_unlink,
+    libc::SYS_unlinkat,
+    libc::SYS_mkdir,
+    libc::SYS_mkdirat,
+    libc::SYS_rmdir,
+    libc::SYS_rename,
+    libc::SYS_renameat,
+    libc::SYS_renameat2,
+    libc::SYS_ftruncate,
+    libc::SYS_fsync,
+    libc::SYS_fdatasync,
+    libc::SYS_umask,
+    libc::SYS_brk,
+    libc::SYS_munmap,
+    libc::SYS_mremap,
+    libc::SYS_madvise,
+    libc::SYS_futex,
+    libc::SYS_set_tid_address,
+    libc::SYS_set_robust_list,
+    libc::SYS_rseq,
+    libc::SYS_arch_prctl,
+    libc::SYS_prlimit64,
+    libc::SYS_getrandom,
+    libc::SYS_clock_gettime,
+    libc::SYS_clock_getres,
+    libc::SYS_clock_nanosleep,
+    libc::SYS_nanosleep,
+    libc::SYS_gettimeofday,
+    libc::SYS_getpid,
+    libc::SYS_getppid,
+    libc::SYS_gettid,
+    libc::SYS_getuid,
+    libc::SYS_geteuid,
+    libc::SYS_getgid,
+    libc::SYS_getegid,
+    libc::SYS_uname,
+    libc::SYS_sysinfo,
+    libc::SYS_sched_getaffinity,
+    libc::SYS_sched_yield,
+    libc::SYS_getrusage,
+    libc::SYS_times,
+    libc::SYS_rt_sigaction,
+    libc::SYS_rt_sigprocmask,
+    libc::SYS_rt_sigreturn,
+    libc::SYS_sigaltstack,
+    libc::SYS_exit,
+    libc::SYS_exit_group,
+];
+
+/// The filter a Python test runs under (installed just before `exec`, inherited by it, with no
+/// new privileges). Beyond [`PYTHON_ALLOWED`]: `execve` only of `python` — the very string the
+/// grader passes, compared by address, which code in the new program cannot reproduce — so
+/// the interpreter starts and nothing else ever does; executable memory only mapped from a
+/// file (the interpreter's libraries: `/usr` is the only place with executable files, `/tmp`
+/// is `noexec`), never anonymous or re-protected; `ioctl` only to ask whether a descriptor is
+/// a terminal; signals only to itself.
+pub fn python_seccomp(python: &std::ffi::CStr) -> Result<(), String> {
+    let err = |e: seccompiler::BackendError| e.to_string();
+    let rule = |conditions: Vec<SeccompCondition>| SeccompRule::new(conditions).map_err(err);
+    let cond = |arg: u8, len: SeccompCmpArgLen, op: SeccompCmpOp, value: u64| {
+        SeccompCondition::new(arg, len, op, value).map_err(err)
+    };
+    let mut rules: BTreeMap<i64, Vec<SeccompRule>> = PYTHON_ALLOWED
+        .iter()
+        .map(|&call| (call, Vec::new()))
+        .collect();
+    let no_exec = || {
+        cond(
+            2,
+            SeccompCmpArgLen::Dword,
+            SeccompCmpOp::MaskedEq(libc::PROT_EXEC as u64),
+            0,
+        )
+    };
+    let from_file = cond(
+        3,
+        SeccompCmpArgLen::Dword,
+        SeccompCmpOp::MaskedEq(libc::MAP_ANONYMOUS as u64),
+        0,
+    )?;
+    rules.insert(
+        libc::SYS_mmap,
+        vec![rule(vec![no_exec()?])?, rule(vec![from_file])?],
+    );
+    rules.insert(libc::SYS_mprotect, vec![rule(vec![no_exec()?])?]);
+    rules.insert(
+        libc::SYS_execve,
+        vec![rule(vec![cond(
+            0,
+            SeccompCmpArgLen::Qword,
+            SeccompCmpOp::Eq,
+            python.as_ptr() as u64,
+        )?])?],
+    );
+    rules.insert(
+        libc::SYS_ioctl,
+        vec![rule(vec![cond(
+            1,
+            SeccompCmpArgLen::Dword,
+            SeccompCmpOp::Eq,
+            libc::TCGETS,
+        )?])?],
+    );
+    // After exec the interpreter is the namespace's first process: its own pid is 1.
+    let own = |arg: u8| cond(arg, SeccompCmpArgLen::Dword, SeccompCmpOp::Eq, 1);
+    rules.insert(libc::SYS_tgkill, vec![rule(vec![own(0)?])?]);
+    let arch = std::env::consts::ARCH.try_into().map_err(err)?;
+    let filter = SeccompFilter::new(
+        rules,
+        SeccompAction::Errno(libc::EPERM as u32),
+        SeccompAction::Allow,
+        arch,
+    )
+    .map_err(err)?;
+    let program: BpfProgram = filter.try_into().map_err(err)?;
+    seccompiler::apply_filter(&program).map_err(|e| e.to_string())
 }

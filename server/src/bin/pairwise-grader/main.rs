@@ -14,10 +14,11 @@
 //! each attempt got. The server runs it at start-up; the tests run it against real targets.
 
 mod confine;
+mod python;
 
 use std::io::{Read, Write};
 
-use app::exercises::model::{CONSOLE_CAP, Outcome, TestRun, VALUE_CAP, test_script};
+use app::exercises::model::{CONSOLE_CAP, Language, Outcome, TestRun, VALUE_CAP, test_script};
 use boa_engine::{
     Context, JsObject, JsResult, JsValue, JsVariant, NativeFunction, Source,
     builtins::promise::PromiseState,
@@ -50,11 +51,23 @@ fn main() {
         _ => None,
     };
     let result = if inside {
-        confine::die_with_parent().and_then(|()| confine_and_serve(confine::isolate(), probe))
+        confine::die_with_parent().and_then(|()| match probe {
+            Some(targets) => confine_and_serve(confine::isolate(), Work::Probe(targets)),
+            None => match read_job()? {
+                job if job.language == Language::Python => python::serve(job),
+                job => confine_and_serve(confine::isolate(), Work::Job(job)),
+            },
+        })
     } else {
         close_inherited().and_then(|()| match confine::enter_namespaces() {
             confine::Entered::Namespaces => run_inside(probe),
-            confine::Entered::Refused(warning) => confine_and_serve(vec![warning], probe),
+            confine::Entered::Refused(warning) => match probe {
+                Some(targets) => confine_and_serve(vec![warning], Work::Probe(targets)),
+                None => match read_job()? {
+                    job if job.language == Language::Python => python::refuse(&job, &warning),
+                    job => confine_and_serve(vec![warning], Work::Job(job)),
+                },
+            },
         })
     };
     if let Err(message) = result {
@@ -90,7 +103,7 @@ fn run_inside(probe: Option<Vec<String>>) -> Result<(), String> {
 
 /// Confines this process ([`confine`]) and serves its job or probe; `warnings` are what the
 /// confinement already failed to set up.
-fn confine_and_serve(mut warnings: Vec<String>, probe: Option<Vec<String>>) -> Result<(), String> {
+fn confine_and_serve(mut warnings: Vec<String>, work: Work) -> Result<(), String> {
     warnings.extend(confine::drop_capabilities());
     set_limits()?;
     // The engine thread exists before the seccomp filter, so the filter needs no thread
@@ -113,16 +126,15 @@ fn confine_and_serve(mut warnings: Vec<String>, probe: Option<Vec<String>>) -> R
              limits only"
         ));
     }
-    let work = match probe {
-        Some(targets) => {
-            print_probe(&Probe {
-                warnings,
-                attempts: Vec::new(),
-            })?;
-            Work::Probe(targets)
-        }
-        None => Work::Job(read_job()?),
-    };
+    match &work {
+        Work::Probe(_) => print_probe(&Probe {
+            warnings,
+            attempts: Vec::new(),
+        })?,
+        // Lowered to the job's budget (raising a hard limit again is not possible).
+        Work::Job(job) => rlimit::setrlimit(Resource::CPU, job.cpu_secs, job.cpu_secs)
+            .map_err(|e| format!("setrlimit: {e}"))?,
+    }
     give.send(work).map_err(|e| e.to_string())?;
     engine
         .join()
@@ -153,7 +165,7 @@ fn close_inherited() -> Result<(), String> {
 
 /// The OS limits, soft = hard so the process cannot raise them again.
 fn set_limits() -> Result<(), String> {
-    let job_cpu = 60; // lowered to the job's budget once it is read
+    let job_cpu = 60; // lowered to the job's budget next
     for (resource, limit) in [
         (Resource::AS, MEMORY_BYTES + STACK_BYTES as u64),
         (Resource::CPU, job_cpu),
@@ -175,10 +187,7 @@ fn read_job() -> Result<Job, String> {
     if input.len() > JOB_CAP {
         return Err("job too large".into());
     }
-    let job: Job = serde_json::from_slice(&input).map_err(|e| format!("bad job: {e}"))?;
-    rlimit::setrlimit(Resource::CPU, job.cpu_secs, job.cpu_secs)
-        .map_err(|e| format!("setrlimit: {e}"))?;
-    Ok(job)
+    serde_json::from_slice(&input).map_err(|e| format!("bad job: {e}"))
 }
 
 fn print_probe(probe: &Probe) -> Result<(), String> {
