@@ -101,8 +101,22 @@ enum AdminCommand {
     },
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+/// Stack of each runtime worker thread. SurrealDB evaluates a query's expressions in futures
+/// polled on the worker's stack; in an unoptimised build a submission's transaction (its
+/// `IF`/`UPSERT` arithmetic) overflowed tokio's default 2 MiB (`reblessive::Stack::alloc_future`
+/// under `exercises::repo::create_submission`). 8 MiB is what a main thread gets; it is
+/// address space, touched only when used.
+const WORKER_STACK_BYTES: usize = 8 * 1024 * 1024;
+
+fn main() -> anyhow::Result<()> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_stack_size(WORKER_STACK_BYTES)
+        .build()?
+        .block_on(run())
+}
+
+async fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let config = Config::from_env()?;
     telemetry::init(&config.log_filter, config.log_format);

@@ -27,7 +27,8 @@ self.onmessage = async (event) => {
         module,
       });
       (0, eval)(files.asm + '\n;globalThis._createPyodideModule = _createPyodideModule;');
-      (0, eval)(files.loader + '\n;globalThis.loadPyodide = loadPyodide;');
+      // The loader sets `globalThis.loadPyodide` itself.
+      (0, eval)(files.loader);
       const pyodide = await loadPyodide({
         indexURL: 'https://pyodide.invalid/',
         stdout: () => {},
