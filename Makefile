@@ -20,6 +20,10 @@ export LEPTOS_SITE_ADDR := 127.0.0.1:3000
 export LEPTOS_RELOAD_PORT := 3001
 export LEPTOS_LIB_DIR := app/hydrate
 export LEPTOS_BIN_DIR := server
+# Integration tests run the app on the test's own thread (2 MiB by default); unoptimised,
+# SurrealDB's query evaluation under a demo import and its submissions needs more, like the
+# server's runtime workers (WORKER_STACK_BYTES in server/src/main.rs).
+export RUST_MIN_STACK := 8388608
 export LEPTOS_JS_MINIFY := false
 export LEPTOS_HASH_FILES := false
 
