@@ -174,6 +174,43 @@ test.describe('pair programming', () => {
     for (const p of [mentor, learner, stranger]) await p.context.close();
   });
 
+  test("the shared editor runs Python: Run loads Pyodide in the runner's browser and both see the result", async ({
+    browser,
+  }, testInfo) => {
+    test.skip(testInfo.project.name !== 'desktop', 'one engine check is enough');
+    test.setTimeout(180_000);
+    const learnerEmail = uniqueEmail(testInfo, 'pair-python');
+    const learner = await person(browser, {}, (app) => app.signUp(learnerEmail, 'Pyotr Learner', PASSWORD));
+    const mentor = await person(browser, {}, (app) => app.signIn(MENTOR.email, MENTOR.password));
+    const path = await openRoom(mentor.app, learnerEmail, `Python pair ${Date.now()}`);
+    await learner.app.goto(path);
+    await editorReady(mentor.page);
+    await editorReady(learner.page);
+    await mentor.page.getByTestId('code-language').selectOption('python');
+    await expect(learner.page.getByTestId('code-language')).toHaveValue('python');
+    await toEnd(mentor.page);
+    // `print` exists in Python only: in JavaScript this program would fail.
+    await mentor.page.keyboard.type('print("hello from python")');
+    await expect.poll(() => shared(learner.page)).toBe('print("hello from python")');
+    await mentor.page.getByTestId('code-run').click();
+    for (const page of [mentor.page, learner.page]) {
+      await expect(page.getByTestId('run-result').first()).toBeVisible({ timeout: 90_000 });
+      await expect(page.getByTestId('run-score').first()).toHaveText('1/1');
+    }
+    await expect(mentor.page.getByTestId('python-load')).toBeHidden();
+    await mentor.page.getByTestId('run-result').first().locator('summary').click();
+    await expect(mentor.page.getByTestId('run-result').first()).toContainText('hello from python');
+    // A Python error fails the program, with Python's words.
+    await toEnd(mentor.page);
+    await mentor.page.keyboard.press('Enter');
+    await mentor.page.keyboard.type('undefined_name');
+    await expect.poll(() => shared(learner.page)).toContain('undefined_name');
+    await mentor.page.getByTestId('code-run').click();
+    await expect(learner.page.getByTestId('run-score').first()).toHaveText('0/1', { timeout: 30_000 });
+    await expect(learner.page.getByTestId('run-result').first()).toContainText("NameError: name 'undefined_name' is not defined");
+    for (const p of [mentor, learner]) await p.context.close();
+  });
+
   test('on a phone the shared editor takes typing', async ({ browser }, testInfo) => {
     test.skip(testInfo.project.name !== 'phone', 'written for the phone project');
     test.setTimeout(120_000);

@@ -295,22 +295,7 @@ pub fn ExerciseWorkbench(
                 </div>
                 {(!exercise.can_submit).then(|| view! { <p class="notice" data-testid="enrol-to-submit">{move || s().enrol_to_submit}</p> })}
                 <noscript><p class="muted">{move || s().run_needs_js}</p></noscript>
-                {move || python_load.get().filter(|l| *l != PythonLoad::Ready).map(|load| {
-                    let (text, percent) = match load {
-                        PythonLoad::Downloading(p) => (s().python_downloading, Some(p)),
-                        PythonLoad::Starting => (s().python_starting, None),
-                        _ => (s().python_failed, None),
-                    };
-                    let label = s().python_downloading;
-                    view! {
-                        <p class="python-load" role="status" data-testid="python-load" data-state=format!("{load:?}")>
-                            {text}
-                            {percent.map(|p| view! {
-                                " " <progress max="100" value=p.to_string() aria-label=label></progress> " " {p} "%"
-                            })}
-                        </p>
-                    }
-                })}
+                <PythonLoadStatus load=python_load/>
             </ActionForm>
             <div class="run-results" aria-live="polite" data-testid="run-results" data-runs=move || runs_done.get().to_string()>
                 {move || run_results.get().map(|results| {
@@ -352,6 +337,32 @@ pub fn ExerciseWorkbench(
             })}
             <Attempts list=submissions/>
         </section>
+    }
+}
+
+/// How the first Python Run of a page is loading (downloading with a bar, starting, failed);
+/// nothing once Python is ready. Shared by exercises and the room's shared code.
+#[component]
+pub fn PythonLoadStatus(load: RwSignal<Option<PythonLoad>>) -> impl IntoView {
+    let locale = use_locale();
+    let s = move || es(locale);
+    move || {
+        load.get().filter(|l| *l != PythonLoad::Ready).map(|state| {
+            let (text, percent) = match state {
+                PythonLoad::Downloading(p) => (s().python_downloading, Some(p)),
+                PythonLoad::Starting => (s().python_starting, None),
+                _ => (s().python_failed, None),
+            };
+            let label = s().python_downloading;
+            view! {
+                <p class="python-load" role="status" data-testid="python-load" data-state=format!("{state:?}")>
+                    {text}
+                    {percent.map(|p| view! {
+                        " " <progress max="100" value=p.to_string() aria-label=label></progress> " " {p} "%"
+                    })}
+                </p>
+            }
+        })
     }
 }
 

@@ -33,6 +33,7 @@ pub mod backend {
             limits: spec.as_ref().map(|s| s.limits),
             exercise,
             changes,
+            python: None,
         })
     }
 
@@ -121,25 +122,36 @@ pub async fn open_in_session(lesson_id: String, code: String) -> Result<(), AppE
         .await?
         .ok_or(AppError::NotFound)?;
     let room = backend::room_for_pair(&state, &who, &lesson.title).await?;
-    let text = seeded_text(&code, &exercise.spec.visible_tests());
-    live::seed(
-        &state,
-        &room,
-        &text,
-        CodeLanguage::Javascript,
-        Some(&exercise.lesson),
-    )
-    .await?;
+    let python = exercise.spec.language == crate::exercises::model::Language::Python;
+    let text = seeded_text(&code, &exercise.spec.visible_tests(), python);
+    let language = if python {
+        CodeLanguage::Python
+    } else {
+        CodeLanguage::Javascript
+    };
+    live::seed(&state, &room, &text, language, Some(&exercise.lesson)).await?;
     leptos_axum::redirect(&format!("/rooms/{room}"));
     Ok(())
 }
 
-/// The learner's code followed by the visible tests as a comment, so both people read what
-/// Run checks.
+/// The learner's code followed by the visible tests as a comment (`#` lines in Python), so
+/// both people read what Run checks.
 #[cfg(feature = "ssr")]
-pub fn seeded_text(code: &str, tests: &[crate::exercises::model::TestCase]) -> String {
+pub fn seeded_text(
+    code: &str,
+    tests: &[crate::exercises::model::TestCase],
+    python: bool,
+) -> String {
     let mut text = code.trim_end().to_string();
-    if !tests.is_empty() {
+    if python && !tests.is_empty() {
+        text.push_str("\n\n# Visible tests (Run checks these):\n");
+        for t in tests {
+            // One line each: a newline in a call cannot leave the comment.
+            let line = format!("#   {}: {} → {}", t.name, t.call, t.expected).replace('\n', " ");
+            text.push_str(&line);
+            text.push('\n');
+        }
+    } else if !tests.is_empty() {
         text.push_str("\n\n/* Visible tests (Run checks these):\n");
         for t in tests {
             // A test cannot end the comment early.

@@ -64,9 +64,9 @@ impl CodeLanguage {
             })
     }
 
-    /// Only JavaScript runs in the browser's sandbox.
+    /// JavaScript and Python run in the browser's sandbox (Python through Pyodide).
     pub fn runs(self) -> bool {
-        self == CodeLanguage::Javascript
+        matches!(self, CodeLanguage::Javascript | CodeLanguage::Python)
     }
 }
 
@@ -81,6 +81,9 @@ pub struct CodeView {
     pub limits: Option<crate::exercises::model::Limits>,
     /// Changes stored so far (0: nothing to replay).
     pub changes: u64,
+    /// Where Pyodide is, for a Python Run (set by the room page, which knows the site).
+    #[serde(default)]
+    pub python: Option<crate::exercises::model::PythonFiles>,
 }
 
 /// The replay page's data.

@@ -40,6 +40,9 @@ pub struct CodeUi {
     /// Others whose cursors are in the editor now.
     pub peers: RwSignal<Vec<String>>,
     pub editor_ready: RwSignal<bool>,
+    /// Pyodide's files, and how this browser's first Python Run is loading them.
+    pub python: StoredValue<Option<crate::exercises::model::PythonFiles>>,
+    pub python_load: RwSignal<Option<crate::exercises::run::PythonLoad>>,
 }
 
 impl CodeUi {
@@ -53,6 +56,8 @@ impl CodeUi {
             running: RwSignal::new(false),
             peers: RwSignal::new(Vec::new()),
             editor_ready: RwSignal::new(false),
+            python: StoredValue::new(code.python.clone()),
+            python_load: RwSignal::new(None),
         }
     }
 
@@ -114,10 +119,14 @@ pub fn report_of(tests: &[TestCase], runs: &[TestRun]) -> RunReport {
 }
 
 /// Code with no exercise runs once, as a program: it passes if it finishes without throwing.
-pub fn program_test() -> TestCase {
+pub fn program_test(language: CodeLanguage) -> TestCase {
     TestCase {
         name: "the code runs without an error".into(),
-        call: "null".into(),
+        call: match language {
+            CodeLanguage::Python => "None",
+            _ => "null",
+        }
+        .into(),
         expected: serde_json::Value::Null,
         hidden: false,
         weight: 1,
@@ -220,6 +229,7 @@ pub fn SharedCode(
             {move || (hydrated.get() && !runnable()).then(|| view! {
                 <p class="muted">{move || s().run_only_js}</p>
             })}
+            <crate::exercises::pages::PythonLoadStatus load=ui.python_load/>
             <div class="code-host" node_ref=host data-testid="code-editor"
                 data-ready=move || ui.editor_ready.get().to_string()>
                 <Show when=move || !ui.editor_ready.get()>
@@ -246,18 +256,29 @@ fn start_run(ui: CodeUi) {
     let tests = if ui.exercise.get_untracked().is_some() && !ui.tests.get_untracked().is_empty() {
         ui.tests.get_untracked()
     } else {
-        vec![program_test()]
+        vec![program_test(ui.language.get_untracked())]
     };
     let limits = ui.limits.get_untracked().unwrap_or(Limits::DEFAULT);
     ui.running.set(true);
     let judged = tests.clone();
-    crate::exercises::run::run_in_browser(text, tests, limits, move |runs| {
+    let done = move |runs: Vec<crate::exercises::model::TestRun>| {
         let report = report_of(&judged, &runs);
         // Everyone (me included) sees it when the room relays it; offline, only me.
         if !crate::rooms::call::send_run(report.clone()) {
             ui.add_run(String::new(), report);
         }
-    });
+    };
+    match (ui.language.get_untracked(), ui.python.get_value()) {
+        (CodeLanguage::Python, Some(files)) => crate::exercises::run::run_python(
+            text,
+            tests,
+            limits,
+            files,
+            move |state| ui.python_load.set(Some(state)),
+            done,
+        ),
+        _ => crate::exercises::run::run_in_browser(text, tests, limits, done),
+    }
 }
 
 #[component]

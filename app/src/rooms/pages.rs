@@ -162,11 +162,14 @@ pub fn RoomPage() -> impl IntoView {
         <Suspense fallback=move || view! { <p class="muted">{move || locale.get().strings().loading}</p> }>
             {move || Suspend::new(async move {
                 match room.await {
-                    Ok(RoomAccess::Member(view)) => view! {
-                        <Title text=view.title.clone()/>
-                        <crate::ui::editor::EditorPreload language=view.code.language.key() shared=true/>
-                        <LiveRoom room=*view/>
-                    }.into_any(),
+                    Ok(RoomAccess::Member(mut view)) => {
+                        view.code.python = Some(crate::exercises::model::PythonFiles::of_site());
+                        view! {
+                            <Title text=view.title.clone()/>
+                            <crate::ui::editor::EditorPreload language=view.code.language.key() shared=true/>
+                            <LiveRoom room=*view/>
+                        }.into_any()
+                    }
                     Ok(RoomAccess::NotInvited) => {
                         respond_with(403);
                         view! {
