@@ -17,7 +17,7 @@
 
 use std::time::Instant;
 
-use app::pairing::doc::{ROOT, SharedDoc};
+use app::rooms::code::doc::{ROOT, SharedDoc};
 use yrs::{
     ClientID, Doc, GetString, OffsetKind, Options, Text, TextRef, Transact, Update,
     updates::decoder::Decode,

@@ -110,7 +110,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/my/courses") view=MyCoursesPage ssr=SsrMode::Async/>
                     <Route path=path!("/rooms") view=RoomsPage ssr=SsrMode::Async/>
                     <Route path=path!("/rooms/:id") view=RoomPage ssr=SsrMode::Async/>
-                    <Route path=path!("/rooms/:id/replay") view=crate::pairing::pages::ReplayPage ssr=SsrMode::Async/>
+                    <Route path=path!("/rooms/:id/replay") view=crate::rooms::code::pages::ReplayPage ssr=SsrMode::Async/>
                     <Route path=path!("/mentors") view=crate::mentoring::pages::MentorsPage ssr=SsrMode::Async/>
                     <Route path=path!("/mentors/find") view=crate::mentoring::pages::FindMentorsPage ssr=SsrMode::Async/>
                     <Route path=path!("/mentors/:id") view=crate::mentoring::pages::MentorPage ssr=SsrMode::Async/>

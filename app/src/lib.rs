@@ -16,7 +16,6 @@ pub mod i18n;
 pub mod ids;
 pub mod mentoring;
 pub mod notify;
-pub mod pairing;
 pub mod privacy;
 pub mod progress;
 pub mod realtime;

@@ -283,21 +283,22 @@ impl Config {
                 number(
                     &get,
                     "PAIRWISE_CODE_LOG_STEPS",
-                    app::pairing::live::MAX_CODE_LOG as u32,
+                    app::rooms::code::live::MAX_CODE_LOG as u32,
                 )?
-                .clamp(100, app::pairing::live::MAX_CODE_LOG as u32),
+                .clamp(100, app::rooms::code::live::MAX_CODE_LOG as u32),
             ),
             code_log_bytes: u64::from(
                 number(
                     &get,
                     "PAIRWISE_CODE_LOG_BYTES",
-                    app::pairing::live::MAX_CODE_LOG_BYTES as u32,
+                    app::rooms::code::live::MAX_CODE_LOG_BYTES as u32,
                 )?
                 // At least one change of the largest size a frame may carry, so a fold by
                 // weight always keeps the newest step.
                 .clamp(
-                    app::pairing::live::base64_len(app::pairing::doc::MAX_UPDATE_BYTES) as u32,
-                    app::pairing::live::MAX_CODE_LOG_BYTES as u32,
+                    app::rooms::code::live::base64_len(app::rooms::code::doc::MAX_UPDATE_BYTES)
+                        as u32,
+                    app::rooms::code::live::MAX_CODE_LOG_BYTES as u32,
                 ),
             ),
         })

@@ -15,7 +15,7 @@ use app::{
     accounts::session::Authenticated,
     error::AppError,
     ids::{UserId, is_record_key},
-    pairing::{
+    rooms::code::{
         live::{FrameError, Sender},
         validate::Refused,
     },
@@ -70,7 +70,7 @@ pub struct JoinQuery {
 }
 
 /// A shared-code update at its largest, with the protocol's few bytes of framing.
-const MAX_FRAME_BYTES: usize = app::pairing::doc::MAX_UPDATE_BYTES + 64;
+const MAX_FRAME_BYTES: usize = app::rooms::code::doc::MAX_UPDATE_BYTES + 64;
 
 /// Shared-code frames: a keystroke and a cursor move each make one, so typing fast with a
 /// partner sends ~20 a second; bursts cover a reconnect's catch-up.
@@ -313,7 +313,7 @@ async fn serve(state: AppState, socket: WebSocket, who: Authenticated, join: Joi
             }
             // The shared code: the server's state vector (the client answers with what it
             // typed offline), everyone's cursors, the language.
-            match app::pairing::live::join(&state, &live, &join.room_id).await {
+            match app::rooms::code::live::join(&state, &live, &join.room_id).await {
                 Ok((frames, language, exercise)) => {
                     for frame in frames {
                         let _ = tx.try_send(Outgoing::Binary(frame.into()));
@@ -372,7 +372,7 @@ async fn serve(state: AppState, socket: WebSocket, who: Authenticated, join: Joi
         Err(code) => live.kick_peer(&peer_id, code),
     }
     live.leave(&peer_id);
-    app::pairing::live::leave(&state, &live, &join.room_id, &peer_id).await;
+    app::rooms::code::live::leave(&state, &live, &join.room_id, &peer_id).await;
     drop(live);
     state.rooms.release(&join.room_id);
     drop(tx);
@@ -599,7 +599,9 @@ impl Session<'_> {
             user: self.user,
             name: self.name,
         };
-        match app::pairing::live::receive(self.state, self.live, self.room_id, &from, frame).await {
+        match app::rooms::code::live::receive(self.state, self.live, self.room_id, &from, frame)
+            .await
+        {
             Ok(replies) => {
                 for reply in replies {
                     self.tx
@@ -690,7 +692,7 @@ impl Session<'_> {
             }
             RoomClientMessage::Ping { seq } => self.send(&RoomServerMessage::Pong { seq }),
             RoomClientMessage::SetLanguage { language } => {
-                if let Err(e) = app::pairing::live::set_language(
+                if let Err(e) = app::rooms::code::live::set_language(
                     self.state,
                     self.live,
                     self.room_id,

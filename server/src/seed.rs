@@ -224,7 +224,7 @@ pub async fn room(
 ) -> anyhow::Result<String> {
     use app::{
         accounts::{model::Role, repo as accounts},
-        pairing::{doc::SharedDoc, repo as pairing},
+        rooms::code::{doc::SharedDoc, repo as pairing},
     };
     let email = "bench-host@example.org";
     if let Err(e) =
@@ -273,7 +273,7 @@ pub async fn room(
     let mut kept = 0u64;
     let mut by_bytes = 0u64;
     for (i, u) in updates.iter().enumerate().rev() {
-        kept += app::pairing::live::base64_len(u.len());
+        kept += app::rooms::code::live::base64_len(u.len());
         if kept > state.rooms.code_log_bytes {
             by_bytes = i as u64 + 1;
             break;

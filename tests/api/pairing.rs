@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use app::{
-    pairing::protocol::{self, AwarenessEntry, Frame},
+    rooms::code::protocol::{self, AwarenessEntry, Frame},
     rooms::model::{RoomServerMessage, close},
 };
 use futures_util::{SinkExt, StreamExt};
@@ -332,7 +332,7 @@ async fn crafted_malformed_and_oversized_frames_close_only_their_sender() {
 
     // Bigger than any update may be: the socket refuses it before reading it all.
     let mut ws = open(&app, &r.host, &r.id).await;
-    let huge = protocol::update(&vec![0u8; app::pairing::doc::MAX_UPDATE_BYTES + 1024]);
+    let huge = protocol::update(&vec![0u8; app::rooms::code::doc::MAX_UPDATE_BYTES + 1024]);
     let _ = ws.send(Message::Binary(huge.into())).await;
     let (_, code) = refused(&mut ws).await;
     // The close frame can be lost in the reset of a connection still sending: then the
@@ -564,7 +564,7 @@ async fn snapshot_seq(app: &TestApp, room: &str) -> i64 {
 
 #[tokio::test]
 async fn a_long_session_is_compacted_and_reloads_from_its_snapshot_with_the_log_kept() {
-    use app::pairing::live::COMPACT_EVERY;
+    use app::rooms::code::live::COMPACT_EVERY;
     let app = spawn_app().await;
     let r = room(&app, "pair-compact").await;
     let mut c = YClient::new(5, &app.base, &r.id, r.guest.clone());

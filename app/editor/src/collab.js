@@ -21,7 +21,7 @@ import { Decoration, EditorView, ViewPlugin, WidgetType, keymap } from "@codemir
 const MESSAGE_SYNC = 0;
 const MESSAGE_AWARENESS = 1;
 
-/** The colours the server assigns (`user.slot`, 0–7), as in `pairing::live::colours`. */
+/** The colours the server assigns (`user.slot`, 0–7), as in `rooms::code::live::colours`. */
 export const PALETTE = ["#0969da", "#cf222e", "#1a7f37", "#8250df", "#bc4c00", "#bf3989", "#0a7ea4", "#6e7781"];
 
 function slotOf(user) {

@@ -252,7 +252,7 @@ pub fn ExerciseWorkbench(
         }
     };
 
-    let open_session = ServerAction::<crate::pairing::api::OpenInSession>::new();
+    let open_session = ServerAction::<crate::rooms::code::api::OpenInSession>::new();
     let open_error = action_error(open_session, locale);
     let pair_s = move || locale.get().strings().pairing;
     let open_lesson = exercise.lesson_id.clone();

@@ -295,7 +295,7 @@ fn connect(client: &Shared) {
             old.set_onclose(None);
             let _ = old.close();
             // The shared editor stops sending on it (it syncs again on the welcome).
-            crate::pairing::client::disconnected();
+            crate::rooms::code::client::disconnected();
         }
         c.generation += 1;
         c.generation
@@ -313,7 +313,7 @@ fn connect(client: &Shared) {
         };
         client.borrow_mut().last_heard = now_ms();
         if let Some(buf) = data.dyn_ref::<js_sys::ArrayBuffer>() {
-            crate::pairing::client::receive(&js_sys::Uint8Array::new(buf));
+            crate::rooms::code::client::receive(&js_sys::Uint8Array::new(buf));
             return;
         }
         let Some(text) = data.as_string() else {
@@ -349,7 +349,7 @@ fn connect(client: &Shared) {
 }
 
 fn closed(client: &Shared, code: u16) {
-    crate::pairing::client::disconnected();
+    crate::rooms::code::client::disconnected();
     let ended = matches!(
         code,
         close::ROOM_CLOSED | close::REMOVED | close::REPLACED | close::ROOM_FULL
@@ -581,13 +581,13 @@ fn handle(client: &Shared, msg: RoomServerMessage) {
         } => {
             let code = client.borrow().ui.code;
             code.language.set(language);
-            crate::pairing::client::set_language(language.key());
+            crate::rooms::code::client::set_language(language.key());
             if code.exercise.get_untracked() != exercise {
                 code.exercise.set(exercise);
                 // Another exercise was opened here: its visible tests are what Run checks.
                 let room = client.borrow().room.clone();
                 spawn_local(async move {
-                    if let Ok(view) = crate::pairing::api::room_code(room).await {
+                    if let Ok(view) = crate::rooms::code::api::room_code(room).await {
                         code.tests.set(view.tests);
                         code.limits.set(view.limits);
                     }
@@ -625,11 +625,11 @@ pub fn is_open() -> bool {
 }
 
 /// Shares a Run's result with the room; false when the socket is not open.
-pub fn send_run(report: crate::pairing::model::RunReport) -> bool {
+pub fn send_run(report: crate::rooms::code::model::RunReport) -> bool {
     with_client(|client| send(client, &RoomClientMessage::Run { report })).unwrap_or(false)
 }
 
-pub fn send_language(language: crate::pairing::model::CodeLanguage) {
+pub fn send_language(language: crate::rooms::code::model::CodeLanguage) {
     with_client(|client| send(client, &RoomClientMessage::SetLanguage { language }));
 }
 
@@ -670,7 +670,7 @@ fn welcome(
         );
     }
     // The shared editor syncs both ways (what it typed offline goes up).
-    crate::pairing::client::connected();
+    crate::rooms::code::client::connected();
     if in_call {
         let media = client.borrow().media;
         // Media first: the others learn we are in the call before our offers arrive.

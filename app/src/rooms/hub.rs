@@ -43,7 +43,7 @@ pub struct RoomLive {
     /// every member receives the room's messages exactly once, in sequence order.
     pub chat: tokio::sync::Mutex<()>,
     /// The shared code, loaded on first use; its lock orders the room's code updates.
-    pub pair: tokio::sync::Mutex<Option<crate::pairing::live::PairState>>,
+    pub pair: tokio::sync::Mutex<Option<crate::rooms::code::live::PairState>>,
     /// When the room's membership and state were last read again (see [`RoomLive::recheck_due`]).
     checked_at: Mutex<std::time::Instant>,
     /// Each participant's budgets here, shared by all their sockets in the room: a second
@@ -299,7 +299,7 @@ fn deliver_outgoing(peer: &Peer, msg: Outgoing) {
 pub struct Hub {
     rooms: Mutex<HashMap<String, Arc<RoomLive>>>,
     /// Shared-code steps a room keeps in its log (`PAIRWISE_CODE_LOG_STEPS`); older ones are
-    /// folded into the log's base (`pairing::live`).
+    /// folded into the log's base (`code::live`).
     pub code_log_steps: u64,
     /// And the most the kept log may weigh (base64 characters, `PAIRWISE_CODE_LOG_BYTES`):
     /// a few large pastes fold sooner than many keystrokes.
@@ -309,8 +309,8 @@ pub struct Hub {
 impl Default for Hub {
     fn default() -> Self {
         Hub::with_code_log(
-            crate::pairing::live::MAX_CODE_LOG,
-            crate::pairing::live::MAX_CODE_LOG_BYTES,
+            crate::rooms::code::live::MAX_CODE_LOG,
+            crate::rooms::code::live::MAX_CODE_LOG_BYTES,
         )
     }
 }

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     error::AppError,
-    pairing::model::{CodeLanguage, RunReport},
+    rooms::code::model::{CodeLanguage, RunReport},
 };
 
 /// The largest message either side may send on a room socket: an SDP (≤ 16 KiB) plus its
@@ -418,7 +418,7 @@ pub struct RoomView {
     /// An idempotency key for the no-JavaScript chat form (a double submit stores once).
     pub form_key: String,
     /// The shared code as it stands.
-    pub code: crate::pairing::model::CodeView,
+    pub code: crate::rooms::code::model::CodeView,
 }
 
 /// A line in "my rooms".

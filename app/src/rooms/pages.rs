@@ -90,7 +90,7 @@ pub struct CallUi {
     pub cameras: RwSignal<Vec<(String, String)>>,
     pub me: StoredValue<String>,
     pub locale: RwSignal<Locale>,
-    pub code: crate::pairing::pages::CodeUi,
+    pub code: crate::rooms::code::pages::CodeUi,
 }
 
 /// `/rooms`: the rooms I am in, and (for mentors) a form to open one.
@@ -225,7 +225,7 @@ pub fn LiveRoom(room: RoomView) -> impl IntoView {
         cameras: RwSignal::new(Vec::new()),
         me: StoredValue::new(room.me.clone()),
         locale,
-        code: crate::pairing::pages::CodeUi::new(&room.code),
+        code: crate::rooms::code::pages::CodeUi::new(&room.code),
     };
     let open = room.state == RoomState::Open;
     let hydrated = RwSignal::new(false);
@@ -279,7 +279,7 @@ pub fn LiveRoom(room: RoomView) -> impl IntoView {
                 </Show>
                 <ChatPanel ui room_id=room.id.clone() form_key=room.form_key.clone() open/>
             </div>
-            <crate::pairing::pages::SharedCode room_id=room.id.clone() code=room.code.clone()
+            <crate::rooms::code::pages::SharedCode room_id=room.id.clone() code=room.code.clone()
                 ui=ui.code live=Signal::derive(move || ui.conn.get() == Conn::Live) hydrated
                 my_name=my_name/>
             <People room=room.clone() ui/>

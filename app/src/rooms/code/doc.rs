@@ -8,7 +8,7 @@ use yrs::{
     updates::{decoder::Decode, encoder::Encode},
 };
 
-use crate::pairing::validate::{Checked, Refused, check_text_update};
+use crate::rooms::code::validate::{Checked, Refused, check_text_update};
 
 /// The shared text's name in the document (the client binds the same name).
 pub const ROOT: &str = "code";
@@ -100,7 +100,7 @@ impl SharedDoc {
 
     /// What a client whose state vector is `client_sv` (v1-encoded) is missing.
     pub fn missing_for(&self, client_sv: &[u8]) -> Result<Vec<u8>, Refused> {
-        crate::pairing::validate::check_state_vector(client_sv)?;
+        crate::rooms::code::validate::check_state_vector(client_sv)?;
         let sv = StateVector::decode_v1(client_sv)
             .map_err(|_| Refused("the state vector does not decode"))?;
         // `encode_diff_v1`, not `encode_state_as_update_v1`: the latter merges pending data

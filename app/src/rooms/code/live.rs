@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 use crate::{
     error::AppError,
     ids::UserId,
-    pairing::{
+    rooms::code::{
         doc::SharedDoc,
         model::{CodeLanguage, MAX_REPLAY_STEPS},
         protocol::{self, AwarenessEntry, Frame},
@@ -227,7 +227,7 @@ pub async fn receive(
                 .into());
             }
             if let Err(refused) = pair.doc.apply_checked(update) {
-                if refused == crate::pairing::doc::TOO_LARGE {
+                if refused == crate::rooms::code::doc::TOO_LARGE {
                     // Applied in memory, but not kept: start again from the store.
                     *slot = None;
                 }

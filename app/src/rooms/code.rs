@@ -1,4 +1,4 @@
-//! Pair programming: a shared code document per room, synced with the Yjs protocol.
+//! Pair programming, the room's shared code: one document per room, synced with the Yjs protocol.
 //!
 //! The server keeps each room's document (`doc`) while anyone is connected (`live`), speaks
 //! y-protocols' sync and awareness messages in binary frames on the room's socket

@@ -171,7 +171,7 @@ pub fn set_language(lang: &str) {
 /// Mounts the replay's read-only editor over `steps` (JSON-able); `ready` gets a handle.
 pub fn mount_replay(
     host: web_sys::HtmlElement,
-    steps: &[crate::pairing::model::ReplayStep],
+    steps: &[crate::rooms::code::model::ReplayStep],
     base: Option<String>,
     language: &str,
     label: &str,

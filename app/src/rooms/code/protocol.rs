@@ -9,7 +9,7 @@
 //! - type 1 (awareness): one `varUint8Array` holding `varUint count` entries of
 //!   `varUint clientID, varUint clock, varString stateJSON`.
 
-use crate::pairing::validate::Refused;
+use crate::rooms::code::validate::Refused;
 
 /// The largest awareness message (one user's name, colour and cursor are ~300 bytes).
 pub const MAX_AWARENESS_BYTES: usize = 8 * 1024;

@@ -9,7 +9,7 @@ use leptos_router::hooks::use_params_map;
 use crate::{
     exercises::model::{Limits, Outcome, TestCase, TestRun, judge},
     i18n::{Locale, use_locale},
-    pairing::{
+    rooms::code::{
         api::room_replay,
         model::{CodeLanguage, CodeView, RunLine, RunReport},
         text::PairStrings,
@@ -91,7 +91,7 @@ fn shorten(s: &str, max: usize) -> String {
 
 /// What a Run of `tests` found, as the room sees it.
 pub fn report_of(tests: &[TestCase], runs: &[TestRun]) -> RunReport {
-    use crate::pairing::model::{MAX_RUN_CONSOLE_CHARS, MAX_RUN_DETAIL_CHARS, MAX_RUN_LINES};
+    use crate::rooms::code::model::{MAX_RUN_CONSOLE_CHARS, MAX_RUN_DETAIL_CHARS, MAX_RUN_LINES};
     let outcomes: Vec<Outcome> = runs.iter().map(|r| r.outcome.clone()).collect();
     let lines = judge(tests, &outcomes)
         .into_iter()
@@ -155,7 +155,7 @@ pub fn SharedCode(
             }
             if let Some(host) = host.get() {
                 let label = s().code_label;
-                super::client::mount(
+                crate::rooms::code::client::mount(
                     host.into(),
                     ui.language.get_untracked().key(),
                     label,
@@ -167,7 +167,7 @@ pub fn SharedCode(
                 );
             }
         });
-        on_cleanup(super::client::unmount);
+        on_cleanup(crate::rooms::code::client::unmount);
     }
     #[cfg(not(feature = "hydrate"))]
     let _ = my_name;
@@ -250,7 +250,7 @@ pub fn SharedCode(
 /// as a program) and shares the result with the room.
 #[cfg(feature = "hydrate")]
 fn start_run(ui: CodeUi) {
-    let Some(text) = super::client::value() else {
+    let Some(text) = crate::rooms::code::client::value() else {
         return;
     };
     let tests = if ui.exercise.get_untracked().is_some() && !ui.tests.get_untracked().is_empty() {
@@ -343,7 +343,7 @@ pub fn ReplayPage() -> impl IntoView {
 /// chunks' builds).
 #[cfg_attr(any(feature = "ssr", feature = "chunk-room"), island)]
 #[cfg_attr(not(any(feature = "ssr", feature = "chunk-room")), component)]
-pub fn ReplayPlayer(view: crate::pairing::model::ReplayView) -> impl IntoView {
+pub fn ReplayPlayer(view: crate::rooms::code::model::ReplayView) -> impl IntoView {
     let locale = use_locale();
     let s = move || ps(locale);
     let total = view.steps.len() as u32;
@@ -354,7 +354,7 @@ pub fn ReplayPlayer(view: crate::pairing::model::ReplayView) -> impl IntoView {
     let steps = StoredValue::new(view.steps.clone());
     #[cfg(feature = "hydrate")]
     {
-        let handle = StoredValue::new_local(None::<super::client::ReplayHandle>);
+        let handle = StoredValue::new_local(None::<crate::rooms::code::client::ReplayHandle>);
         let base = StoredValue::new(view.base.clone());
         let language = view.language;
         Effect::new(move |done: Option<()>| {
@@ -363,7 +363,7 @@ pub fn ReplayPlayer(view: crate::pairing::model::ReplayView) -> impl IntoView {
             }
             if let Some(el) = host.get() {
                 steps.with_value(|steps| {
-                    super::client::mount_replay(
+                    crate::rooms::code::client::mount_replay(
                         el.into(),
                         steps,
                         base.get_value(),

@@ -12,7 +12,7 @@ use crate::{
         model::{Notice, NoticeKind},
         repo::{bind_notice, notify_stmt},
     },
-    pairing::model::{CodeLanguage, MAX_REPLAY_STEPS, ReplayStep},
+    rooms::code::model::{CodeLanguage, MAX_REPLAY_STEPS, ReplayStep},
 };
 
 fn doc_record(room: &str) -> RecordId {
@@ -369,9 +369,9 @@ async fn state_before(
 ) -> Result<Vec<u8>, AppError> {
     const PAGE: i64 = 500;
     let mut doc = if base.is_empty() {
-        crate::pairing::doc::SharedDoc::default()
+        crate::rooms::code::doc::SharedDoc::default()
     } else {
-        crate::pairing::doc::SharedDoc::from_snapshot(base).map_err(|r| {
+        crate::rooms::code::doc::SharedDoc::from_snapshot(base).map_err(|r| {
             tracing::error!(
                 room,
                 reason = r.0,

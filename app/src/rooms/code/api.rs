@@ -5,7 +5,7 @@ use leptos::prelude::*;
 
 use crate::{
     error::AppError,
-    pairing::model::{CodeView, ReplayView},
+    rooms::code::model::{CodeView, ReplayView},
 };
 
 #[cfg(feature = "ssr")]
@@ -14,7 +14,7 @@ pub mod backend {
         accounts::session::Authenticated,
         error::AppError,
         exercises::repo as exercise_repo,
-        pairing::{live, model::CodeView},
+        rooms::code::{live, model::CodeView},
         state::AppState,
     };
 
@@ -54,7 +54,8 @@ pub mod backend {
         };
         let mentors: Vec<&str> = mentorships.iter().map(|m| m.mentor.as_str()).collect();
         if let Some(room) =
-            crate::pairing::repo::shared_open_room(&state.db, &learner.user.id, &mentors).await?
+            crate::rooms::code::repo::shared_open_room(&state.db, &learner.user.id, &mentors)
+                .await?
         {
             return Ok(room);
         }
@@ -62,7 +63,7 @@ pub mod backend {
             learner: learner.user.display_name.clone(),
             title: title.to_string(),
         };
-        crate::pairing::repo::create_pair_room(
+        crate::rooms::code::repo::create_pair_room(
             &state.db,
             &crate::ids::UserId(first.mentor.clone()),
             &learner.user.id,
@@ -92,7 +93,7 @@ pub async fn room_replay(room: String) -> Result<ReplayView, AppError> {
     let who = require_user().await?;
     let (row, _) = participant_room(&state, &room, &who).await?;
     let code = backend::code_view(&state, &row.id).await?;
-    let (steps, base) = crate::pairing::repo::replay(&state.db, &row.id).await?;
+    let (steps, base) = crate::rooms::code::repo::replay(&state.db, &row.id).await?;
     Ok(ReplayView {
         room_id: row.id,
         title: row.title,
@@ -110,7 +111,7 @@ pub async fn open_in_session(lesson_id: String, code: String) -> Result<(), AppE
     use crate::{
         accounts::session::require_user,
         exercises::{api::backend::visible_exercise, model::CODE_CAP},
-        pairing::{live, model::CodeLanguage},
+        rooms::code::{live, model::CodeLanguage},
     };
     let state = crate::state::AppState::get()?;
     let who = require_user().await?;
