@@ -39,7 +39,9 @@ pub async fn run_page(Extension(CspNonce(nonce)): Extension<CspNonce>) -> Respon
 /// fresh worker and answers `{id, run}`; only the parent window is listened to.
 /// `{warm, count}` starts `count` workers of that source ahead of time: starting a worker is
 /// most of a Run's time, so a Run takes ready ones (each still runs one test only and is then
-/// terminated) and new ones start in the background for the next Run.
+/// terminated) and new ones start for the next Run once the last test of this one answered —
+/// not while its tests still run, where booting fresh workers competes with them for the
+/// phone's few cores.
 pub(crate) const SCRIPT: &str = r#"
 'use strict';
 const pool = [];
@@ -49,8 +51,9 @@ const spawn = (source) => {
   const url = URL.createObjectURL(new Blob([source], { type: 'text/javascript' }));
   try { return new Worker(url); } finally { URL.revokeObjectURL(url); }
 };
+let running = 0;
 const refill = () => {
-  while (warmSource !== null && pool.length < warmCount) {
+  while (running === 0 && warmSource !== null && pool.length < warmCount) {
     try { pool.push(spawn(warmSource)); } catch (e) { return; }
   }
 };
@@ -135,11 +138,18 @@ addEventListener('message', (event) => {
   const { id, script, timeoutMs, worker } = data;
   if (typeof id !== 'number' || typeof worker !== 'string') return;
   const started = performance.now();
-  const answer = (run) => parent.postMessage({ id, run }, '*');
+  let answered = false;
+  const answer = (run) => {
+    if (answered) return;
+    answered = true;
+    parent.postMessage({ id, run }, '*');
+    running -= 1;
+    setTimeout(refill, 0);
+  };
+  running += 1;
   let w;
   try {
     w = worker === warmSource && pool.length > 0 ? pool.shift() : spawn(worker);
-    setTimeout(refill, 0);
   } catch (e) {
     answer({ outcome: { status: 'threw', message: 'the sandbox could not start: ' + e.message }, console: '', micros: 0 });
     return;
