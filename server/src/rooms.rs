@@ -563,11 +563,14 @@ impl Session<'_> {
                 }
             };
             // Membership is checked on every message: a participant removed by the host
-            // stops here even if the kick was made by another app server.
-            match repo::membership(&self.state.db, self.room_id, self.user).await {
-                Ok(Some(_)) => {}
-                Ok(None) => return Some(close::REMOVED),
-                Err(_) => return Some(close::POLICY),
+            // stops here even if the kick was made by another app server. A chat message is
+            // checked inside its own transaction (one round trip, not two).
+            if !matches!(msg, RoomClientMessage::Chat { .. }) {
+                match repo::membership(&self.state.db, self.room_id, self.user).await {
+                    Ok(Some(_)) => {}
+                    Ok(None) => return Some(close::REMOVED),
+                    Err(_) => return Some(close::POLICY),
+                }
             }
             if let Err(code) = self.handle(msg).await {
                 return Some(code);
@@ -674,6 +677,8 @@ impl Session<'_> {
                             seq: message.seq,
                         })
                     }
+                    // No longer in the room: the transaction wrote nothing.
+                    Err(AppError::Forbidden) => Err(close::REMOVED),
                     Err(e) => {
                         self.error(e, Some(key));
                         Ok(())

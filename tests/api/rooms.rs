@@ -564,6 +564,54 @@ async fn a_client_that_stops_reading_is_dropped_within_ten_seconds_and_memory_st
     app.stop().await;
 }
 
+/// A participant removed where this server did not see it (another app server took the
+/// membership away: here, the record is deleted directly) cannot chat: the message's own
+/// transaction finds them gone, stores nothing and ends their socket with "removed" at once,
+/// long before the sockets' periodic membership check (10 s).
+#[tokio::test]
+async fn a_chat_message_from_someone_removed_elsewhere_is_refused_and_stores_nothing() {
+    let app = spawn_app().await;
+    let r = room(&app, "elsewhere").await;
+    let (mut b, _) = join(&app, &r.guest, &r.id, "?since=0").await;
+    b.send(&C::Chat {
+        key: "key-before-1".into(),
+        body: "still here".into(),
+    })
+    .await;
+    b.until(|m| matches!(m, S::Ack { .. }).then_some(())).await;
+    app.state
+        .db
+        .query("DELETE room_member WHERE room = $room AND host = false")
+        .bind((
+            "room",
+            surrealdb::types::RecordId::new("room", r.id.as_str()),
+        ))
+        .await
+        .expect("membership deleted")
+        .check()
+        .expect("membership deleted");
+    let sent = std::time::Instant::now();
+    b.send(&C::Chat {
+        key: "key-after-1".into(),
+        body: "after removal".into(),
+    })
+    .await;
+    assert_eq!(b.closed().await, Some(close::REMOVED));
+    assert!(sent.elapsed() < std::time::Duration::from_secs(5));
+    let mut res = app
+        .state
+        .db
+        .query("SELECT VALUE body FROM chat_message WHERE room = $room ORDER BY seq")
+        .bind((
+            "room",
+            surrealdb::types::RecordId::new("room", r.id.as_str()),
+        ))
+        .await
+        .expect("chat read");
+    let bodies: Vec<String> = res.take(0).expect("bodies");
+    assert_eq!(bodies, vec!["still here".to_string()]);
+}
+
 #[tokio::test]
 async fn chat_is_acked_after_commit_stored_once_per_key_and_resumed_since_n() {
     let app = spawn_app().await;

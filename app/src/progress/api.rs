@@ -90,16 +90,25 @@ pub async fn learner_dashboard(
     if !allowed {
         return Err(AppError::Forbidden);
     }
-    let (name, opted_out) = repo::name_and_opt_out(&state.db, &learner)
-        .await?
-        .ok_or(AppError::NotFound)?;
     let range = Range::parse(&days);
     let now = state.clock.now();
     let today = now.date_naive();
-    // Reads only: the learner's aggregates, snapshots, points and badges (awards are brought up
-    // to date by the writes that earn them and by the jobs, never by looking).
-    let agg = repo::aggregates(&state.db, &learner).await?;
-    let courses = service::course_scores(&state, &learner, since(today, range), &agg).await?;
+    // Reads only, in one query: the learner's aggregates, snapshots, points and badges (awards
+    // are brought up to date by the writes that earn them and by the jobs, never by looking).
+    let from = since(today, range).format("%Y-%m-%d").to_string();
+    let facts = repo::dashboard(&state.db, &learner, &from)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let courses = service::course_scores(&state, &learner, &facts.agg, facts.trends);
+    let repo::DashboardFacts {
+        name,
+        opted_out,
+        awards,
+        badges,
+        wanted,
+        mentors,
+        ..
+    } = facts;
 
     let mut dash = LearnerProgress {
         learner: learner.clone(),
@@ -118,7 +127,6 @@ pub async fn learner_dashboard(
     };
     // Points and badges are shown to the learner (and their mentors); recommendations only to
     // the learner.
-    let (awards, badges) = repo::points_and_badges(&state.db, &learner).await?;
     let week = engage::week_start(today);
     dash.points_total = awards
         .iter()
@@ -150,10 +158,8 @@ pub async fn learner_dashboard(
         dash.leaderboard_opt_out = opted_out;
         let model = state.recommender.get(&state).await?;
         let enrolled: Vec<String> = dash.courses.iter().map(|c| c.course.clone()).collect();
-        let wanted = repo::wanted_skills(&state.db, &learner).await?;
-        let theirs = repo::mentors_of(&state.db, &learner).await?;
         dash.courses_next = model.courses_for(&learner, &enrolled, &wanted, 4);
-        dash.mentors_next = model.mentors_for(&learner, &enrolled, &theirs, 3);
+        dash.mentors_next = model.mentors_for(&learner, &enrolled, &mentors, 3);
     }
     Ok(dash)
 }

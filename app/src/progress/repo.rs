@@ -98,6 +98,20 @@ pub struct ScoredCourse {
     pub tests_total: Option<i64>,
 }
 
+impl From<EnrolledFacts> for ScoredCourse {
+    fn from(r: EnrolledFacts) -> Self {
+        ScoredCourse {
+            course: r.course,
+            slug: r.c.slug,
+            title: r.c.title,
+            weights: r.c.weights,
+            at: r.at,
+            video_total: r.c.video_secs_total,
+            tests_total: r.c.tests_total,
+        }
+    }
+}
+
 /// The learner's t and n in one course (`score_parts`).
 #[derive(Clone, Debug, SurrealValue)]
 pub struct PartsRow {
@@ -135,18 +149,7 @@ pub async fn aggregates(db: &Db, user: &str) -> Result<Aggregates, AppError> {
         .await
         .map_err(internal("score aggregates"))?;
     let courses: Vec<EnrolledFacts> = res.take(0).map_err(internal("score courses"))?;
-    let courses = courses
-        .into_iter()
-        .map(|r| ScoredCourse {
-            course: r.course,
-            slug: r.c.slug,
-            title: r.c.title,
-            weights: r.c.weights,
-            at: r.at,
-            video_total: r.c.video_secs_total,
-            tests_total: r.c.tests_total,
-        })
-        .collect();
+    let courses = courses.into_iter().map(ScoredCourse::from).collect();
     let parts = res.take(1).map_err(internal("score parts"))?;
     let totals: Option<FeedbackTotals> = res.take(2).map_err(internal("score feedback"))?;
     let totals = totals.unwrap_or_default();
@@ -158,23 +161,78 @@ pub async fn aggregates(db: &Db, user: &str) -> Result<Aggregates, AppError> {
     })
 }
 
-/// A person's points and badges, as the dashboard shows them.
-pub async fn points_and_badges(
+/// Everything a learner's dashboard shows, read in one round trip.
+#[derive(Clone, Debug, Default)]
+pub struct DashboardFacts {
+    pub name: String,
+    pub opted_out: bool,
+    pub agg: Aggregates,
+    /// Their snapshots from the range's first day on, oldest first.
+    pub trends: Vec<TrendRow>,
+    pub awards: Vec<AwardRow>,
+    pub badges: Vec<BadgeRow>,
+    /// The skills of their newest mentoring request, and their current mentors (for the
+    /// recommendations, which only the learner sees).
+    pub wanted: Vec<String>,
+    pub mentors: Vec<String>,
+}
+
+/// The dashboard's reads as one query of eight statements (`None` when there is no such user).
+/// Issued one by one they were six round trips to the engine that read the user record twice;
+/// on the dashboard benchmark the per-query cost (a session copy, a planner pass and a
+/// transaction each) was most of the page.
+pub async fn dashboard(
     db: &Db,
     user: &str,
-) -> Result<(Vec<AwardRow>, Vec<BadgeRow>), AppError> {
+    since: &str,
+) -> Result<Option<DashboardFacts>, AppError> {
+    #[derive(SurrealValue)]
+    struct Person {
+        display_name: String,
+        leaderboard_opt_out: Option<bool>,
+        feedback_stars: Option<i64>,
+        feedback_count: Option<i64>,
+    }
     let mut res = db
-        .query(
-            "SELECT record::id(id) AS key, kind, points, at FROM award WHERE user = $u;
-             SELECT badge, at FROM badge_award WHERE user = $u;",
-        )
+        .query(format!(
+            "SELECT display_name, leaderboard_opt_out, feedback_stars, feedback_count
+                FROM ONLY $u;
+             {ENROLLED_FACTS};
+             SELECT record::id(course) AS course, watched_secs, tests_passed
+                FROM score_parts WHERE user = $u;
+             SELECT record::id(user) AS user, record::id(course) AS course, day, score
+                FROM score_day WHERE user = $u AND day >= $since ORDER BY day;
+             SELECT record::id(id) AS key, kind, points, at FROM award WHERE user = $u;
+             SELECT badge, at FROM badge_award WHERE user = $u;
+             SELECT VALUE skills.map(|$s| $s.name) FROM mentoring_request
+                WHERE learner = $u ORDER BY created_at DESC LIMIT 1;
+             SELECT VALUE record::id(in) FROM mentorship WHERE out = $u AND active = true;"
+        ))
         .bind(("u", user_rec(user)))
+        .bind(("since", since.to_string()))
         .await
-        .map_err(internal("points and badges"))?;
-    Ok((
-        res.take(0).map_err(internal("points"))?,
-        res.take(1).map_err(internal("badges"))?,
-    ))
+        .map_err(internal("dashboard"))?;
+    let person: Option<Person> = res.take(0).map_err(internal("dashboard person"))?;
+    let Some(person) = person else {
+        return Ok(None);
+    };
+    let courses: Vec<EnrolledFacts> = res.take(1).map_err(internal("dashboard courses"))?;
+    let wanted: Vec<Vec<String>> = res.take(6).map_err(internal("dashboard skills"))?;
+    Ok(Some(DashboardFacts {
+        name: person.display_name,
+        opted_out: person.leaderboard_opt_out.unwrap_or(false),
+        agg: Aggregates {
+            courses: courses.into_iter().map(ScoredCourse::from).collect(),
+            parts: res.take(2).map_err(internal("dashboard parts"))?,
+            feedback_stars: person.feedback_stars.unwrap_or(0),
+            feedback_count: person.feedback_count.unwrap_or(0),
+        },
+        trends: res.take(3).map_err(internal("dashboard trends"))?,
+        awards: res.take(4).map_err(internal("dashboard points"))?,
+        badges: res.take(5).map_err(internal("dashboard badges"))?,
+        wanted: wanted.into_iter().next().unwrap_or_default(),
+        mentors: res.take(7).map_err(internal("dashboard mentors"))?,
+    }))
 }
 
 #[derive(Clone, Debug, SurrealValue)]
@@ -699,23 +757,6 @@ pub async fn mentees(db: &Db, mentor: &str) -> Result<Vec<MenteeFact>, AppError>
     res.take(0).map_err(internal("mentees"))
 }
 
-/// A learner's name and leaderboard choice, in one read of their record (`None` when there is
-/// no such user).
-pub async fn name_and_opt_out(db: &Db, user: &str) -> Result<Option<(String, bool)>, AppError> {
-    #[derive(SurrealValue)]
-    struct Row {
-        display_name: String,
-        leaderboard_opt_out: Option<bool>,
-    }
-    let mut res = db
-        .query("SELECT display_name, leaderboard_opt_out FROM ONLY $u")
-        .bind(("u", user_rec(user)))
-        .await
-        .map_err(internal("display name"))?;
-    let row: Option<Row> = res.take(0).map_err(internal("display name"))?;
-    Ok(row.map(|r| (r.display_name, r.leaderboard_opt_out.unwrap_or(false))))
-}
-
 #[derive(Clone, Debug, SurrealValue)]
 pub struct MentorFacts {
     pub stars: Vec<i64>,
@@ -944,30 +985,6 @@ pub async fn interaction_count(db: &Db) -> Result<i64, AppError> {
         .map_err(internal("interaction count"))?;
     let n: Option<i64> = res.take(0).map_err(internal("interaction count"))?;
     Ok(n.unwrap_or(0))
-}
-
-/// Skills the learner asked mentors for (their newest request), for the cold start.
-pub async fn wanted_skills(db: &Db, user: &str) -> Result<Vec<String>, AppError> {
-    let mut res = db
-        .query(
-            "SELECT VALUE skills.map(|$s| $s.name) FROM mentoring_request
-             WHERE learner = $u ORDER BY created_at DESC LIMIT 1",
-        )
-        .bind(("u", user_rec(user)))
-        .await
-        .map_err(internal("wanted skills"))?;
-    let rows: Vec<Vec<String>> = res.take(0).map_err(internal("wanted skills"))?;
-    Ok(rows.into_iter().next().unwrap_or_default())
-}
-
-/// The learner's own mentors (not recommended to them again).
-pub async fn mentors_of(db: &Db, user: &str) -> Result<Vec<String>, AppError> {
-    let mut res = db
-        .query("SELECT VALUE record::id(in) FROM mentorship WHERE out = $u AND active = true")
-        .bind(("u", user_rec(user)))
-        .await
-        .map_err(internal("mentors of"))?;
-    res.take(0).map_err(internal("mentors of"))
 }
 
 // ---------------------------------------------------------------------------------------------

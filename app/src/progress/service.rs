@@ -94,21 +94,16 @@ fn scored(agg: &Aggregates) -> Vec<(Parts, Weights)> {
         .collect()
 }
 
-/// The learner's score in each enrolled course with its trend since `since`. Reads only: the
-/// trend's last point is today's score as computed now (the daily job stores it).
-pub async fn course_scores(
+/// The learner's score in each enrolled course with its trend: `trends` are their stored
+/// snapshots over the range (`repo::dashboard`), and the trend's last point is today's score as
+/// computed now (the daily job stores it). Reads nothing.
+pub fn course_scores(
     state: &AppState,
     user: &str,
-    since: NaiveDate,
     agg: &Aggregates,
-) -> Result<Vec<CourseScore>, AppError> {
+    trends: Vec<repo::TrendRow>,
+) -> Vec<CourseScore> {
     let now = state.clock.now();
-    let trends = repo::trends(
-        &state.db,
-        &[user.to_string()],
-        &since.format("%Y-%m-%d").to_string(),
-    )
-    .await?;
     let today = day_of(now);
     let scored = scored(agg);
     let trends: Vec<repo::TrendRow> = trends
@@ -126,8 +121,7 @@ pub async fn course_scores(
                 }),
         )
         .collect();
-    Ok(agg
-        .courses
+    agg.courses
         .iter()
         .zip(scored)
         .map(|(e, (parts, weights))| {
@@ -160,7 +154,7 @@ pub async fn course_scores(
                 trend,
             }
         })
-        .collect())
+        .collect()
 }
 
 /// Stores one learner's snapshot rows for `day` (their score in each course at its end).

@@ -319,16 +319,19 @@ pub async fn rooms_of(db: &Db, user: &UserId) -> Result<Vec<RoomListRow>, AppErr
     res.take(0).map_err(internal("rooms of user"))
 }
 
-/// Stores a chat message with the room's next sequence number, unless this author already
-/// sent one with `key` (a resend after a reconnect): either way the stored message comes
-/// back, with whether this call stored it, so the sender is acked with the sequence number
-/// that was committed. One round trip: the room must be open (`pw:room_closed` otherwise),
-/// and the key check, the sequence number and the message are one transaction (two app
-/// servers receiving the same resend race there; one commits, the other retries and finds it).
 /// Messages a room keeps (the newest); older ones are deleted as new ones arrive, so a room's
 /// chat cannot grow the database without end. Hours of lively conversation.
 pub const MAX_CHAT_KEPT: i64 = 5_000;
 
+/// Stores a chat message with the room's next sequence number, unless this author already
+/// sent one with `key` (a resend after a reconnect): either way the stored message comes
+/// back, with whether this call stored it, so the sender is acked with the sequence number
+/// that was committed. One round trip: the room must be open (`pw:room_closed` otherwise), the
+/// author still in it (`Forbidden` otherwise: removed by the host, perhaps through another app
+/// server), and the key check, the sequence number and the message are one transaction (two
+/// app servers receiving the same resend race there; one commits, the other retries and finds
+/// it). The membership check is in here rather than before it because every message needs it,
+/// and a separate read was a second round trip per message.
 pub async fn append_chat(
     db: &Db,
     room: &str,
@@ -340,16 +343,17 @@ pub async fn append_chat(
     let query = format!(
         "BEGIN TRANSACTION;
          IF (SELECT VALUE state FROM ONLY $room) != 'open' {{ THROW 'pw:room_closed'; }};
-         LET $old = (SELECT VALUE id FROM chat_message
-                WHERE room = $room AND author = $author AND client_key = $key LIMIT 1)[0];
-         IF $old = NONE {{
+         LET $in_room = (SELECT VALUE host FROM ONLY $member) != NONE;
+         LET $old = IF $in_room {{ (SELECT VALUE id FROM chat_message
+                WHERE room = $room AND author = $author AND client_key = $key LIMIT 1)[0] }};
+         IF $in_room AND $old = NONE {{
             LET $seq = (UPDATE ONLY $room SET chat_seq += 1 RETURN VALUE chat_seq);
             CREATE $id SET room = $room, seq = $seq, author = $author,
                 client_key = $key, body = $body, created_at = $now;
             -- A room keeps its newest messages only: the one falling off goes with this one.
             DELETE chat_message WHERE room = $room AND seq <= $seq - {MAX_CHAT_KEPT};
          }};
-         SELECT {CHAT_FIELDS}, $old = NONE AS new FROM ONLY ($old ?? $id);
+         IF $in_room {{ SELECT {CHAT_FIELDS}, $old = NONE AS new FROM ONLY ($old ?? $id) }};
          COMMIT TRANSACTION;"
     );
     // The new message's key is chosen here so the transaction can read it back by key.
@@ -362,16 +366,17 @@ pub async fn append_chat(
             .bind(("body", body.to_string()))
             .bind(("now", now))
             .bind(("id", id.clone()))
+            .bind(("member", member_record(room, author)))
             .into_future()
     })
     .await?;
-    // BEGIN and COMMIT count as statements: the SELECT is the one before COMMIT.
+    // BEGIN and COMMIT count as statements: the read back is the one before COMMIT. It is NONE
+    // when the author is not (or no longer) in the room, and then nothing was written.
     let select = res.num_statements().saturating_sub(2);
     let row: Option<StoredChatRow> = res.take(select).map_err(internal("append chat"))?;
-    let row = row.ok_or_else(|| {
-        tracing::error!(room, "a committed chat message cannot be read back");
-        AppError::Internal
-    })?;
+    let Some(row) = row else {
+        return Err(AppError::Forbidden);
+    };
     let new = row.new;
     Ok((row.into_chat().view(), new))
 }
