@@ -76,6 +76,10 @@ const ENROLLED_FACTS: &str = "SELECT record::id(out) AS course, at,
         out.{slug, title, weights, video_secs_total, tests_total} AS c
      FROM enrolled WHERE in = $u ORDER BY at";
 
+/// The learner's t and n per course (`PartsRow`), for the score and the dashboard.
+const SCORE_PARTS: &str = "SELECT record::id(course) AS course, watched_secs, tests_passed
+     FROM score_parts WHERE user = $u";
+
 async fn enrolled_facts(db: &Db, user: &str) -> Result<Vec<EnrolledFacts>, AppError> {
     let mut res = db
         .query(ENROLLED_FACTS)
@@ -141,8 +145,7 @@ pub async fn aggregates(db: &Db, user: &str) -> Result<Aggregates, AppError> {
     let mut res = db
         .query(format!(
             "{ENROLLED_FACTS};
-             SELECT record::id(course) AS course, watched_secs, tests_passed
-                FROM score_parts WHERE user = $u;
+             {SCORE_PARTS};
              SELECT feedback_stars, feedback_count FROM ONLY $u;"
         ))
         .bind(("u", user_rec(user)))
@@ -198,8 +201,7 @@ pub async fn dashboard(
             "SELECT display_name, leaderboard_opt_out, feedback_stars, feedback_count
                 FROM ONLY $u;
              {ENROLLED_FACTS};
-             SELECT record::id(course) AS course, watched_secs, tests_passed
-                FROM score_parts WHERE user = $u;
+             {SCORE_PARTS};
              SELECT record::id(user) AS user, record::id(course) AS course, day, score
                 FROM score_day WHERE user = $u AND day >= $since ORDER BY day;
              SELECT record::id(id) AS key, kind, points, at FROM award WHERE user = $u;
