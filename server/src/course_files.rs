@@ -382,7 +382,12 @@ pub async fn export(
     Ok(())
 }
 
+// `DEMO_COURSE_FILES`: every file under `server/demo-courses/`, by its path there (build.rs).
+include!(concat!(env!("OUT_DIR"), "/demo_courses.rs"));
+
 /// The demo courses shipped with Pairwise, loaded in demo mode when no course exists yet.
+/// They are compiled into the binary and unpacked into a temporary folder for the import, so a
+/// binary finds them wherever it runs.
 pub async fn ensure_demo_courses(state: &AppState, media_dir: &Path) -> anyhow::Result<()> {
     if repo::course_count(&state.db)
         .await
@@ -391,16 +396,23 @@ pub async fn ensure_demo_courses(state: &AppState, media_dir: &Path) -> anyhow::
     {
         return Ok(());
     }
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("demo-courses");
-    let Ok(entries) = std::fs::read_dir(&root) else {
-        tracing::warn!(dir = %root.display(), "demo courses not found: none loaded");
-        return Ok(());
-    };
-    let mut dirs: Vec<PathBuf> = entries
+    let unpacked = tempfile::tempdir().context("creating a folder for the demo courses")?;
+    let root = unpacked.path();
+    for (relative, bytes) in DEMO_COURSE_FILES {
+        let path = root.join(relative);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::write(&path, bytes).with_context(|| format!("unpacking {relative}"))?;
+    }
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(root)?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.join("course.toml").exists())
         .collect();
     dirs.sort();
+    if dirs.is_empty() {
+        tracing::warn!("this build holds no demo course: none loaded");
+    }
     for dir in dirs {
         let slug = import(state, media_dir, &dir).await?;
         tracing::info!(%slug, "demo course loaded");
@@ -411,6 +423,23 @@ pub async fn ensure_demo_courses(state: &AppState, media_dir: &Path) -> anyhow::
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_binary_carries_every_demo_course_folder_whole() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("demo-courses");
+        for entry in std::fs::read_dir(&root).unwrap() {
+            let course = entry.unwrap().file_name().into_string().unwrap();
+            let manifest = format!("{course}/course.toml");
+            let embedded = DEMO_COURSE_FILES
+                .iter()
+                .find(|(path, _)| *path == manifest)
+                .unwrap_or_else(|| panic!("{manifest} is not in the binary"));
+            assert_eq!(
+                embedded.1,
+                std::fs::read(root.join(&manifest)).unwrap().as_slice()
+            );
+        }
+    }
 
     #[test]
     fn videos_are_recognised_by_their_bytes_not_their_name() {

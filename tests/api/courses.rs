@@ -681,9 +681,7 @@ async fn lesson_markdown_renders_inert() {
 }
 
 fn demo_folder(name: &str) -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../server/demo-courses")
-        .join(name)
+    crate::helpers::checkout_path("server/demo-courses").join(name)
 }
 
 fn folder_files(dir: &Path) -> Vec<(String, Vec<u8>)> {

@@ -237,9 +237,7 @@ async fn the_demo_exercises_pass_with_their_solution_and_fail_with_their_starter
         ("javascript-foundations", 12, Language::JavaScript),
         ("python-for-data-work", 10, Language::Python),
     ] {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../server/demo-courses")
-            .join(course);
+        let dir = crate::helpers::checkout_path("server/demo-courses").join(course);
         let bundle = server::course_files::read_folder(&dir).expect("the demo course reads");
         let specs: Vec<&ExerciseSpec> = bundle
             .sections

@@ -314,6 +314,16 @@ pub fn server_binary() -> PathBuf {
         .join("pairwise")
 }
 
+/// A folder of this checkout, by its path from the repository root. Found at run time (cargo
+/// and nextest set `CARGO_MANIFEST_DIR` for the test): the build-time path is another
+/// checkout's when a build in a shared target directory is reused.
+pub fn checkout_path(relative: &str) -> PathBuf {
+    let tests = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    tests.join("..").join(relative)
+}
+
 /// A free TCP port on loopback.
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")

@@ -23,7 +23,7 @@ const MENTOR: &str = "fixture-mentor@example.org";
 const ADMIN: (&str, &str) = ("admin@pairwise.test", "pairwise-admin-demo");
 
 fn fixtures_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+    crate::helpers::checkout_path("tests/fixtures")
 }
 
 /// `schema-0008.surql` → 8.
