@@ -51,6 +51,20 @@ pub fn room_record(id: &str) -> RecordId {
     RecordId::new("room", id)
 }
 
+/// The changes one `LIVE SELECT` statement reports, as they are written by this or any other
+/// app server sharing the database. The stream ends when the connection to the database does
+/// (a restart): the caller subscribes again.
+pub type LiveChanges<T> = surrealdb::method::QueryStream<surrealdb::Notification<T>>;
+
+/// Subscribes to `live_select` (one `LIVE SELECT` statement).
+pub async fn live<T>(db: &Db, live_select: &'static str) -> Result<LiveChanges<T>, surrealdb::Error>
+where
+    T: surrealdb::types::SurrealValue + Unpin,
+{
+    let mut res = db.query(live_select).await?;
+    res.stream::<surrealdb::Notification<T>>(0)
+}
+
 /// A new random record key (known before the write, so one transaction can link records).
 pub fn new_key() -> String {
     use rand::RngCore;

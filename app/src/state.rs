@@ -168,6 +168,15 @@ impl Notifier {
         }
     }
 
+    /// Everyone's news may have changed (changes made elsewhere went unheard for a while):
+    /// every socket reads it again.
+    pub fn poke_all(&self) {
+        let users = self.users.lock().unwrap_or_else(|e| e.into_inner());
+        for feed in users.values() {
+            feed.version.send_modify(|v| *v += 1);
+        }
+    }
+
     /// Counts a read of someone's news from the database (for `/metrics` and the tests).
     pub fn note_read(&self) {
         self.reads

@@ -3,6 +3,7 @@
 pub mod assets;
 pub mod backup;
 pub mod calendar;
+pub mod cluster;
 pub mod config;
 pub mod course_files;
 pub mod db;

@@ -299,8 +299,12 @@ async fn serve_with(
     };
     let mut open = matches!(out.send(&welcome), Sent::Queued);
     let version = *changes.borrow_and_update();
+    // What this socket last showed: on a database server the same change can wake a socket
+    // twice (this server's own wake-up, then the live query's), and the second is not news.
+    let mut shown: Option<Arc<str>> = None;
     if open && let Some(first) = news(state, who, &brief, version, true, locale).await {
         open = matches!(out.send_shared(&first), Sent::Queued);
+        shown = Some(first);
     }
     // Pings twice per idle period: a live client answers (browsers do by themselves).
     let mut pings = tokio::time::interval(ctx.idle / 2);
@@ -320,9 +324,12 @@ async fn serve_with(
                 Ok(()) = changes.changed() => {
                     let version = *changes.borrow_and_update();
                     if let Some(text) = news(state, who, &brief, version, false, locale).await
-                        && let Sent::Dropped = out.send_shared(&text)
+                        && shown.as_deref() != Some(&*text)
                     {
-                        break;
+                        if let Sent::Dropped = out.send_shared(&text) {
+                            break;
+                        }
+                        shown = Some(text);
                     }
                     continue;
                 }

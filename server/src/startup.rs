@@ -49,6 +49,9 @@ pub struct Application {
     /// The control socket `pairwise backup` asks for a backup through.
     control: std::path::PathBuf,
     backups: Option<crate::backup::Schedule>,
+    /// On a database server other app servers may share the data: follow their changes
+    /// (crate::cluster).
+    shared_database: bool,
 }
 
 /// What a test or an operator may substitute; `Default` is the real thing.
@@ -100,6 +103,8 @@ impl Application {
             media_dir: config.media_dir(),
             control: crate::backup::control_path(&config.data_dir),
             backups: config.backups.clone(),
+            shared_database: config.database.url.starts_with("ws://")
+                || config.database.url.starts_with("wss://"),
         })
     }
 
@@ -127,8 +132,10 @@ impl Application {
             media_dir,
             control,
             backups,
+            shared_database,
             ..
         } = self;
+        let follower = shared_database.then(|| tokio::spawn(crate::cluster::follow(state.clone())));
         // `pairwise backup` reaches this server through the control socket (the embedded
         // database allows one process), and scheduled backups run beside the requests.
         let control_task = tokio::spawn(crate::backup::serve_control(
@@ -177,6 +184,9 @@ impl Application {
             task.abort();
         }
         cleaner.abort();
+        if let Some(follower) = follower {
+            follower.abort();
+        }
         jobs.abort();
         progress.abort();
         if let Some(mailer) = mailer {

@@ -19,6 +19,9 @@ pub struct TestApp {
     /// The app's own state: its database handle, for checking what was stored.
     pub state: AppState,
     pub base: String,
+    /// The origin its requests say they come from: its own address, or the public URL when it
+    /// sits behind a proxy (`with_origin`).
+    pub origin: String,
     /// Where its uploads are stored.
     pub media_dir: PathBuf,
     stop: Option<oneshot::Sender<()>>,
@@ -59,6 +62,13 @@ fn test_env(extra: &[(&str, &str)]) -> HashMap<String, String> {
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
     .collect();
+    // `make unit` runs a chosen set of tests a second time on a SurrealDB server
+    // (.ci/on-surreal.sh): the same tests, over the network protocol a cluster uses.
+    if let Ok(url) = std::env::var("PAIRWISE_TEST_DATABASE_URL") {
+        env.insert("PAIRWISE_DATABASE_URL".into(), url);
+        env.insert("PAIRWISE_DATABASE_USER".into(), "root".into());
+        env.insert("PAIRWISE_DATABASE_PASSWORD".into(), "root".into());
+    }
     for (k, v) in extra {
         env.insert(k.to_string(), v.to_string());
     }
@@ -103,6 +113,7 @@ async fn spawn_app_full(extra: &[(&str, &str)], clock: Option<Arc<ManualClock>>)
     TestApp {
         state,
         base: format!("http://{addr}"),
+        origin: format!("http://{addr}"),
         media_dir,
         stop: Some(stop),
         task: Some(task),
@@ -110,6 +121,27 @@ async fn spawn_app_full(extra: &[(&str, &str)], clock: Option<Arc<ManualClock>>)
 }
 
 impl TestApp {
+    /// This app as its users reach it at `public` (a proxy in front, whose origin the app was
+    /// told is its own with PAIRWISE_PUBLIC_URL): requests still go straight to the app.
+    pub fn with_origin(mut self, public: &str) -> Self {
+        self.origin = public.to_string();
+        self
+    }
+
+    /// The same app (its state, for reading the database) reached at another address, e.g. a
+    /// proxy that spreads requests over this and other app servers. Stopping the view stops
+    /// nothing.
+    pub fn through(&self, base: &str) -> TestApp {
+        TestApp {
+            state: self.state.clone(),
+            base: base.to_string(),
+            origin: self.origin.clone(),
+            media_dir: self.media_dir.clone(),
+            stop: None,
+            task: None,
+        }
+    }
+
     /// A new "browser": its own cookie jar.
     pub fn browser(&self) -> Browser {
         Browser::new()
@@ -123,7 +155,7 @@ impl TestApp {
     pub async fn call(&self, client: &Browser, name: &str, form: &[(&str, &str)]) -> Response {
         client
             .post(self.url(&format!("/api/{name}")))
-            .header("origin", &self.base)
+            .header("origin", &self.origin)
             .header("accept", "application/json")
             .form(form)
             .send()
@@ -288,7 +320,7 @@ impl TestApp {
         browser: &Browser,
         origin: Option<&str>,
     ) -> Result<WsStream, (u16, String)> {
-        websocket_at(&self.base, path, browser, origin).await
+        websocket_at(&self.base, path, browser, origin.or(Some(&self.origin))).await
     }
 
     pub async fn stop(mut self) {

@@ -2,90 +2,14 @@
 //! terminates the clients' connections and forwards to Pairwise, which trusts it. Two clients
 //! at two addresses behind it are limited separately, and the audit log names each one.
 
-use std::{net::IpAddr, path::PathBuf, process::Stdio, time::Duration};
+use std::net::IpAddr;
 
 use reqwest::StatusCode;
 
-use crate::helpers::{Browser, free_port, spawn_app_with};
-
-/// nginx on `port`, forwarding to `upstream` as the README's deployment section shows.
-struct Nginx {
-    child: tokio::process::Child,
-    _dir: tempfile::TempDir,
-}
-
-fn nginx_binary() -> PathBuf {
-    ["/usr/sbin/nginx", "/usr/bin/nginx"]
-        .into_iter()
-        .map(PathBuf::from)
-        .find(|p| p.exists())
-        .expect("nginx is missing: `make test` installs it (Debian package nginx)")
-}
-
-impl Nginx {
-    async fn start(port: u16, upstream: &str) -> Self {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let d = dir.path().display();
-        let conf = format!(
-            "daemon off;
-master_process off;
-worker_processes 1;
-pid {d}/nginx.pid;
-error_log {d}/error.log warn;
-events {{ worker_connections 128; }}
-http {{
-    access_log off;
-    client_body_temp_path {d}/body;
-    proxy_temp_path {d}/proxy;
-    fastcgi_temp_path {d}/fastcgi;
-    uwsgi_temp_path {d}/uwsgi;
-    scgi_temp_path {d}/scgi;
-    server {{
-        listen 127.0.0.1:{port};
-        location / {{
-            proxy_pass http://{upstream};
-            proxy_http_version 1.1;
-            proxy_set_header Host $host;
-            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-            proxy_set_header X-Forwarded-Proto $scheme;
-        }}
-    }}
-}}
-"
-        );
-        let path = dir.path().join("nginx.conf");
-        std::fs::write(&path, conf).expect("nginx.conf written");
-        let child = tokio::process::Command::new(nginx_binary())
-            .arg("-p")
-            .arg(dir.path())
-            .arg("-e")
-            .arg(dir.path().join("error.log"))
-            .arg("-c")
-            .arg(&path)
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("nginx starts");
-        for _ in 0..100 {
-            if tokio::net::TcpStream::connect(("127.0.0.1", port))
-                .await
-                .is_ok()
-            {
-                return Nginx { child, _dir: dir };
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        let log = std::fs::read_to_string(dir.path().join("error.log")).unwrap_or_default();
-        panic!("nginx did not listen on {port}: {log}");
-    }
-}
-
-impl Drop for Nginx {
-    fn drop(&mut self) {
-        let _ = self.child.start_kill();
-    }
-}
+use crate::{
+    helpers::{Browser, free_port, spawn_app_with},
+    nginx::Nginx,
+};
 
 #[tokio::test]
 async fn two_clients_behind_nginx_are_limited_separately_and_audited_by_their_address() {
@@ -99,7 +23,7 @@ async fn two_clients_behind_nginx_are_limited_separately_and_audited_by_their_ad
     ])
     .await;
     let upstream = app.base.trim_start_matches("http://").to_string();
-    let _nginx = Nginx::start(port, &upstream).await;
+    let _nginx = Nginx::start(port, &[&upstream]).await;
 
     let alice = Browser::from_address("127.0.0.2".parse::<IpAddr>().unwrap());
     let bob = Browser::from_address("127.0.0.3".parse::<IpAddr>().unwrap());

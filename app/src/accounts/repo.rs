@@ -7,8 +7,8 @@ use surrealdb::types::{SerdeWrapper, SurrealValue};
 use crate::{
     accounts::model::{CurrentUser, Email, Profile, ProfileUpdate, Role, Skill},
     db::{
-        Db, fail_on_errors, internal, is_unique_violation, transact_with_retry, user_record,
-        write_with_retry,
+        Db, LiveChanges, fail_on_errors, internal, is_unique_violation, live, transact_with_retry,
+        user_record, write_with_retry,
     },
     error::{AppError, Problem},
     i18n::Locale,
@@ -607,6 +607,53 @@ pub async fn touch_session(
         .await
         .and_then(|r| r.check())
         .map(drop)
+}
+
+/// A session that ended (signed out, replaced, expired, or ended by a change to its account).
+#[derive(Clone, Debug, SurrealValue)]
+pub struct EndedSession {
+    pub token_hash: String,
+    pub user: String,
+}
+
+/// Sessions as they end, on whichever app server ended them: each server forgets its cached
+/// copy and closes that session's sockets at once.
+pub async fn watch_ended_sessions(db: &Db) -> Result<LiveChanges<EndedSession>, AppError> {
+    live(
+        db,
+        "LIVE SELECT token_hash, record::id(user) AS user FROM session WHERE $event = 'DELETE'",
+    )
+    .await
+    .map_err(internal("watching sessions"))
+}
+
+/// An account whose signed-in view changed (what a cached session holds), and whether its
+/// access did (roles, suspension, deletion), which ends its sockets.
+#[derive(Clone, Debug, SurrealValue)]
+pub struct AccountChange {
+    pub user: String,
+    pub access: bool,
+}
+
+/// Changes to accounts that a cached session or an open socket depends on, on whichever app
+/// server made them.
+pub async fn watch_account_changes(db: &Db) -> Result<LiveChanges<AccountChange>, AppError> {
+    live(
+        db,
+        "LIVE SELECT record::id(id) AS user,
+            ($event = 'DELETE' OR $before.roles != $after.roles
+                OR $before.suspended_at != $after.suspended_at
+                OR $before.deleted_at != $after.deleted_at) AS access
+         FROM user
+         WHERE $event = 'DELETE' OR $before.roles != $after.roles
+            OR $before.suspended_at != $after.suspended_at
+            OR $before.deleted_at != $after.deleted_at
+            OR $before.password_hash != $after.password_hash
+            OR $before.email != $after.email OR $before.display_name != $after.display_name
+            OR $before.email_verified != $after.email_verified",
+    )
+    .await
+    .map_err(internal("watching accounts"))
 }
 
 pub async fn delete_session(db: &Db, token_hash: &str) -> Result<(), AppError> {

@@ -184,6 +184,15 @@ impl SessionCache {
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         entries.retain(|_, c| c.user.id != *user);
     }
+
+    /// Anything may have changed (this server stopped hearing other servers' changes for a
+    /// while): every session is read again on its next request.
+    pub fn forget_all(&self) {
+        self.entries
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+    }
 }
 
 /// Finds the user of the session cookie in `headers`; `None` when there is no live session.

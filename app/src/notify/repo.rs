@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use surrealdb::types::{RecordId, SurrealValue};
 
 use crate::{
-    db::{Db, fail_on_errors, internal, user_record, write_with_retry},
+    db::{Db, LiveChanges, fail_on_errors, internal, live, user_record, write_with_retry},
     error::{AppError, Problem},
     i18n::Locale,
     ids::UserId,
@@ -23,6 +23,25 @@ pub fn notify_stmt(who: &str, kind: NoticeKind, notice: &str, link: &str) -> Str
             read = false, mailed = false, created_at = $now;",
         kind.key()
     )
+}
+
+/// Whose notifications changed (a notification created, read, or removed).
+#[derive(Clone, Debug, SurrealValue)]
+pub struct NotificationChange {
+    pub user: String,
+}
+
+/// Every change to anyone's notifications, on whichever app server it was made, as it happens:
+/// each server wakes the sockets it holds for that user.
+pub async fn watch_notifications(db: &Db) -> Result<LiveChanges<NotificationChange>, AppError> {
+    // The mailer marking one mailed changes nothing a socket shows.
+    live(
+        db,
+        "LIVE SELECT record::id(user) AS user FROM notification
+         WHERE $event != 'UPDATE' OR $before.read != $after.read",
+    )
+    .await
+    .map_err(internal("watching notifications"))
 }
 
 /// A notice as a bind value (stored as an object: its message key and parameters).

@@ -1,0 +1,292 @@
+//! Several app servers on one real SurrealDB server (`surreal start`, built from crates.io by
+//! tests/surreal), behind a real nginx round-robining between them with the deployment's own
+//! proxy settings (deploy/nginx), no sticky sessions: what one server does, the other sees.
+
+use std::{path::PathBuf, process::Stdio, sync::Arc, time::Duration};
+
+use reqwest::StatusCode;
+
+use app::realtime::ServerMessage;
+
+use crate::{
+    helpers::{Browser, Received, TestApp, body_json, free_port, server_binary, spawn_app_with},
+    mentoring::{book, learner, mentor, mentored, request_form},
+    nginx::Nginx,
+};
+
+/// The `surreal` binary `make test` builds (tests/surreal, profile `surreal-test`), or the
+/// one PAIRWISE_SURREAL_BIN names.
+pub(crate) fn surreal_binary() -> PathBuf {
+    if let Some(path) = std::env::var_os("PAIRWISE_SURREAL_BIN") {
+        return PathBuf::from(path);
+    }
+    // target/debug/pairwise → target/surreal-test/surreal
+    let target = server_binary()
+        .parent()
+        .and_then(|d| d.parent())
+        .expect("target dir")
+        .to_path_buf();
+    let bin = target.join("surreal-test").join("surreal");
+    assert!(
+        bin.exists(),
+        "{} is missing: `make unit` builds it (cargo build -p pairwise-surreal --profile surreal-test)",
+        bin.display()
+    );
+    bin
+}
+
+/// A SurrealDB server of its own on a free port, in memory, root user `root`/`root`.
+pub(crate) struct Surreal {
+    child: tokio::process::Child,
+    pub(crate) url: String,
+}
+
+impl Surreal {
+    pub(crate) async fn start() -> Self {
+        let port = free_port();
+        let child = tokio::process::Command::new(surreal_binary())
+            .args(["start", "--bind"])
+            .arg(format!("127.0.0.1:{port}"))
+            .args([
+                "--user",
+                "root",
+                "--pass",
+                "root",
+                "--no-banner",
+                "--log",
+                "warn",
+            ])
+            .arg("memory")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("the surreal server starts");
+        let health = format!("http://127.0.0.1:{port}/health");
+        let client = reqwest::Client::new();
+        for _ in 0..200 {
+            if let Ok(r) = client.get(&health).send().await
+                && r.status() == StatusCode::OK
+            {
+                return Surreal {
+                    child,
+                    url: format!("ws://127.0.0.1:{port}"),
+                };
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the surreal server did not answer {health}");
+    }
+}
+
+impl Drop for Surreal {
+    fn drop(&mut self) {
+        let _ = self.child.start_kill();
+    }
+}
+
+/// Two app servers on one SurrealDB server and one database, behind nginx.
+struct Cluster {
+    /// Each app server, reached directly (with the public origin, as the proxy forwards it).
+    a: TestApp,
+    b: TestApp,
+    /// Both, through the proxy: consecutive requests land on alternate servers.
+    front: TestApp,
+    _nginx: Nginx,
+    _db: Surreal,
+}
+
+impl Cluster {
+    async fn start() -> Self {
+        let db = Surreal::start().await;
+        let port = free_port();
+        let public = format!("http://127.0.0.1:{port}");
+        let settings = [
+            ("PAIRWISE_DATABASE_URL", db.url.as_str()),
+            ("PAIRWISE_DATABASE_USER", "root"),
+            ("PAIRWISE_DATABASE_PASSWORD", "root"),
+            ("PAIRWISE_DATABASE_NAMESPACE", "pairwise"),
+            ("PAIRWISE_DATABASE_NAME", "main"),
+            ("PAIRWISE_PUBLIC_URL", public.as_str()),
+            ("PAIRWISE_TRUSTED_PROXIES", "127.0.0.1/32"),
+        ];
+        // One after the other: the first applies the migrations, the second finds them done.
+        let a = spawn_app_with(&settings).await.with_origin(&public);
+        let b = spawn_app_with(&settings).await.with_origin(&public);
+        let upstreams = [
+            a.base.trim_start_matches("http://").to_string(),
+            b.base.trim_start_matches("http://").to_string(),
+        ];
+        let nginx = Nginx::start(port, &[&upstreams[0], &upstreams[1]]).await;
+        let front = a.through(&public);
+        Cluster {
+            a,
+            b,
+            front,
+            _nginx: nginx,
+            _db: db,
+        }
+    }
+
+    async fn stop(self) {
+        self.a.stop().await;
+        self.b.stop().await;
+    }
+}
+
+async fn me(app: &TestApp, who: &Browser) -> serde_json::Value {
+    body_json(app.call(who, "current_user", &[]).await).await
+}
+
+#[tokio::test]
+async fn a_session_begun_on_one_server_works_on_the_other_and_ends_on_both_at_sign_out() {
+    let c = Cluster::start().await;
+    // Sign-up, the confirmation link and sign-in go through the proxy, so across both servers.
+    let kim = c.front.user_with_roles("kim@example.org", &[]).await;
+    assert_eq!(me(&c.a, &kim).await["email"], "kim@example.org");
+    assert_eq!(me(&c.b, &kim).await["email"], "kim@example.org");
+    for _ in 0..6 {
+        assert_eq!(me(&c.front, &kim).await["email"], "kim@example.org");
+    }
+    // A change made on one server is read on the other.
+    let res =
+        c.a.call(
+            &kim,
+            "update_profile",
+            &[
+                ("display_name", "Kim on A"),
+                ("bio", ""),
+                ("skills", ""),
+                ("languages", "en"),
+                ("timezone", "Europe/Berlin"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(me(&c.b, &kim).await["display_name"], "Kim on A");
+
+    // The live socket upgrades through the proxy.
+    c.front
+        .live(&kim, None)
+        .await
+        .expect("the notification socket opens through nginx");
+
+    // Signed out on B, the same cookie is nobody on A at once.
+    let cookie = kim.cookie_header();
+    let res = c.b.call(&kim, "sign_out", &[]).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let replayed = Browser::with_cookie_header(&cookie);
+    assert_eq!(me(&c.a, &replayed).await, serde_json::Value::Null);
+    assert_eq!(me(&c.front, &replayed).await, serde_json::Value::Null);
+    c.stop().await;
+}
+
+#[tokio::test]
+async fn a_booking_race_across_two_servers_makes_exactly_one_booking() {
+    let c = Cluster::start().await;
+    let (m, mentor_id) = mentor(&c.front, "mentor-race", "30").await;
+    let mut learners = Vec::new();
+    for i in 0..20 {
+        let l = learner(&c.front, &format!("racer{i}")).await;
+        let ms = mentored(&c.front, &m, &mentor_id, &l).await;
+        learners.push((l, ms));
+    }
+    let page = body_json(
+        c.front
+            .call(&learners[0].0, "get_mentorship", &[("id", &learners[0].1)])
+            .await,
+    )
+    .await;
+    let start = page["slots"][0]["start"]
+        .as_str()
+        .expect("a free slot")
+        .to_string();
+    // Half the learners press "book" on server A, half on server B, all at once.
+    let servers = [
+        Arc::new(c.a.through(&c.a.base)),
+        Arc::new(c.b.through(&c.b.base)),
+    ];
+    let attempts = learners.into_iter().enumerate().map(|(i, (l, ms))| {
+        let (server, start) = (servers[i % 2].clone(), start.clone());
+        tokio::spawn(async move { book(&server, &l, &ms, &start).await.status() })
+    });
+    let mut statuses = Vec::new();
+    for attempt in attempts {
+        statuses.push(attempt.await.expect("joined"));
+    }
+    assert_eq!(
+        statuses.iter().filter(|s| s.is_success()).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|s| s.is_success()
+            || *s == StatusCode::CONFLICT
+            || *s == StatusCode::UNPROCESSABLE_ENTITY),
+        "the others are refused in words: {statuses:?}"
+    );
+    let booked: Option<i64> =
+        c.a.state
+            .db
+            .query("RETURN array::len((SELECT VALUE id FROM booking WHERE state = 'booked'))")
+            .await
+            .expect("count")
+            .take(0)
+            .expect("n");
+    assert_eq!(booked, Some(1));
+    c.stop().await;
+}
+
+#[tokio::test]
+async fn a_notification_made_through_one_server_reaches_a_socket_on_the_other_within_a_second() {
+    let c = Cluster::start().await;
+    let (m, mentor_id) = mentor(&c.front, "mentor-far", "3").await;
+    let l = learner(&c.front, "learner-near").await;
+    // The mentor's bell is a socket on server B.
+    let mut bell = c.b.live(&m, None).await.expect("the mentor's socket on B");
+    bell.greeted().await;
+    // The learner's request is made on server A, which notifies the mentor.
+    let sent = std::time::Instant::now();
+    let res =
+        c.a.call(&l, "send_request", &request_form(&mentor_id, "Async Rust"))
+            .await;
+    assert!(res.status().is_success(), "{}", res.status());
+    let unread = loop {
+        match bell.recv().await {
+            Received::Message(ServerMessage::Notifications { unread, .. }) => break unread,
+            Received::Message(_) => continue,
+            Received::Closed(code) => panic!("the socket closed ({code:?})"),
+        }
+    };
+    let took = sent.elapsed();
+    assert_eq!(unread, 1);
+    assert!(
+        took < Duration::from_secs(1),
+        "the notification reached server B's socket after {took:?}"
+    );
+    c.stop().await;
+}
+
+#[tokio::test]
+async fn signing_out_on_one_server_closes_that_sessions_sockets_on_the_other_at_once() {
+    let c = Cluster::start().await;
+    let kim = c
+        .front
+        .user_with_roles("kim-sockets@example.org", &[])
+        .await;
+    let mut on_a = c.a.live(&kim, None).await.expect("a socket on A");
+    on_a.greeted().await;
+    let res = c.b.call(&kim, "sign_out", &[]).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    // Closed with "access ended" well before A's periodic recheck would have noticed.
+    loop {
+        match on_a.recv().await {
+            Received::Closed(code) => {
+                assert_eq!(code, Some(app::realtime::close::ACCESS_ENDED));
+                break;
+            }
+            Received::Message(_) => continue,
+        }
+    }
+    c.stop().await;
+}
