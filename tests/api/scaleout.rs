@@ -35,18 +35,37 @@ pub(crate) fn surreal_binary() -> PathBuf {
     bin
 }
 
-/// A SurrealDB server of its own on a free port, in memory, root user `root`/`root`.
+/// A SurrealDB server of its own on a free port, root user `root`/`root`: in memory, or on a
+/// SurrealKV folder that outlives a kill.
 pub(crate) struct Surreal {
-    child: tokio::process::Child,
+    child: Option<tokio::process::Child>,
+    port: u16,
+    store: String,
     pub(crate) url: String,
 }
 
 impl Surreal {
     pub(crate) async fn start() -> Self {
+        Self::start_on("memory".to_string()).await
+    }
+
+    async fn start_on(store: String) -> Self {
         let port = free_port();
+        let mut db = Surreal {
+            child: None,
+            port,
+            store,
+            url: format!("ws://127.0.0.1:{port}"),
+        };
+        db.revive().await;
+        db
+    }
+
+    /// Starts the server (again, on the same port and data).
+    async fn revive(&mut self) {
         let child = tokio::process::Command::new(surreal_binary())
             .args(["start", "--bind"])
-            .arg(format!("127.0.0.1:{port}"))
+            .arg(format!("127.0.0.1:{}", self.port))
             .args([
                 "--user",
                 "root",
@@ -56,32 +75,39 @@ impl Surreal {
                 "--log",
                 "warn",
             ])
-            .arg("memory")
+            .arg(&self.store)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .kill_on_drop(true)
             .spawn()
             .expect("the surreal server starts");
-        let health = format!("http://127.0.0.1:{port}/health");
+        self.child = Some(child);
+        let health = format!("http://127.0.0.1:{}/health", self.port);
         let client = reqwest::Client::new();
         for _ in 0..200 {
             if let Ok(r) = client.get(&health).send().await
                 && r.status() == StatusCode::OK
             {
-                return Surreal {
-                    child,
-                    url: format!("ws://127.0.0.1:{port}"),
-                };
+                return;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         panic!("the surreal server did not answer {health}");
     }
+
+    /// SIGKILL, and waits until it is gone.
+    async fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill().await;
+        }
+    }
 }
 
 impl Drop for Surreal {
     fn drop(&mut self) {
-        let _ = self.child.start_kill();
+        if let Some(child) = self.child.as_mut() {
+            let _ = child.start_kill();
+        }
     }
 }
 
@@ -93,12 +119,15 @@ struct Cluster {
     /// Both, through the proxy: consecutive requests land on alternate servers.
     front: TestApp,
     _nginx: Nginx,
-    _db: Surreal,
+    db: Surreal,
 }
 
 impl Cluster {
     async fn start() -> Self {
-        let db = Surreal::start().await;
+        Self::on(Surreal::start().await).await
+    }
+
+    async fn on(db: Surreal) -> Self {
         let port = free_port();
         let public = format!("http://127.0.0.1:{port}");
         let settings = [
@@ -124,7 +153,7 @@ impl Cluster {
             b,
             front,
             _nginx: nginx,
-            _db: db,
+            db,
         }
     }
 
@@ -287,6 +316,77 @@ async fn signing_out_on_one_server_closes_that_sessions_sockets_on_the_other_at_
             }
             Received::Message(_) => continue,
         }
+    }
+    c.stop().await;
+}
+
+async fn ready(app: &TestApp) -> StatusCode {
+    match Browser::new().get(app.url("/readyz")).send().await {
+        Ok(res) => res.status(),
+        Err(_) => StatusCode::SERVICE_UNAVAILABLE,
+    }
+}
+
+/// Waits up to `limit` for `/readyz` to answer `want`.
+async fn until_ready_is(app: &TestApp, want: StatusCode, limit: Duration) {
+    let until = std::time::Instant::now() + limit;
+    loop {
+        let got = ready(app).await;
+        if got == want {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < until,
+            "/readyz still answers {got}, not {want}, after {limit:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_database_restart_makes_the_servers_not_ready_then_they_recover_by_themselves() {
+    let store = tempfile::tempdir().expect("temp dir");
+    let db = Surreal::start_on(format!("surrealkv://{}", store.path().join("db").display())).await;
+    let mut c = Cluster::on(db).await;
+    let (m, mentor_id) = mentor(&c.front, "mentor-restart", "3").await;
+    let l = learner(&c.front, "learner-restart").await;
+
+    c.db.kill().await;
+    for server in [&c.a, &c.b] {
+        until_ready_is(
+            server,
+            StatusCode::SERVICE_UNAVAILABLE,
+            Duration::from_secs(10),
+        )
+        .await;
+    }
+    c.db.revive().await;
+    for server in [&c.a, &c.b] {
+        until_ready_is(server, StatusCode::OK, Duration::from_secs(30)).await;
+    }
+    // Nothing acknowledged before the kill is lost, and each server follows the other's
+    // changes again: a notification made on A reaches the mentor's socket on B.
+    assert_eq!(me(&c.a, &m).await["email"], "mentor-restart@example.org");
+    let mut bell = c.b.live(&m, None).await.expect("the mentor's socket on B");
+    bell.greeted().await;
+    let until = std::time::Instant::now() + Duration::from_secs(15);
+    // The follower subscribes again within its back-off; a request made before that is read
+    // when it does (every socket re-reads after a gap), so one request is enough.
+    let res =
+        c.a.call(
+            &l,
+            "send_request",
+            &request_form(&mentor_id, "After the restart"),
+        )
+        .await;
+    assert!(res.status().is_success(), "{}", res.status());
+    loop {
+        match bell.recv().await {
+            Received::Message(ServerMessage::Notifications { unread: 1, .. }) => break,
+            Received::Message(_) => {}
+            Received::Closed(code) => panic!("the socket closed ({code:?})"),
+        }
+        assert!(std::time::Instant::now() < until, "no notification on B");
     }
     c.stop().await;
 }
