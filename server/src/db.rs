@@ -187,6 +187,49 @@ fn check_not_newer(applied: &[Applied]) -> anyhow::Result<()> {
 
 /// Applies every migration not yet recorded, each in one transaction with its record.
 /// Returns how many were applied.
+/// Connects and brings the schema up to date. App servers starting at once on a fresh
+/// database server contend for the same first writes (the namespace, the migration table, each
+/// migration); the losers' transactions wrote nothing and say they can be retried, so they are,
+/// for up to half a minute, until every server finds the work done.
+pub async fn open_and_migrate(cfg: &DatabaseConfig) -> anyhow::Result<(Db, usize)> {
+    let started = std::time::Instant::now();
+    let mut wait = std::time::Duration::from_millis(50);
+    loop {
+        let attempt = async {
+            let db = connect_db(cfg).await?;
+            let applied = migrate(&db).await?;
+            anyhow::Ok((db, applied))
+        }
+        .await;
+        match attempt {
+            Err(e)
+                if format!("{e:#}").contains("can be retried")
+                    && started.elapsed() < std::time::Duration::from_secs(30) =>
+            {
+                tracing::info!(error = %format!("{e:#}"), "another server is setting up the database: trying again");
+                // Jittered, so two servers that collided do not collide again in step.
+                let jitter = rand::random_range(0..=wait.as_millis() as u64);
+                tokio::time::sleep(wait + std::time::Duration::from_millis(jitter)).await;
+                wait = (wait * 2).min(std::time::Duration::from_secs(1));
+            }
+            other => return other,
+        }
+    }
+}
+
+/// Whether migration `version` is recorded as applied (read again after ours failed).
+async fn applied_by_another(db: &Db, version: i64) -> bool {
+    let Ok(mut res) = db
+        .query("SELECT version FROM migration WHERE version = $version")
+        .bind(("version", version))
+        .await
+    else {
+        return false;
+    };
+    res.take::<Vec<Applied>>(0)
+        .is_ok_and(|rows| !rows.is_empty())
+}
+
 pub async fn migrate(db: &Db) -> anyhow::Result<usize> {
     db.query(
         "DEFINE TABLE IF NOT EXISTS migration SCHEMAFULL;
@@ -212,7 +255,8 @@ pub async fn migrate(db: &Db) -> anyhow::Result<usize> {
         let query = format!(
             "BEGIN TRANSACTION;\n{sql}\nCREATE migration CONTENT {{ version: $version, name: $name, applied_at: time::now() }};\nCOMMIT TRANSACTION;"
         );
-        db.query(query)
+        let outcome = db
+            .query(query)
             .bind(("version", *version))
             .bind(("name", name.to_string()))
             .await
@@ -220,8 +264,17 @@ pub async fn migrate(db: &Db) -> anyhow::Result<usize> {
             .and_then(|mut r| match first_cause(r.take_errors()) {
                 Some(e) => Err(e),
                 None => Ok(()),
-            })
-            .with_context(|| format!("applying migration {version:04}_{name}"))?;
+            });
+        if let Err(e) = outcome {
+            // Several app servers starting at once on one database server race to apply the
+            // same migration; the transaction of all but one fails (the version is unique) and
+            // wrote nothing. The migration is then in place, applied by another server.
+            if applied_by_another(db, *version).await {
+                tracing::info!(version, name, "migration applied by another server");
+                continue;
+            }
+            return Err(e.context(format!("applying migration {version:04}_{name}")));
+        }
         tracing::info!(version, name, "migration applied");
         count += 1;
     }

@@ -127,8 +127,7 @@ async fn run() -> anyhow::Result<()> {
             app.run_until(shutdown_signal()).await
         }
         Command::Migrate => {
-            let db = db::connect_db(&config.database).await?;
-            let n = db::migrate(&db).await?;
+            let (db, n) = db::open_and_migrate(&config.database).await?;
             println!("{n} migration(s) applied");
             startup::close_db(db).await;
             Ok(())

@@ -205,8 +205,7 @@ pub async fn build_state(
     public_origin: String,
     overrides: Overrides,
 ) -> anyhow::Result<AppState> {
-    let db = db::connect_db(&config.database).await?;
-    db::migrate(&db).await?;
+    let (db, _) = db::open_and_migrate(&config.database).await?;
     let clock = overrides.clock.unwrap_or_else(|| Arc::new(SystemClock));
     let grader = Arc::new(crate::grading::GraderPool::new(
         match &config.grader {

@@ -139,9 +139,10 @@ impl Cluster {
             ("PAIRWISE_PUBLIC_URL", public.as_str()),
             ("PAIRWISE_TRUSTED_PROXIES", "127.0.0.1/32"),
         ];
-        // One after the other: the first applies the migrations, the second finds them done.
-        let a = spawn_app_with(&settings).await.with_origin(&public);
-        let b = spawn_app_with(&settings).await.with_origin(&public);
+        // Both at once, as an operator's `systemctl start` would: they race to apply the
+        // migrations to the empty database, and both must come up.
+        let (a, b) = tokio::join!(spawn_app_with(&settings), spawn_app_with(&settings));
+        let (a, b) = (a.with_origin(&public), b.with_origin(&public));
         let upstreams = [
             a.base.trim_start_matches("http://").to_string(),
             b.base.trim_start_matches("http://").to_string(),
