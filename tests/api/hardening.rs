@@ -809,16 +809,24 @@ async fn a_silent_live_client_is_dropped_and_a_live_one_stays() {
 #[tokio::test]
 async fn news_for_a_user_is_read_once_however_many_sockets_they_have() {
     let app = spawn_app().await;
-    let who = app.user_with_roles("many-tabs@example.org", &[]).await;
-    let id = crate::mentoring::user_id(&app, &who).await;
+    let (who, id) = crate::mentoring::mentor(&app, "many-tabs", "3").await;
     let mut tabs = Vec::new();
     for _ in 0..10 {
         let mut live = app.live(&who, None).await.expect("socket");
         live.greeted().await;
         tabs.push(live);
     }
+    // Something new for them (a socket sends only news it has not shown): a mentoring request.
+    let asker = crate::mentoring::learner(&app, "asker").await;
     let before = app.state.notifier.reads();
-    app.state.notifier.poke([id.as_str()]);
+    let res = app
+        .call(
+            &asker,
+            "send_request",
+            &crate::mentoring::request_form(&id, "Many tabs"),
+        )
+        .await;
+    assert!(res.status().is_success(), "{}", res.status());
     for tab in &mut tabs {
         let got = tab.recv().await;
         assert!(
