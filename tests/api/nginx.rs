@@ -9,7 +9,7 @@ use crate::helpers::checkout_path;
 
 pub(crate) struct Nginx {
     child: tokio::process::Child,
-    dir: tempfile::TempDir,
+    _dir: tempfile::TempDir,
 }
 
 fn nginx_binary() -> PathBuf {
@@ -77,18 +77,12 @@ http {{
                 .await
                 .is_ok()
             {
-                return Nginx { child, dir };
+                return Nginx { child, _dir: dir };
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         let log = std::fs::read_to_string(dir.path().join("error.log")).unwrap_or_default();
         panic!("nginx did not listen on {port}: {log}");
-    }
-
-    /// What nginx logged (warnings and errors), for a failing assertion's message.
-    #[allow(dead_code)]
-    pub(crate) fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("error.log")).unwrap_or_default()
     }
 }
 
