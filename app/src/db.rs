@@ -138,8 +138,13 @@ where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<surrealdb::IndexedResults, surrealdb::Error>>,
 {
-    const ATTEMPTS: u32 = 7;
-    let mut attempt = 0;
+    // Retries for a while rather than a number of times: on a database server several app
+    // servers write the same rows (a busy room's sequence number) and a transaction there
+    // takes milliseconds, so a writer can lose many rounds in a row without anything wrong.
+    const PATIENCE: std::time::Duration = std::time::Duration::from_secs(5);
+    const MAX_WAIT_MS: u64 = 200;
+    let started = std::time::Instant::now();
+    let mut attempt: u32 = 0;
     loop {
         attempt += 1;
         let mut res = run().await.map_err(internal(context))?;
@@ -151,15 +156,14 @@ where
             && errors
                 .values()
                 .any(|e| e.message().contains("can be retried") || is_unique_violation(e));
-        if !lost_a_race || attempt == ATTEMPTS {
+        if !lost_a_race || started.elapsed() >= PATIENCE {
             return errors_to_app(errors, context, on_unique).map(|()| res);
         }
-        // Spread the retries so colliding writers do not collide again.
-        let jitter = u64::from(rand::random::<u8>() % 20);
-        tokio::time::sleep(std::time::Duration::from_millis(
-            5 * (1 << attempt) + jitter,
-        ))
-        .await;
+        // Spread the retries (a random part as long as the fixed one) so colliding writers
+        // do not collide again.
+        let wait = (5u64 << attempt.min(6)).min(MAX_WAIT_MS);
+        let jitter = rand::random::<u64>() % wait;
+        tokio::time::sleep(std::time::Duration::from_millis(wait + jitter)).await;
     }
 }
 

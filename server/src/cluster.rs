@@ -9,6 +9,11 @@
 //! - An account change a session carries (roles, suspension, name, address) is re-read;
 //!   a change of access closes the account's sockets, which reconnect and are authorised
 //!   afresh.
+//! - A chat message or shared-code step stored in a room's log: each server with members of
+//!   that room sends them the log from where they are, in order (`rooms::api::backend::
+//!   deliver_chat`, `rooms::code::live::stored_elsewhere`). Every server relays the same
+//!   ordered log rather than one server owning a room: no hand-over when a server dies, and
+//!   the order is the database's, the one thing all servers already agree on.
 //!
 //! With the embedded database there is one server, which already does all of this itself, so
 //! this runs only on a database server (`ws://`, `wss://`). A live query's stream ends when the
@@ -21,6 +26,7 @@ use app::{
     accounts::repo::{watch_account_changes, watch_ended_sessions},
     ids::UserId,
     notify::repo::watch_notifications,
+    rooms::{api::backend::chat_stored_elsewhere, code, repo::watch_chat},
     state::{AppState, EndSockets},
 };
 use futures_util::StreamExt;
@@ -55,10 +61,16 @@ async fn listen(state: &AppState, first: &mut bool) -> Result<(), app::error::Ap
     let mut notifications = watch_notifications(&state.db).await?;
     let mut sessions = watch_ended_sessions(&state.db).await?;
     let mut accounts = watch_account_changes(&state.db).await?;
+    let mut chat = watch_chat(&state.db).await?;
+    let mut code = code::repo::watch_code(&state.db).await?;
     if !std::mem::take(first) {
         // Subscribed again after a gap: whatever changed meanwhile is read afresh.
         state.sessions.forget_all();
         state.notifier.poke_all();
+        for room in state.rooms.live_ids() {
+            room_log_grew(state, room.clone(), Log::Chat, u64::MAX);
+            room_log_grew(state, room, Log::Code, u64::MAX);
+        }
     }
     tracing::info!("following other app servers' changes");
     loop {
@@ -92,6 +104,42 @@ async fn listen(state: &AppState, first: &mut bool) -> Result<(), app::error::Ap
                 Some(Err(e)) => tracing::debug!(error = %e, "an account change could not be read"),
                 None => return Ok(()),
             },
+            change = chat.next() => match change {
+                Some(Ok(n)) => room_log_grew(state, n.data.room, Log::Chat, seq(n.data.seq)),
+                Some(Err(e)) => tracing::debug!(error = %e, "a chat change could not be read"),
+                None => return Ok(()),
+            },
+            change = code.next() => match change {
+                Some(Ok(n)) => room_log_grew(state, n.data.room, Log::Code, seq(n.data.seq)),
+                Some(Err(e)) => tracing::debug!(error = %e, "a shared-code change could not be read"),
+                None => return Ok(()),
+            },
         }
     }
+}
+
+fn seq(stored: i64) -> u64 {
+    u64::try_from(stored).unwrap_or(0)
+}
+
+#[derive(Clone, Copy)]
+enum Log {
+    Chat,
+    Code,
+}
+
+/// A room's log reached `seq`: if anyone here is in the room, they are brought up to it.
+/// Off the follower's loop, so one room's read does not hold up everyone's news; each room's
+/// own lock keeps its deliveries in order.
+fn room_log_grew(state: &AppState, room: String, log: Log, seq: u64) {
+    if state.rooms.get(&room).is_none() {
+        return;
+    }
+    let state = state.clone();
+    tokio::spawn(async move {
+        match log {
+            Log::Chat => chat_stored_elsewhere(&state, &room, seq).await,
+            Log::Code => code::live::stored_elsewhere(&state, &room, seq).await,
+        }
+    });
 }

@@ -20,7 +20,7 @@ use app::{
         validate::Refused,
     },
     rooms::{
-        api::backend::commit_chat,
+        api::backend::{commit_chat, deliver_chat},
         hub::{Budgets, Outgoing, RoomLive, encode},
         model::{
             HEARTBEAT_SECS, HISTORY_PAGE, HistoryKind, IceServer, MAX_ROOM_MESSAGE_BYTES,
@@ -276,10 +276,13 @@ async fn serve(state: AppState, socket: WebSocket, who: Authenticated, join: Joi
     let joined = {
         // Under the chat lock: no message commits between reading the room's last sequence
         // number, joining (from then on live messages arrive) and reading the backlog.
-        let _order = live.chat.lock().await;
+        let mut order = live.chat.lock().await;
         match admitted(&state, &join.room_id, &who.user.id).await {
             Err(code) => Err(code),
             Ok(last_seq) => {
+                // Those already here first get what other app servers stored up to now: from
+                // here on, the newcomer and they are sent the same messages.
+                deliver_chat(&state, &live, &join.room_id, &mut order, last_seq, None).await;
                 let welcome = |peers| RoomServerMessage::Welcome {
                     peer_id: peer_id.clone(),
                     user_id: user_id.clone(),
@@ -430,9 +433,12 @@ async fn backlog(
     match since {
         Some(mut since) if last_seq - since <= RESUME_PAGES * HISTORY_PAGE as u64 => {
             while since < last_seq {
-                let page = repo::chat_since(&state.db, &join.room_id, since, HISTORY_PAGE)
+                let mut page = repo::chat_since(&state.db, &join.room_id, since, HISTORY_PAGE)
                     .await
                     .map_err(|_| close::POLICY)?;
+                // Another app server may have stored more since `last_seq` was read: those
+                // come live, in order, with everyone else's (`deliver_chat`), not twice.
+                page.retain(|m| m.seq <= last_seq);
                 let Some(last) = page.last() else { break };
                 since = last.seq;
                 send(&RoomServerMessage::History {

@@ -53,6 +53,8 @@ struct YClient {
     ws: Option<WsStream>,
     browser: Browser,
     base: String,
+    /// The origin its socket says it comes from (the server's own address by default).
+    origin: Option<String>,
     room: String,
 }
 
@@ -70,8 +72,15 @@ impl YClient {
             ws: None,
             browser,
             base: base.into(),
+            origin: None,
             room: room.into(),
         }
+    }
+
+    /// Its page was served from `origin` (a public address in front of the server).
+    fn with_origin(mut self, origin: &str) -> Self {
+        self.origin = Some(origin.to_string());
+        self
     }
 
     fn text(&self) -> String {
@@ -94,7 +103,7 @@ impl YClient {
             &self.base,
             &format!("/rooms/{}/ws", self.room),
             &self.browser,
-            None,
+            self.origin.as_deref(),
         )
         .await
         .expect("the room socket opens");
@@ -186,6 +195,14 @@ async fn code_text(app: &TestApp, who: &Browser, room: &str) -> serde_json::Valu
 async fn seeded_concurrent_editing_over_the_socket_with_disconnects_converges() {
     let app = spawn_app().await;
     let r = room(&app, "pair-converge").await;
+    co_editing_converges([&app; 3], &r, &[&app]).await;
+    app.stop().await;
+}
+
+/// The host in two tabs and the guest, each on its server in `on`, make seeded random
+/// edits while dropping off and coming back; every editor and every server in `check` end
+/// with the same text.
+pub(crate) async fn co_editing_converges(on: [&TestApp; 3], r: &Room, check: &[&TestApp]) {
     let seed: u64 = std::env::var("PAIRWISE_SEED")
         .ok()
         .and_then(|s| s.parse().ok())
@@ -193,9 +210,9 @@ async fn seeded_concurrent_editing_over_the_socket_with_disconnects_converges() 
     let mut rng = StdRng::seed_from_u64(seed);
     // The host in two tabs and the guest: three editors.
     let mut clients = [
-        YClient::new(101, &app.base, &r.id, r.host.clone()),
-        YClient::new(202, &app.base, &r.id, r.guest.clone()),
-        YClient::new(303, &app.base, &r.id, r.host.clone()),
+        YClient::new(101, &on[0].base, &r.id, r.host.clone()).with_origin(&on[0].origin),
+        YClient::new(202, &on[1].base, &r.id, r.guest.clone()).with_origin(&on[1].origin),
+        YClient::new(303, &on[2].base, &r.id, r.host.clone()).with_origin(&on[2].origin),
     ];
     for c in clients.iter_mut() {
         c.connect().await;
@@ -249,10 +266,11 @@ async fn seeded_concurrent_editing_over_the_socket_with_disconnects_converges() 
         texts.iter().all(|t| t == &texts[0]),
         "seed {seed}: clients differ: {texts:#?}"
     );
-    let server = code_text(&app, &r.guest, &r.id).await;
-    assert_eq!(server["text"], texts[0], "seed {seed}: the server differs");
-    assert!(server["changes"].as_u64().unwrap() > 100);
-    app.stop().await;
+    for app in check {
+        let server = code_text(app, &r.guest, &r.id).await;
+        assert_eq!(server["text"], texts[0], "seed {seed}: the server differs");
+        assert!(server["changes"].as_u64().unwrap() > 100);
+    }
 }
 
 /// The next message that is an error, then the close code.

@@ -726,54 +726,108 @@ async fn chat_is_acked_after_commit_stored_once_per_key_and_resumed_since_n() {
 async fn chat_survives_reconnects_exactly_once_in_order_across_200_clients() {
     const ROOMS: usize = 20;
     const PER_ROOM: usize = 10;
-    const RUN: Duration = Duration::from_secs(6);
     let app = std::sync::Arc::new(spawn_app().await);
+    let busy = busy_rooms(&app, "many", ROOMS, PER_ROOM).await;
+    let total_acked = chat_exactly_once(&app, &busy, Duration::from_secs(6), false).await;
+    eprintln!(
+        "{total_acked} messages acked in {ROOMS} rooms by {} clients",
+        ROOMS * PER_ROOM
+    );
+    match std::sync::Arc::try_unwrap(app) {
+        Ok(app) => app.stop().await,
+        Err(_) => panic!("a client still holds the app"),
+    }
+}
+
+/// Rooms with one host and the same members in each.
+pub(crate) struct BusyRooms {
+    host: Browser,
+    members: Vec<Browser>,
+    rooms: Vec<String>,
+}
+
+/// `rooms` rooms of one host and `per_room - 1` members, all invited everywhere.
+pub(crate) async fn busy_rooms(
+    app: &TestApp,
+    tag: &str,
+    rooms: usize,
+    per_room: usize,
+) -> BusyRooms {
     let host = app
-        .user_with_roles("host-many@pairwise.test", &["mentor"])
+        .user_with_roles(&format!("host-{tag}@pairwise.test"), &["mentor"])
         .await;
-    let mut users = Vec::new();
-    for u in 0..PER_ROOM - 1 {
-        users.push(
-            app.user_with_roles(&format!("member-{u}@pairwise.test"), &[])
+    let mut members = Vec::new();
+    for u in 0..per_room - 1 {
+        members.push(
+            app.user_with_roles(&format!("member-{tag}-{u}@pairwise.test"), &[])
                 .await,
         );
     }
-    let mut rooms = Vec::new();
-    for i in 0..ROOMS {
-        let title = format!("Busy {i}");
+    let mut ids = Vec::new();
+    for i in 0..rooms {
+        let title = format!("Busy {tag} {i}");
         app.call(&host, "create_room", &[("title", &title)]).await;
-        let id = room_id_of(&app, &host, &title).await;
-        for u in 0..PER_ROOM - 1 {
-            invite(&app, &host, &id, &format!("member-{u}@pairwise.test")).await;
+        let id = room_id_of(app, &host, &title).await;
+        for u in 0..per_room - 1 {
+            invite(app, &host, &id, &format!("member-{tag}-{u}@pairwise.test")).await;
         }
-        rooms.push(id);
+        ids.push(id);
     }
+    BusyRooms {
+        host,
+        members,
+        rooms: ids,
+    }
+}
+
+/// Everyone in `busy` chats for `run` through `app` (each connection wherever `app` sends
+/// it); every tenth client drops its connection twice without a close and comes back with
+/// "since N", resending what was not acked. Checks that every acked message reached every
+/// member exactly once, in order, and was stored once; returns how many were acked.
+pub(crate) async fn chat_exactly_once(
+    app: &std::sync::Arc<TestApp>,
+    busy: &BusyRooms,
+    run: Duration,
+    servers_may_die: bool,
+) -> usize {
+    let per_room = busy.members.len() + 1;
     let start = Instant::now() + Duration::from_millis(500);
     // Clients still sending or waiting for acks: nobody stops listening before every message
     // anywhere has been acked (its fan-out was queued before its ack).
-    let busy = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(ROOMS * PER_ROOM));
+    let clients = busy.rooms.len() * per_room;
+    let pending = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(clients));
     let mut tasks = Vec::new();
-    for (r, room) in rooms.iter().enumerate() {
-        for c in 0..PER_ROOM {
+    for (r, room) in busy.rooms.iter().enumerate() {
+        for c in 0..per_room {
             let who = if c == 0 {
-                host.clone()
+                busy.host.clone()
             } else {
-                users[c - 1].clone()
+                busy.members[c - 1].clone()
             };
             let app = app.clone();
             let room = room.clone();
-            // Every tenth client drops its connection twice along the way.
-            let flaky = (r * PER_ROOM + c) % 10 == 3;
-            let busy = busy.clone();
+            let flaky = (r * per_room + c) % 10 == 3;
+            let pending = pending.clone();
             tasks.push(tokio::spawn(async move {
-                chat_client(&app, &who, &room, r * 100 + c, flaky, start, RUN, &busy).await
+                chat_client(
+                    &app,
+                    &who,
+                    &room,
+                    r * 100 + c,
+                    flaky,
+                    start,
+                    run,
+                    &pending,
+                    servers_may_die,
+                )
+                .await
             }));
         }
     }
     let mut outcomes: HashMap<String, Vec<ClientOutcome>> = HashMap::new();
     for (t, task) in tasks.into_iter().enumerate() {
         outcomes
-            .entry(rooms[t / PER_ROOM].clone())
+            .entry(busy.rooms[t / per_room].clone())
             .or_default()
             .push(task.await.unwrap());
     }
@@ -809,7 +863,7 @@ async fn chat_survives_reconnects_exactly_once_in_order_across_200_clients() {
                 }
             }
         }
-        let stored = body_json(app.call(&host, "get_room", &[("id", room)]).await).await;
+        let stored = body_json(app.call(&busy.host, "get_room", &[("id", room)]).await).await;
         let last = stored["Member"]["recent"]
             .as_array()
             .and_then(|m| m.last())
@@ -820,19 +874,11 @@ async fn chat_survives_reconnects_exactly_once_in_order_across_200_clients() {
             "room {room}: stored more than was acked once"
         );
     }
-    eprintln!(
-        "{} messages acked in {ROOMS} rooms by {} clients",
-        total_acked,
-        ROOMS * PER_ROOM
-    );
     assert!(
-        total_acked > ROOMS * 10,
+        total_acked > busy.rooms.len() * 10,
         "the test sent enough to mean something"
     );
-    match std::sync::Arc::try_unwrap(app) {
-        Ok(app) => app.stop().await,
-        Err(_) => panic!("a client still holds the app"),
-    }
+    total_acked
 }
 
 struct ClientOutcome {
@@ -850,6 +896,7 @@ async fn chat_client(
     start: Instant,
     run: Duration,
     busy: &std::sync::atomic::AtomicUsize,
+    servers_may_die: bool,
 ) -> ClientOutcome {
     use std::sync::atomic::Ordering;
     let mut done = false;
@@ -882,23 +929,16 @@ async fn chat_client(
             drops_left -= 1;
             // Drop the TCP connection without a close handshake, with messages in flight.
             drop(ws);
-            let since = received.last().map_or(0, |(s, _)| *s);
-            ws = app
-                .room_socket(who, room, &format!("?since={since}"), None)
-                .await
-                .unwrap();
-            // What was not acked is sent again with the same keys.
-            for (key, body) in &pending {
-                ws.send(&C::Chat {
-                    key: key.clone(),
-                    body: body.clone(),
-                })
-                .await;
-            }
+            ws = resume(app, who, room, &received, &pending).await;
             continue;
         }
         let msg = match ws.recv_within(0.2).await {
             Some(RoomReceived::Message(m)) => m,
+            // Its server went away (killed): back through `app` to another, as a browser does.
+            Some(RoomReceived::Closed(None)) if servers_may_die => {
+                ws = resume(app, who, room, &received, &pending).await;
+                continue;
+            }
             Some(RoomReceived::Closed(code)) => panic!("client {id} closed: {code:?}"),
             None => {
                 if now > end && pending.is_empty() && !done {
@@ -930,4 +970,39 @@ async fn chat_client(
         }
     }
     ClientOutcome { acked, received }
+}
+
+/// A new connection asking for what came after the last message received, then every message
+/// not yet acked sent again with its key (tried for up to 10 s: a killed server's connections
+/// fail until the proxy takes it out).
+async fn resume(
+    app: &TestApp,
+    who: &Browser,
+    room: &str,
+    received: &[(u64, String)],
+    pending: &BTreeMap<String, String>,
+) -> RoomSocket {
+    let since = received.last().map_or(0, |(s, _)| *s);
+    let mut tries = 0;
+    let mut ws = loop {
+        match app
+            .room_socket(who, room, &format!("?since={since}"), None)
+            .await
+        {
+            Ok(ws) => break ws,
+            Err(_) if tries < 100 => {
+                tries += 1;
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(e) => panic!("could not reconnect: {e:?}"),
+        }
+    };
+    for (key, body) in pending {
+        ws.send(&C::Chat {
+            key: key.clone(),
+            body: body.clone(),
+        })
+        .await;
+    }
+    ws
 }

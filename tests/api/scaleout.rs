@@ -12,6 +12,8 @@ use crate::{
     helpers::{Browser, Received, TestApp, body_json, free_port, server_binary, spawn_app_with},
     mentoring::{book, learner, mentor, mentored, request_form},
     nginx::Nginx,
+    pairing::co_editing_converges,
+    rooms::{busy_rooms, chat_exactly_once},
 };
 
 /// The `surreal` binary `make test` builds (tests/surreal, profile `surreal-test`), or the
@@ -111,6 +113,19 @@ impl Drop for Surreal {
     }
 }
 
+/// What every app server of a cluster on `db`, published at `public`, is started with.
+fn settings<'a>(db: &'a Surreal, public: &'a str) -> [(&'static str, &'a str); 7] {
+    [
+        ("PAIRWISE_DATABASE_URL", db.url.as_str()),
+        ("PAIRWISE_DATABASE_USER", "root"),
+        ("PAIRWISE_DATABASE_PASSWORD", "root"),
+        ("PAIRWISE_DATABASE_NAMESPACE", "pairwise"),
+        ("PAIRWISE_DATABASE_NAME", "main"),
+        ("PAIRWISE_PUBLIC_URL", public),
+        ("PAIRWISE_TRUSTED_PROXIES", "127.0.0.1/32"),
+    ]
+}
+
 /// Two app servers on one SurrealDB server and one database, behind nginx.
 struct Cluster {
     /// Each app server, reached directly (with the public origin, as the proxy forwards it).
@@ -130,15 +145,7 @@ impl Cluster {
     async fn on(db: Surreal) -> Self {
         let port = free_port();
         let public = format!("http://127.0.0.1:{port}");
-        let settings = [
-            ("PAIRWISE_DATABASE_URL", db.url.as_str()),
-            ("PAIRWISE_DATABASE_USER", "root"),
-            ("PAIRWISE_DATABASE_PASSWORD", "root"),
-            ("PAIRWISE_DATABASE_NAMESPACE", "pairwise"),
-            ("PAIRWISE_DATABASE_NAME", "main"),
-            ("PAIRWISE_PUBLIC_URL", public.as_str()),
-            ("PAIRWISE_TRUSTED_PROXIES", "127.0.0.1/32"),
-        ];
+        let settings = settings(&db, &public);
         // Both at once, as an operator's `systemctl start` would: they race to apply the
         // migrations to the empty database, and both must come up.
         let (a, b) = tokio::join!(spawn_app_with(&settings), spawn_app_with(&settings));
@@ -389,5 +396,65 @@ async fn a_database_restart_makes_the_servers_not_ready_then_they_recover_by_the
         }
         assert!(std::time::Instant::now() < until, "no notification on B");
     }
+    c.stop().await;
+}
+
+/// Three rooms whose members connect through the proxy, so each room has members on both
+/// servers, chat for a while; every tenth member drops its connection twice and comes back
+/// through the proxy (on the other server, as round-robin goes), asking for what it missed
+/// and resending what was not acked. Everyone gets every acked message once, in order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_chat_across_two_servers_with_reconnects_through_the_proxy_loses_and_repeats_nothing() {
+    let c = Cluster::start().await;
+    let front = Arc::new(c.front);
+    let busy = busy_rooms(&front, "across", 3, 8).await;
+    let acked = chat_exactly_once(&front, &busy, Duration::from_secs(6), false).await;
+    eprintln!("{acked} messages acked across two servers");
+    drop(front);
+    c.a.stop().await;
+    c.b.stop().await;
+}
+
+/// Members chat through the proxy while one of the two app servers is killed (SIGKILL, a real
+/// process): its members' connections break, they reconnect through the proxy to the other
+/// server, resume since their last message and resend what was not acked. Every message
+/// either server acked reaches every member exactly once, in order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killing_an_app_server_mid_chat_loses_no_acknowledged_message() {
+    let db = Surreal::start().await;
+    let port = free_port();
+    let public = format!("http://127.0.0.1:{port}");
+    let settings = settings(&db, &public);
+    let a = spawn_app_with(&settings).await.with_origin(&public);
+    let data = tempfile::tempdir().expect("temp dir");
+    let mut b = crate::durability::start_with(data.path(), &settings).await;
+    let upstreams = [
+        a.base.trim_start_matches("http://").to_string(),
+        b.base.trim_start_matches("http://").to_string(),
+    ];
+    let _nginx = Nginx::start(port, &[&upstreams[0], &upstreams[1]]).await;
+    let front = Arc::new(a.through(&public));
+    let busy = busy_rooms(&front, "kill", 2, 8).await;
+    let killer = tokio::spawn(async move {
+        // A third of the way into the chat.
+        tokio::time::sleep(Duration::from_millis(2_500)).await;
+        b.child.start_kill().expect("SIGKILL the server");
+        b.child.wait().await.expect("it ends");
+    });
+    let acked = chat_exactly_once(&front, &busy, Duration::from_secs(6), true).await;
+    killer.await.expect("the server was killed");
+    eprintln!("{acked} messages acked while one of two servers was killed");
+    drop(front);
+    a.stop().await;
+}
+
+/// Three editors of one room's shared code, on server A, server B and through the proxy, type
+/// at once while dropping off and coming back: every editor and both servers' copies end with
+/// the same text (each server applies and relays the room's one ordered log).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn editors_on_two_servers_co_edit_the_shared_code_and_converge() {
+    let c = Cluster::start().await;
+    let r = crate::rooms::room(&c.front, "pair-across").await;
+    co_editing_converges([&c.a, &c.b, &c.front], &r, &[&c.a, &c.b]).await;
     c.stop().await;
 }

@@ -19,6 +19,7 @@ pub mod backend {
         error::{AppError, Problem},
         ids::is_record_key,
         rooms::{
+            hub::{ChatOrder, RoomLive},
             model::{
                 ChatMessage, HISTORY_PAGE, MAX_TITLE_CHARS, MemberView, RoomServerMessage,
                 RoomState, RoomView, close,
@@ -73,25 +74,84 @@ pub mod backend {
 
     async fn commit_in(
         state: &AppState,
-        live: &crate::rooms::hub::RoomLive,
+        live: &RoomLive,
         room: &str,
         author: &crate::ids::UserId,
         key: &str,
         body: &str,
     ) -> Result<ChatMessage, AppError> {
         // The lock orders commits and fan-out: everyone sees the room's messages by sequence.
-        let _order = live.chat.lock().await;
+        let mut order = live.chat.lock().await;
         let (message, new) =
             repo::append_chat(&state.db, room, author, key, body, state.clock.now()).await?;
         if new {
+            deliver_chat(state, live, room, &mut order, message.seq, Some(&message)).await;
+        }
+        Ok(message)
+    }
+
+    /// Sends this server's members of the room every message up to `upto` they have not had,
+    /// in sequence order; `fresh` is message `upto` when it was just stored here. With one app
+    /// server each message follows the last delivered one and goes out as it is. With several,
+    /// messages the others stored come from the log first: every server delivers the room's
+    /// one ordered log, so members on different servers see the same messages in the same
+    /// order, each once. If the log cannot be read, nothing is skipped: the next message (or
+    /// the next change heard from another server) delivers the gap first.
+    pub async fn deliver_chat(
+        state: &AppState,
+        live: &RoomLive,
+        room: &str,
+        order: &mut ChatOrder,
+        upto: u64,
+        fresh: Option<&ChatMessage>,
+    ) {
+        let Some(mut delivered) = order.delivered else {
+            // Nobody here has joined: whoever does starts from the log.
+            if upto != u64::MAX {
+                order.delivered = Some(upto);
+            }
+            return;
+        };
+        if let Some(message) = fresh.filter(|m| m.seq == delivered + 1) {
             live.broadcast(
                 &RoomServerMessage::Chat {
                     message: message.clone(),
                 },
                 None,
             );
+            order.delivered = Some(message.seq);
+            return;
         }
-        Ok(message)
+        while delivered < upto {
+            let page = match repo::chat_since(&state.db, room, delivered, HISTORY_PAGE).await {
+                Ok(page) => page,
+                Err(_) => break,
+            };
+            let Some(last) = page.last().map(|m| m.seq) else {
+                break;
+            };
+            for message in page {
+                live.broadcast(&RoomServerMessage::Chat { message }, None);
+            }
+            delivered = last;
+            order.delivered = Some(delivered);
+        }
+    }
+
+    /// Another app server stored message `seq` in `room` (heard through a live query): the
+    /// members here get it, and anything before it they lack, in order.
+    pub async fn chat_stored_elsewhere(state: &AppState, room: &str, seq: u64) {
+        let Some(live) = state.rooms.get(room) else {
+            return;
+        };
+        {
+            let mut order = live.chat.lock().await;
+            if order.delivered.is_some_and(|d| d < seq) {
+                deliver_chat(state, &live, room, &mut order, seq, None).await;
+            }
+        }
+        drop(live);
+        state.rooms.release(room);
     }
 
     pub fn title(raw: &str) -> Result<String, AppError> {

@@ -41,7 +41,7 @@ pub struct RoomLive {
     peers: Mutex<BTreeMap<String, Peer>>,
     /// Held while a chat message commits and fans out, and while a joiner reads the backlog:
     /// every member receives the room's messages exactly once, in sequence order.
-    pub chat: tokio::sync::Mutex<()>,
+    pub chat: tokio::sync::Mutex<ChatOrder>,
     /// The shared code, loaded on first use; its lock orders the room's code updates.
     pub pair: tokio::sync::Mutex<Option<crate::rooms::code::live::PairState>>,
     /// When the room's membership and state were last read again (see [`RoomLive::recheck_due`]).
@@ -49,6 +49,16 @@ pub struct RoomLive {
     /// Each participant's budgets here, shared by all their sockets in the room: a second
     /// tab (or fifty) does not multiply what one person may send.
     budgets: Mutex<HashMap<String, Budgets>>,
+}
+
+/// How far this server's members of a room have been sent the room's chat. Messages reach
+/// them strictly in sequence: a message stored through another app server (or the gap before
+/// one stored here after it) is read from the log first (`rooms::api::backend::deliver_chat`).
+#[derive(Debug, Default)]
+pub struct ChatOrder {
+    /// The last sequence number sent to every member here; `None` until someone joins
+    /// (nobody here needs anything before then).
+    pub delivered: Option<u64>,
 }
 
 /// What one participant may send in a room: messages, shared-code frames and their bytes.
@@ -78,7 +88,7 @@ impl RoomLive {
     fn new() -> Self {
         RoomLive {
             peers: Mutex::new(BTreeMap::new()),
-            chat: tokio::sync::Mutex::new(()),
+            chat: tokio::sync::Mutex::new(ChatOrder::default()),
             pair: tokio::sync::Mutex::new(None),
             checked_at: Mutex::new(std::time::Instant::now()),
             budgets: Mutex::default(),
@@ -366,6 +376,11 @@ impl Hub {
         {
             rooms.remove(id);
         }
+    }
+
+    /// The rooms with a live side in this process now.
+    pub fn live_ids(&self) -> Vec<String> {
+        self.rooms().keys().cloned().collect()
     }
 
     pub fn present_users(&self, id: &str) -> Vec<String> {

@@ -5,8 +5,8 @@ use surrealdb::types::{RecordId, SurrealValue};
 
 use crate::{
     db::{
-        Db, fail_on_errors, internal, new_key, room_record, transact_with_retry, user_record,
-        write_with_retry,
+        Db, LiveChanges, fail_on_errors, internal, live, new_key, room_record, transact_with_retry,
+        user_record, write_with_retry,
     },
     error::{AppError, Problem},
     ids::UserId,
@@ -448,4 +448,23 @@ pub async fn chat_before(
     let mut out: Vec<ChatMessage> = rows.into_iter().map(ChatRow::view).collect();
     out.reverse();
     Ok(out)
+}
+
+/// A step stored in a room's ordered log (a chat message, a shared-code update), as another
+/// app server hears of it.
+#[derive(Clone, Debug, SurrealValue)]
+pub struct LogStep {
+    pub room: String,
+    pub seq: i64,
+}
+
+/// Every chat message stored, on whichever app server, as it happens: each server delivers
+/// the room's log to the members it holds.
+pub async fn watch_chat(db: &Db) -> Result<LiveChanges<LogStep>, AppError> {
+    live(
+        db,
+        "LIVE SELECT record::id(room) AS room, seq FROM chat_message WHERE $event = 'CREATE'",
+    )
+    .await
+    .map_err(internal("watching chat"))
 }

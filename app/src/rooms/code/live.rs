@@ -21,7 +21,10 @@ use crate::{
         repo,
         validate::Refused,
     },
-    rooms::{hub::RoomLive, model::RoomServerMessage},
+    rooms::{
+        hub::RoomLive,
+        model::{RoomServerMessage, close},
+    },
     state::AppState,
 };
 
@@ -238,6 +241,13 @@ pub async fn receive(
             }
             match repo::append(&state.db, room, Some(from.user), update, state.clock.now()).await {
                 Ok(seq) => {
+                    // Steps another app server stored just before this one reach everyone
+                    // here first: all servers relay the one log in its order.
+                    if catch_up(state, live, room, pair, seq - 1).await.is_err() {
+                        *slot = None;
+                        live.kick(None, close::SERVER_ERROR);
+                        return Ok(Vec::new());
+                    }
                     pair.seq = seq;
                     let stored = base64_len(update.len());
                     pair.bytes_since_snapshot += stored;
@@ -262,6 +272,76 @@ pub async fn receive(
             Ok(Vec::new())
         }
     }
+}
+
+/// The log could not give every step this server's copy lacks.
+struct Gap;
+
+/// Brings this server's copy of the document up to step `upto` of the log: steps another app
+/// server stored are applied in order and sent to everyone here. With one app server the copy
+/// is never behind and this reads nothing. A step the log no longer has (folded away while
+/// this server lagged) or cannot be read is a [`Gap`]: the caller drops the copy, and the
+/// room's editors reconnect and sync by state vector from the store, which has everything.
+async fn catch_up(
+    state: &AppState,
+    live: &RoomLive,
+    room: &str,
+    pair: &mut PairState,
+    upto: u64,
+) -> Result<(), Gap> {
+    if upto <= pair.seq {
+        return Ok(());
+    }
+    let steps = repo::updates_between(&state.db, room, pair.seq, upto)
+        .await
+        .map_err(|_| Gap)?;
+    let contiguous = steps
+        .iter()
+        .enumerate()
+        .all(|(i, (seq, _))| *seq == pair.seq + 1 + i as u64);
+    // `u64::MAX` asks for whatever there is (after a gap in hearing from the others).
+    let reached = steps.last().map_or(pair.seq, |(seq, _)| *seq);
+    if !contiguous || (upto != u64::MAX && reached < upto) {
+        tracing::warn!(
+            room,
+            from = pair.seq,
+            upto,
+            "the shared-code log has a gap here: resyncing"
+        );
+        return Err(Gap);
+    }
+    for (seq, update) in steps {
+        if let Err(r) = pair.doc.apply(&update) {
+            tracing::error!(room, seq, reason = r.0, "a stored update does not apply");
+        }
+        let stored = base64_len(update.len());
+        pair.bytes_since_snapshot += stored;
+        if let Some(b) = pair.log_bytes.as_mut() {
+            *b += stored;
+        }
+        pair.seq = seq;
+        live.broadcast_binary(protocol::update(&update).into(), None);
+    }
+    Ok(())
+}
+
+/// Another app server stored shared-code step `seq` in `room` (heard through a live query):
+/// the copy here, if any, catches up and its editors get the step.
+pub async fn stored_elsewhere(state: &AppState, room: &str, seq: u64) {
+    let Some(live) = state.rooms.get(room) else {
+        return;
+    };
+    {
+        let mut slot = live.pair.lock().await;
+        if let Some(pair) = slot.as_mut()
+            && catch_up(state, &live, room, pair, seq).await.is_err()
+        {
+            *slot = None;
+            live.kick(None, close::SERVER_ERROR);
+        }
+    }
+    drop(live);
+    state.rooms.release(room);
 }
 
 async fn compact_if_due(state: &AppState, room: &str, pair: &mut PairState) {
@@ -502,6 +582,11 @@ async fn seed_in(
         let update = pair.doc.replace_text(text);
         match repo::append(&state.db, room, None, &update, state.clock.now()).await {
             Ok(seq) => {
+                if catch_up(state, live, room, pair, seq - 1).await.is_err() {
+                    *slot = None;
+                    live.kick(None, close::SERVER_ERROR);
+                    return Ok(());
+                }
                 pair.seq = seq;
                 let stored = base64_len(update.len());
                 pair.bytes_since_snapshot += stored;

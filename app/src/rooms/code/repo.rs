@@ -5,7 +5,10 @@ use chrono::{DateTime, Utc};
 use surrealdb::types::{RecordId, SurrealValue};
 
 use crate::{
-    db::{Db, fail_on_errors, internal, room_record, user_record},
+    db::{
+        Db, LiveChanges, fail_on_errors, internal, live, room_record, transact_with_retry,
+        user_record,
+    },
     error::{AppError, Problem},
     ids::UserId,
     notify::{
@@ -13,6 +16,7 @@ use crate::{
         repo::{bind_notice, notify_stmt},
     },
     rooms::code::model::{CodeLanguage, MAX_REPLAY_STEPS, ReplayStep},
+    rooms::repo::LogStep,
 };
 
 fn doc_record(room: &str) -> RecordId {
@@ -117,8 +121,11 @@ pub async fn append(
     update: &[u8],
     now: DateTime<Utc>,
 ) -> Result<u64, AppError> {
-    let mut res = db
-        .query(
+    let bytes = b64().encode(update);
+    // Two app servers appending to one room at once: one commits, the other retries with the
+    // next number (its attempt wrote nothing).
+    let mut res = transact_with_retry("append shared code", Problem::TryAgain, || {
+        db.query(
             "BEGIN TRANSACTION;
              LET $seq = (UPDATE ONLY $doc SET seq += 1, updated_at = $now RETURN VALUE seq);
              CREATE pair_update SET room = $room, seq = $seq, author = $author,
@@ -128,16 +135,11 @@ pub async fn append(
         .bind(("doc", doc_record(room)))
         .bind(("room", room_record(room)))
         .bind(("author", author.map(user_record)))
-        .bind(("bytes", b64().encode(update)))
+        .bind(("bytes", bytes.clone()))
         .bind(("now", now))
-        .await
-        .map_err(internal("append shared code"))?;
-    let errors = res.take_errors();
-    if let Some(e) = errors.values().next() {
-        // A missing document row (never: `load` makes it) or the store failing.
-        tracing::error!(error = %e, "database: append shared code");
-        return Err(AppError::Internal);
-    }
+        .into_future()
+    })
+    .await?;
     // The CREATE's row (whether BEGIN/COMMIT count as statements differs between versions).
     let seq = (0..res.num_statements())
         .rev()
@@ -479,4 +481,15 @@ pub async fn create_pair_room(
         .map_err(internal("create pair room"))?;
     fail_on_errors(res, "create pair room", Problem::TitleEmpty)?;
     Ok(id)
+}
+
+/// Every shared-code step stored, on whichever app server, as it happens: each server with
+/// the room's document loaded applies the log in order and relays it to its editors.
+pub async fn watch_code(db: &Db) -> Result<LiveChanges<LogStep>, AppError> {
+    live(
+        db,
+        "LIVE SELECT record::id(room) AS room, seq FROM pair_update WHERE $event = 'CREATE'",
+    )
+    .await
+    .map_err(internal("watching shared code"))
 }
