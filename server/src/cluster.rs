@@ -26,7 +26,12 @@ use app::{
     accounts::repo::{watch_account_changes, watch_ended_sessions},
     ids::UserId,
     notify::repo::watch_notifications,
-    rooms::{api::backend::chat_stored_elsewhere, code, repo::watch_chat},
+    rooms::{
+        api::backend::chat_stored_elsewhere,
+        code,
+        hub::{ANNOUNCE_EVERY, RelayNote},
+        repo::{forget_old_relays, publish_relay, watch_chat, watch_relay},
+    },
     state::{AppState, EndSockets},
 };
 use futures_util::StreamExt;
@@ -37,6 +42,12 @@ const RETRY_MAX: Duration = Duration::from_secs(5);
 
 /// Follows the other servers' changes until the task is aborted.
 pub async fn follow(state: AppState) {
+    let server = hex::encode(rand::random::<[u8; 8]>());
+    let writer = state
+        .rooms
+        .relay_to_other_servers(server)
+        .map(|notes| tokio::spawn(write_notes(state.clone(), notes)));
+    let _stop_writer = writer.map(AbortOnDrop);
     let mut wait = RETRY_FIRST;
     let mut first = true;
     loop {
@@ -63,6 +74,9 @@ async fn listen(state: &AppState, first: &mut bool) -> Result<(), app::error::Ap
     let mut accounts = watch_account_changes(&state.db).await?;
     let mut chat = watch_chat(&state.db).await?;
     let mut code = code::repo::watch_code(&state.db).await?;
+    let mut relay = watch_relay(&state.db).await?;
+    let me = state.rooms.server_id().unwrap_or_default().to_string();
+    let mut announce = tokio::time::interval(ANNOUNCE_EVERY);
     if !std::mem::take(first) {
         // Subscribed again after a gap: whatever changed meanwhile is read afresh.
         state.sessions.forget_all();
@@ -114,6 +128,22 @@ async fn listen(state: &AppState, first: &mut bool) -> Result<(), app::error::Ap
                 Some(Err(e)) => tracing::debug!(error = %e, "a shared-code change could not be read"),
                 None => return Ok(()),
             },
+            change = relay.next() => match change {
+                Some(Ok(n)) => {
+                    if let Some(live) = state.rooms.get(&n.data.room) {
+                        live.relayed(&n.data, &me);
+                    }
+                }
+                Some(Err(e)) => tracing::debug!(error = %e, "a room note could not be read"),
+                None => return Ok(()),
+            },
+            _ = announce.tick() => {
+                for room in state.rooms.live_ids() {
+                    if let Some(live) = state.rooms.get(&room) {
+                        live.announce();
+                    }
+                }
+            },
         }
     }
 }
@@ -142,4 +172,49 @@ fn room_log_grew(state: &AppState, room: String, log: Log, seq: u64) {
             Log::Code => code::live::stored_elsewhere(&state, &room, seq).await,
         }
     });
+}
+
+/// Ends the note writer with the follower.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Most notes written in one round trip.
+const NOTES_PER_WRITE: usize = 64;
+/// How often old notes are deleted.
+const FORGET_EVERY: Duration = Duration::from_secs(30);
+
+/// Writes this server's notes for the others, in order, a batch per round trip (whatever
+/// queued while the last one was written), and deletes old ones now and then. A batch the
+/// database refuses is dropped: the notes are about the moment (who is here is repeated every
+/// [`ANNOUNCE_EVERY`]), and a peer whose signal was lost negotiates again.
+async fn write_notes(state: AppState, mut notes: tokio::sync::mpsc::Receiver<RelayNote>) {
+    let server = state.rooms.server_id().unwrap_or_default().to_string();
+    let mut forgotten = std::time::Instant::now();
+    while let Some(first) = notes.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < NOTES_PER_WRITE {
+            match notes.try_recv() {
+                Ok(note) => batch.push(note),
+                Err(_) => break,
+            }
+        }
+        let batch: Vec<serde_json::Value> = batch
+            .iter()
+            .filter_map(|n| serde_json::to_value(n).ok())
+            .collect();
+        if let Err(e) = publish_relay(&state.db, &server, batch).await {
+            tracing::warn!(error = %e, "room notes for other app servers were not written");
+        }
+        if forgotten.elapsed() > FORGET_EVERY {
+            forgotten = std::time::Instant::now();
+            if let Err(e) = forget_old_relays(&state.db).await {
+                tracing::debug!(error = %e, "old room notes were not deleted");
+            }
+        }
+    }
 }

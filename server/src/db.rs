@@ -105,6 +105,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "python exercises",
         include_str!("../migrations/0021_python_exercises.surql"),
     ),
+    (
+        22,
+        "room relay",
+        include_str!("../migrations/0022_room_relay.surql"),
+    ),
 ];
 
 /// Opens the database named by the configuration: embedded SurrealKV (every commit synced to

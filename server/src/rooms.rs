@@ -718,7 +718,7 @@ impl Session<'_> {
             }
             RoomClientMessage::Run { report } => {
                 match report.checked() {
-                    Ok(report) => self.live.broadcast(
+                    Ok(report) => self.live.broadcast_everywhere(
                         &RoomServerMessage::RunResult {
                             by_user: self.user.0.clone(),
                             by_name: self.name.to_string(),

@@ -269,7 +269,10 @@ pub(crate) async fn co_editing_converges(on: [&TestApp; 3], r: &Room, check: &[&
     for app in check {
         let server = code_text(app, &r.guest, &r.id).await;
         assert_eq!(server["text"], texts[0], "seed {seed}: the server differs");
-        assert!(server["changes"].as_u64().unwrap() > 100);
+        // About a hundred: an edit sent just before a drop goes up again merged with the
+        // offline ones, so the count varies with timing (more with two servers).
+        let changes = server["changes"].as_u64().unwrap();
+        assert!(changes > 60, "seed {seed}: only {changes} changes stored");
     }
 }
 

@@ -268,7 +268,7 @@ async fn enter_call(a: &mut RoomSocket, b: &mut RoomSocket) {
 }
 
 /// A negotiates with B through the server: offer, answer and candidates both ways.
-async fn negotiate(a: &mut RoomSocket, a_id: &str, b: &mut RoomSocket, b_id: &str) {
+pub(crate) async fn negotiate(a: &mut RoomSocket, a_id: &str, b: &mut RoomSocket, b_id: &str) {
     enter_call(a, b).await;
     a.send(&C::Signal {
         to: b_id.into(),
@@ -851,7 +851,8 @@ pub(crate) async fn chat_exactly_once(
             let seqs: Vec<u64> = c.received.iter().map(|(s, _)| *s).collect();
             assert_eq!(
                 seqs, expected,
-                "room {room}: a member saw a gap or a repeat"
+                "room {room}: member {} saw a gap or a repeat; it got: {:?}",
+                c.id, c.story
             );
             assert!(
                 c.received.len() as u64 >= highest,
@@ -882,8 +883,11 @@ pub(crate) async fn chat_exactly_once(
 }
 
 struct ClientOutcome {
+    id: usize,
     acked: Vec<(u64, String)>,
     received: Vec<(u64, String)>,
+    /// What reached it, in order (for the message when a check fails).
+    story: Vec<String>,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -901,6 +905,7 @@ async fn chat_client(
     use std::sync::atomic::Ordering;
     let mut done = false;
     let mut received: Vec<(u64, String)> = Vec::new();
+    let mut story = Vec::new();
     let mut acked = Vec::new();
     let mut pending: BTreeMap<String, String> = BTreeMap::new();
     let mut n = 0u32;
@@ -929,6 +934,7 @@ async fn chat_client(
             drops_left -= 1;
             // Drop the TCP connection without a close handshake, with messages in flight.
             drop(ws);
+            story.push("dropped".into());
             ws = resume(app, who, room, &received, &pending).await;
             continue;
         }
@@ -936,6 +942,7 @@ async fn chat_client(
             Some(RoomReceived::Message(m)) => m,
             // Its server went away (killed): back through `app` to another, as a browser does.
             Some(RoomReceived::Closed(None)) if servers_may_die => {
+                story.push("lost its server".into());
                 ws = resume(app, who, room, &received, &pending).await;
                 continue;
             }
@@ -956,10 +963,18 @@ async fn chat_client(
         };
         quiet_since = None;
         match msg {
-            S::Chat { message } => received.push((message.seq, message.body)),
-            S::History { messages, .. } => {
+            S::Chat { message } => {
+                story.push(format!("{}", message.seq));
+                received.push((message.seq, message.body));
+            }
+            S::History { messages, kind, .. } => {
+                story.push(format!(
+                    "{kind:?} {:?}",
+                    messages.iter().map(|m| m.seq).collect::<Vec<_>>()
+                ));
                 received.extend(messages.into_iter().map(|m| (m.seq, m.body)));
             }
+            S::Welcome { last_seq, .. } => story.push(format!("welcome at {last_seq}")),
             S::Ack { key, seq } => {
                 if let Some(body) = pending.remove(&key) {
                     acked.push((seq, body));
@@ -969,7 +984,12 @@ async fn chat_client(
             _ => {}
         }
     }
-    ClientOutcome { acked, received }
+    ClientOutcome {
+        id,
+        acked,
+        received,
+        story,
+    }
 }
 
 /// A new connection asking for what came after the last message received, then every message

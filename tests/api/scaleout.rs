@@ -458,3 +458,56 @@ async fn editors_on_two_servers_co_edit_the_shared_code_and_converge() {
     co_editing_converges([&c.a, &c.b, &c.front], &r, &[&c.a, &c.b]).await;
     c.stop().await;
 }
+
+/// A host on server A and a guest on server B: each learns of the other (from the other
+/// server's note), they negotiate a call through both servers, a language change made on one
+/// shows on the other, and leaving shows too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn participants_on_two_servers_see_each_other_signal_and_leave() {
+    use app::rooms::{
+        code::model::CodeLanguage,
+        model::{RoomClientMessage as C, RoomServerMessage as S},
+    };
+    let c = Cluster::start().await;
+    let r = crate::rooms::room(&c.front, "call-across").await;
+    let (mut a, a_id) = crate::rooms::join(&c.a, &r.host, &r.id, "").await;
+    let (mut b, b_id) = crate::rooms::join(&c.b, &r.guest, &r.id, "").await;
+    let joined = a
+        .until(|m| match m {
+            S::PeerJoined { peer } => Some(peer.clone()),
+            _ => None,
+        })
+        .await;
+    assert_eq!(joined.peer_id, b_id, "A's member hears of B's");
+    assert!(!joined.host);
+    let known = b
+        .until(|m| match m {
+            S::PeerJoined { peer } if peer.peer_id == a_id => Some(peer.clone()),
+            _ => None,
+        })
+        .await;
+    assert!(known.host, "B's member hears of A's, the host");
+
+    crate::rooms::negotiate(&mut a, &a_id, &mut b, &b_id).await;
+
+    b.send(&C::SetLanguage {
+        language: CodeLanguage::Python,
+    })
+    .await;
+    let language = a
+        .until(|m| match m {
+            S::CodeLanguage { language, .. } => Some(*language),
+            _ => None,
+        })
+        .await;
+    assert_eq!(language, CodeLanguage::Python);
+
+    drop(b);
+    a.until(|m| match m {
+        S::PeerLeft { peer_id } if *peer_id == b_id => Some(()),
+        _ => None,
+    })
+    .await;
+    drop(a);
+    c.stop().await;
+}

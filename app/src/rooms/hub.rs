@@ -1,13 +1,22 @@
 //! Who is connected to which room in this process, and delivery to them (server only).
 //!
+//! With several app servers on one database, what one server tells its members about a
+//! room's live side (arrivals, departures, media, call signals, cursors, shared Run results)
+//! is also left as a note for the others (`relay`), and each server keeps the members the
+//! others hold (`remote`) from their notes. Chat and the shared code are not relayed: they
+//! are logs, which every server delivers in order from the database.
+//!
 //! Each connection owns a bounded queue; the hub only ever `try_send`s into it, so a client
 //! that stops reading fills its own queue and is disconnected, and never slows the others or
 //! grows the server's memory. Messages are serialised once per fan-out and shared.
 
 use std::{
     collections::{BTreeMap, HashMap},
-    sync::{Arc, Mutex},
+    sync::{Arc, Mutex, OnceLock},
+    time::{Duration, Instant},
 };
+
+use base64::Engine as _;
 
 use tokio::sync::{mpsc, watch};
 
@@ -36,9 +45,49 @@ struct Peer {
     kill: watch::Sender<Option<u16>>,
 }
 
+/// A note for the other app servers about one room.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct RelayNote {
+    pub room: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub to_peer: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub to_server: Option<String>,
+    /// `frame` (a room message as JSON), `binary` (a shared-code frame, base64) or `here`
+    /// (the members this server holds, as JSON).
+    pub kind: &'static str,
+    pub body: String,
+}
+
+/// Where this process leaves its notes: set once, on a shared database only.
+#[derive(Debug)]
+pub struct Relay {
+    /// This process among the app servers (random per start).
+    pub server: String,
+    tx: mpsc::Sender<RelayNote>,
+}
+
+/// Notes waiting to be written; past this, presence and cursors are dropped (logged) rather
+/// than growing memory while the database is slow.
+pub const RELAY_QUEUE: usize = 4096;
+
+/// A member another app server holds.
+#[derive(Debug)]
+struct RemotePeer {
+    info: PeerInfo,
+    server: String,
+}
+
 /// The live side of one room.
 pub struct RoomLive {
+    id: String,
+    relay: Arc<OnceLock<Relay>>,
     peers: Mutex<BTreeMap<String, Peer>>,
+    /// Members other app servers hold, from their notes; under `peers`' lock in lock order.
+    remote: Mutex<BTreeMap<String, RemotePeer>>,
+    /// When each other server last said anything about this room: one silent for longer than
+    /// [`REMOTE_SILENCE`] is gone (killed), and its members with it.
+    heard: Mutex<HashMap<String, Instant>>,
     /// Held while a chat message commits and fans out, and while a joiner reads the backlog:
     /// every member receives the room's messages exactly once, in sequence order.
     pub chat: tokio::sync::Mutex<ChatOrder>,
@@ -84,10 +133,19 @@ pub fn encode(msg: &RoomServerMessage) -> Frame {
     }
 }
 
+/// How often a server repeats which members it holds in each room (`RoomLive::announce`).
+pub const ANNOUNCE_EVERY: Duration = Duration::from_secs(10);
+/// A server not heard from for this long is taken to be gone.
+pub const REMOTE_SILENCE: Duration = Duration::from_secs(35);
+
 impl RoomLive {
-    fn new() -> Self {
+    fn new(id: &str, relay: Arc<OnceLock<Relay>>) -> Self {
         RoomLive {
+            id: id.to_string(),
+            relay,
             peers: Mutex::new(BTreeMap::new()),
+            remote: Mutex::default(),
+            heard: Mutex::default(),
             chat: tokio::sync::Mutex::new(ChatOrder::default()),
             pair: tokio::sync::Mutex::new(None),
             checked_at: Mutex::new(std::time::Instant::now()),
@@ -149,25 +207,203 @@ impl RoomLive {
         if peers.len() >= MAX_ROOM_CONNECTIONS {
             return Err(RoomFull(kill));
         }
-        let others: Vec<PeerInfo> = peers.values().map(|p| p.info.clone()).collect();
+        let mut others: Vec<PeerInfo> = peers.values().map(|p| p.info.clone()).collect();
+        others.extend(self.remote().values().map(|p| p.info.clone()));
         let _ = tx.try_send(Outgoing::Text(encode(&welcome(others))));
         let joined = encode(&RoomServerMessage::PeerJoined { peer: info.clone() });
         deliver_all(&peers, &joined, None);
+        self.publish(None, None, "frame", joined.as_str().to_string());
         peers.insert(info.peer_id.clone(), Peer { info, tx, kill });
         Ok(())
+    }
+
+    fn remote(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, RemotePeer>> {
+        self.remote.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Leaves a note for the other app servers (nothing with one server).
+    fn publish(
+        &self,
+        to_peer: Option<String>,
+        to_server: Option<String>,
+        kind: &'static str,
+        body: String,
+    ) {
+        let Some(relay) = self.relay.get() else {
+            return;
+        };
+        let note = RelayNote {
+            room: self.id.clone(),
+            to_peer,
+            to_server,
+            kind,
+            body,
+        };
+        // Closed only while the server shuts down.
+        if let Err(mpsc::error::TrySendError::Full(_)) = relay.tx.try_send(note) {
+            tracing::warn!(room = %self.id, "the relay to other app servers is full: a note is dropped");
+        }
+    }
+
+    /// Tells this server's members and the other servers' that `peer_id` left.
+    fn gone(&self, peers: &BTreeMap<String, Peer>, peer_id: &str) {
+        let left = encode(&RoomServerMessage::PeerLeft {
+            peer_id: peer_id.to_string(),
+        });
+        deliver_all(peers, &left, None);
+        self.publish(None, None, "frame", left.as_str().to_string());
+    }
+
+    /// Sends to everyone in the room on every app server (everyone here but `except`).
+    pub fn broadcast_everywhere(&self, msg: &RoomServerMessage, except: Option<&str>) {
+        let text = encode(msg);
+        deliver_all(&self.peers(), &text, except);
+        self.publish(None, None, "frame", text.as_str().to_string());
+    }
+
+    /// A binary frame (cursors) for everyone on every app server (everyone here but `except`).
+    pub fn broadcast_binary_everywhere(&self, frame: axum::body::Bytes, except: Option<&str>) {
+        let body = base64::engine::general_purpose::STANDARD.encode(&frame);
+        self.broadcast_binary(frame, except);
+        self.publish(None, None, "binary", body);
+    }
+
+    /// A note another app server left about this room: its members' arrivals, departures and
+    /// media change what this server knows of them, and what it carries reaches the members
+    /// here (a signal only the one it is for).
+    pub fn relayed(&self, row: &crate::rooms::repo::RelayRow, me: &str) {
+        if row.origin == me || row.to_server.as_deref().is_some_and(|s| s != me) {
+            return;
+        }
+        self.heard
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(row.origin.clone(), Instant::now());
+        match row.kind.as_str() {
+            "binary" => {
+                if let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(&row.body) {
+                    self.broadcast_binary(bytes.into(), None);
+                }
+            }
+            "here" => {
+                if let Ok(list) = serde_json::from_str::<Vec<PeerInfo>>(&row.body) {
+                    self.here(&row.origin, list);
+                }
+            }
+            _ => {
+                let Ok(msg) = serde_json::from_str::<RoomServerMessage>(&row.body) else {
+                    return;
+                };
+                let frame = Frame::from(row.body.clone());
+                let peers = self.peers();
+                match msg {
+                    RoomServerMessage::PeerJoined { peer } => {
+                        let id = peer.peer_id.clone();
+                        let new = self
+                            .remote()
+                            .insert(
+                                id,
+                                RemotePeer {
+                                    info: peer,
+                                    server: row.origin.clone(),
+                                },
+                            )
+                            .is_none();
+                        if new {
+                            deliver_all(&peers, &frame, None);
+                        }
+                        // The newcomer's server learns who is here from this one.
+                        if !peers.is_empty() {
+                            self.publish(None, Some(row.origin.clone()), "here", here_list(&peers));
+                        }
+                    }
+                    RoomServerMessage::PeerLeft { peer_id } => {
+                        if self.remote().remove(&peer_id).is_some() {
+                            deliver_all(&peers, &frame, None);
+                        }
+                    }
+                    RoomServerMessage::PeerMedia { peer_id, media } => {
+                        if let Some(p) = self.remote().get_mut(&peer_id) {
+                            p.info.media = media;
+                        }
+                        deliver_all(&peers, &frame, None);
+                    }
+                    RoomServerMessage::Signal { .. } => {
+                        if let Some(to) = row.to_peer.as_deref().and_then(|to| peers.get(to))
+                            && to.info.media.in_call
+                        {
+                            deliver(to, frame);
+                        }
+                    }
+                    _ => deliver_all(&peers, &frame, None),
+                }
+            }
+        }
+    }
+
+    /// Another server's whole list of its members here: arrivals it names are added (and
+    /// told), members of it it no longer names are gone.
+    fn here(&self, server: &str, list: Vec<PeerInfo>) {
+        let peers = self.peers();
+        let mut remote = self.remote();
+        drop_remote(&peers, &mut remote, |id, p| {
+            p.server == server && !list.iter().any(|i| i.peer_id == id)
+        });
+        for info in list {
+            let known = remote.get(&info.peer_id).map(|p| p.info.media);
+            if known.is_none() {
+                let joined = encode(&RoomServerMessage::PeerJoined { peer: info.clone() });
+                deliver_all(&peers, &joined, None);
+            }
+            if known.is_some_and(|m| m != info.media) || (known.is_none() && info.media.in_call) {
+                let media = encode(&RoomServerMessage::PeerMedia {
+                    peer_id: info.peer_id.clone(),
+                    media: info.media,
+                });
+                deliver_all(&peers, &media, None);
+            }
+            remote.insert(
+                info.peer_id.clone(),
+                RemotePeer {
+                    info,
+                    server: server.to_string(),
+                },
+            );
+        }
+    }
+
+    /// Repeats to the other servers which members this one holds (they drop a server that
+    /// stops), and drops the members of servers not heard from for [`REMOTE_SILENCE`].
+    pub fn announce(&self) {
+        let peers = self.peers();
+        if !peers.is_empty() {
+            self.publish(None, None, "here", here_list(&peers));
+        }
+        let silent: Vec<String> = {
+            let mut heard = self.heard.lock().unwrap_or_else(|e| e.into_inner());
+            let silent: Vec<String> = heard
+                .iter()
+                .filter(|(_, at)| at.elapsed() > REMOTE_SILENCE)
+                .map(|(s, _)| s.clone())
+                .collect();
+            for s in &silent {
+                heard.remove(s);
+            }
+            silent
+        };
+        let mut remote = self.remote();
+        drop_remote(&peers, &mut remote, |_, p| silent.contains(&p.server));
     }
 
     /// Removes a connection (if still here) and tells the others.
     pub fn leave(&self, peer_id: &str) {
         let mut peers = self.peers();
         if peers.remove(peer_id).is_some() {
-            let left = encode(&RoomServerMessage::PeerLeft {
-                peer_id: peer_id.to_string(),
-            });
-            deliver_all(&peers, &left, None);
+            self.gone(&peers, peer_id);
         }
     }
 
+    /// Nobody connected to this server (members elsewhere do not keep it).
     pub fn is_empty(&self) -> bool {
         self.peers().is_empty()
     }
@@ -177,15 +413,28 @@ impl RoomLive {
     pub fn signal(&self, from: &str, to: &str, msg: &RoomServerMessage) -> bool {
         let peers = self.peers();
         let in_call = |id: &str| peers.get(id).is_some_and(|p| p.info.media.in_call);
-        if from == to || !in_call(from) || !in_call(to) {
+        if from == to || !in_call(from) {
             return false;
         }
         match peers.get(to) {
-            Some(peer) => {
+            Some(peer) if peer.info.media.in_call => {
                 deliver(peer, encode(msg));
                 true
             }
-            None => false,
+            Some(_) => false,
+            None => {
+                // On another app server: its server delivers it.
+                let remote_in_call = self.remote().get(to).is_some_and(|p| p.info.media.in_call);
+                if remote_in_call {
+                    self.publish(
+                        Some(to.to_string()),
+                        None,
+                        "frame",
+                        encode(msg).as_str().to_string(),
+                    );
+                }
+                remote_in_call
+            }
         }
     }
 
@@ -210,7 +459,12 @@ impl RoomLive {
         let in_call_elsewhere = peers
             .values()
             .filter(|p| p.info.peer_id != peer_id && p.info.media.in_call)
-            .count();
+            .count()
+            + self
+                .remote()
+                .values()
+                .filter(|p| p.info.media.in_call)
+                .count();
         let Some(peer) = peers.get_mut(peer_id) else {
             return Ok(());
         };
@@ -223,6 +477,7 @@ impl RoomLive {
             media,
         });
         deliver_all(&peers, &msg, Some(peer_id));
+        self.publish(None, None, "frame", msg.as_str().to_string());
         Ok(())
     }
 
@@ -241,8 +496,7 @@ impl RoomLive {
             }
         }
         for id in gone {
-            let left = encode(&RoomServerMessage::PeerLeft { peer_id: id });
-            deliver_all(&peers, &left, None);
+            self.gone(&peers, &id);
         }
     }
 
@@ -251,10 +505,7 @@ impl RoomLive {
         let mut peers = self.peers();
         if let Some(peer) = peers.remove(peer_id) {
             let _ = peer.kill.send(Some(code));
-            let left = encode(&RoomServerMessage::PeerLeft {
-                peer_id: peer_id.to_string(),
-            });
-            deliver_all(&peers, &left, None);
+            self.gone(&peers, peer_id);
         }
     }
 
@@ -266,24 +517,47 @@ impl RoomLive {
             && let Some(peer) = peers.remove(peer_id)
         {
             let _ = peer.kill.send(Some(close::REPLACED));
-            let left = encode(&RoomServerMessage::PeerLeft {
-                peer_id: peer_id.to_string(),
-            });
-            deliver_all(&peers, &left, None);
+            self.gone(&peers, peer_id);
         }
     }
 
-    /// The users connected now.
+    /// The users connected now, to any app server.
     pub fn present_users(&self) -> Vec<String> {
         let mut users: Vec<String> = self
             .peers()
             .values()
             .map(|p| p.info.user_id.clone())
             .collect();
+        users.extend(self.remote().values().map(|p| p.info.user_id.clone()));
         users.sort();
         users.dedup();
         users
     }
+}
+
+/// Takes the other servers' members that `gone` picks out of `remote`, telling the members
+/// here that they left.
+fn drop_remote(
+    peers: &BTreeMap<String, Peer>,
+    remote: &mut BTreeMap<String, RemotePeer>,
+    gone: impl Fn(&str, &RemotePeer) -> bool,
+) {
+    let ids: Vec<String> = remote
+        .iter()
+        .filter(|(id, p)| gone(id, p))
+        .map(|(id, _)| id.clone())
+        .collect();
+    for id in ids {
+        remote.remove(&id);
+        let left = encode(&RoomServerMessage::PeerLeft { peer_id: id });
+        deliver_all(peers, &left, None);
+    }
+}
+
+/// This server's members of a room, as a `here` note.
+fn here_list(peers: &BTreeMap<String, Peer>) -> String {
+    let list: Vec<&PeerInfo> = peers.values().map(|p| &p.info).collect();
+    serde_json::to_string(&list).unwrap_or_else(|_| "[]".into())
 }
 
 fn deliver_all(peers: &BTreeMap<String, Peer>, text: &Frame, except: Option<&str>) {
@@ -308,6 +582,8 @@ fn deliver_outgoing(peer: &Peer, msg: Outgoing) {
 /// Every room with someone connected in this process.
 pub struct Hub {
     rooms: Mutex<HashMap<String, Arc<RoomLive>>>,
+    /// Set on a shared database (`Hub::relay_to_other_servers`).
+    relay: Arc<OnceLock<Relay>>,
     /// Shared-code steps a room keeps in its log (`PAIRWISE_CODE_LOG_STEPS`); older ones are
     /// folded into the log's base (`code::live`).
     pub code_log_steps: u64,
@@ -336,6 +612,7 @@ impl Hub {
     pub fn with_code_log(code_log_steps: u64, code_log_bytes: u64) -> Self {
         Hub {
             rooms: Mutex::default(),
+            relay: Arc::default(),
             code_log_steps: code_log_steps.max(1),
             code_log_bytes: code_log_bytes.max(1),
         }
@@ -349,8 +626,21 @@ impl Hub {
     pub fn room(&self, id: &str) -> Arc<RoomLive> {
         self.rooms()
             .entry(id.to_string())
-            .or_insert_with(|| Arc::new(RoomLive::new()))
+            .or_insert_with(|| Arc::new(RoomLive::new(id, self.relay.clone())))
             .clone()
+    }
+
+    /// From now on every room also leaves notes for the other app servers, as `server`; the
+    /// notes come out of the returned queue (once: later calls get `None`).
+    pub fn relay_to_other_servers(&self, server: String) -> Option<mpsc::Receiver<RelayNote>> {
+        let (tx, rx) = mpsc::channel(RELAY_QUEUE);
+        self.relay.set(Relay { server, tx }).ok()?;
+        Some(rx)
+    }
+
+    /// This process's name among the app servers, once relaying.
+    pub fn server_id(&self) -> Option<&str> {
+        self.relay.get().map(|r| r.server.as_str())
     }
 
     /// Ends `user`'s connections in every room of this process (their account is gone).
@@ -413,7 +703,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_full_queue_kills_only_that_connection() {
-        let room = RoomLive::new();
+        let room = RoomLive::new("r", Arc::default());
         let (slow_tx, _slow_rx) = mpsc::channel(2);
         let (slow_kill, slow_watch) = watch::channel(None);
         room.join(info("a", "ua"), slow_tx, slow_kill, pong)
@@ -436,7 +726,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_call_holds_at_most_four_and_kicks_by_user() {
-        let room = RoomLive::new();
+        let room = RoomLive::new("r", Arc::default());
         let mut watches = Vec::new();
         let mut queues = Vec::new();
         for i in 0..=MAX_PEERS {

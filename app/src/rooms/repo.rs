@@ -468,3 +468,62 @@ pub async fn watch_chat(db: &Db) -> Result<LiveChanges<LogStep>, AppError> {
     .await
     .map_err(internal("watching chat"))
 }
+
+/// A note one app server left the others about a room's live side (see
+/// `rooms::hub::RoomLive::relayed`).
+#[derive(Clone, Debug, SurrealValue)]
+pub struct RelayRow {
+    pub room: String,
+    pub origin: String,
+    pub to_peer: Option<String>,
+    pub to_server: Option<String>,
+    pub kind: String,
+    pub body: String,
+}
+
+/// Leaves `notes` (JSON objects: room, kind, body, perhaps to_peer / to_server) for the other
+/// app servers, in order, in one round trip.
+pub async fn publish_relay(
+    db: &Db,
+    origin: &str,
+    notes: Vec<serde_json::Value>,
+) -> Result<(), AppError> {
+    let mut res = db
+        .query(
+            "FOR $n IN $notes {
+                CREATE room_relay SET room = $n.room, origin = $origin, to_peer = $n.to_peer,
+                    to_server = $n.to_server, kind = $n.kind, body = $n.body, at = time::now();
+             };",
+        )
+        .bind(("origin", origin.to_string()))
+        .bind(("notes", notes))
+        .await
+        .map_err(internal("relay"))?;
+    let errors = res.take_errors();
+    if let Some(e) = errors.values().next() {
+        tracing::error!(error = %e, "database: relay");
+        return Err(AppError::Internal);
+    }
+    Ok(())
+}
+
+/// Every note any app server leaves, as it is left.
+pub async fn watch_relay(db: &Db) -> Result<LiveChanges<RelayRow>, AppError> {
+    live(
+        db,
+        "LIVE SELECT room, origin, to_peer, to_server, kind, body FROM room_relay
+         WHERE $event = 'CREATE'",
+    )
+    .await
+    .map_err(internal("watching the room relay"))
+}
+
+/// Notes older than a minute have been heard by every server that was listening.
+pub async fn forget_old_relays(db: &Db) -> Result<(), AppError> {
+    db.query("DELETE room_relay WHERE at < time::now() - 1m")
+        .await
+        .map_err(internal("forget old relays"))?
+        .check()
+        .map_err(internal("forget old relays"))?;
+    Ok(())
+}

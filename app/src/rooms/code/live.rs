@@ -267,7 +267,10 @@ pub async fn receive(
         Frame::Awareness(entries) => {
             let sanitised = presence(pair, from, entries)?;
             if !sanitised.is_empty() {
-                live.broadcast_binary(protocol::awareness(&sanitised).into(), Some(from.peer_id));
+                live.broadcast_binary_everywhere(
+                    protocol::awareness(&sanitised).into(),
+                    Some(from.peer_id),
+                );
             }
             Ok(Vec::new())
         }
@@ -545,7 +548,7 @@ pub async fn leave(state: &AppState, live: &RoomLive, room: &str, peer_id: &str)
         pair.presence.remove(&e.client);
     }
     if !gone.is_empty() {
-        live.broadcast_binary(protocol::awareness(&gone).into(), None);
+        live.broadcast_binary_everywhere(protocol::awareness(&gone).into(), None);
     }
     if live.is_empty() {
         snapshot(state, room, pair).await;
@@ -606,7 +609,7 @@ async fn seed_in(
     if let Some(ex) = exercise {
         pair.exercise = Some(ex.to_string());
     }
-    live.broadcast(
+    live.broadcast_everywhere(
         &RoomServerMessage::CodeLanguage {
             language,
             exercise: pair.exercise.clone(),
@@ -629,7 +632,7 @@ pub async fn set_language(
     let pair = loaded(state, room, &mut slot).await?;
     repo::set_language(&state.db, room, language, None, state.clock.now()).await?;
     pair.language = language;
-    live.broadcast(
+    live.broadcast_everywhere(
         &RoomServerMessage::CodeLanguage {
             language,
             exercise: pair.exercise.clone(),
