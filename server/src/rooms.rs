@@ -433,12 +433,12 @@ async fn backlog(
     match since {
         Some(mut since) if last_seq - since <= RESUME_PAGES * HISTORY_PAGE as u64 => {
             while since < last_seq {
-                let mut page = repo::chat_since(&state.db, &join.room_id, since, HISTORY_PAGE)
-                    .await
-                    .map_err(|_| close::POLICY)?;
                 // Another app server may have stored more since `last_seq` was read: those
                 // come live, in order, with everyone else's (`deliver_chat`), not twice.
-                page.retain(|m| m.seq <= last_seq);
+                let page =
+                    repo::chat_since(&state.db, &join.room_id, since, last_seq, HISTORY_PAGE)
+                        .await
+                        .map_err(|_| close::POLICY)?;
                 let Some(last) = page.last() else { break };
                 since = last.seq;
                 send(&RoomServerMessage::History {

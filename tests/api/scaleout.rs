@@ -59,12 +59,30 @@ impl Surreal {
             store,
             url: format!("ws://127.0.0.1:{port}"),
         };
-        db.revive().await;
-        db
+        // A port found free can be taken by another test before the server binds it: the
+        // server then exits, and starts again on another.
+        for _ in 0..3 {
+            if db.start_answering().await {
+                return db;
+            }
+            db.port = free_port();
+            db.url = format!("ws://127.0.0.1:{}", db.port);
+        }
+        panic!("the surreal server did not start");
     }
 
-    /// Starts the server (again, on the same port and data).
+    /// Starts the server again, on the same port and data.
     async fn revive(&mut self) {
+        assert!(
+            self.start_answering().await,
+            "the surreal server did not answer on port {}",
+            self.port
+        );
+    }
+
+    /// Starts the server; whether it answers its health check (within a minute: many tests
+    /// start one at once on two cores) rather than exiting.
+    async fn start_answering(&mut self) -> bool {
         let child = tokio::process::Command::new(surreal_binary())
             .args(["start", "--bind"])
             .arg(format!("127.0.0.1:{}", self.port))
@@ -83,18 +101,21 @@ impl Surreal {
             .kill_on_drop(true)
             .spawn()
             .expect("the surreal server starts");
-        self.child = Some(child);
         let health = format!("http://127.0.0.1:{}/health", self.port);
+        let child = self.child.insert(child);
         let client = reqwest::Client::new();
-        for _ in 0..200 {
+        for _ in 0..1200 {
             if let Ok(r) = client.get(&health).send().await
                 && r.status() == StatusCode::OK
             {
-                return;
+                return true;
+            }
+            if matches!(child.try_wait(), Ok(Some(_))) {
+                return false;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        panic!("the surreal server did not answer {health}");
+        false
     }
 
     /// SIGKILL, and waits until it is gone.

@@ -123,13 +123,13 @@ pub mod backend {
             return;
         }
         while delivered < upto {
-            let mut page = match repo::chat_since(&state.db, room, delivered, HISTORY_PAGE).await {
+            // Not past `upto`: a joiner's backlog ends there, and what follows must reach it
+            // live with everyone else's.
+            let page = match repo::chat_since(&state.db, room, delivered, upto, HISTORY_PAGE).await
+            {
                 Ok(page) => page,
                 Err(_) => break,
             };
-            // Not past `upto`: a joiner's backlog ends there, and what follows must reach it
-            // live with everyone else's.
-            page.retain(|m| m.seq <= upto);
             let Some(last) = page.last().map(|m| m.seq) else {
                 break;
             };

@@ -406,20 +406,25 @@ impl StoredChatRow {
 const CHAT_FIELDS: &str = "seq, record::id(author) AS author_id,
     author.display_name AS author_name, body, created_at";
 
-/// Up to `limit` messages after `since`, oldest first.
+/// Up to `limit` messages after `since` and up to `upto`, oldest first. The bound matters with
+/// several app servers: what another server stores after a reader's point arrives live, not
+/// in the same read as well.
 pub async fn chat_since(
     db: &Db,
     room: &str,
     since: u64,
+    upto: u64,
     limit: usize,
 ) -> Result<Vec<ChatMessage>, AppError> {
     let mut res = db
         .query(format!(
-            "SELECT {CHAT_FIELDS} FROM chat_message WHERE room = $room AND seq > $since
+            "SELECT {CHAT_FIELDS} FROM chat_message
+             WHERE room = $room AND seq > $since AND seq <= $upto
              ORDER BY seq LIMIT $limit"
         ))
         .bind(("room", room_record(room)))
         .bind(("since", i64::try_from(since).unwrap_or(i64::MAX)))
+        .bind(("upto", i64::try_from(upto).unwrap_or(i64::MAX)))
         .bind(("limit", limit as i64))
         .await
         .map_err(internal("chat since"))?;
